@@ -1,0 +1,202 @@
+"""The hall tree, and who works where.
+
+One MPTT tree per city centre hall. A hall's kind is fixed by its depth; the database checks it.
+Every write to the tree goes through ``network.services`` under a per-tree lock.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from mptt.models import MPTTModel, TreeForeignKey
+
+
+class HallKind(models.TextChoices):
+    CENTRE = "centre", _("中心馆")
+    MAIN = "main", _("总馆")
+    BRANCH = "branch", _("分馆")
+    POINT = "point", _("基层服务点")
+
+
+KIND_BY_LEVEL = [HallKind.CENTRE, HallKind.MAIN, HallKind.BRANCH, HallKind.POINT]
+LEVEL_BY_KIND = {kind: level for level, kind in enumerate(KIND_BY_LEVEL)}
+
+
+class HallStatus(models.TextChoices):
+    OPEN = "open", _("开放")
+    PLANNED = "planned", _("待建")
+    CLOSED = "closed", _("关闭")
+
+
+class Operator(models.TextChoices):
+    GOVERNMENT = "government", _("政府主办")
+    SCHOOL = "school", _("学校(社会力量)")
+    ENTERPRISE = "enterprise", _("企业(社会力量)")
+    RESEARCH = "research", _("科研机构(社会力量)")
+    INTERNET_VENUE = "internet_venue", _("上网服务场所(社会力量)")
+    SOCIAL_ORG = "social_org", _("社会组织(社会力量)")
+
+
+phone_validator = RegexValidator(
+    r"^[0-9+\-() ]{5,30}$", _("请填写有效的电话号码,只含数字、空格和 + - ( )。")
+)
+
+
+class Hall(MPTTModel):
+    parent = TreeForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("上级馆"),
+    )
+    # Administrative division codes exist for most halls; several Kunming districts have none.
+    code = models.CharField(
+        _("编码"),
+        max_length=32,
+        unique=True,
+        null=True,
+        blank=True,
+        validators=[RegexValidator(r"^[0-9A-Za-z\-_.]+$", _("编码只能含字母、数字和 - _ ."))],
+        help_text=_("行政区划代码;没有时留空"),
+    )
+    name = models.CharField(_("名称"), max_length=120, db_index=True)
+    locality = models.CharField(
+        _("所在地名"),
+        max_length=60,
+        help_text=_("市、县(区)、乡镇(街道)或村(社区)名,用于生成统一标识,如 官渡区、关上街道"),
+    )
+    kind = models.CharField(_("层级"), max_length=10, choices=HallKind.choices, editable=False)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=HallStatus.choices, default=HallStatus.OPEN
+    )
+    operator = models.CharField(
+        _("办馆主体"), max_length=20, choices=Operator.choices, default=Operator.GOVERNMENT
+    )
+    operator_name = models.CharField(
+        _("社会力量名称"), max_length=120, blank=True, help_text=_("“1+1”模式中参与的社会力量")
+    )
+    # Derived from the ancestors by the seeds' rule (统一标识); kept in step by the services.
+    plaque_name = models.CharField(_("统一标识牌匾"), max_length=255, editable=False)
+    address = models.CharField(_("地址"), max_length=255, blank=True)
+    latitude = models.DecimalField(
+        _("纬度"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-90), MaxValueValidator(90)],
+    )
+    longitude = models.DecimalField(
+        _("经度"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-180), MaxValueValidator(180)],
+    )
+    phone = models.CharField(_("电话"), max_length=30, blank=True, validators=[phone_validator])
+    opening_hours = models.CharField(_("开放时间"), max_length=255, blank=True)
+    services = models.TextField(_("服务项目与内容"), blank=True, help_text=_("向群众公开的服务"))
+    # Stored ancestors, so that roll-ups group by a column instead of joining tree ranges.
+    main_hall = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("所属总馆"),
+    )
+    branch_hall = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("所属分馆"),
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class MPTTMeta:
+        order_insertion_by = None
+
+    class Meta:
+        verbose_name = _("文化馆")
+        verbose_name_plural = _("文化馆")
+        indexes = [models.Index(fields=["tree_id", "lft"], name="hall_tree_lft")]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(level=0, kind=HallKind.CENTRE)
+                    | Q(level=1, kind=HallKind.MAIN)
+                    | Q(level=2, kind=HallKind.BRANCH)
+                    | Q(level=3, kind=HallKind.POINT)
+                ),
+                name="hall_kind_matches_depth",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def descendant_range(self) -> Q:
+        """Halls in this hall's subtree, itself included, as a filter on Hall."""
+        return Q(tree_id=self.tree_id, lft__gte=self.lft, rght__lte=self.rght)
+
+
+def plaque_name_for(*, kind: str, locality: str, parent_plaque: str | None) -> str:
+    """The unified plaque (统一标识) of the second seed.
+
+    Branch: "XX县(市)区文化馆XX乡镇(街道)分馆"; point: the branch's plaque + "XX村(社区)基层服务点".
+    """
+    if kind in (HallKind.CENTRE, HallKind.MAIN):
+        return f"{locality}文化馆"
+    if kind == HallKind.BRANCH:
+        return f"{parent_plaque}{locality}分馆"
+    return f"{parent_plaque}{locality}基层服务点"
+
+
+class Role(models.TextChoices):
+    DIRECTOR = "director", _("馆长")
+    DEPUTY = "deputy", _("业务副馆长")
+    INSTRUCTOR = "instructor", _("文化指导员")
+    STAFF = "staff", _("工作人员")
+    VILLAGE_MANAGER = "village_manager", _("文化管理员")
+    OFFICIAL = "official", _("文化和旅游局官员")
+
+
+class Membership(models.Model):
+    """A staff account's place in the network. Its scope is the subtree under ``hall``."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("账号"),
+    )
+    hall = models.ForeignKey(
+        Hall, on_delete=models.PROTECT, related_name="memberships", verbose_name=_("所在馆")
+    )
+    role = models.CharField(_("岗位"), max_length=20, choices=Role.choices)
+    public_welfare_post = models.BooleanField(
+        _("公益岗位"), default=False, help_text=_("村(社区)服务点的公益岗位")
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("人员岗位")
+        verbose_name_plural = _("人员岗位")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "hall"], name="membership_user_hall_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.hall} · {self.get_role_display()}"

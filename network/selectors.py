@@ -1,0 +1,101 @@
+"""Reads of the hall tree, and the scope every staff list is filtered by."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+
+from .models import Hall, Membership, Role
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The subtrees a staff account may see. ``everything`` for superusers."""
+
+    everything: bool
+    ranges: tuple[tuple[int, int, int], ...]  # (tree_id, lft, rght) of each membership hall
+    read_only: bool
+
+    def q(self, prefix: str = "") -> Q:
+        """A filter for a model whose hall is reached through ``prefix`` (e.g. ``"hall__"``)."""
+        if self.everything:
+            return Q()
+        if not self.ranges:
+            return Q(pk__in=[])
+        q = Q()
+        for tree_id, lft, rght in self.ranges:
+            q |= Q(
+                **{
+                    f"{prefix}tree_id": tree_id,
+                    f"{prefix}lft__gte": lft,
+                    f"{prefix}rght__lte": rght,
+                }
+            )
+        return q
+
+    def covers(self, hall: Hall) -> bool:
+        if self.everything:
+            return True
+        return any(
+            hall.tree_id == t and l_ <= hall.lft and hall.rght <= r for t, l_, r in self.ranges
+        )
+
+    def covers_strictly(self, hall: Hall) -> bool:
+        """True when ``hall`` lies below (not at) one of the scope's halls: the halls an
+        account may score or approve."""
+        if self.everything:
+            return True
+        return any(
+            hall.tree_id == t and l_ < hall.lft and hall.rght < r for t, l_, r in self.ranges
+        )
+
+
+def user_scope(user) -> Scope:
+    """The account's scope, computed once per request (cached on the user object)."""
+    cached = getattr(user, "_portal_scope", None)
+    if cached is not None:
+        return cached
+    if not user.is_authenticated or not user.is_active:
+        scope = Scope(everything=False, ranges=(), read_only=True)
+    elif user.is_superuser:
+        scope = Scope(everything=True, ranges=(), read_only=False)
+    else:
+        rows = list(
+            Membership.objects.filter(user=user).values_list(
+                "hall__tree_id", "hall__lft", "hall__rght", "role"
+            )
+        )
+        scope = Scope(
+            everything=False,
+            ranges=tuple((t, l_, r) for t, l_, r, _role in rows),
+            read_only=bool(rows) and all(role == Role.OFFICIAL for *_x, role in rows),
+        )
+    user._portal_scope = scope
+    return scope
+
+
+def halls_in_scope(user) -> QuerySet[Hall]:
+    return Hall.objects.filter(user_scope(user).q())
+
+
+def hall_subtree(hall: Hall, *, include_self: bool = True) -> QuerySet[Hall]:
+    qs = Hall.objects.filter(hall.descendant_range)
+    if not include_self:
+        qs = qs.exclude(pk=hall.pk)
+    return qs
+
+
+def hall_subtree_by_id(hall_id: int) -> QuerySet[Hall]:
+    """The subtree of a hall given its id, in one query (a self-join on the tree range)."""
+    return Hall.objects.filter(
+        tree_id__in=Hall.objects.filter(pk=hall_id).values("tree_id"),
+        lft__gte=Hall.objects.filter(pk=hall_id).values("lft"),
+        rght__lte=Hall.objects.filter(pk=hall_id).values("rght"),
+    )
+
+
+def hall_ancestors(hall: Hall) -> QuerySet[Hall]:
+    return Hall.objects.filter(
+        tree_id=hall.tree_id, lft__lte=hall.lft, rght__gte=hall.rght
+    ).order_by("lft")

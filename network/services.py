@@ -1,0 +1,208 @@
+"""Every write to the hall tree and to memberships.
+
+django-mptt leaves locking to its caller. Each tree write here runs in one transaction that first
+takes a PostgreSQL advisory lock on the tree it renumbers, so concurrent inserts and moves into one
+city's tree queue instead of corrupting ``lft``/``rght``; other cities' trees are untouched.
+On SQLite the settings open every transaction with ``BEGIN IMMEDIATE``, which serialises writers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils.translation import gettext as _
+
+from .models import KIND_BY_LEVEL, Hall, HallKind, Membership, Role, plaque_name_for
+
+# Two-key advisory locks: (namespace, tree_id). Key 0 guards the allocation of a new tree_id.
+TREE_LOCK_NAMESPACE = 7001
+NEW_TREE_KEY = 0
+
+HALL_FIELDS = {
+    "code",
+    "name",
+    "locality",
+    "status",
+    "operator",
+    "operator_name",
+    "address",
+    "latitude",
+    "longitude",
+    "phone",
+    "opening_hours",
+    "services",
+}
+
+
+def lock_trees(*tree_ids: int) -> None:
+    """Take the transaction-scoped lock of each tree, in a fixed order so two movers never
+    deadlock."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for tree_id in sorted(set(tree_ids)):
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, %s)", [TREE_LOCK_NAMESPACE, int(tree_id)]
+            )
+
+
+def _child_kind(parent: Hall | None) -> str:
+    if parent is None:
+        return HallKind.CENTRE
+    if parent.level >= len(KIND_BY_LEVEL) - 1:
+        raise ValidationError(
+            {"parent": _("基层服务点是最末一级,不能在“%(name)s”下再设下级馆。") % {"name": parent}}
+        )
+    return KIND_BY_LEVEL[parent.level + 1]
+
+
+def _clean_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(fields) - HALL_FIELDS
+    if unknown:
+        raise TypeError(f"unknown hall fields: {sorted(unknown)}")
+    if fields.get("code") == "":
+        fields["code"] = None
+    return fields
+
+
+@transaction.atomic
+def hall_create(*, parent: Hall | None, name: str, locality: str, **fields: Any) -> Hall:
+    """Add a hall under ``parent`` (a centre hall when there is none)."""
+    fields = _clean_fields(fields)
+    if parent is None:
+        lock_trees(NEW_TREE_KEY)
+    else:
+        lock_trees(parent.tree_id)
+        # Re-read under the lock: the caller's copy may hold stale tree numbers.
+        parent = Hall.objects.get(pk=parent.pk)
+    kind = _child_kind(parent)
+    hall = Hall(
+        parent=parent,
+        name=name,
+        locality=locality,
+        kind=kind,
+        plaque_name=plaque_name_for(
+            kind=kind, locality=locality, parent_plaque=parent.plaque_name if parent else None
+        ),
+        main_hall_id=parent.main_hall_id if parent else None,
+        branch_hall_id=parent.pk if kind == HallKind.POINT else None,
+        **fields,
+    )
+    hall.full_clean(exclude=["parent", "main_hall", "branch_hall"])
+    hall.save()
+    # A main hall is its own main hall, a branch its own branch: rows that point to themselves.
+    if kind == HallKind.MAIN:
+        hall.main_hall_id = hall.pk
+        Hall.objects.filter(pk=hall.pk).update(main_hall=hall.pk)
+    elif kind == HallKind.BRANCH:
+        hall.branch_hall_id = hall.pk
+        Hall.objects.filter(pk=hall.pk).update(branch_hall=hall.pk)
+    return hall
+
+
+@transaction.atomic
+def hall_update(*, hall: Hall, **fields: Any) -> Hall:
+    """Change a hall's own fields. A new locality renames the plaques of its whole subtree."""
+    fields = _clean_fields(fields)
+    lock_trees(hall.tree_id)
+    hall = Hall.objects.get(pk=hall.pk)
+    old_locality = hall.locality
+    for name, value in fields.items():
+        setattr(hall, name, value)
+    hall.full_clean(exclude=["parent", "main_hall", "branch_hall"])
+    hall.save(update_fields=[*fields, "updated_at"])
+    if hall.locality != old_locality:
+        _refresh_plaques(hall)
+    return hall
+
+
+@transaction.atomic
+def hall_move(*, hall: Hall, new_parent: Hall) -> Hall:
+    """Move a hall with its subtree under another hall of its parent's kind."""
+    lock_trees(hall.tree_id, new_parent.tree_id)
+    hall = Hall.objects.get(pk=hall.pk)
+    new_parent = Hall.objects.get(pk=new_parent.pk)
+    if hall.parent_id is None:
+        raise ValidationError({"parent": _("中心馆是一棵树的根,不能移动。")})
+    if new_parent.kind != KIND_BY_LEVEL[hall.level - 1]:
+        raise ValidationError(
+            {
+                "parent": _("“%(hall)s”是%(kind)s,只能放在%(parent_kind)s之下。")
+                % {
+                    "hall": hall,
+                    "kind": hall.get_kind_display(),
+                    "parent_kind": HallKind(KIND_BY_LEVEL[hall.level - 1]).label,
+                }
+            }
+        )
+    if new_parent.pk == hall.parent_id:
+        return hall
+    hall.move_to(new_parent, "last-child")
+    hall = Hall.objects.get(pk=hall.pk)
+    subtree = Hall.objects.filter(hall.descendant_range)
+    if hall.kind == HallKind.BRANCH:
+        subtree.update(main_hall=new_parent.main_hall_id)
+    elif hall.kind == HallKind.POINT:
+        subtree.update(main_hall=new_parent.main_hall_id, branch_hall=new_parent.pk)
+    _refresh_plaques(hall)
+    return Hall.objects.get(pk=hall.pk)
+
+
+def _refresh_plaques(top: Hall) -> None:
+    """Recompute the plaque of ``top`` and everything below it, walking the subtree in tree
+    order so each parent's new plaque is known before its children."""
+    parent_plaque = (
+        Hall.objects.filter(pk=top.parent_id).values_list("plaque_name", flat=True).first()
+    )
+    plaques: dict[int, str] = {}
+    changed = []
+    rows = (
+        Hall.objects.filter(top.descendant_range)
+        .order_by("lft")
+        .only("pk", "parent_id", "kind", "locality", "plaque_name")
+    )
+    for row in rows:
+        above = parent_plaque if row.pk == top.pk else plaques[row.parent_id]
+        plaque = plaque_name_for(kind=row.kind, locality=row.locality, parent_plaque=above)
+        plaques[row.pk] = plaque
+        if plaque != row.plaque_name:
+            row.plaque_name = plaque
+            changed.append(row)
+    Hall.objects.bulk_update(changed, ["plaque_name"], batch_size=500)
+
+
+@transaction.atomic
+def membership_create(
+    *, user, hall: Hall, role: str, public_welfare_post: bool = False
+) -> Membership:
+    if role not in Role.values:
+        raise ValidationError({"role": _("未知岗位“%(role)s”。") % {"role": role}})
+    membership = Membership(user=user, hall=hall, role=role, public_welfare_post=public_welfare_post)
+    membership.full_clean()
+    membership.save()
+    if not user.is_staff:
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+    return membership
+
+
+@transaction.atomic
+def staff_create(
+    *, username: str, hall: Hall, role: str, password: str | None = None, full_name: str = ""
+):
+    """A staff account with one membership. Without a password the account cannot log in until
+    one is set."""
+    User = get_user_model()
+    if User.objects.filter(username=username).exists():
+        raise ValidationError({"username": _("账号“%(name)s”已存在。") % {"name": username}})
+    user = User(username=username, first_name=full_name, is_staff=True)
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.save()
+    membership_create(user=user, hall=hall, role=role)
+    return user

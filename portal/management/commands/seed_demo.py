@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand
+
+from network import demo as network_demo
+from network.models import Hall
+
+
+class Command(BaseCommand):
+    help = "建立昆明市演示网络、演示账号和演示数据(可重复运行,结果相同)。"
+
+    def handle(self, *args, **options):
+        centre = network_demo.seed_network()
+        logins = network_demo.seed_staff()
+        count = Hall.objects.filter(tree_id=centre.tree_id).count()
+        self.stdout.write(self.style.SUCCESS(f"演示网络:{centre.name},共 {count} 个馆。"))
+        self.stdout.write("演示账号 (账号 / 密码 / 所在):")
+        for username, password, where in logins:
+            self.stdout.write(f"  {username:<22} {password:<12} {where}")

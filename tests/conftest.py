@@ -1,0 +1,134 @@
+"""The cast every test shares, and the rule that CI never passes by skipping.
+
+Tests that need a real PostgreSQL, Redis or Chromium call ``need_postgres()`` and friends. On a
+machine without them they skip with the reason; with ``REQUIRE_REAL_SERVICES=1`` (set by
+``.ci/run``) the same call fails the test instead.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from types import SimpleNamespace
+
+import pytest
+from django.db import connection
+
+REQUIRE_REAL = os.environ.get("REQUIRE_REAL_SERVICES") == "1"
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+def pytest_configure(config):
+    from django.conf import settings
+
+    # Real hashing costs a third of a second a user; the cast has eight.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def _missing(reason: str) -> None:
+    if REQUIRE_REAL:
+        pytest.fail(f"REQUIRE_REAL_SERVICES=1 but {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def need_postgres() -> None:
+    if connection.vendor != "postgresql":
+        _missing("needs PostgreSQL: set DATABASE_URL=postgres://...")
+
+
+def need_redis() -> str:
+    from django.conf import settings
+
+    if not settings.REDIS_URL:
+        _missing("needs Redis: set REDIS_URL=redis://...")
+    import redis
+
+    try:
+        redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2).ping()
+    except redis.RedisError as exc:
+        _missing(f"Redis at {settings.REDIS_URL} does not answer: {exc}")
+    return settings.REDIS_URL
+
+
+def need_chromium() -> str:
+    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
+        _missing(f"needs Chromium at {CHROMIUM} (apt-get install chromium)")
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        _missing("needs the playwright package")
+    return CHROMIUM
+
+
+def build_cast():
+    """A small network and one account of each kind.
+
+    昆明市文化馆 (centre)
+      官渡区文化馆 (main)      — county_official, county_director
+        关上街道 (branch)       — branch_staff          · points 关上一社区, 关上二社区 (village_manager)
+        太和街道 (branch)       — other_branch_staff    · point 太和一社区
+      五华区文化馆 (main)      — other_county_director
+        华山街道 (branch)                               · point 华山一社区
+    """
+    from django.contrib.auth import get_user_model
+
+    from network import services
+    from network.models import Role
+
+    User = get_user_model()
+    create = services.hall_create
+    centre = create(parent=None, name="昆明市文化馆", locality="昆明市", code="530100")
+    county = create(parent=centre, name="官渡区文化馆", locality="官渡区", code="530111")
+    branch = create(parent=county, name="关上街道综合文化站", locality="关上街道", code="530111001")
+    point = create(parent=branch, name="关上一社区服务中心", locality="关上一社区", code="530111001001")
+    point2 = create(parent=branch, name="关上二社区服务中心", locality="关上二社区", code="530111001002")
+    other_branch = create(parent=county, name="太和街道综合文化站", locality="太和街道", code="530111002")
+    other_branch_point = create(
+        parent=other_branch, name="太和一社区服务中心", locality="太和一社区", code="530111002001"
+    )
+    other_county = create(parent=centre, name="五华区文化馆", locality="五华区", code="530102")
+    other_county_branch = create(
+        parent=other_county, name="华山街道综合文化站", locality="华山街道", code="530102001"
+    )
+    other_county_point = create(
+        parent=other_county_branch, name="华山一社区服务中心", locality="华山一社区", code="530102001001"
+    )
+
+    def staff(username, hall, role):
+        return services.staff_create(username=username, hall=hall, role=role, password="pw-12345678")
+
+    return SimpleNamespace(
+        centre=centre,
+        county=county,
+        branch=branch,
+        point=point,
+        point2=point2,
+        other_branch=other_branch,
+        other_branch_point=other_branch_point,
+        other_county=other_county,
+        other_county_branch=other_county_branch,
+        other_county_point=other_county_point,
+        centre_director=staff("centre_director", centre, Role.DIRECTOR),
+        county_director=staff("county_director", county, Role.DIRECTOR),
+        county_official=staff("county_official", county, Role.OFFICIAL),
+        branch_staff=staff("branch_staff", branch, Role.STAFF),
+        other_branch_staff=staff("other_branch_staff", other_branch, Role.STAFF),
+        other_county_director=staff("other_county_director", other_county, Role.DIRECTOR),
+        village_manager=staff("village_manager", point, Role.VILLAGE_MANAGER),
+        superuser=User.objects.create_superuser("root", "root@example.cn", "pw-12345678"),
+        resident={"name": "张三", "phone": "13800138000"},
+        password="pw-12345678",
+    )
+
+
+@pytest.fixture
+def cast(db):
+    return build_cast()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

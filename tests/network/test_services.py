@@ -1,0 +1,157 @@
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection, connections
+
+from network import services
+from network.models import Hall, HallKind
+from network.selectors import hall_subtree
+from tests.conftest import need_postgres
+
+pytestmark = pytest.mark.django_db
+
+
+def test_kind_follows_depth_and_plaques_follow_the_seed_rule(cast):
+    assert [cast.centre.kind, cast.county.kind, cast.branch.kind, cast.point.kind] == [
+        HallKind.CENTRE,
+        HallKind.MAIN,
+        HallKind.BRANCH,
+        HallKind.POINT,
+    ]
+    assert cast.county.plaque_name == "官渡区文化馆"
+    assert cast.branch.plaque_name == "官渡区文化馆关上街道分馆"
+    assert cast.point.plaque_name == "官渡区文化馆关上街道分馆关上一社区基层服务点"
+
+
+def test_stored_ancestors_point_at_the_main_and_branch(cast):
+    point = Hall.objects.get(pk=cast.point.pk)
+    assert (point.main_hall_id, point.branch_hall_id) == (cast.county.pk, cast.branch.pk)
+    county = Hall.objects.get(pk=cast.county.pk)
+    assert (county.main_hall_id, county.branch_hall_id) == (cast.county.pk, None)
+
+
+def test_a_point_under_a_point_is_refused_and_nothing_is_saved(cast):
+    before = Hall.objects.count()
+    with pytest.raises(ValidationError) as exc:
+        services.hall_create(parent=cast.point, name="不该存在", locality="某处")
+    assert "parent" in exc.value.message_dict
+    assert Hall.objects.count() == before
+
+
+def test_a_duplicate_code_is_refused_with_a_field_error(cast):
+    before = Hall.objects.count()
+    with pytest.raises(ValidationError) as exc:
+        services.hall_create(parent=cast.branch, name="重复", locality="重复社区", code="530111001001")
+    assert "code" in exc.value.message_dict
+    assert Hall.objects.count() == before
+
+
+def test_halls_without_a_code_may_coexist(cast):
+    a = services.hall_create(parent=cast.branch, name="甲", locality="甲社区", code="")
+    b = services.hall_create(parent=cast.branch, name="乙", locality="乙社区")
+    assert a.code is None and b.code is None
+
+
+def test_renaming_a_branch_renames_the_plaques_below_it(cast):
+    services.hall_update(hall=cast.branch, locality="关上新街道")
+    assert Hall.objects.get(pk=cast.point.pk).plaque_name == (
+        "官渡区文化馆关上新街道分馆关上一社区基层服务点"
+    )
+
+
+def test_moving_a_point_to_another_branch_updates_plaque_and_ancestors(cast):
+    moved = services.hall_move(hall=cast.point, new_parent=cast.other_county_branch)
+    assert moved.plaque_name == "五华区文化馆华山街道分馆关上一社区基层服务点"
+    assert (moved.main_hall_id, moved.branch_hall_id) == (
+        cast.other_county.pk,
+        cast.other_county_branch.pk,
+    )
+    assert cast.point.pk in hall_subtree(Hall.objects.get(pk=cast.other_county.pk)).values_list(
+        "pk", flat=True
+    )
+    Hall.objects.partial_rebuild(cast.centre.tree_id)  # numbers must already be right
+    assert Hall.objects.get(pk=cast.point.pk).lft == moved.lft
+
+
+def test_moving_a_branch_under_a_branch_is_refused(cast):
+    with pytest.raises(ValidationError):
+        services.hall_move(hall=cast.other_branch, new_parent=cast.branch)
+
+
+def test_each_city_is_its_own_tree(cast):
+    other_city = services.hall_create(parent=None, name="玉溪市文化馆", locality="玉溪市")
+    assert other_city.tree_id != cast.centre.tree_id
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_inserts_and_moves_keep_the_tree_whole():
+    need_postgres()
+    centre = services.hall_create(parent=None, name="昆明市文化馆", locality="昆明市")
+    mains = [
+        services.hall_create(parent=centre, name=f"县{i}", locality=f"县{i}") for i in range(3)
+    ]
+    branches = [
+        services.hall_create(parent=m, name=f"{m.name}镇{j}", locality=f"镇{j}")
+        for m in mains
+        for j in range(2)
+    ]
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(8)
+
+    def insert(worker: int) -> None:
+        try:
+            barrier.wait()
+            for k in range(10):
+                services.hall_create(
+                    parent=branches[(worker + k) % len(branches)],
+                    name=f"村{worker}-{k}",
+                    locality=f"村{worker}-{k}",
+                )
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def move(worker: int) -> None:
+        try:
+            barrier.wait()
+            for k in range(6):
+                services.hall_move(
+                    hall=branches[(worker + k) % len(branches)],
+                    new_parent=mains[(worker + k + 1) % len(mains)],
+                )
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=insert, args=(w,)) for w in range(6)]
+    threads += [threading.Thread(target=move, args=(w,)) for w in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    connections.close_all()
+    assert errors == []
+    assert Hall.objects.filter(tree_id=centre.tree_id).count() == 1 + 3 + 6 + 60
+    before = list(Hall.objects.filter(tree_id=centre.tree_id).order_by("pk").values_list(
+        "pk", "lft", "rght", "level", "parent_id"
+    ))
+    Hall.objects.partial_rebuild(centre.tree_id)
+    after = list(Hall.objects.filter(tree_id=centre.tree_id).order_by("pk").values_list(
+        "pk", "lft", "rght", "level", "parent_id"
+    ))
+    # A rebuild renumbers children in its own order; what must hold is the nesting itself.
+    by_pk = {pk: (lft, rght) for pk, lft, rght, _lvl, _p in before}
+    for pk, lft, rght, _level, parent_id in before:
+        assert lft < rght
+        if parent_id:
+            plft, prght = by_pk[parent_id]
+            assert plft < lft and rght < prght
+    assert len(after) == len(before)
+    spans = sorted(by_pk.values())
+    numbers = sorted(n for span in spans for n in span)
+    assert numbers == list(range(1, 2 * len(before) + 1))
