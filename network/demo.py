@@ -144,7 +144,12 @@ DEMO_STAFF = [
     ("guanshang_instructor", "下派指导员", "关上街道综合文化站", Role.INSTRUCTOR),
     ("guanshang_staff", "关上街道分馆工作人员", "关上街道综合文化站", Role.STAFF),
     ("taihe_staff", "太和街道分馆工作人员", "太和街道综合文化站", Role.STAFF),
-    ("village_manager", "关上第1社区文化管理员", "关上第1社区综合文化服务中心", Role.VILLAGE_MANAGER),
+    (
+        "village_manager",
+        "关上第1社区文化管理员",
+        "关上第1社区综合文化服务中心",
+        Role.VILLAGE_MANAGER,
+    ),
 ]
 
 

@@ -180,7 +180,9 @@ def membership_create(
 ) -> Membership:
     if role not in Role.values:
         raise ValidationError({"role": _("未知岗位“%(role)s”。") % {"role": role}})
-    membership = Membership(user=user, hall=hall, role=role, public_welfare_post=public_welfare_post)
+    membership = Membership(
+        user=user, hall=hall, role=role, public_welfare_post=public_welfare_post
+    )
     membership.full_clean()
     membership.save()
     if not user.is_staff:

@@ -80,9 +80,15 @@ def build_cast():
     centre = create(parent=None, name="昆明市文化馆", locality="昆明市", code="530100")
     county = create(parent=centre, name="官渡区文化馆", locality="官渡区", code="530111")
     branch = create(parent=county, name="关上街道综合文化站", locality="关上街道", code="530111001")
-    point = create(parent=branch, name="关上一社区服务中心", locality="关上一社区", code="530111001001")
-    point2 = create(parent=branch, name="关上二社区服务中心", locality="关上二社区", code="530111001002")
-    other_branch = create(parent=county, name="太和街道综合文化站", locality="太和街道", code="530111002")
+    point = create(
+        parent=branch, name="关上一社区服务中心", locality="关上一社区", code="530111001001"
+    )
+    point2 = create(
+        parent=branch, name="关上二社区服务中心", locality="关上二社区", code="530111001002"
+    )
+    other_branch = create(
+        parent=county, name="太和街道综合文化站", locality="太和街道", code="530111002"
+    )
     other_branch_point = create(
         parent=other_branch, name="太和一社区服务中心", locality="太和一社区", code="530111002001"
     )
@@ -91,11 +97,16 @@ def build_cast():
         parent=other_county, name="华山街道综合文化站", locality="华山街道", code="530102001"
     )
     other_county_point = create(
-        parent=other_county_branch, name="华山一社区服务中心", locality="华山一社区", code="530102001001"
+        parent=other_county_branch,
+        name="华山一社区服务中心",
+        locality="华山一社区",
+        code="530102001001",
     )
 
     def staff(username, hall, role):
-        return services.staff_create(username=username, hall=hall, role=role, password="pw-12345678")
+        return services.staff_create(
+            username=username, hall=hall, role=role, password="pw-12345678"
+        )
 
     return SimpleNamespace(
         centre=centre,

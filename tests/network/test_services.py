@@ -44,7 +44,9 @@ def test_a_point_under_a_point_is_refused_and_nothing_is_saved(cast):
 def test_a_duplicate_code_is_refused_with_a_field_error(cast):
     before = Hall.objects.count()
     with pytest.raises(ValidationError) as exc:
-        services.hall_create(parent=cast.branch, name="重复", locality="重复社区", code="530111001001")
+        services.hall_create(
+            parent=cast.branch, name="重复", locality="重复社区", code="530111001001"
+        )
     assert "code" in exc.value.message_dict
     assert Hall.objects.count() == before
 
@@ -137,16 +139,20 @@ def test_concurrent_inserts_and_moves_keep_the_tree_whole():
     connections.close_all()
     assert errors == []
     assert Hall.objects.filter(tree_id=centre.tree_id).count() == 1 + 3 + 6 + 60
-    before = list(Hall.objects.filter(tree_id=centre.tree_id).order_by("pk").values_list(
-        "pk", "lft", "rght", "level", "parent_id"
-    ))
+    before = list(
+        Hall.objects.filter(tree_id=centre.tree_id)
+        .order_by("pk")
+        .values_list("pk", "lft", "rght", "level", "parent_id")
+    )
     Hall.objects.partial_rebuild(centre.tree_id)
-    after = list(Hall.objects.filter(tree_id=centre.tree_id).order_by("pk").values_list(
-        "pk", "lft", "rght", "level", "parent_id"
-    ))
+    after = list(
+        Hall.objects.filter(tree_id=centre.tree_id)
+        .order_by("pk")
+        .values_list("pk", "lft", "rght", "level", "parent_id")
+    )
     # A rebuild renumbers children in its own order; what must hold is the nesting itself.
     by_pk = {pk: (lft, rght) for pk, lft, rght, _lvl, _p in before}
-    for pk, lft, rght, _level, parent_id in before:
+    for _pk, lft, rght, _level, parent_id in before:
         assert lft < rght
         if parent_id:
             plft, prght = by_pk[parent_id]

@@ -11,9 +11,10 @@ def hall_by_code_or_id(value: str) -> Hall:
     """A hall by its code, or by its id where it has none."""
     hall = Hall.objects.filter(code=value).first()
     if hall is None and value.isdigit():
-        hall = Hall.objects.filter(pk=int(value), code__isnull=True).first() or Hall.objects.filter(
-            pk=int(value)
-        ).first()
+        hall = (
+            Hall.objects.filter(pk=int(value), code__isnull=True).first()
+            or Hall.objects.filter(pk=int(value)).first()
+        )
     if hall is None:
         raise CommandError(f"找不到编码或编号为“{value}”的馆。")
     return hall
