@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from .models import Hall, Membership, Role
 
@@ -99,3 +99,62 @@ def hall_ancestors(hall: Hall) -> QuerySet[Hall]:
     return Hall.objects.filter(
         tree_id=hall.tree_id, lft__lte=hall.lft, rght__gte=hall.rght
     ).order_by("lft")
+
+
+# --- The public directory. Each read below is one query whatever the size of the tree: the
+# breadcrumbs come from joining the parent chain (at most three levels up), child counts from an
+# aggregate, so a page never issues a query per row.
+
+DIRECTORY_CHAIN = "parent__parent__parent"
+
+
+def directory_cities() -> QuerySet[Hall]:
+    """City centre halls, each with ``child_count`` (its counties)."""
+    return Hall.objects.filter(level=0).annotate(child_count=Count("children")).order_by("tree_id")
+
+
+def directory_counties() -> QuerySet[Hall]:
+    """County main halls in tree order, with their city joined in and ``child_count``."""
+    return (
+        Hall.objects.filter(level=1)
+        .select_related("parent")
+        .annotate(child_count=Count("children"))
+        .order_by("tree_id", "lft")
+    )
+
+
+def directory_hall(hall_id: int) -> Hall:
+    """A hall with its whole ancestor chain joined in; raises ``Hall.DoesNotExist``."""
+    return Hall.objects.select_related(DIRECTORY_CHAIN).get(pk=hall_id)
+
+
+def directory_children(hall: Hall) -> QuerySet[Hall]:
+    """A hall's direct children in tree order, each with ``child_count``."""
+    return Hall.objects.filter(parent=hall).annotate(child_count=Count("children")).order_by("lft")
+
+
+def directory_search(query: str) -> QuerySet[Hall]:
+    """Halls whose name, plaque or locality contains ``query``, with their ancestor chain."""
+    query = query.strip()
+    return (
+        Hall.objects.filter(
+            Q(name__icontains=query)
+            | Q(plaque_name__icontains=query)
+            | Q(locality__icontains=query)
+        )
+        .select_related(DIRECTORY_CHAIN)
+        .order_by("tree_id", "lft")
+    )
+
+
+def hall_chain(hall: Hall) -> list[Hall]:
+    """The ancestors of a hall loaded by ``directory_hall``/``directory_search``, root first.
+
+    Walks the joined parent chain, so it makes no query."""
+    chain: list[Hall] = []
+    node = hall.parent
+    while node is not None:
+        chain.append(node)
+        node = node.parent
+    chain.reverse()
+    return chain
