@@ -213,3 +213,7 @@ LOGGING = {
 # Staffing standard of the seeds: at least 3 staff per township branch, 1 post per village point.
 STAFFING_MIN_BRANCH = env.int("STAFFING_MIN_BRANCH", default=3)
 STAFFING_MIN_POINT = env.int("STAFFING_MIN_POINT", default=1)
+# No-shows: after NO_SHOW_LIMIT in NO_SHOW_WINDOW_DAYS a phone may not book for NO_SHOW_BAN_DAYS.
+NO_SHOW_LIMIT = env.int("NO_SHOW_LIMIT", default=3)
+NO_SHOW_WINDOW_DAYS = env.int("NO_SHOW_WINDOW_DAYS", default=365)
+NO_SHOW_BAN_DAYS = env.int("NO_SHOW_BAN_DAYS", default=30)
