@@ -1,13 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from . import views
+from . import health, views
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("portal.api_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("health/", views.health, name="health"),
+    path("health/", health.health, name="health"),
     path("", include("network.urls")),
     path("", views.home, name="home"),
 ]
