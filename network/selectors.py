@@ -88,10 +88,11 @@ def hall_subtree(hall: Hall, *, include_self: bool = True) -> QuerySet[Hall]:
 
 def hall_subtree_by_id(hall_id: int) -> QuerySet[Hall]:
     """The subtree of a hall given its id, in one query (a self-join on the tree range)."""
+    top = Hall.objects.filter(pk=hall_id)
     return Hall.objects.filter(
-        tree_id__in=Hall.objects.filter(pk=hall_id).values("tree_id"),
-        lft__gte=Hall.objects.filter(pk=hall_id).values("lft"),
-        rght__lte=Hall.objects.filter(pk=hall_id).values("rght"),
+        tree_id=top.values("tree_id")[:1],
+        lft__gte=top.values("lft")[:1],
+        rght__lte=top.values("rght")[:1],
     )
 
 

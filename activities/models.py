@@ -1,0 +1,198 @@
+"""Activities, bookings and waiting lists.
+
+A seat count is only ever changed by one conditional UPDATE (``seats_taken + n <= capacity``) in
+``activities.services``; the database also checks the bound, so no code path can overbook.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from network.models import Hall
+
+mobile_validator = RegexValidator(
+    r"^1[3-9]\d{9}$", _("请填写 11 位中国大陆手机号码,如 13800138000。")
+)
+
+
+class Category(models.TextChoices):
+    PERFORMANCE = "performance", _("演出")
+    EXHIBITION = "exhibition", _("展览")
+    LECTURE = "lecture", _("讲座")
+    TRAINING = "training", _("培训")
+    READING = "reading", _("阅读")
+    MOBILE = "mobile", _("流动服务")
+    OTHER = "other", _("其他")
+
+
+class Activity(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("草稿")
+        PUBLISHED = "published", _("已发布")
+        CANCELLED = "cancelled", _("已取消")
+
+    hall = models.ForeignKey(
+        Hall, on_delete=models.PROTECT, related_name="activities", verbose_name=_("主办馆")
+    )
+    # A mobile service (流动服务) is held by a higher hall at one of its points; it shows on the
+    # point's page too. For everything else the venue hall is the organiser.
+    venue_hall = models.ForeignKey(
+        Hall,
+        on_delete=models.PROTECT,
+        related_name="hosted_activities",
+        verbose_name=_("举办地点(馆)"),
+    )
+    category = models.CharField(_("类别"), max_length=20, choices=Category.choices)
+    title = models.CharField(_("标题"), max_length=120)
+    description = models.TextField(_("简介"), blank=True)
+    picture = models.ImageField(_("图片"), upload_to="activities/%Y/%m/", blank=True)
+    venue = models.CharField(_("场地"), max_length=120, blank=True, help_text=_("如 二楼多功能厅"))
+    start = models.DateTimeField(_("开始时间"), db_index=True)
+    end = models.DateTimeField(_("结束时间"))
+    capacity = models.PositiveIntegerField(
+        _("座位数"), null=True, blank=True, help_text=_("留空表示无需预约")
+    )
+    seats_taken = models.PositiveIntegerField(_("已预约座位"), default=0, editable=False)
+    booking_opens = models.DateTimeField(_("开始预约"), null=True, blank=True)
+    booking_closes = models.DateTimeField(
+        _("截止预约"), null=True, blank=True, help_text=_("留空则到活动开始时截止")
+    )
+    cancel_deadline = models.DateTimeField(
+        _("取消截止"), null=True, blank=True, help_text=_("留空则到活动开始时截止")
+    )
+    max_seats_per_booking = models.PositiveSmallIntegerField(
+        _("每次最多预约座位"), default=4, validators=[MinValueValidator(1)]
+    )
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True
+    )
+    featured = models.BooleanField(_("推荐"), default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("创建人"),
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    cancelled_at = models.DateTimeField(_("取消时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("活动")
+        verbose_name_plural = _("活动")
+        ordering = ["start", "pk"]
+        indexes = [models.Index(fields=["status", "start"], name="activity_status_start")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(capacity__isnull=True, seats_taken=0)
+                | Q(seats_taken__lte=F("capacity")),
+                name="activity_no_overbooking",
+            ),
+            models.CheckConstraint(
+                condition=Q(end__gt=F("start")), name="activity_ends_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def needs_booking(self) -> bool:
+        return self.capacity is not None
+
+    @property
+    def seats_left(self) -> int | None:
+        if self.capacity is None:
+            return None
+        return max(self.capacity - self.seats_taken, 0)
+
+    @property
+    def closes_at(self):
+        return self.booking_closes or self.start
+
+    @property
+    def cancellable_until(self):
+        return self.cancel_deadline or self.start
+
+
+class Booking(models.Model):
+    class Status(models.TextChoices):
+        CONFIRMED = "confirmed", _("已确认")
+        WAITLISTED = "waitlisted", _("候补中")
+        CANCELLED = "cancelled", _("已取消")
+
+    activity = models.ForeignKey(
+        Activity, on_delete=models.PROTECT, related_name="bookings", verbose_name=_("活动")
+    )
+    code = models.CharField(_("预约码"), max_length=12, unique=True)
+    name = models.CharField(_("姓名"), max_length=40)
+    phone = models.CharField(_("手机号码"), max_length=11, validators=[mobile_validator])
+    seats = models.PositiveSmallIntegerField(_("座位数"), validators=[MinValueValidator(1)])
+    status = models.CharField(_("状态"), max_length=12, choices=Status.choices, db_index=True)
+    created_at = models.DateTimeField(_("预约时间"), auto_now_add=True)
+    confirmed_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("取消时间"), null=True, blank=True)
+    cancel_reason = models.CharField(_("取消原因"), max_length=120, blank=True)
+    checked_in_at = models.DateTimeField(_("签到时间"), null=True, blank=True)
+    checked_in_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("签到人"),
+    )
+
+    class Meta:
+        verbose_name = _("预约")
+        verbose_name_plural = _("预约")
+        ordering = ["created_at", "pk"]
+        indexes = [
+            models.Index(fields=["activity", "status", "created_at"], name="booking_queue"),
+            models.Index(fields=["phone", "status"], name="booking_phone"),
+        ]
+        constraints = [
+            # One phone books an activity once (a cancelled booking frees the phone again).
+            models.UniqueConstraint(
+                fields=["activity", "phone"],
+                condition=~Q(status="cancelled"),
+                name="booking_one_per_phone",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} · {self.name}"
+
+
+class Notice(models.Model):
+    """A hall's public notice (公告): opening hours changes, new services."""
+
+    hall = models.ForeignKey(
+        Hall, on_delete=models.PROTECT, related_name="notices", verbose_name=_("发布馆")
+    )
+    title = models.CharField(_("标题"), max_length=120)
+    body = models.TextField(_("内容"))
+    published_at = models.DateTimeField(_("发布时间"), db_index=True)
+    pinned = models.BooleanField(_("置顶"), default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("发布人"),
+    )
+
+    class Meta:
+        verbose_name = _("公告")
+        verbose_name_plural = _("公告")
+        ordering = ["-pinned", "-published_at"]
+
+    def __str__(self) -> str:
+        return self.title

@@ -1,0 +1,373 @@
+"""Writes for activities and bookings.
+
+Seats are taken by one conditional UPDATE, so the database decides who got the last seat: two
+bookings racing for it never both win, whatever the number of web processes. A party gets all its
+seats or joins the waiting list whole. Freed seats go to the waiting list, oldest first, in the
+same transaction that freed them, so a newcomer never jumps the queue.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Max
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from network.models import Hall, HallKind
+from network.selectors import hall_subtree_by_id
+
+from .models import Activity, Booking, Category, mobile_validator
+
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read aloud
+CODE_LENGTH = 8
+NAME_MAX = 40
+
+
+def _new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _i in range(CODE_LENGTH))
+
+
+def normalize_code(code: str) -> str:
+    return (code or "").strip().upper()
+
+
+# --- Activities ---------------------------------------------------------------------------------
+
+
+def _check_venue(hall: Hall, venue_hall: Hall, category: str) -> None:
+    if venue_hall.pk == hall.pk:
+        return
+    if category != Category.MOBILE:
+        raise ValidationError({"venue_hall": _("只有流动服务可以在主办馆以外的地点举办。")})
+    # Tree numbers on the callers' copies may be stale: ask the database.
+    below = (
+        hall_subtree_by_id(hall.pk)
+        .filter(pk=venue_hall.pk, kind=HallKind.POINT)
+        .exclude(pk=hall.pk)
+        .exists()
+    )
+    if not below:
+        raise ValidationError({"venue_hall": _("流动服务的举办地点必须是主办馆下属的基层服务点。")})
+
+
+@transaction.atomic
+def activity_create(
+    *, hall: Hall, created_by=None, venue_hall: Hall | None = None, **fields
+) -> Activity:
+    venue_hall = venue_hall or hall
+    _check_venue(hall, venue_hall, fields.get("category", ""))
+    activity = Activity(hall=hall, venue_hall=venue_hall, created_by=created_by, **fields)
+    _validate_activity(activity)
+    activity.save()
+    return activity
+
+
+def _validate_activity(activity: Activity) -> None:
+    # The database constraints stay as the last guard; here each rule gets a message of its own.
+    activity.full_clean(validate_constraints=False)
+    errors = {}
+    if activity.end <= activity.start:
+        errors["end"] = _("结束时间必须晚于开始时间。")
+    if activity.booking_closes and activity.booking_closes > activity.start:
+        errors["booking_closes"] = _("预约最迟在活动开始时截止。")
+    if (
+        activity.booking_opens
+        and activity.booking_closes
+        and activity.booking_opens >= activity.booking_closes
+    ):
+        errors["booking_opens"] = _("开始预约时间必须早于截止预约时间。")
+    if activity.capacity is not None and activity.capacity < activity.seats_taken:
+        errors["capacity"] = _("已有 %(n)d 个座位被预约,座位数不能少于此数。") % {
+            "n": activity.seats_taken
+        }
+    if activity.capacity is not None and activity.max_seats_per_booking > activity.capacity:
+        errors["max_seats_per_booking"] = _("每次最多预约座位不能超过座位数。")
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def activity_update(*, activity: Activity, **fields) -> Activity:
+    activity = Activity.objects.select_for_update().get(pk=activity.pk)
+    if activity.status == Activity.Status.CANCELLED:
+        raise ValidationError(_("已取消的活动不能再修改。"))
+    for name, value in fields.items():
+        setattr(activity, name, value)
+    _check_venue(activity.hall, activity.venue_hall, activity.category)
+    _validate_activity(activity)
+    activity.save()
+    if "capacity" in fields:
+        _promote_waitlist(activity.pk)
+    return activity
+
+
+@transaction.atomic
+def activity_publish(*, activity: Activity) -> Activity:
+    updated = Activity.objects.filter(pk=activity.pk, status=Activity.Status.DRAFT).update(
+        status=Activity.Status.PUBLISHED, updated_at=timezone.now()
+    )
+    if not updated:
+        raise ValidationError(_("只有草稿状态的活动可以发布。"))
+    activity.refresh_from_db()
+    return activity
+
+
+@transaction.atomic
+def activity_cancel(*, activity: Activity, reason: str = "") -> Activity:
+    """Cancel an activity and every live booking of it. The bookings stay on record."""
+    now = timezone.now()
+    activity = Activity.objects.select_for_update().get(pk=activity.pk)
+    if activity.status == Activity.Status.CANCELLED:
+        return activity
+    activity.status = Activity.Status.CANCELLED
+    activity.cancelled_at = now
+    activity.seats_taken = 0
+    activity.save(update_fields=["status", "cancelled_at", "seats_taken", "updated_at"])
+    activity.bookings.exclude(status=Booking.Status.CANCELLED).update(
+        status=Booking.Status.CANCELLED,
+        cancelled_at=now,
+        cancel_reason=(reason or _("活动已取消"))[:120],
+    )
+    return activity
+
+
+# --- Bookings -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ban:
+    until: datetime
+    no_shows: int
+
+
+def no_show_ban(phone: str, *, now: datetime | None = None) -> Ban | None:
+    """After ``NO_SHOW_LIMIT`` no-shows within ``NO_SHOW_WINDOW_DAYS`` a phone may not book for
+    ``NO_SHOW_BAN_DAYS`` after the latest one. A no-show is a confirmed booking of an activity that
+    has ended without the party checking in."""
+    now = now or timezone.now()
+    limit = settings.NO_SHOW_LIMIT
+    window = timedelta(days=settings.NO_SHOW_WINDOW_DAYS)
+    stats = Booking.objects.filter(
+        phone=phone,
+        status=Booking.Status.CONFIRMED,
+        checked_in_at__isnull=True,
+        activity__end__lt=now,
+        activity__end__gte=now - window,
+        activity__status=Activity.Status.PUBLISHED,
+    ).aggregate(latest=Max("activity__end"), n=Count("pk"))
+    if stats["n"] < limit:
+        return None
+    until = stats["latest"] + timedelta(days=settings.NO_SHOW_BAN_DAYS)
+    return Ban(until=until, no_shows=stats["n"]) if until > now else None
+
+
+def _validate_booking_input(name: str, phone: str, seats) -> tuple[str, str, int]:
+    errors: dict[str, str] = {}
+    name = (name or "").strip()
+    phone = (phone or "").strip()
+    if not name:
+        errors["name"] = _("请填写姓名。")
+    elif len(name) > NAME_MAX:
+        errors["name"] = _("姓名最多 %(n)d 个字。") % {"n": NAME_MAX}
+    try:
+        mobile_validator(phone)
+    except ValidationError as exc:
+        errors["phone"] = exc.messages[0]
+    try:
+        seats = int(seats)
+        if seats < 1:
+            raise ValueError
+    except (TypeError, ValueError):
+        errors["seats"] = _("座位数必须是大于 0 的整数。")
+    if errors:
+        raise ValidationError(errors)
+    return name, phone, seats
+
+
+def booking_create(
+    *, activity_id: int, name: str, phone: str, seats: int, now: datetime | None = None
+) -> Booking:
+    """Book ``seats`` for a party; confirmed if they all fit, else the party waits whole."""
+    name, phone, seats = _validate_booking_input(name, phone, seats)
+    now = now or timezone.now()
+    try:
+        return _booking_create(
+            activity_id=activity_id, name=name, phone=phone, seats=seats, now=now
+        )
+    except IntegrityError as exc:
+        # Two requests from one phone raced past the friendly check; the constraint decided.
+        if "booking_one_per_phone" in str(exc) or "phone" in str(exc):
+            raise ValidationError({"phone": _("这个手机号码已经预约过本活动。")}) from exc
+        raise
+
+
+@transaction.atomic
+def _booking_create(
+    *, activity_id: int, name: str, phone: str, seats: int, now: datetime
+) -> Booking:
+    activity = Activity.objects.filter(pk=activity_id).first()
+    if activity is None:
+        raise ValidationError({"activity": _("活动不存在。")})
+    _check_bookable(activity, seats, now)
+    ban = no_show_ban(phone, now=now)
+    if ban is not None:
+        raise ValidationError(
+            {
+                "phone": _("这个手机号码一年内有 %(n)d 次预约后未到场,%(until)s 之前不能预约。")
+                % {
+                    "n": ban.no_shows,
+                    "until": date_format(timezone.localtime(ban.until), "Y-m-d H:i"),
+                }
+            }
+        )
+    if (
+        Booking.objects.filter(activity_id=activity_id, phone=phone)
+        .exclude(status=Booking.Status.CANCELLED)
+        .exists()
+    ):
+        raise ValidationError({"phone": _("这个手机号码已经预约过本活动。")})
+    taken = Activity.objects.filter(
+        pk=activity_id,
+        status=Activity.Status.PUBLISHED,
+        seats_taken__lte=F("capacity") - seats,
+    ).update(seats_taken=F("seats_taken") + seats)
+    status = Booking.Status.CONFIRMED if taken else Booking.Status.WAITLISTED
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():
+                return Booking.objects.create(
+                    activity_id=activity_id,
+                    code=_new_code(),
+                    name=name,
+                    phone=phone,
+                    seats=seats,
+                    status=status,
+                    confirmed_at=now if taken else None,
+                )
+        except IntegrityError as exc:
+            if "code" not in str(exc):
+                raise
+    raise RuntimeError("could not draw a unique booking code")
+
+
+def _check_bookable(activity: Activity, seats: int, now: datetime) -> None:
+    if activity.status != Activity.Status.PUBLISHED:
+        raise ValidationError({"activity": _("该活动未开放预约。")})
+    if activity.capacity is None:
+        raise ValidationError({"activity": _("该活动无需预约,直接到场即可。")})
+    if activity.booking_opens and now < activity.booking_opens:
+        raise ValidationError(
+            {
+                "activity": _("预约将于 %(when)s 开始。")
+                % {"when": date_format(timezone.localtime(activity.booking_opens), "Y-m-d H:i")}
+            }
+        )
+    if now >= activity.closes_at:
+        raise ValidationError({"activity": _("该活动的预约已截止。")})
+    if seats > activity.max_seats_per_booking:
+        raise ValidationError(
+            {"seats": _("每次最多预约 %(n)d 个座位。") % {"n": activity.max_seats_per_booking}}
+        )
+    if seats > activity.capacity:
+        raise ValidationError(
+            {"seats": _("该活动一共只有 %(n)d 个座位。") % {"n": activity.capacity}}
+        )
+
+
+def booking_lookup(*, code: str, phone: str) -> Booking | None:
+    """A booking by code and the phone it was made with; both must match."""
+    return (
+        Booking.objects.select_related("activity", "activity__hall", "activity__venue_hall")
+        .filter(code=normalize_code(code), phone=(phone or "").strip())
+        .first()
+    )
+
+
+@transaction.atomic
+def booking_cancel(*, code: str, phone: str, now: datetime | None = None) -> Booking:
+    """The resident cancels until the cancellation deadline; freed seats go to the queue."""
+    now = now or timezone.now()
+    booking = (
+        Booking.objects.select_for_update()
+        .filter(code=normalize_code(code), phone=(phone or "").strip())
+        .first()
+    )
+    if booking is None:
+        raise ValidationError({"code": _("预约码与手机号码不匹配,请核对后再试。")})
+    if booking.status == Booking.Status.CANCELLED:
+        raise ValidationError({"code": _("这个预约已经取消过了。")})
+    activity = Activity.objects.get(pk=booking.activity_id)
+    if now >= activity.cancellable_until:
+        raise ValidationError({"code": _("已过取消截止时间,不能再取消。")})
+    was_confirmed = booking.status == Booking.Status.CONFIRMED
+    booking.status = Booking.Status.CANCELLED
+    booking.cancelled_at = now
+    booking.cancel_reason = _("本人取消")
+    booking.save(update_fields=["status", "cancelled_at", "cancel_reason"])
+    if was_confirmed:
+        Activity.objects.filter(pk=activity.pk).update(seats_taken=F("seats_taken") - booking.seats)
+        _promote_waitlist(activity.pk, now=now)
+    return booking
+
+
+def _promote_waitlist(activity_id: int, *, now: datetime | None = None) -> list[Booking]:
+    """Confirm waiting parties, oldest first, while they fit. The activity row is locked, so
+    promotions of one activity run one at a time."""
+    now = now or timezone.now()
+    activity = Activity.objects.select_for_update().get(pk=activity_id)
+    if activity.status != Activity.Status.PUBLISHED or activity.capacity is None:
+        return []
+    free = activity.capacity - activity.seats_taken
+    promoted = []
+    for booking in (
+        Booking.objects.select_for_update()
+        .filter(activity_id=activity_id, status=Booking.Status.WAITLISTED)
+        .order_by("created_at", "pk")
+    ):
+        if free <= 0:
+            break
+        if booking.seats > free:
+            continue
+        booking.status = Booking.Status.CONFIRMED
+        booking.confirmed_at = now
+        booking.save(update_fields=["status", "confirmed_at"])
+        free -= booking.seats
+        promoted.append(booking)
+    if promoted:
+        Activity.objects.filter(pk=activity_id).update(
+            seats_taken=F("seats_taken") + sum(b.seats for b in promoted)
+        )
+    return promoted
+
+
+@transaction.atomic
+def booking_check_in(*, code: str, by_user=None, now: datetime | None = None) -> Booking:
+    now = now or timezone.now()
+    booking = Booking.objects.select_for_update().filter(code=normalize_code(code)).first()
+    if booking is None:
+        raise ValidationError({"code": _("没有这个预约码。")})
+    if booking.status != Booking.Status.CONFIRMED:
+        raise ValidationError(
+            {
+                "code": _("该预约状态为“%(status)s”,不能签到。")
+                % {"status": booking.get_status_display()}
+            }
+        )
+    if booking.checked_in_at:
+        raise ValidationError(
+            {
+                "code": _("已于 %(when)s 签到。")
+                % {"when": date_format(timezone.localtime(booking.checked_in_at), "Y-m-d H:i")}
+            }
+        )
+    booking.checked_in_at = now
+    booking.checked_in_by = by_user
+    booking.save(update_fields=["checked_in_at", "checked_in_by"])
+    return booking
