@@ -1,0 +1,88 @@
+"""Reads of activities for the public pages, the API and the staff pages."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+
+from network.models import Hall
+from network.selectors import hall_subtree_by_id
+
+from .models import Activity, Booking, Notice
+
+
+def activities_public(
+    *,
+    within: int | None = None,
+    hall: int | None = None,
+    category: str | None = None,
+    date_from: date | datetime | None = None,
+    date_to: date | datetime | None = None,
+    seats_available: bool = False,
+    include_past: bool = False,
+    now: datetime | None = None,
+) -> QuerySet[Activity]:
+    """Published activities, soonest first. ``within`` is a hall id: activities held anywhere in
+    its subtree; ``hall`` the organiser or the venue (a mobile service shows on its point too)."""
+    now = now or timezone.now()
+    qs = Activity.objects.filter(status=Activity.Status.PUBLISHED).select_related(
+        "hall", "venue_hall"
+    )
+    if not include_past:
+        qs = qs.filter(end__gt=now)
+    if within is not None:
+        qs = qs.filter(venue_hall__in=hall_subtree_by_id(within).values("pk"))
+    if hall is not None:
+        qs = qs.filter(Q(hall_id=hall) | Q(venue_hall_id=hall))
+    if category:
+        qs = qs.filter(category=category)
+    if date_from:
+        qs = qs.filter(end__gte=_start_of(date_from))
+    if date_to:
+        qs = qs.filter(start__lt=_end_of(date_to))
+    if seats_available:
+        qs = qs.filter(Q(capacity__isnull=True) | Q(seats_taken__lt=F("capacity")))
+    return qs.order_by("start", "pk")
+
+
+def _start_of(value: date | datetime) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    return timezone.make_aware(datetime.combine(value, time.min))
+
+
+def _end_of(value: date | datetime) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    return timezone.make_aware(datetime.combine(value, time.max))
+
+
+def activities_featured(*, limit: int = 6) -> QuerySet[Activity]:
+    return activities_public().filter(featured=True)[:limit]
+
+
+def activity_public(activity_id: int) -> Activity | None:
+    return (
+        Activity.objects.select_related("hall", "venue_hall")
+        .filter(pk=activity_id)
+        .exclude(status=Activity.Status.DRAFT)
+        .first()
+    )
+
+
+def activity_bookings(activity: Activity) -> QuerySet[Booking]:
+    """Every booking of an activity, confirmed first, then the queue in its order."""
+    return activity.bookings.order_by("status", "created_at", "pk")
+
+
+def waitlist(activity: Activity) -> QuerySet[Booking]:
+    return activity.bookings.filter(status=Booking.Status.WAITLISTED).order_by("created_at", "pk")
+
+
+def notices_recent(*, within: Hall | None = None, limit: int = 5) -> QuerySet[Notice]:
+    qs = Notice.objects.select_related("hall").filter(published_at__lte=timezone.now())
+    if within is not None:
+        qs = qs.filter(hall__in=hall_subtree_by_id(within.pk).values("pk"))
+    return qs.order_by("-pinned", "-published_at")[:limit]
