@@ -11,18 +11,30 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# Variables already in the environment win over the file. ENV_FILE lets tests and odd layouts
+# point elsewhere (or at /dev/null to read nothing).
+environ.Env.read_env(env.str("ENV_FILE", default=str(BASE_DIR / ".env")), overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=True)
-SECRET_KEY = env.str(
-    "SECRET_KEY",
-    default="django-insecure-dev-only-key-change-me-in-production-0123456789",
-)
+if DEBUG:
+    SECRET_KEY = env.str(
+        "SECRET_KEY",
+        default="django-insecure-dev-only-key-change-me-in-production-0123456789",
+    )
+elif not env.str("SECRET_KEY", default=""):
+    # A production site must never sign sessions with the key that is public in this repository.
+    raise ImproperlyConfigured(
+        "SECRET_KEY is not set: with DEBUG=0 the portal needs a secret key of its own, e.g. "
+        "SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')"
+    )
+else:
+    SECRET_KEY = env.str("SECRET_KEY")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -150,7 +162,7 @@ USE_TZ = True
 # --- Static files -------------------------------------------------------------------------------
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 STORAGES = {
@@ -167,23 +179,49 @@ STORAGES = {
 # --- REST API -----------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "portal.api.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # Basic first: an anonymous write then gets 401 with a WWW-Authenticate header, which other
+    # systems expect; browsers use the admin session, whose writes must carry the CSRF token.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.BasicAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "EXCEPTION_HANDLER": "portal.api.exception_handler",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "文化馆总分馆制服务平台 API",
-    "DESCRIPTION": "Halls, activities, bookings, demand orders and statistics of the network.",
+    "DESCRIPTION": (
+        "文化馆总分馆网络的开放接口:文化馆、活动、预约、点单与统计。\n\n"
+        "- 查询接口公开,无需登录。写接口需认证:HTTP Basic(供其他系统调用,"
+        "连续输错密码会锁定账号),或登录后台后的会话 Cookie(写请求须带 `X-CSRFToken` 头)。"
+        "工作人员只能改动其所在馆及下级馆的数据,范围之外的对象返回 404。\n"
+        "- 列表分页:`count`、`next`、`previous`、`results`;`page` 从 1 开始,"
+        "`page_size` 默认 50、最大 200。\n"
+        "- 输入有误时返回 400,正文为 `{字段名: [错误信息, …]}`。"
+        "错误信息按 `Accept-Language` 给出:默认简体中文,`en` 为英文。\n\n"
+        "Open API of the culture hall network. Reads are public; writes take HTTP Basic or the "
+        "admin session (with `X-CSRFToken`). Errors are `400 {field: [messages]}` in the "
+        "language of `Accept-Language` (Simplified Chinese by default, or `en`)."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     # The docs page loads its scripts from our own static files: it works with no internet.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # No badge fetched from the public Swagger validator: the page must work offline.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    # Several models have a "status" or "kind": name each enum after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "HallKindEnum": "network.models.HallKind",
+        "HallStatusEnum": "network.models.HallStatus",
+        "HallOperatorEnum": "network.models.Operator",
+    },
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 
 # --- Production hardening -----------------------------------------------------------------------
@@ -198,16 +236,23 @@ if not DEBUG:
     SECURE_REFERRER_POLICY = "same-origin"
     SECURE_REDIRECT_EXEMPT = [r"^health/$"]
 
+# Production logs are JSON lines on stderr for a collector to read; a developer reads plain text.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be 'plain' or 'json', not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "portal.logging.JsonFormatter"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
+# Celery's worker would otherwise replace the root handler with its own plain-text one.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- Domain settings ----------------------------------------------------------------------------
 # Staffing standard of the seeds: at least 3 staff per township branch, 1 post per village point.
@@ -217,3 +262,8 @@ STAFFING_MIN_POINT = env.int("STAFFING_MIN_POINT", default=1)
 NO_SHOW_LIMIT = env.int("NO_SHOW_LIMIT", default=3)
 NO_SHOW_WINDOW_DAYS = env.int("NO_SHOW_WINDOW_DAYS", default=365)
 NO_SHOW_BAN_DAYS = env.int("NO_SHOW_BAN_DAYS", default=30)
+# Booking and ordering limits, per client address and per phone, in a window of seconds
+# (0 turns a limit off, e.g. for a load benchmark from one address).
+BOOKING_RATE_LIMIT_IP = env.int("BOOKING_RATE_LIMIT_IP", default=30)
+BOOKING_RATE_LIMIT_PHONE = env.int("BOOKING_RATE_LIMIT_PHONE", default=6)
+BOOKING_RATE_WINDOW = env.int("BOOKING_RATE_WINDOW", default=600)
