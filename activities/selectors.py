@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from network.models import Hall
@@ -72,9 +72,21 @@ def activity_public(activity_id: int) -> Activity | None:
     )
 
 
+# Confirmed parties first, then the waiting list in its order, then the cancelled ones.
+BOOKING_ORDER = (
+    Case(
+        When(status=Booking.Status.CONFIRMED, then=Value(0)),
+        When(status=Booking.Status.WAITLISTED, then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
+    ),
+    "created_at",
+    "pk",
+)
+
+
 def activity_bookings(activity: Activity) -> QuerySet[Booking]:
-    """Every booking of an activity, confirmed first, then the queue in its order."""
-    return activity.bookings.order_by("status", "created_at", "pk")
+    return activity.bookings.order_by(*BOOKING_ORDER)
 
 
 def waitlist(activity: Activity) -> QuerySet[Booking]:
