@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
+from activities import demo as activities_demo
 from network import demo as network_demo
 from network.models import Hall
 
@@ -12,8 +13,13 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         centre = network_demo.seed_network()
         logins = network_demo.seed_staff()
+        activities = activities_demo.seed_activities(centre)
         count = Hall.objects.filter(tree_id=centre.tree_id).count()
         self.stdout.write(self.style.SUCCESS(f"演示网络:{centre.name},共 {count} 个馆。"))
+        self.stdout.write(f"演示活动:{activities} 场。")
+        booking = activities_demo.demo_booking()
+        if booking:
+            self.stdout.write(f"演示预约:预约码 {booking.code},手机号码 {booking.phone}")
         self.stdout.write("演示账号 (账号 / 密码 / 所在):")
         for username, password, where in logins:
             self.stdout.write(f"  {username:<22} {password:<12} {where}")

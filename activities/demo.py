@@ -1,0 +1,105 @@
+"""Demo activities, bookings and notices for the Kunming network. Same rows every run; dates are
+placed around today so the demo always has upcoming events."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from network.models import Hall, HallKind
+
+from . import services
+from .models import Activity, Booking, Category, Notice
+
+TITLES = {
+    Category.PERFORMANCE: ["花灯戏专场演出", "民族歌舞晚会", "滇剧折子戏展演"],
+    Category.EXHIBITION: ["乡村振兴摄影展", "非遗剪纸作品展"],
+    Category.LECTURE: ["云南民族音乐讲座", "家庭阅读指导讲座"],
+    Category.TRAINING: ["广场舞培训班", "书法公益培训", "葫芦丝入门培训"],
+    Category.READING: ["亲子绘本共读", "农家书屋读书会"],
+    Category.OTHER: ["社区文艺联欢"],
+}
+
+
+def _at(day: int, hour: int) -> datetime:
+    today = timezone.localdate()
+    return timezone.make_aware(datetime.combine(today + timedelta(days=day), time(hour)))
+
+
+@transaction.atomic
+def seed_activities(centre: Hall) -> int:
+    if Activity.objects.filter(hall__tree_id=centre.tree_id).exists():
+        return Activity.objects.filter(hall__tree_id=centre.tree_id).count()
+    halls = list(
+        Hall.objects.filter(tree_id=centre.tree_id, kind__in=[HallKind.MAIN, HallKind.BRANCH])
+        .exclude(status="planned")
+        .order_by("lft")[:40]
+    )
+    phones = iter(f"139{n:08d}" for n in range(10_000, 99_999))
+    n = 0
+    for i, hall in enumerate(halls):
+        for j, (category, titles) in enumerate(TITLES.items()):
+            if (i + j) % 3:
+                continue
+            day = (i * 3 + j * 2) % 40 - 10  # some past (for figures), most upcoming
+            start = _at(day, 9 + (i + j) % 10)
+            activity = services.activity_create(
+                hall=hall,
+                category=category,
+                title=titles[(i + j) % len(titles)],
+                description=f"{hall.name}主办,欢迎附近居民参加。",
+                venue="多功能厅" if hall.kind == HallKind.BRANCH else "小剧场",
+                start=start,
+                end=start + timedelta(hours=2),
+                capacity=None if category == Category.EXHIBITION else 20 + (i * 7 + j) % 60,
+                max_seats_per_booking=4,
+                featured=(i + j) % 7 == 0,
+            )
+            services.activity_publish(activity=activity)
+            n += 1
+            if activity.capacity:
+                now = start - timedelta(days=5)
+                for k in range(min(activity.capacity // 2, 12)):
+                    booking = services.booking_create(
+                        activity_id=activity.pk,
+                        name=f"居民{k + 1}",
+                        phone=next(phones),
+                        seats=1 + k % 3,
+                        now=now,
+                    )
+                    if day < 0 and k % 4:
+                        services.booking_check_in(code=booking.code, now=start)
+    # A mobile stage truck tour stop at the first village of 关上街道.
+    county = Hall.objects.get(tree_id=centre.tree_id, name="官渡区文化馆")
+    point = Hall.objects.filter(branch_hall__name="关上街道综合文化站", kind=HallKind.POINT).first()
+    start = _at(6, 19)
+    mobile = services.activity_create(
+        hall=county,
+        venue_hall=point,
+        category=Category.MOBILE,
+        title="流动舞台车进社区",
+        description="官渡区文化馆流动舞台车文艺演出。",
+        venue="社区广场",
+        start=start,
+        end=start + timedelta(hours=2),
+        capacity=None,
+        featured=True,
+    )
+    services.activity_publish(activity=mobile)
+    for hall, title in [
+        (county, "国庆期间开放时间调整"),
+        (centre, "昆明市文化馆新开设数字文化体验区"),
+    ]:
+        Notice.objects.create(
+            hall=hall,
+            title=title,
+            body=f"{hall.name}:{title}。详情请致电咨询。",
+            published_at=_at(-2, 9),
+        )
+    return n + 1
+
+
+def demo_booking() -> Booking | None:
+    return Booking.objects.filter(status=Booking.Status.CONFIRMED).order_by("pk").first()
