@@ -1,0 +1,61 @@
+"""One JSON object a line, for log collectors (Loki, ELK, journald) to read without a parser.
+
+Stdlib only. Used for Django's, Celery's and gunicorn's logs in production.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+# Attributes every LogRecord has; anything else on a record came from ``extra=`` and is kept.
+_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+
+# gunicorn hands its access-log atoms as the record's args; these are the ones worth a field.
+_ACCESS_ATOMS = {
+    "h": "remote_addr",
+    "m": "method",
+    "U": "path",
+    "q": "query",
+    "s": "status",
+    "B": "bytes",
+    "M": "duration_ms",
+    "a": "user_agent",
+}
+_NUMBERS = {"status", "bytes", "duration_ms"}
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, tz=UTC).isoformat(
+                timespec="milliseconds"
+            ),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.name == "gunicorn.access" and isinstance(record.args, Mapping):
+            for atom, field in _ACCESS_ATOMS.items():
+                value = record.args.get(atom)
+                if value not in (None, "-", ""):
+                    entry[field] = (
+                        int(value) if field in _NUMBERS and str(value).isdigit() else value
+                    )
+        for key, value in vars(record).items():
+            if key not in _STANDARD and key not in entry:
+                entry[key] = _plain(key, value)
+        if record.exc_info:
+            entry["exc_info"] = self.formatException(record.exc_info)
+        if record.stack_info:
+            entry["stack_info"] = self.formatStack(record.stack_info)
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def _plain(key: str, value: object) -> object:
+    # django.request passes the request itself; its method and path are what a reader wants.
+    if key == "request" and hasattr(value, "path"):
+        return {"method": getattr(value, "method", None), "path": value.path}
+    return value
