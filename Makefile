@@ -1,12 +1,13 @@
-# 两个命令 / the two commands:
+# 两个命令 / the two commands (a fresh clone needs only python3 with venv):
 #   make demo   — set up a virtual environment, migrate, seed the Kunming demo and serve the portal
-#   make test   — set up and run the whole test suite
+#                 at http://127.0.0.1:8000/ (PORT=8123 make demo for another port)
+#   make test   — set up and run the whole test suite; exits non-zero when pytest does
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: demo test setup lint messages
+.PHONY: demo test setup lint messages compiled-messages
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,18 +17,29 @@ $(VENV)/.installed: pyproject.toml
 
 setup: $(VENV)/.installed
 
-demo: setup
+# The source strings are Chinese, so the portal works without compiled catalogues; only the
+# English pages need them. No .po files yet, or no msgfmt (GNU gettext) here: say so and go on.
+compiled-messages: setup
+	@if ! find . -path ./$(VENV) -prune -o -path '*/LC_MESSAGES/*.po' -print | grep -q .; then \
+	  echo "make: no translations (locale/*/LC_MESSAGES/*.po) yet; nothing to compile"; \
+	elif ! command -v msgfmt >/dev/null 2>&1; then \
+	  echo "make: msgfmt not found (apt-get install gettext): English pages stay untranslated"; \
+	else \
+	  $(PY) manage.py compilemessages --ignore=$(VENV) -v0; \
+	fi
+
+demo: setup compiled-messages
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
-test: setup
-	$(PY) manage.py compilemessages --ignore=.venv -v0
+test: setup compiled-messages
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: setup
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 messages: setup
-	$(PY) manage.py makemessages -l en --ignore=.venv --ignore=tests --ignore=bench
-	$(PY) manage.py compilemessages --ignore=.venv
+	$(PY) manage.py makemessages -l en --ignore=$(VENV) --ignore=tests --ignore=bench
+	$(PY) manage.py compilemessages --ignore=$(VENV)
