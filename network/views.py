@@ -1,0 +1,75 @@
+"""The public hall directory: city → county → township → village, on a phone first.
+
+Each page makes a fixed number of queries whatever the size of the tree (see the selectors).
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from .models import KIND_BY_LEVEL, Hall, HallKind
+from .selectors import (
+    directory_children,
+    directory_cities,
+    directory_hall,
+    directory_search,
+    hall_chain,
+)
+
+CITIES_PER_PAGE = 50
+CHILDREN_PER_PAGE = 50
+RESULTS_PER_PAGE = 20
+# Longer queries are cut: nobody types more to find a hall, and it bounds the LIKE pattern.
+QUERY_MAX_LENGTH = 60
+
+
+def hall_list(request: HttpRequest) -> HttpResponse:
+    page = Paginator(directory_cities(), CITIES_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "network/hall_list.html", {"page": page})
+
+
+def hall_detail(request: HttpRequest, hall_id: int) -> HttpResponse:
+    try:
+        hall = directory_hall(hall_id)
+    except Hall.DoesNotExist:
+        raise Http404(_("没有这个场馆。")) from None
+    # A service point is the last level: asking for its children would only cost two queries.
+    page = None
+    child_kind = None
+    if hall.kind != HallKind.POINT:
+        page = Paginator(directory_children(hall), CHILDREN_PER_PAGE).get_page(
+            request.GET.get("page")
+        )
+        child_kind = KIND_BY_LEVEL[hall.level + 1]
+    return render(
+        request,
+        "network/hall_detail.html",
+        {
+            "hall": hall,
+            "chain": hall_chain(hall),
+            "page": page,
+            "child_kind": child_kind,
+            "tel": re.sub(r"[^0-9+]", "", hall.phone),
+        },
+    )
+
+
+def hall_search(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()[:QUERY_MAX_LENGTH]
+    page = None
+    results: list[tuple[Hall, list[Hall]]] = []
+    if query:
+        page = Paginator(directory_search(query), RESULTS_PER_PAGE).get_page(
+            request.GET.get("page")
+        )
+        results = [(hall, hall_chain(hall)) for hall in page]
+    return render(
+        request,
+        "network/hall_search.html",
+        {"query": query, "page": page, "results": results},
+    )
