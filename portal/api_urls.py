@@ -1,7 +1,17 @@
-from django.urls import path
+"""Every app's API routes, under ``/api/v1/``, plus the OpenAPI schema and its docs page."""
+
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from network.api import HallViewSet
+
+router = DefaultRouter()
+router.include_format_suffixes = False
+router.register("halls", HallViewSet, basename="hall")
 
 urlpatterns = [
+    path("", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -1,0 +1,242 @@
+"""The halls API: public reads of the directory, and staff edits within their scope.
+
+Reads need no account. ``PATCH`` is for staff whose scope covers the hall; a hall outside it
+answers 404 as if it did not exist, and officials (read-only) get 403. Writes go through
+``network.services.hall_update``; its ``ValidationError`` becomes a 400 in ``portal.api``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, permissions, serializers, viewsets
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.validators import UniqueValidator
+
+from portal.api import FIELD_ERRORS, FORBIDDEN, NOT_AUTHENTICATED, NOT_FOUND
+
+from . import services
+from .filters import HallFilter
+from .models import Hall
+from .selectors import user_scope
+
+EDITABLE_FIELDS = [
+    "code",
+    "name",
+    "locality",
+    "status",
+    "operator",
+    "operator_name",
+    "address",
+    "latitude",
+    "longitude",
+    "phone",
+    "opening_hours",
+    "services",
+]
+assert set(EDITABLE_FIELDS) == services.HALL_FIELDS
+
+
+def halls_for_api() -> QuerySet[Hall]:
+    """Halls in tree order, each with ``children_count``.
+
+    A correlated count rather than ``Count("children")``: with GROUP BY the database aggregates
+    every matching hall before the page is cut, while the subquery runs for the page's rows only.
+    """
+    children = (
+        Hall.objects.filter(parent=OuterRef("pk"))
+        .order_by()
+        .values("parent")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Hall.objects.annotate(
+        children_count=Coalesce(Subquery(children, output_field=IntegerField()), 0)
+    ).order_by("tree_id", "lft")
+
+
+class HallSerializer(serializers.ModelSerializer):
+    children_count = serializers.IntegerField(read_only=True, help_text=_("直接下级馆的数量"))
+    # Numbers, not DRF's default decimal strings: map clients want floats.
+    latitude = serializers.DecimalField(
+        max_digits=9,
+        decimal_places=6,
+        min_value=-90,
+        max_value=90,
+        coerce_to_string=False,
+        allow_null=True,
+        read_only=True,
+    )
+    longitude = serializers.DecimalField(
+        max_digits=9,
+        decimal_places=6,
+        min_value=-180,
+        max_value=180,
+        coerce_to_string=False,
+        allow_null=True,
+        read_only=True,
+    )
+
+    class Meta:
+        model = Hall
+        fields = [
+            "id",
+            "code",
+            "name",
+            "kind",
+            "status",
+            "parent",
+            "level",
+            "plaque_name",
+            "locality",
+            "operator",
+            "operator_name",
+            "address",
+            "latitude",
+            "longitude",
+            "phone",
+            "opening_hours",
+            "services",
+            "main_hall",
+            "branch_hall",
+            "children_count",
+        ]
+        read_only_fields = fields
+
+
+class HallUpdateSerializer(serializers.ModelSerializer):
+    """可修改的字段。正文里出现其他字段(如 parent、kind)时返回 400。"""
+
+    # The docstring above is the schema's description. Unknown keys are refused rather than
+    # ignored, so that a client trying to move a hall or change its kind is told it cannot.
+
+    latitude = serializers.DecimalField(
+        max_digits=9,
+        decimal_places=6,
+        min_value=-90,
+        max_value=90,
+        coerce_to_string=False,
+        allow_null=True,
+        required=False,
+    )
+    longitude = serializers.DecimalField(
+        max_digits=9,
+        decimal_places=6,
+        min_value=-180,
+        max_value=180,
+        coerce_to_string=False,
+        allow_null=True,
+        required=False,
+    )
+
+    class Meta:
+        model = Hall
+        fields = EDITABLE_FIELDS
+
+    def get_fields(self):
+        fields = super().get_fields()
+        # A duplicate code is the service's to refuse (full_clean under the tree lock), so the
+        # rule and its message live in one place; its ValidationError becomes the same 400.
+        fields["code"].validators = [
+            v for v in fields["code"].validators if not isinstance(v, UniqueValidator)
+        ]
+        return fields
+
+    def to_internal_value(self, data):
+        errors = {}
+        if isinstance(data, Mapping):
+            errors = {
+                key: [_("此字段不能通过接口修改。")] for key in sorted(set(data) - set(self.fields))
+            }
+        try:
+            value = super().to_internal_value(data)
+        except ValidationError as exc:
+            if not isinstance(exc.detail, dict):
+                raise
+            raise ValidationError({**errors, **exc.detail}) from exc
+        if errors:
+            raise ValidationError(errors)
+        return value
+
+
+class HallWritePermission(permissions.IsAuthenticatedOrReadOnly):
+    """Writes are for staff with a writable scope; which halls they reach is the queryset's
+    job (so a hall outside the scope is a 404, not a 403 that confirms it exists).
+
+    A subclass of ``IsAuthenticatedOrReadOnly`` so that the schema marks reads as open to all."""
+
+    message = _("该账号只能查看,不能修改文化馆。")
+
+    def has_permission(self, request: Request, view) -> bool:
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        if request.method.lower() not in view.http_method_names:
+            return True  # let the view answer 405
+        user = request.user
+        if not (user and user.is_authenticated):
+            return False
+        return bool(user.is_staff) and not user_scope(user).read_only
+
+
+# Reads are open to everyone; a signed-in client may still send its credentials.
+OPTIONAL_AUTH = [{"basicAuth": []}, {"cookieAuth": []}, {}]
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary=_("文化馆列表"),
+        auth=OPTIONAL_AUTH,
+        description=_(
+            "公开,无需登录。按树序(每个中心馆一棵树,树内先序)排列,每页 50 条。"
+            "`parent`、`within` 指向不存在的馆时返回 400(而不是空列表),以免把错号当成空子树。"
+        ),
+        responses={200: HallSerializer(many=True), 400: FIELD_ERRORS, 404: NOT_FOUND},
+    ),
+    retrieve=extend_schema(
+        summary=_("文化馆详情"),
+        auth=OPTIONAL_AUTH,
+        description=_("公开,无需登录。"),
+        responses={200: HallSerializer, 404: NOT_FOUND},
+    ),
+    partial_update=extend_schema(
+        summary=_("修改文化馆"),
+        description=_(
+            "工作人员修改其管辖范围(所在馆及其下级)内的馆。认证方式:会话(登录后台后的 Cookie,"
+            "需带 X-CSRFToken 请求头)或 HTTP Basic(供其他系统调用)。管辖范围之外的馆返回 404,"
+            "只读账号(文化和旅游局)返回 403。修改所在地名时,该馆及其下级的统一标识随之更新。"
+            "不能在此修改上级馆和层级。"
+        ),
+        request=HallUpdateSerializer,
+        responses={
+            200: HallSerializer,
+            400: FIELD_ERRORS,
+            401: NOT_AUTHENTICATED,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+        },
+    ),
+)
+class HallViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = HallSerializer
+    filterset_class = HallFilter
+    permission_classes = [HallWritePermission]
+    http_method_names = ["get", "patch", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[Hall]:
+        queryset = halls_for_api()
+        if self.request.method not in permissions.SAFE_METHODS:
+            queryset = queryset.filter(user_scope(self.request.user).q())
+        return queryset
+
+    def partial_update(self, request: Request, pk=None) -> Response:
+        hall = self.get_object()
+        serializer = HallUpdateSerializer(hall, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        services.hall_update(hall=hall, **serializer.validated_data)
+        return Response(HallSerializer(halls_for_api().get(pk=hall.pk)).data)

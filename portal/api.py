@@ -1,0 +1,118 @@
+"""Pieces every app's API shares: pagination, the error mapping and the documented error shapes.
+
+Services raise ``django.core.exceptions.ValidationError``; ``exception_handler`` turns it into the
+same ``400 {field: [message, ...]}`` body that serializer and filter errors have, so a client sees
+one error shape whichever layer caught the problem.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, inline_serializer
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.settings import api_settings
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+def _django_error_detail(exc: DjangoValidationError) -> dict[str, list[str]]:
+    if hasattr(exc, "error_dict"):
+        return {
+            (api_settings.NON_FIELD_ERRORS_KEY if field == NON_FIELD_ERRORS else field): list(
+                messages
+            )
+            for field, messages in exc.message_dict.items()
+        }
+    return {api_settings.NON_FIELD_ERRORS_KEY: list(exc.messages)}
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]):
+    """DRF's handler, plus: a service's Django ``ValidationError`` is a 400 with field errors."""
+    if isinstance(exc, DjangoValidationError):
+        exc = ValidationError(detail=_django_error_detail(exc))
+    elif isinstance(exc, Http404):
+        # get_object_or_404's message is untranslated English naming the model; say "not found"
+        # in the request's language instead.
+        exc = NotFound()
+    return drf_exception_handler(exc, context)
+
+
+def _clean_int(field: forms.IntegerField, name: str, raw: str) -> int:
+    # Django's form fields carry messages already translated into Chinese and English.
+    try:
+        return field.clean(raw)
+    except DjangoValidationError as exc:
+        raise ValidationError({name: exc.messages}) from exc
+
+
+class Pagination(PageNumberPagination):
+    """50 a page; ``page_size`` up to 200. A malformed ``page`` or ``page_size`` is a 400 with
+    the parameter named, rather than being silently replaced by a default."""
+
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+    page_query_description = _("页码,从 1 开始。超出最后一页时返回 404。")
+    page_size_query_description = _("每页条数,1–200,默认 50。")
+
+    def get_page_size(self, request) -> int:
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw in (None, ""):
+            return self.page_size
+        field = forms.IntegerField(min_value=1, max_value=self.max_page_size)
+        return _clean_int(field, self.page_size_query_param, raw)
+
+    def get_page_number(self, request, paginator):
+        raw = request.query_params.get(self.page_query_param)
+        if raw in (None, ""):
+            return 1
+        if raw in self.last_page_strings:
+            return paginator.num_pages
+        return _clean_int(forms.IntegerField(min_value=1), self.page_query_param, raw)
+
+    def get_schema_operation_parameters(self, view):
+        params = super().get_schema_operation_parameters(view)
+        for param in params:
+            if param["name"] == self.page_query_param:
+                param["schema"]["minimum"] = 1
+            elif param["name"] == self.page_size_query_param:
+                param["schema"].update(
+                    {"minimum": 1, "maximum": self.max_page_size, "default": self.page_size}
+                )
+        return params
+
+
+# --- Documented error responses, for ``extend_schema(responses=...)`` ---------------------------
+
+_Detail = inline_serializer("ErrorDetail", fields={"detail": serializers.CharField()})
+
+FIELD_ERRORS = OpenApiResponse(
+    response=OpenApiTypes.OBJECT,
+    description=_(
+        "输入有误:正文是 {字段或参数名: [错误信息, …]},非字段错误在 non_field_errors 下。"
+        "信息按请求的 Accept-Language 给出(默认简体中文,可选 en)。"
+    ),
+    examples=[
+        OpenApiExample(
+            "field_errors",
+            value={"kind": ["选择一个有效的选项。 castle 不在可用的选项中。"]},
+            response_only=True,
+            status_codes=["400"],
+        )
+    ],
+)
+NOT_AUTHENTICATED = OpenApiResponse(
+    response=_Detail, description=_("未登录:需要会话(Cookie + CSRF)或 HTTP Basic 认证。")
+)
+FORBIDDEN = OpenApiResponse(response=_Detail, description=_("已登录,但该账号无权执行此操作。"))
+NOT_FOUND = OpenApiResponse(
+    response=_Detail, description=_("对象不存在,或不在该账号的管辖范围内。")
+)
