@@ -1,0 +1,247 @@
+"""Check every hall tree in SQL, so that it takes seconds on the national network (640k rows).
+
+The local rules below pin down the nested-set numbers completely: a root starts at 1, a first
+child at its parent's ``lft`` + 1, each next sibling right after the one before it, the last child
+ends one below its parent's ``rght``, and a leaf spans two numbers. The coarser checks (numbers
+1..2n without gaps or duplicates, children inside their parent) are kept too because they name
+the damage in the words a person would use.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+from django.utils.translation import gettext as _
+
+from network.models import KIND_BY_LEVEL, Hall, plaque_name_for
+
+H = Hall._meta.db_table
+# A tree-wide finding names the tree's root, or any hall of a tree that lost it.
+ROOT = "COALESCE(MIN(CASE WHEN parent_id IS NULL THEN id END), MIN(id))"
+
+
+@dataclass(frozen=True)
+class Check:
+    title: str
+    sql: str  # selects the hall's id, then the values that ``detail`` shows
+    detail: str
+    params: tuple = ()
+
+
+def _kind_case(column: str) -> str:
+    whens = " ".join(f"WHEN {level} THEN '{kind}'" for level, kind in enumerate(KIND_BY_LEVEL))
+    return f"CASE {column} {whens} END"
+
+
+def _plaque_case() -> tuple[str, tuple]:
+    """The SQL twin of ``plaque_name_for``, built from the function itself so the two cannot
+    drift apart: each kind's plaque is rendered with markers and turned into a concatenation."""
+    locality, parent = "\x01", "\x02"
+    whens, params = [], []
+    for kind in KIND_BY_LEVEL:
+        template = plaque_name_for(kind=kind, locality=locality, parent_plaque=parent)
+        parts, literal = [], ""
+        for char in template:
+            if char in (locality, parent):
+                if literal:
+                    parts.append("%s")
+                    params.append(literal)
+                    literal = ""
+                parts.append("c.locality" if char == locality else "p.plaque_name")
+            else:
+                literal += char
+        if literal:
+            parts.append("%s")
+            params.append(literal)
+        whens.append(f"WHEN '{kind}' THEN {' || '.join(parts)}")
+    return f"CASE c.kind {' '.join(whens)} END", tuple(params)
+
+
+def checks() -> list[Check]:
+    plaque, plaque_params = _plaque_case()
+    return [
+        Check(
+            _("每棵树应恰有一个根(中心馆)"),
+            f"""SELECT {ROOT}, tree_id, SUM(CASE WHEN parent_id IS NULL THEN 1 ELSE 0 END)
+                FROM {H} GROUP BY tree_id
+                HAVING SUM(CASE WHEN parent_id IS NULL THEN 1 ELSE 0 END) <> 1""",
+            _("第 {0} 棵树有 {1} 个根"),
+        ),
+        Check(
+            _("左值应小于右值"),
+            f"SELECT id, lft, rght FROM {H} WHERE lft >= rght",
+            _("左值 {0},右值 {1}"),
+        ),
+        Check(
+            _("每棵树的左右值应恰为 1 到 2n,不缺不重"),
+            f"""SELECT {ROOT}, tree_id, COUNT(*), COUNT(DISTINCT v), MIN(v), MAX(v) FROM (
+                    SELECT id, parent_id, tree_id, lft AS v FROM {H}
+                    UNION ALL SELECT id, parent_id, tree_id, rght AS v FROM {H}
+                ) n GROUP BY tree_id
+                HAVING COUNT(*) <> COUNT(DISTINCT v) OR MIN(v) <> 1 OR MAX(v) <> COUNT(*)""",
+            _("第 {0} 棵树的 {1} 个左右值中只有 {2} 个不同,最小 {3},最大 {4},应为 1 到 {1}"),
+        ),
+        Check(
+            _("左右值与同一棵树中的其他馆重复"),
+            f"""SELECT MIN(id), tree_id, v, COUNT(*) FROM (
+                    SELECT id, tree_id, lft AS v FROM {H}
+                    UNION ALL SELECT id, tree_id, rght AS v FROM {H}
+                ) n GROUP BY tree_id, v HAVING COUNT(*) > 1""",
+            _("第 {0} 棵树中左右值 {1} 出现了 {2} 次"),
+        ),
+        Check(
+            _("根应从 1 开始,层级为 0"),
+            f"SELECT id, lft, level FROM {H} WHERE parent_id IS NULL AND (lft <> 1 OR level <> 0)",
+            _("左值 {0},层级 {1}"),
+        ),
+        Check(
+            _("应与上级馆在同一棵树中"),
+            f"""SELECT c.id, c.tree_id, p.tree_id FROM {H} c JOIN {H} p ON p.id = c.parent_id
+                WHERE c.tree_id <> p.tree_id""",
+            _("在第 {0} 棵树,上级馆在第 {1} 棵树"),
+        ),
+        Check(
+            _("左右值应落在上级馆的左右值之内"),
+            f"""SELECT c.id, c.lft, c.rght, p.lft, p.rght FROM {H} c JOIN {H} p ON p.id = c.parent_id
+                WHERE c.tree_id = p.tree_id AND (c.lft <= p.lft OR c.rght >= p.rght)""",
+            _("左右值 {0}–{1},上级馆 {2}–{3}"),
+        ),
+        Check(
+            _("层级应为上级馆的层级加一"),
+            f"""SELECT c.id, c.level, p.level FROM {H} c JOIN {H} p ON p.id = c.parent_id
+                WHERE c.level <> p.level + 1""",
+            _("层级 {0},上级馆层级 {1}"),
+        ),
+        Check(
+            _("类别应与层级相符"),
+            f"SELECT id, kind, level FROM {H} WHERE kind <> COALESCE({_kind_case('level')}, '')",
+            _("类别 {0},层级 {1}"),
+        ),
+        Check(
+            _("左右值应与上级馆和同级馆紧密衔接"),
+            f"""SELECT c.id, c.lft, c.rght, c.prev_rght, p.lft, p.rght FROM (
+                    SELECT id, parent_id, lft, rght,
+                        LAG(rght) OVER (PARTITION BY parent_id ORDER BY lft) AS prev_rght,
+                        LEAD(lft) OVER (PARTITION BY parent_id ORDER BY lft) AS next_lft
+                    FROM {H} WHERE parent_id IS NOT NULL
+                ) c JOIN {H} p ON p.id = c.parent_id
+                WHERE (c.prev_rght IS NULL AND c.lft <> p.lft + 1)
+                   OR (c.prev_rght IS NOT NULL AND c.lft <> c.prev_rght + 1)
+                   OR (c.next_lft IS NULL AND c.rght <> p.rght - 1)""",
+            _("左右值 {0}–{1},前一个同级馆的右值 {2},上级馆 {3}–{4}"),
+        ),
+        Check(
+            _("没有下级的馆,右值应为左值加一"),
+            f"""SELECT h.id, h.lft, h.rght FROM {H} h WHERE h.rght <> h.lft + 1
+                AND NOT EXISTS (SELECT 1 FROM {H} c WHERE c.parent_id = h.id)""",
+            _("左右值 {0}–{1}"),
+        ),
+        Check(
+            _("所属总馆、所属分馆应与上级链一致"),
+            f"""SELECT id, main_hall_id, want_main, branch_hall_id, want_branch FROM (
+                    SELECT c.id, c.main_hall_id, c.branch_hall_id,
+                        CASE c.kind WHEN 'main' THEN c.id WHEN 'branch' THEN p.id
+                            WHEN 'point' THEN p.parent_id END AS want_main,
+                        CASE c.kind WHEN 'branch' THEN c.id WHEN 'point' THEN p.id
+                            END AS want_branch
+                    FROM {H} c LEFT JOIN {H} p ON p.id = c.parent_id
+                ) x
+                WHERE COALESCE(main_hall_id, 0) <> COALESCE(want_main, 0)
+                   OR COALESCE(branch_hall_id, 0) <> COALESCE(want_branch, 0)""",
+            _("所属总馆 {0}(应为 {1}),所属分馆 {2}(应为 {3})"),
+        ),
+        Check(
+            _("统一标识牌匾应由上级馆的牌匾和本馆所在地名生成"),
+            f"""SELECT id, plaque_name, want FROM (
+                    SELECT c.id, c.plaque_name, {plaque} AS want
+                    FROM {H} c LEFT JOIN {H} p ON p.id = c.parent_id
+                ) x WHERE plaque_name <> COALESCE(want, '')""",
+            _("现为“{0}”,应为“{1}”"),
+            plaque_params,
+        ),
+    ]
+
+
+@dataclass
+class Finding:
+    check: Check
+    count: int
+    rows: list[tuple]
+
+
+def find_damage(*, limit: int = 20) -> list[Finding]:
+    """Every check that fails, with its first ``limit`` rows (the hall id first)."""
+    findings = []
+    with connection.cursor() as cursor:
+        for check in checks():
+            cursor.execute(f"{check.sql} ORDER BY 1 LIMIT {int(limit) + 1}", check.params)
+            rows = cursor.fetchall()
+            if not rows:
+                continue
+            count = len(rows)
+            if count > limit:
+                cursor.execute(f"SELECT COUNT(*) FROM ({check.sql}) x", check.params)
+                count = cursor.fetchone()[0]
+            findings.append(Finding(check, count, rows[:limit]))
+    return findings
+
+
+class Command(BaseCommand):
+    help = "检查每一棵馆树的完整性(左右值、层级、类别、所属总馆/分馆、统一标识),有损坏时以非零状态退出。"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--limit", type=int, default=20, help="每类问题最多列出几个馆")
+
+    def handle(self, *args, **options):
+        started = time.monotonic()
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT COUNT(DISTINCT tree_id), COUNT(*) FROM {H}")
+            trees, halls = cursor.fetchone()
+        findings = find_damage(limit=options["limit"])
+        seconds = time.monotonic() - started
+        summary = _("检查了 %(trees)s 棵树、%(halls)s 个馆,用时 %(seconds).1f 秒。") % {
+            "trees": trees,
+            "halls": halls,
+            "seconds": seconds,
+        }
+        if not findings:
+            self.stdout.write(self.style.SUCCESS(summary + _("全部完好。")))
+            return
+        names = dict(
+            (pk, (name, code))
+            for pk, name, code in Hall.objects.filter(
+                pk__in={row[0] for f in findings for row in f.rows}
+            ).values_list("pk", "name", "code")
+        )
+        self.stdout.write(summary)
+        total = 0
+        for finding in findings:
+            total += finding.count
+            self.stdout.write(
+                self.style.ERROR(
+                    _("✗ %(title)s:%(count)s 处")
+                    % {"title": finding.check.title, "count": finding.count}
+                )
+            )
+            for pk, *details in finding.rows:
+                name, code = names.get(pk, ("?", None))
+                self.stdout.write(
+                    "    "
+                    + _("“%(name)s”(编号 %(id)s,编码 %(code)s):%(details)s")
+                    % {
+                        "name": name,
+                        "id": pk,
+                        "code": code or _("无"),
+                        "details": finding.check.detail.format(
+                            *("—" if d is None else d for d in details)
+                        ),
+                    }
+                )
+            if finding.count > len(finding.rows):
+                self.stdout.write(
+                    "    " + _("……另有 %(n)s 处未列出") % {"n": finding.count - len(finding.rows)}
+                )
+        raise CommandError(_("馆树已损坏:%(n)s 处问题,见上。") % {"n": total})
