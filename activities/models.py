@@ -196,3 +196,161 @@ class Notice(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+# --- Order-style service (点单) -------------------------------------------------------------------
+
+
+class MenuItem(models.Model):
+    """A service a hall offers to be ordered (服务菜单)."""
+
+    class Orderers(models.TextChoices):
+        ANYONE = "anyone", _("群众和服务点均可")
+        RESIDENTS = "residents", _("仅限群众")
+        POINTS = "points", _("仅限基层服务点")
+
+    hall = models.ForeignKey(
+        Hall, on_delete=models.PROTECT, related_name="menu_items", verbose_name=_("提供馆")
+    )
+    category = models.CharField(_("类别"), max_length=20, choices=Category.choices)
+    title = models.CharField(_("服务名称"), max_length=120)
+    description = models.TextField(_("服务内容"), blank=True)
+    orderers = models.CharField(
+        _("可点单对象"), max_length=12, choices=Orderers.choices, default=Orderers.ANYONE
+    )
+    lead_days = models.PositiveSmallIntegerField(
+        _("提前天数"), default=7, help_text=_("至少提前多少天点单")
+    )
+    monthly_limit = models.PositiveSmallIntegerField(
+        _("每月限量"), null=True, blank=True, help_text=_("每个服务点每月最多点单次数;留空不限")
+    )
+    active = models.BooleanField(_("开放点单"), default=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("服务菜单项")
+        verbose_name_plural = _("服务菜单")
+        ordering = ["hall_id", "category", "title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class DemandOrder(models.Model):
+    """A village's order (点单): a menu item, or a free request that goes to the branch above."""
+
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", _("已提交")
+        ACCEPTED = "accepted", _("已受理")
+        SCHEDULED = "scheduled", _("已排期")
+        DONE = "done", _("已完成")
+        RATED = "rated", _("已评价")
+        REJECTED = "rejected", _("未受理")
+
+    code = models.CharField(_("订单号"), max_length=12, unique=True)
+    point = models.ForeignKey(
+        Hall, on_delete=models.PROTECT, related_name="demand_orders", verbose_name=_("点单服务点")
+    )
+    item = models.ForeignKey(
+        MenuItem,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="orders",
+        verbose_name=_("服务菜单项"),
+    )
+    # The hall that must answer: the menu's hall, or the branch above the village; escalation
+    # moves it up the tree.
+    handler = models.ForeignKey(
+        Hall, on_delete=models.PROTECT, related_name="handled_orders", verbose_name=_("承办馆")
+    )
+    name = models.CharField(_("联系人"), max_length=40)
+    phone = models.CharField(_("手机号码"), max_length=11, validators=[mobile_validator])
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("服务点工作人员"),
+    )
+    description = models.TextField(_("需求说明"), max_length=1000)
+    preferred_date = models.DateField(_("希望日期"), null=True, blank=True)
+    status = models.CharField(
+        _("状态"),
+        max_length=12,
+        choices=Status.choices,
+        default=Status.SUBMITTED,
+        db_index=True,
+    )
+    respond_by = models.DateTimeField(_("答复期限"), db_index=True)
+    escalations = models.PositiveSmallIntegerField(_("上报次数"), default=0)
+    reject_reason = models.CharField(_("未受理原因"), max_length=200, blank=True)
+    activity = models.OneToOneField(
+        Activity,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="demand_order",
+        verbose_name=_("排期活动"),
+    )
+    rating = models.PositiveSmallIntegerField(
+        _("评分"), null=True, blank=True, validators=[MinValueValidator(1)]
+    )
+    rating_comment = models.CharField(_("评价"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("提交时间"), auto_now_add=True, db_index=True)
+    answered_at = models.DateTimeField(_("首次答复时间"), null=True, blank=True)
+    done_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("点单")
+        verbose_name_plural = _("点单")
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["handler", "status", "created_at"], name="order_inbox")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5),
+                name="order_rating_1_to_5",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class OrderEvent(models.Model):
+    """Every step of an order: who, when, and what changed."""
+
+    order = models.ForeignKey(
+        DemandOrder, on_delete=models.CASCADE, related_name="events", verbose_name=_("点单")
+    )
+    from_status = models.CharField(_("原状态"), max_length=12, blank=True)
+    to_status = models.CharField(_("新状态"), max_length=12)
+    action = models.CharField(_("操作"), max_length=40)
+    note = models.CharField(_("说明"), max_length=500, blank=True)
+    by_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("操作人"),
+    )
+    by_phone = models.CharField(_("操作手机号"), max_length=11, blank=True)
+    hall = models.ForeignKey(
+        Hall,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("承办馆"),
+    )
+    at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("点单记录")
+        verbose_name_plural = _("点单记录")
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.action}"

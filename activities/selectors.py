@@ -98,3 +98,64 @@ def notices_recent(*, within: Hall | None = None, limit: int = 5) -> QuerySet[No
     if within is not None:
         qs = qs.filter(hall__in=hall_subtree_by_id(within.pk).values("pk"))
     return qs.order_by("-pinned", "-published_at")[:limit]
+
+
+# --- Public pages -------------------------------------------------------------------------------
+
+
+def area_counties(*, limit: int) -> list[Hall]:
+    """County main halls with their city, in tree order, for the area filter (one query)."""
+    return list(
+        Hall.objects.filter(level=1)
+        .select_related("parent")
+        .only("pk", "locality", "tree_id", "lft", "parent__locality")
+        .order_by("tree_id", "lft")[:limit]
+    )
+
+
+def area_townships(county_id: int) -> list[Hall]:
+    return list(
+        Hall.objects.filter(parent_id=county_id, level=2).only("pk", "locality").order_by("lft")
+    )
+
+
+def area_hall(hall_id: int) -> Hall | None:
+    return Hall.objects.filter(pk=hall_id).only("pk", "name", "plaque_name", "locality").first()
+
+
+def booking_public(code: str) -> Booking | None:
+    """A booking by its code with the activity and both halls, for the resident's page."""
+    return (
+        Booking.objects.select_related("activity", "activity__hall", "activity__venue_hall")
+        .filter(code=code)
+        .first()
+    )
+
+
+def waitlist_position(booking: Booking) -> int:
+    """1 for the first waiting party. Freed seats go to the first party that fits, so a big
+    party may be passed by a smaller one behind it."""
+    ahead = (
+        Booking.objects.filter(activity_id=booking.activity_id, status=Booking.Status.WAITLISTED)
+        .filter(
+            Q(created_at__lt=booking.created_at)
+            | Q(created_at=booking.created_at, pk__lt=booking.pk)
+        )
+        .count()
+    )
+    return ahead + 1
+
+
+def notices_public(*, within: int | None = None) -> QuerySet[Notice]:
+    qs = Notice.objects.select_related("hall").filter(published_at__lte=timezone.now())
+    if within is not None:
+        qs = qs.filter(hall__in=hall_subtree_by_id(within).values("pk"))
+    return qs.order_by("-pinned", "-published_at", "-pk")
+
+
+def notice_public(notice_id: int) -> Notice | None:
+    return (
+        Notice.objects.select_related("hall")
+        .filter(pk=notice_id, published_at__lte=timezone.now())
+        .first()
+    )

@@ -20,10 +20,18 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from network.models import Hall, HallKind
+from network.models import Hall
 from network.selectors import hall_subtree_by_id
 
-from .models import Activity, Booking, Category, mobile_validator
+from .models import (
+    Activity,
+    Booking,
+    Category,
+    DemandOrder,
+    MenuItem,
+    OrderEvent,
+    mobile_validator,
+)
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read aloud
 CODE_LENGTH = 8
@@ -42,19 +50,14 @@ def normalize_code(code: str) -> str:
 
 
 def _check_venue(hall: Hall, venue_hall: Hall, category: str) -> None:
+    """An activity is held at its organiser or at a hall below it: a county's mobile stage at a
+    village, a branch's ordered training in the village that asked for it."""
     if venue_hall.pk == hall.pk:
         return
-    if category != Category.MOBILE:
-        raise ValidationError({"venue_hall": _("只有流动服务可以在主办馆以外的地点举办。")})
     # Tree numbers on the callers' copies may be stale: ask the database.
-    below = (
-        hall_subtree_by_id(hall.pk)
-        .filter(pk=venue_hall.pk, kind=HallKind.POINT)
-        .exclude(pk=hall.pk)
-        .exists()
-    )
+    below = hall_subtree_by_id(hall.pk).filter(pk=venue_hall.pk).exists()
     if not below:
-        raise ValidationError({"venue_hall": _("流动服务的举办地点必须是主办馆下属的基层服务点。")})
+        raise ValidationError({"venue_hall": _("举办地点必须是主办馆本身或其下属的馆。")})
 
 
 @transaction.atomic
@@ -371,3 +374,310 @@ def booking_check_in(*, code: str, by_user=None, now: datetime | None = None) ->
     booking.checked_in_by = by_user
     booking.save(update_fields=["checked_in_at", "checked_in_by"])
     return booking
+
+
+# --- Order-style service (点单) -------------------------------------------------------------------
+
+
+def working_days_after(start: datetime, days: int) -> datetime:
+    """``start`` plus ``days`` working days (Monday to Friday; public holidays are not known)."""
+    moment = start
+    left = days
+    while left > 0:
+        moment += timedelta(days=1)
+        if timezone.localtime(moment).weekday() < 5:
+            left -= 1
+    return moment
+
+
+def _order_event(order, *, action: str, from_status: str, by_user=None, by_phone="", note=""):
+    OrderEvent.objects.create(
+        order=order,
+        action=action,
+        from_status=from_status,
+        to_status=order.status,
+        by_user=by_user,
+        by_phone=by_phone,
+        note=note[:500],
+        hall=order.handler,
+    )
+
+
+def order_create(
+    *,
+    point_id,
+    name: str,
+    phone: str,
+    description: str,
+    item_id=None,
+    preferred_date=None,
+    requested_by=None,
+    now: datetime | None = None,
+):
+    """A village orders a menu item, or asks for something not on any menu."""
+    now = now or timezone.now()
+    errors: dict[str, str] = {}
+    point = None
+    try:
+        point = Hall.objects.filter(pk=int(point_id)).first()
+    except (TypeError, ValueError):
+        pass
+    if point is None:
+        errors["point"] = _("没有这个村(社区)服务点,请从列表中选择。")
+    elif point.kind != "point":
+        errors["point"] = _("点单须由村(社区)基层服务点提出,“%(name)s”不是基层服务点。") % {
+            "name": point.name
+        }
+    name = (name or "").strip()
+    phone = (phone or "").strip()
+    description = (description or "").strip()
+    if not name:
+        errors["name"] = _("请填写联系人。")
+    elif len(name) > NAME_MAX:
+        errors["name"] = _("联系人最多 %(n)d 个字。") % {"n": NAME_MAX}
+    try:
+        mobile_validator(phone)
+    except ValidationError as exc:
+        errors["phone"] = exc.messages[0]
+    if not description:
+        errors["description"] = _("请说明需要什么服务。")
+    elif len(description) > 1000:
+        errors["description"] = _("需求说明最多 1000 字。")
+    item = None
+    if item_id not in (None, ""):
+        try:
+            item = MenuItem.objects.select_related("hall").filter(pk=int(item_id)).first()
+        except (TypeError, ValueError):
+            item = None
+        if item is None or not item.active:
+            errors["item"] = _("没有这个服务菜单项,或它已停止点单。")
+    today = timezone.localdate(now)
+    if preferred_date is not None and preferred_date < today:
+        errors["preferred_date"] = _("希望日期不能早于今天。")
+    if errors:
+        raise ValidationError(errors)
+    if item is not None:
+        above = hall_subtree_by_id(item.hall_id).filter(pk=point.pk).exists()
+        if not above:
+            raise ValidationError(
+                {"item": _("“%(hall)s”的服务菜单只对其下属服务点开放。") % {"hall": item.hall.name}}
+            )
+        if item.orderers == MenuItem.Orderers.POINTS and requested_by is None:
+            raise ValidationError({"item": _("该服务只接受基层服务点工作人员点单。")})
+        if item.orderers == MenuItem.Orderers.RESIDENTS and requested_by is not None:
+            raise ValidationError({"item": _("该服务只接受群众点单。")})
+        earliest = today + timedelta(days=item.lead_days)
+        if preferred_date is not None and preferred_date < earliest:
+            raise ValidationError(
+                {
+                    "preferred_date": _("该服务须提前 %(n)d 天点单,最早可选 %(date)s。")
+                    % {"n": item.lead_days, "date": earliest.isoformat()}
+                }
+            )
+        if item.monthly_limit is not None:
+            month_start = timezone.make_aware(
+                datetime.combine(today.replace(day=1), datetime.min.time())
+            )
+            used = (
+                DemandOrder.objects.filter(item=item, point=point, created_at__gte=month_start)
+                .exclude(status=DemandOrder.Status.REJECTED)
+                .count()
+            )
+            if used >= item.monthly_limit:
+                raise ValidationError(
+                    {"item": _("本服务点本月已点 %(n)d 次,达到每月限量。") % {"n": used}}
+                )
+        handler = item.hall
+    else:
+        handler = Hall.objects.get(pk=point.parent_id)
+    return _order_save(
+        point=point,
+        item=item,
+        handler=handler,
+        name=name,
+        phone=phone,
+        description=description,
+        preferred_date=preferred_date,
+        requested_by=requested_by,
+        now=now,
+    )
+
+
+@transaction.atomic
+def _order_save(
+    *, point, item, handler, name, phone, description, preferred_date, requested_by, now
+):
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():
+                order = DemandOrder.objects.create(
+                    code="D" + _new_code()[:7],
+                    point=point,
+                    item=item,
+                    handler=handler,
+                    name=name,
+                    phone=phone,
+                    description=description,
+                    preferred_date=preferred_date,
+                    requested_by=requested_by,
+                    respond_by=working_days_after(now, settings.ORDER_RESPONSE_WORKING_DAYS),
+                )
+            break
+        except IntegrityError as exc:
+            if "code" not in str(exc):
+                raise
+    else:
+        raise RuntimeError("could not draw a unique order code")
+    _order_event(order, action="submitted", from_status="", by_user=requested_by, by_phone=phone)
+    return order
+
+
+def _order_transition(order_id: int, allowed: tuple[str, ...]):
+    order = DemandOrder.objects.select_for_update().filter(pk=order_id).first()
+    if order is None:
+        raise ValidationError({"order": _("点单不存在。")})
+    if order.status not in allowed:
+        raise ValidationError(
+            {
+                "status": _("点单当前为“%(status)s”,不能进行这一步。")
+                % {"status": order.get_status_display()}
+            }
+        )
+    return order
+
+
+@transaction.atomic
+def order_accept(*, order, by_user, note: str = "", now: datetime | None = None):
+    order = _order_transition(order.pk, (DemandOrder.Status.SUBMITTED,))
+    order.status = DemandOrder.Status.ACCEPTED
+    order.answered_at = now or timezone.now()
+    order.save(update_fields=["status", "answered_at"])
+    _order_event(order, action="accepted", from_status="submitted", by_user=by_user, note=note)
+    return order
+
+
+@transaction.atomic
+def order_reject(*, order, by_user, reason: str, now: datetime | None = None):
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("请填写不能受理的原因,点单人会看到它。")})
+    order = _order_transition(order.pk, (DemandOrder.Status.SUBMITTED, DemandOrder.Status.ACCEPTED))
+    previous = order.status
+    order.status = DemandOrder.Status.REJECTED
+    order.reject_reason = reason[:200]
+    order.answered_at = order.answered_at or now or timezone.now()
+    order.save(update_fields=["status", "reject_reason", "answered_at"])
+    _order_event(order, action="rejected", from_status=previous, by_user=by_user, note=reason)
+    return order
+
+
+@transaction.atomic
+def order_schedule(
+    *,
+    order,
+    by_user,
+    title: str,
+    start: datetime,
+    end: datetime,
+    capacity: int | None = None,
+    venue: str = "",
+):
+    """Turn an accepted order into an activity held at the village that ordered it."""
+    order = _order_transition(order.pk, (DemandOrder.Status.ACCEPTED,))
+    activity = activity_create(
+        hall=order.handler,
+        venue_hall=order.point,
+        category=order.item.category if order.item_id else Category.OTHER,
+        title=title,
+        description=order.description,
+        venue=venue,
+        start=start,
+        end=end,
+        capacity=capacity,
+        max_seats_per_booking=min(4, capacity) if capacity else 4,
+        created_by=by_user,
+    )
+    activity_publish(activity=activity)
+    order.status = DemandOrder.Status.SCHEDULED
+    order.activity = activity
+    order.save(update_fields=["status", "activity"])
+    _order_event(
+        order,
+        action="scheduled",
+        from_status="accepted",
+        by_user=by_user,
+        note=f"{title} {timezone.localtime(start):%Y-%m-%d %H:%M}",
+    )
+    return order
+
+
+@transaction.atomic
+def order_complete(*, order, by_user, note: str = "", now: datetime | None = None):
+    order = _order_transition(order.pk, (DemandOrder.Status.SCHEDULED,))
+    order.status = DemandOrder.Status.DONE
+    order.done_at = now or timezone.now()
+    order.save(update_fields=["status", "done_at"])
+    _order_event(order, action="done", from_status="scheduled", by_user=by_user, note=note)
+    return order
+
+
+@transaction.atomic
+def order_rate(*, code: str, phone: str, rating, comment: str = ""):
+    """The person who ordered rates what they got, once."""
+    order = (
+        DemandOrder.objects.select_for_update()
+        .filter(code=normalize_code(code), phone=(phone or "").strip())
+        .first()
+    )
+    if order is None:
+        raise ValidationError({"code": _("订单号与手机号码不匹配,请核对后再试。")})
+    try:
+        rating = int(rating)
+        if not 1 <= rating <= 5:
+            raise ValueError
+    except (TypeError, ValueError):
+        raise ValidationError({"rating": _("评分须为 1 到 5 之间的整数。")}) from None
+    if order.status != DemandOrder.Status.DONE:
+        raise ValidationError({"status": _("服务完成后才能评价,且只能评价一次。")})
+    order.status = DemandOrder.Status.RATED
+    order.rating = rating
+    order.rating_comment = (comment or "").strip()[:500]
+    order.save(update_fields=["status", "rating", "rating_comment"])
+    _order_event(order, action="rated", from_status="done", by_phone=order.phone, note=str(rating))
+    return order
+
+
+def orders_escalate_overdue(*, now: datetime | None = None) -> int:
+    """Orders nobody answered by their deadline go up to the parent hall, each in its own
+    transaction; rows another worker holds are skipped, not waited for."""
+    now = now or timezone.now()
+    moved = 0
+    overdue = list(
+        DemandOrder.objects.filter(
+            status=DemandOrder.Status.SUBMITTED, respond_by__lt=now, handler__parent__isnull=False
+        ).values_list("pk", flat=True)[:1000]
+    )
+    for pk in overdue:
+        with transaction.atomic():
+            order = (
+                DemandOrder.objects.select_for_update(skip_locked=True)
+                .select_related("handler")
+                .filter(pk=pk, status=DemandOrder.Status.SUBMITTED, respond_by__lt=now)
+                .first()
+            )
+            if order is None or order.handler.parent_id is None:
+                continue
+            old = order.handler
+            order.handler = Hall.objects.get(pk=old.parent_id)
+            order.escalations += 1
+            order.respond_by = working_days_after(now, settings.ORDER_RESPONSE_WORKING_DAYS)
+            order.save(update_fields=["handler", "escalations", "respond_by"])
+            _order_event(
+                order,
+                action="escalated",
+                from_status=order.status,
+                note=_("%(old)s 超过答复期限未受理,自动上报至 %(new)s。")
+                % {"old": old.name, "new": order.handler.name},
+            )
+            moved += 1
+    return moved

@@ -128,6 +128,13 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Beat copies these into its database schedule on start; staff can change them in the admin.
+CELERY_BEAT_SCHEDULE = {
+    "escalate-overdue-orders": {
+        "task": "activities.tasks.escalate_overdue_orders",
+        "schedule": env.int("ORDER_ESCALATION_INTERVAL", default=3600),
+    },
+}
 
 # --- Auth ---------------------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
@@ -271,3 +278,5 @@ NO_SHOW_BAN_DAYS = env.int("NO_SHOW_BAN_DAYS", default=30)
 BOOKING_RATE_LIMIT_IP = env.int("BOOKING_RATE_LIMIT_IP", default=30)
 BOOKING_RATE_LIMIT_PHONE = env.int("BOOKING_RATE_LIMIT_PHONE", default=6)
 BOOKING_RATE_WINDOW = env.int("BOOKING_RATE_WINDOW", default=600)
+# An order nobody answers within this many working days goes up to the parent hall.
+ORDER_RESPONSE_WORKING_DAYS = env.int("ORDER_RESPONSE_WORKING_DAYS", default=5)

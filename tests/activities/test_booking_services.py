@@ -188,17 +188,18 @@ def test_check_in_marks_a_confirmed_booking_once(cast):
         services.booking_check_in(code="NOSUCH00", by_user=cast.branch_staff)
 
 
-def test_a_mobile_service_is_held_at_a_point_below_the_organiser(cast):
+def test_an_activity_may_be_held_below_its_organiser_but_nowhere_else(cast):
     activity = published_activity(
         cast.county, category=Category.MOBILE, venue_hall=cast.point, title="流动舞台车进社区"
     )
     assert activity.venue_hall == cast.point
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError) as exc:
         published_activity(
             cast.county, category=Category.MOBILE, venue_hall=cast.other_county_point
         )
+    assert "venue_hall" in exc.value.message_dict
     with pytest.raises(ValidationError):
-        published_activity(cast.county, category=Category.LECTURE, venue_hall=cast.point)
+        published_activity(cast.branch, category=Category.LECTURE, venue_hall=cast.county)
 
 
 def test_an_activity_must_end_after_it_starts(cast):
