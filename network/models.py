@@ -6,10 +6,14 @@ Every write to the tree goes through ``network.services`` under a per-tree lock.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from mptt.models import MPTTModel, TreeForeignKey
 
@@ -200,3 +204,218 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.hall} · {self.get_role_display()}"
+
+
+class AssignmentKind(models.TextChoices):
+    INSTRUCTOR = "instructor", _("下派文化指导员(任分馆业务副馆长)")
+    SECOND_UP = "second_up", _("上派(分馆人员到总馆挂职)")
+    SECOND_DOWN = "second_down", _("下挂(总馆人员到分馆、服务点)")
+
+
+class StaffAssignment(models.Model):
+    """An instructor dispatched from a main hall to one of its branches, or a secondment
+    (上派下挂) between a main hall and the halls below it, with its dates."""
+
+    kind = models.CharField(_("类型"), max_length=20, choices=AssignmentKind.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="staff_assignments",
+        verbose_name=_("账号"),
+        help_text=_("有平台账号时选择;没有时填写姓名"),
+    )
+    person_name = models.CharField(_("姓名"), max_length=60, blank=True)
+    from_hall = models.ForeignKey(
+        Hall, on_delete=models.PROTECT, related_name="+", verbose_name=_("派出馆")
+    )
+    to_hall = models.ForeignKey(
+        Hall, on_delete=models.PROTECT, related_name="+", verbose_name=_("接收馆")
+    )
+    start_date = models.DateField(_("开始日期"))
+    end_date = models.DateField(_("结束日期"), null=True, blank=True, help_text=_("仍在岗时留空"))
+    note = models.CharField(_("备注"), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("人员派驻与挂职")
+        verbose_name_plural = _("人员派驻与挂职")
+        ordering = ["-start_date", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
+                name="assignment_end_after_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} · {self.get_kind_display()}"
+
+    @property
+    def person(self) -> str:
+        if self.person_name:
+            return self.person_name
+        if self.user_id:
+            return self.user.get_full_name() or self.user.get_username()
+        return ""
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if not self.user_id and not self.person_name.strip():
+            errors["person_name"] = _("请选择账号或填写姓名。")
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            errors["end_date"] = _("结束日期不能早于开始日期。")
+        if self.from_hall_id and self.to_hall_id and self.kind:
+            errors.update(self._hall_errors())
+        if errors:
+            raise ValidationError(errors)
+
+    def _hall_errors(self) -> dict[str, str]:
+        source, target = self.from_hall, self.to_hall
+        if self.kind == AssignmentKind.INSTRUCTOR:
+            if source.kind != HallKind.MAIN:
+                return {"from_hall": _("指导员由总馆下派,派出馆须是总馆。")}
+            if target.kind != HallKind.BRANCH or target.main_hall_id != source.pk:
+                return {"to_hall": _("接收馆须是“%(main)s”下的分馆。") % {"main": source}}
+        elif self.kind == AssignmentKind.SECOND_UP:
+            if source.kind not in (HallKind.BRANCH, HallKind.POINT):
+                return {"from_hall": _("上派人员须来自分馆或基层服务点。")}
+            if target.pk != source.main_hall_id:
+                return {"to_hall": _("上派的接收馆须是派出馆所属的总馆。")}
+        elif self.kind == AssignmentKind.SECOND_DOWN:
+            if source.kind != HallKind.MAIN:
+                return {"from_hall": _("下挂人员须来自总馆。")}
+            if target.kind not in (HallKind.BRANCH, HallKind.POINT) or (
+                target.main_hall_id != source.pk
+            ):
+                return {
+                    "to_hall": _("接收馆须是“%(main)s”下的分馆或基层服务点。") % {"main": source}
+                }
+        return {}
+
+
+def _positive_hours():
+    return [MinValueValidator(Decimal("0.5"), _("学时至少为 0.5。"))]
+
+
+class Training(models.Model):
+    """A training (plan or course) a centre or main hall gives the staff below it (培训档案)."""
+
+    hall = models.ForeignKey(
+        Hall, on_delete=models.PROTECT, related_name="trainings", verbose_name=_("举办馆")
+    )
+    title = models.CharField(_("培训名称"), max_length=200)
+    start_date = models.DateField(_("开始日期"))
+    end_date = models.DateField(_("结束日期"))
+    hours = models.DecimalField(
+        _("学时"), max_digits=6, decimal_places=1, validators=_positive_hours()
+    )
+    teacher = models.CharField(_("授课教师"), max_length=100)
+    content = models.TextField(_("培训计划与内容"), blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("培训档案")
+        verbose_name_plural = _("培训档案")
+        ordering = ["-start_date", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__gte=models.F("start_date")),
+                name="training_end_after_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            errors["end_date"] = _("结束日期不能早于开始日期。")
+        if self.hall_id and self.hall.kind not in (HallKind.CENTRE, HallKind.MAIN):
+            errors["hall"] = _("培训由中心馆或总馆举办,请选择中心馆或总馆。")
+        if errors:
+            raise ValidationError(errors)
+
+
+class TrainingAttendance(models.Model):
+    training = models.ForeignKey(
+        Training, on_delete=models.CASCADE, related_name="attendances", verbose_name=_("培训")
+    )
+    name = models.CharField(_("姓名"), max_length=60)
+    hall = models.ForeignKey(
+        Hall, on_delete=models.PROTECT, related_name="+", verbose_name=_("所在馆")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("账号"),
+    )
+    hours = models.DecimalField(
+        _("参训学时"), max_digits=6, decimal_places=1, validators=_positive_hours()
+    )
+
+    class Meta:
+        verbose_name = _("参训记录")
+        verbose_name_plural = _("参训记录")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["training", "name", "hall"], name="attendance_once_per_training"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} · {self.training}"
+
+    def clean(self) -> None:
+        if not self.training_id and not getattr(self, "training", None):
+            return
+        training = self.training
+        errors: dict[str, str] = {}
+        if self.hours is not None and training.hours is not None and self.hours > training.hours:
+            errors["hours"] = _("参训学时不能超过培训总学时(%(hours)s)。") % {
+                "hours": training.hours
+            }
+        if self.hall_id and training.hall_id:
+            # Asked of the database: tree numbers held in memory go stale with every insert.
+            top = Hall.objects.filter(pk=training.hall_id)
+            inside = Hall.objects.filter(
+                pk=self.hall_id,
+                tree_id=models.Subquery(top.values("tree_id")),
+                lft__gte=models.Subquery(top.values("lft")),
+                rght__lte=models.Subquery(top.values("rght")),
+            ).exists()
+            if not inside:
+                errors["hall"] = _("参训人员须来自“%(hall)s”或其下级馆。") % {"hall": training.hall}
+        if errors:
+            raise ValidationError(errors)
+
+
+class Volunteer(models.Model):
+    """A cultural volunteer (文化志愿者) registered with the hall they serve."""
+
+    hall = models.ForeignKey(
+        Hall, on_delete=models.PROTECT, related_name="volunteers", verbose_name=_("服务馆")
+    )
+    name = models.CharField(_("姓名"), max_length=60)
+    phone = models.CharField(_("电话"), max_length=30, validators=[phone_validator])
+    skills = models.CharField(
+        _("特长"), max_length=255, blank=True, help_text=_("如 声乐、舞蹈、书法")
+    )
+    registered_on = models.DateField(_("登记日期"), default=timezone.localdate)
+    active = models.BooleanField(_("在册"), default=True)
+
+    class Meta:
+        verbose_name = _("文化志愿者")
+        verbose_name_plural = _("文化志愿者")
+        ordering = ["-registered_on", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["hall", "phone"], name="volunteer_once_per_hall")
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 
-from .models import Hall, Membership, Role
+from .models import Hall, HallKind, HallStatus, Membership, Role
 
 
 @dataclass(frozen=True)
@@ -159,3 +160,28 @@ def hall_chain(hall: Hall) -> list[Hall]:
         node = node.parent
     chain.reverse()
     return chain
+
+
+def staffing_shortfalls(*, scope: Scope, min_branch: int, min_point: int) -> QuerySet[Hall]:
+    """Open branches with fewer than ``min_branch`` staff, and open points with fewer than
+    ``min_point`` posts (a public-welfare post or a village manager), in one query.
+
+    Officials' memberships are not staff of the hall and are not counted."""
+    staff = Membership.objects.filter(hall=OuterRef("pk")).exclude(role=Role.OFFICIAL)
+    posts = staff.filter(Q(public_welfare_post=True) | Q(role=Role.VILLAGE_MANAGER))
+
+    def count(memberships):
+        counted = memberships.order_by().values("hall").annotate(n=Count("pk")).values("n")
+        return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+    return (
+        Hall.objects.filter(scope.q(), status=HallStatus.OPEN)
+        .filter(kind__in=[HallKind.BRANCH, HallKind.POINT])
+        .annotate(staff_count=count(staff), post_count=count(posts))
+        .filter(
+            Q(kind=HallKind.BRANCH, staff_count__lt=min_branch)
+            | Q(kind=HallKind.POINT, post_count__lt=min_point)
+        )
+        .select_related("main_hall")
+        .order_by("tree_id", "lft")
+    )

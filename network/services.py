@@ -8,6 +8,8 @@ On SQLite the settings open every transaction with ``BEGIN IMMEDIATE``, which se
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -15,7 +17,19 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
-from .models import KIND_BY_LEVEL, Hall, HallKind, Membership, Role, plaque_name_for
+from .models import (
+    KIND_BY_LEVEL,
+    AssignmentKind,
+    Hall,
+    HallKind,
+    Membership,
+    Role,
+    StaffAssignment,
+    Training,
+    TrainingAttendance,
+    Volunteer,
+    plaque_name_for,
+)
 
 # Two-key advisory locks: (namespace, tree_id). Key 0 guards the allocation of a new tree_id.
 TREE_LOCK_NAMESPACE = 7001
@@ -208,3 +222,196 @@ def staff_create(
     user.save()
     membership_create(user=user, hall=hall, role=role)
     return user
+
+
+# --- Staff records: assignments, trainings, volunteers ------------------------------------------
+# Each runs the model's full_clean (the same rules the admin forms show) before writing.
+
+ASSIGNMENT_FIELDS = {
+    "kind",
+    "user",
+    "person_name",
+    "from_hall",
+    "to_hall",
+    "start_date",
+    "end_date",
+    "note",
+}
+TRAINING_FIELDS = {"hall", "title", "start_date", "end_date", "hours", "teacher", "content"}
+ATTENDANCE_FIELDS = {"name", "hall", "user", "hours"}
+VOLUNTEER_FIELDS = {"hall", "name", "phone", "skills", "registered_on", "active"}
+
+
+def _apply(obj, fields: dict[str, Any], allowed: set[str]):
+    unknown = set(fields) - allowed
+    if unknown:
+        raise TypeError(f"unknown {type(obj).__name__} fields: {sorted(unknown)}")
+    for name, value in fields.items():
+        setattr(obj, name, value)
+    obj.full_clean()
+    obj.save()
+    return obj
+
+
+@transaction.atomic
+def assignment_create(
+    *,
+    kind: str,
+    from_hall: Hall,
+    to_hall: Hall,
+    start_date: date,
+    end_date: date | None = None,
+    user=None,
+    person_name: str = "",
+    note: str = "",
+) -> StaffAssignment:
+    """Record a dispatched instructor or a secondment. An instructor with an account becomes the
+    branch's business deputy (业务副馆长) so the branch's records are in reach."""
+    assignment = _apply(
+        StaffAssignment(),
+        {
+            "kind": kind,
+            "from_hall": from_hall,
+            "to_hall": to_hall,
+            "start_date": start_date,
+            "end_date": end_date,
+            "user": user,
+            "person_name": person_name,
+            "note": note,
+        },
+        ASSIGNMENT_FIELDS,
+    )
+    if (
+        kind == AssignmentKind.INSTRUCTOR
+        and user is not None
+        and not Membership.objects.filter(user=user, hall=to_hall).exists()
+    ):
+        membership_create(user=user, hall=to_hall, role=Role.DEPUTY)
+    return assignment
+
+
+@transaction.atomic
+def assignment_update(*, assignment: StaffAssignment, **fields: Any) -> StaffAssignment:
+    return _apply(StaffAssignment.objects.get(pk=assignment.pk), fields, ASSIGNMENT_FIELDS)
+
+
+@transaction.atomic
+def training_create(
+    *,
+    hall: Hall,
+    title: str,
+    start_date: date,
+    end_date: date,
+    hours: Decimal,
+    teacher: str,
+    content: str = "",
+) -> Training:
+    return _apply(
+        Training(),
+        {
+            "hall": hall,
+            "title": title,
+            "start_date": start_date,
+            "end_date": end_date,
+            "hours": hours,
+            "teacher": teacher,
+            "content": content,
+        },
+        TRAINING_FIELDS,
+    )
+
+
+@transaction.atomic
+def training_update(*, training: Training, **fields: Any) -> Training:
+    training = _apply(Training.objects.get(pk=training.pk), fields, TRAINING_FIELDS)
+    # Fewer hours or a narrower hall must not leave attendance rows that break the rules.
+    for attendance in training.attendances.select_related("hall"):
+        attendance.training = training
+        attendance.full_clean()
+    return training
+
+
+@transaction.atomic
+def training_attendance_add(
+    *, training: Training, name: str, hall: Hall, hours: Decimal, user=None
+) -> TrainingAttendance:
+    return _apply(
+        TrainingAttendance(training=training),
+        {"name": name, "hall": hall, "hours": hours, "user": user},
+        ATTENDANCE_FIELDS,
+    )
+
+
+@transaction.atomic
+def training_attendance_update(
+    *, attendance: TrainingAttendance, **fields: Any
+) -> TrainingAttendance:
+    return _apply(TrainingAttendance.objects.get(pk=attendance.pk), fields, ATTENDANCE_FIELDS)
+
+
+@transaction.atomic
+def training_attendance_remove(*, attendance: TrainingAttendance) -> None:
+    TrainingAttendance.objects.filter(pk=attendance.pk).delete()
+
+
+@transaction.atomic
+def volunteer_register(
+    *,
+    hall: Hall,
+    name: str,
+    phone: str,
+    skills: str = "",
+    registered_on: date | None = None,
+    active: bool = True,
+) -> Volunteer:
+    fields = {"hall": hall, "name": name, "phone": phone, "skills": skills, "active": active}
+    if registered_on is not None:
+        fields["registered_on"] = registered_on
+    return _apply(Volunteer(), fields, VOLUNTEER_FIELDS)
+
+
+@transaction.atomic
+def volunteer_update(*, volunteer: Volunteer, **fields: Any) -> Volunteer:
+    return _apply(Volunteer.objects.get(pk=volunteer.pk), fields, VOLUNTEER_FIELDS)
+
+
+@transaction.atomic
+def staff_member_add(
+    *,
+    username: str,
+    hall: Hall,
+    role: str,
+    public_welfare_post: bool = False,
+    full_name: str = "",
+    password: str | None = None,
+) -> Membership:
+    """Give an account a post at ``hall``, creating the account when the name is new."""
+    User = get_user_model()
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        user = User(username=username, first_name=full_name, is_staff=True)
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.full_clean(exclude=["password"])
+        user.save()
+    elif Membership.objects.filter(user=user, hall=hall).exists():
+        raise ValidationError(
+            {"hall": _("“%(user)s”在“%(hall)s”已有岗位。") % {"user": username, "hall": hall}}
+        )
+    return membership_create(
+        user=user, hall=hall, role=role, public_welfare_post=public_welfare_post
+    )
+
+
+@transaction.atomic
+def membership_update(
+    *, membership: Membership, role: str, public_welfare_post: bool
+) -> Membership:
+    membership = Membership.objects.get(pk=membership.pk)
+    membership.role = role
+    membership.public_welfare_post = public_welfare_post
+    membership.full_clean()
+    membership.save(update_fields=["role", "public_welfare_post"])
+    return membership

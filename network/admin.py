@@ -1,0 +1,476 @@
+"""The hall tree, memberships and staff records in the admin, each scoped by ``ScopedAdminMixin``.
+
+The hall list browses the tree one level at a time (the children of one hall, with breadcrumbs of
+its ancestors), so a province's tree is never loaded into one page; searching or filtering by kind
+looks through the whole scope, or the subtree of the hall being browsed.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.http import Http404, HttpRequest
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from portal.admin import ScopedAdminMixin, ScopedInlineMixin, scoped_queryset
+
+from . import services
+from .models import (
+    Hall,
+    HallKind,
+    Membership,
+    StaffAssignment,
+    Training,
+    TrainingAttendance,
+    Volunteer,
+)
+from .selectors import staffing_shortfalls, user_scope
+
+PARENT_VAR = "parent"
+HALL_FORM_FIELDS = [
+    "parent",
+    "code",
+    "name",
+    "locality",
+    "status",
+    "operator",
+    "operator_name",
+    "address",
+    "latitude",
+    "longitude",
+    "phone",
+    "opening_hours",
+    "services",
+]
+
+
+def _add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    for field, errors in exc.error_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
+
+
+class HallAdminForm(forms.ModelForm):
+    """Saves through ``hall_create``/``hall_update``/``hall_move`` while the form is validated,
+    so that whatever those services refuse (depth, duplicate code, a point under a point) comes
+    back as an error on the form, with nothing saved."""
+
+    class Meta:
+        model = Hall
+        fields = HALL_FORM_FIELDS
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._parent_before = self.instance.parent_id
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        if not self.is_bound or self._errors:
+            return
+        try:
+            with transaction.atomic():
+                self.instance = self._save_through_services()
+        except ValidationError as exc:
+            _add_service_errors(self, exc)
+
+    def _save_through_services(self) -> Hall:
+        data = self.cleaned_data
+        parent = data.get("parent")
+        if self.instance.pk is None:
+            fields = {k: data[k] for k in HALL_FORM_FIELDS if k in data and k != "parent"}
+            return services.hall_create(parent=parent, **fields)
+        changed = {k: data[k] for k in self.changed_data if k != "parent"}
+        hall = services.hall_update(hall=self.instance, **changed)
+        if "parent" in self.fields and (parent.pk if parent else None) != self._parent_before:
+            if parent is None:
+                raise ValidationError({"parent": _("请选择上级馆。")})
+            hall = services.hall_move(hall=hall, new_parent=parent)
+        return hall
+
+    def save(self, commit: bool = True) -> Hall:
+        # Already saved by the services in full_clean; a hall has no many-to-many fields.
+        self.save_m2m = lambda: None
+        return self.instance
+
+
+class HallChangeList(ChangeList):
+    """``?parent=<id>`` browses one hall's children; the tree restriction is ours, not a field
+    lookup, so it is kept out of Django's filter parameters (and kept in every link)."""
+
+    def get_filters_params(self, params=None):
+        lookup_params = super().get_filters_params(params)
+        lookup_params.pop(PARENT_VAR, None)
+        return lookup_params
+
+    def get_queryset(self, request, exclude_parameters=None):
+        qs = super().get_queryset(request, exclude_parameters)
+        parent = getattr(request, "_hall_browse_parent", None)
+        searching = bool(self.query) or any(k.startswith("kind") for k in self.filter_params)
+        if parent is not None:
+            if searching:
+                qs = qs.filter(parent.descendant_range).exclude(pk=parent.pk)
+            else:
+                qs = qs.filter(parent=parent)
+        elif not searching:
+            if request.user.is_superuser:
+                qs = qs.filter(parent__isnull=True)
+            else:
+                qs = qs.filter(
+                    pk__in=Membership.objects.filter(user=request.user).values("hall_id")
+                )
+        children = (
+            Hall.objects.filter(parent=OuterRef("pk"))
+            .order_by()
+            .values("parent")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return qs.annotate(
+            child_count=Coalesce(Subquery(children, output_field=IntegerField()), Value(0))
+        )
+
+
+@admin.register(Hall)
+class HallAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    scope_path = ""
+    allow_delete = False  # a hall is closed (状态 关闭), never deleted
+    form = HallAdminForm
+    list_display = ["name", "code", "kind", "status", "operator", "children_link"]
+    list_filter = ["kind", "status"]
+    search_fields = ["name", "code"]
+    search_help_text = gettext_lazy("按名称或编码在您的管辖范围内搜索")
+    ordering = ["tree_id", "lft"]
+    list_per_page = 50
+    show_full_result_count = False
+    save_as = False
+    readonly_fields = ["kind", "plaque_name", "main_hall", "branch_hall"]
+    fieldsets = [
+        (None, {"fields": ["parent", "kind", "code", "name", "locality", "plaque_name"]}),
+        (gettext_lazy("状态与主体"), {"fields": ["status", "operator", "operator_name"]}),
+        (
+            gettext_lazy("位置与服务公开"),
+            {
+                "fields": [
+                    "address",
+                    ("latitude", "longitude"),
+                    "phone",
+                    "opening_hours",
+                    "services",
+                ]
+            },
+        ),
+        (gettext_lazy("所属"), {"fields": ["main_hall", "branch_hall"]}),
+    ]
+
+    @admin.display(description=gettext_lazy("下级"))
+    def children_link(self, hall: Hall):
+        count = getattr(hall, "child_count", 0)
+        if not count:
+            return "—"
+        return format_html(
+            '<a href="?{}">{}</a>',
+            urlencode({PARENT_VAR: hall.pk}),
+            _("下级 (%(n)s)") % {"n": count},
+        )
+
+    def get_changelist(self, request, **kwargs):
+        return HallChangeList
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        parent = self._browse_parent(request)
+        request._hall_browse_parent = parent
+        trail = []
+        if parent is not None:
+            scope = user_scope(request.user)
+            trail = [(hall, scope.covers(hall)) for hall in self._ancestors(parent)]
+        extra_context = {
+            **(extra_context or {}),
+            "browse_parent": parent,
+            "browse_trail": trail,
+            "staffing_url": reverse(f"{self.admin_site.name}:network_hall_staffing"),
+            "may_add_below": parent is not None
+            and parent.kind != HallKind.POINT
+            and self.has_add_permission(request),
+        }
+        return super().changelist_view(request, extra_context)
+
+    def _browse_parent(self, request: HttpRequest) -> Hall | None:
+        raw = request.GET.get(PARENT_VAR)
+        if not raw:
+            return None
+        try:
+            return self.get_queryset(request).get(pk=int(raw))
+        except (ValueError, Hall.DoesNotExist) as exc:
+            raise Http404(_("没有找到该馆,或它不在您的管辖范围内。")) from exc
+
+    @staticmethod
+    def _ancestors(hall: Hall) -> list[Hall]:
+        return list(
+            Hall.objects.filter(
+                tree_id=hall.tree_id, lft__lte=hall.lft, rght__gte=hall.rght
+            ).order_by("lft")
+        )
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        # Only a superuser may found a new city tree (a hall with no parent).
+        if "parent" in form.base_fields and not request.user.is_superuser:
+            form.base_fields["parent"].required = True
+        return form
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and (
+            obj.parent_id is None or not user_scope(request.user).covers(obj.parent)
+        ):
+            # A centre stays a root; a hall whose parent is out of reach cannot be re-hung.
+            fields.append("parent")
+        return fields
+
+    def get_search_results(self, request, queryset, search_term):
+        qs, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        match = getattr(request, "resolver_match", None)
+        if (
+            match is not None
+            and match.url_name == "autocomplete"
+            and request.GET.get("field_name") == "parent"
+            and request.GET.get("model_name") == "hall"
+        ):
+            qs = qs.exclude(kind=HallKind.POINT)  # a point can be no one's parent
+        return qs, may_have_duplicates
+
+    def save_model(self, request, obj, form, change):
+        pass  # HallAdminForm saved it through the services
+
+    def get_urls(self):
+        return [
+            path(
+                "staffing/",
+                self.admin_site.admin_view(self.staffing_view),
+                name="network_hall_staffing",
+            ),
+            *super().get_urls(),
+        ]
+
+    def staffing_view(self, request: HttpRequest):
+        """Branches and points below the staffing standard of the seeds, in the user's scope."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        rows = staffing_shortfalls(
+            scope=user_scope(request.user),
+            min_branch=settings.STAFFING_MIN_BRANCH,
+            min_point=settings.STAFFING_MIN_POINT,
+        )
+        page = Paginator(rows, 50).get_page(request.GET.get("p"))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("人员配备达标情况"),
+            "opts": self.opts,
+            "page": page,
+            "min_branch": settings.STAFFING_MIN_BRANCH,
+            "min_point": settings.STAFFING_MIN_POINT,
+        }
+        return TemplateResponse(request, "admin/network/staffing_report.html", context)
+
+
+class MembershipAddForm(forms.ModelForm):
+    username = forms.CharField(
+        label=gettext_lazy("账号"),
+        max_length=150,
+        help_text=gettext_lazy("已有账号时填写其账号名;新账号会同时创建"),
+    )
+    full_name = forms.CharField(label=gettext_lazy("姓名"), max_length=150, required=False)
+    password = forms.CharField(
+        label=gettext_lazy("初始密码"),
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=gettext_lazy("仅新账号需要;留空则账号在设置密码前不能登录"),
+    )
+
+    class Meta:
+        model = Membership
+        fields = ["hall", "role", "public_welfare_post"]
+
+    def clean_username(self) -> str:
+        from django.contrib.auth import get_user_model
+
+        username = self.cleaned_data["username"].strip()
+        user = get_user_model().objects.filter(username=username).first()
+        if user is not None and not self._scope_users.filter(pk=user.pk).exists():
+            raise ValidationError(_("该账号已存在,且不在您的管辖范围内,请联系其所在馆添加岗位。"))
+        return username
+
+    def clean(self):
+        data = super().clean()
+        if self._errors:
+            return data
+        try:
+            with transaction.atomic():
+                self.instance = services.staff_member_add(
+                    username=data["username"],
+                    hall=data["hall"],
+                    role=data["role"],
+                    public_welfare_post=data.get("public_welfare_post", False),
+                    full_name=data.get("full_name", ""),
+                    password=data.get("password") or None,
+                )
+        except ValidationError as exc:
+            _add_service_errors(self, exc)
+        return data
+
+    def _post_clean(self):
+        pass  # the service ran full_clean on the membership it created
+
+    def save(self, commit: bool = True) -> Membership:
+        self.save_m2m = lambda: None
+        return self.instance
+
+
+@admin.register(Membership)
+class MembershipAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["user", "hall", "role", "public_welfare_post", "created_at"]
+    list_filter = ["role", "public_welfare_post"]
+    list_select_related = ["user", "hall"]
+    search_fields = ["user__username", "user__first_name", "hall__name", "hall__code"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = MembershipAddForm
+            form = super().get_form(request, obj, change, **kwargs)
+            form._scope_users = scoped_queryset(
+                Membership._meta.get_field("user").related_model, request, self.admin_site
+            )
+            return form
+        return super().get_form(request, obj, change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["username", "full_name", "password", "hall", "role", "public_welfare_post"]
+        return ["user", "hall", "role", "public_welfare_post"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["user", "hall"] if obj is not None else []
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            services.membership_update(
+                membership=obj,
+                role=form.cleaned_data["role"],
+                public_welfare_post=form.cleaned_data["public_welfare_post"],
+            )
+        # An added membership was created by MembershipAddForm through the services.
+
+
+class ServiceSavedAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """A staff record whose add/change goes through ``create_service``/``update_service``; the
+    model's ``clean`` carries the rules, so the form shows them before anything is written."""
+
+    create_service = None
+    update_service = None
+    update_key = ""
+
+    def save_model(self, request, obj, form, change):
+        data = {name: form.cleaned_data[name] for name in form.fields if name in form.cleaned_data}
+        if change:
+            changed = {name: data[name] for name in form.changed_data if name in data}
+            saved = self.update_service(**{self.update_key: obj}, **changed)
+        else:
+            saved = self.create_service(**data)
+        obj.pk = saved.pk
+
+
+@admin.register(StaffAssignment)
+class StaffAssignmentAdmin(ServiceSavedAdmin):
+    scope_path = ("from_hall", "to_hall")
+    create_service = staticmethod(services.assignment_create)
+    update_service = staticmethod(services.assignment_update)
+    update_key = "assignment"
+    list_display = ["person", "kind", "from_hall", "to_hall", "start_date", "end_date"]
+    list_filter = ["kind"]
+    list_select_related = ["user", "from_hall", "to_hall"]
+    search_fields = ["person_name", "user__username", "user__first_name", "to_hall__name"]
+    date_hierarchy = "start_date"
+    fields = [
+        "kind",
+        "user",
+        "person_name",
+        "from_hall",
+        "to_hall",
+        "start_date",
+        "end_date",
+        "note",
+    ]
+
+    @admin.display(description=gettext_lazy("人员"))
+    def person(self, obj: StaffAssignment) -> str:
+        return obj.person
+
+
+class TrainingAttendanceInline(ScopedInlineMixin, admin.TabularInline):
+    model = TrainingAttendance
+    extra = 3
+    fields = ["name", "hall", "user", "hours"]
+
+
+@admin.register(Training)
+class TrainingAdmin(ServiceSavedAdmin):
+    create_service = staticmethod(services.training_create)
+    update_service = staticmethod(services.training_update)
+    update_key = "training"
+    inlines = [TrainingAttendanceInline]
+    list_display = ["title", "hall", "start_date", "end_date", "hours", "teacher", "attendees"]
+    list_select_related = ["hall"]
+    search_fields = ["title", "teacher", "attendances__name"]
+    date_hierarchy = "start_date"
+    fields = ["hall", "title", "start_date", "end_date", "hours", "teacher", "content"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(attendee_count=Count("attendances"))
+
+    @admin.display(description=gettext_lazy("参训人数"), ordering="attendee_count")
+    def attendees(self, obj: Training) -> int:
+        return obj.attendee_count
+
+    def save_formset(self, request, form, formset, change):
+        training = form.instance
+        deleted = formset.deleted_forms if formset.can_delete else []
+        for row in formset.forms:
+            instance = row.instance
+            if row in deleted:
+                if instance.pk:
+                    services.training_attendance_remove(attendance=instance)
+                continue
+            if not row.has_changed():
+                continue
+            data = {k: row.cleaned_data[k] for k in ("name", "hall", "user", "hours")}
+            if instance.pk:
+                services.training_attendance_update(attendance=instance, **data)
+            else:
+                services.training_attendance_add(training=training, **data)
+
+
+@admin.register(Volunteer)
+class VolunteerAdmin(ServiceSavedAdmin):
+    allow_delete = False  # a volunteer who leaves is marked 不在册, the record stays
+    create_service = staticmethod(services.volunteer_register)
+    update_service = staticmethod(services.volunteer_update)
+    update_key = "volunteer"
+    list_display = ["name", "phone", "hall", "skills", "registered_on", "active"]
+    list_filter = ["active"]
+    list_select_related = ["hall"]
+    search_fields = ["name", "phone", "skills"]
+    fields = ["hall", "name", "phone", "skills", "registered_on", "active"]
