@@ -8,6 +8,7 @@ switch to PostgreSQL and Redis; ``DEBUG=0`` turns on the production hardening th
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -18,8 +19,10 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
 # Variables already in the environment win over the file. ENV_FILE lets tests and odd layouts
-# point elsewhere (or at /dev/null to read nothing).
-environ.Env.read_env(env.str("ENV_FILE", default=str(BASE_DIR / ".env")), overwrite=False)
+# point elsewhere (or at /dev/null to read nothing). No file is normal, e.g. in a container.
+ENV_FILE = Path(env.str("ENV_FILE", default=str(BASE_DIR / ".env")))
+if ENV_FILE.exists():
+    environ.Env.read_env(ENV_FILE, overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=True)
 if DEBUG:
@@ -280,3 +283,5 @@ BOOKING_RATE_LIMIT_PHONE = env.int("BOOKING_RATE_LIMIT_PHONE", default=6)
 BOOKING_RATE_WINDOW = env.int("BOOKING_RATE_WINDOW", default=600)
 # An order nobody answers within this many working days goes up to the parent hall.
 ORDER_RESPONSE_WORKING_DAYS = env.int("ORDER_RESPONSE_WORKING_DAYS", default=5)
+# A report sent back by the parent hall stays open this long for corrections.
+REPORT_RETURN_GRACE = timedelta(days=env.int("REPORT_RETURN_GRACE_DAYS", default=7))

@@ -1,0 +1,230 @@
+"""Reads for figures, completeness, roll-ups and assessment results.
+
+Roll-ups group by the ancestor columns stored on every hall (``main_hall_id``,
+``branch_hall_id``, ``tree_id``), so the totals of every hall of a level come from one
+aggregate query, never from recursion over children.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Avg, Count, F, Q, QuerySet, Sum
+from django.utils import timezone
+
+from activities.models import Activity, Booking, Category, DemandOrder
+from network.models import Hall, HallKind, HallStatus
+
+from .models import (
+    AssessmentScheme,
+    AssetReport,
+    Dimension,
+    Grade,
+    Inspection,
+    ReportingWindow,
+    ReportKind,
+    ReportStatus,
+    SatisfactionResponse,
+    Score,
+    ServiceReport,
+)
+
+REPORT_MODELS = {ReportKind.SERVICE: ServiceReport, ReportKind.ASSET: AssetReport}
+REPORTED = (ReportStatus.SUBMITTED, ReportStatus.APPROVED)
+GROUP_COLUMN = {
+    HallKind.CENTRE: "hall__tree_id",
+    HallKind.MAIN: "hall__main_hall_id",
+    HallKind.BRANCH: "hall__branch_hall_id",
+    HallKind.POINT: "hall_id",
+}
+
+
+def year_bounds(year: int) -> tuple[datetime, datetime]:
+    tz = timezone.get_current_timezone()
+    return datetime(year, 1, 1, tzinfo=tz), datetime(year + 1, 1, 1, tzinfo=tz)
+
+
+def portal_figures(*, hall_id: int, year: int) -> dict[str, int]:
+    """What the portal itself recorded for a hall in a year: activities it held (by category),
+    residents checked in, orders it received and fulfilled."""
+    start, end = year_bounds(year)
+    held = Activity.objects.filter(
+        hall_id=hall_id, status=Activity.Status.PUBLISHED, start__gte=start, start__lt=end
+    )
+    counts = held.aggregate(
+        activities=Count("pk"),
+        performances=Count("pk", filter=Q(category=Category.PERFORMANCE)),
+        exhibitions=Count("pk", filter=Q(category=Category.EXHIBITION)),
+        lectures=Count("pk", filter=Q(category=Category.LECTURE)),
+        trainings=Count("pk", filter=Q(category=Category.TRAINING)),
+        mobile_services=Count("pk", filter=Q(category=Category.MOBILE)),
+    )
+    counts["participants"] = (
+        Booking.objects.filter(activity__in=held, checked_in_at__isnull=False).aggregate(
+            n=Sum("seats")
+        )["n"]
+        or 0
+    )
+    orders = DemandOrder.objects.filter(handler_id=hall_id)
+    counts["orders_received"] = orders.filter(created_at__gte=start, created_at__lt=end).count()
+    counts["orders_fulfilled"] = orders.filter(
+        status__in=[DemandOrder.Status.DONE, DemandOrder.Status.RATED],
+        done_at__gte=start,
+        done_at__lt=end,
+    ).count()
+    return counts
+
+
+def stats_rollup(
+    *, kind: str, year: int, level: str, within: Hall | None = None, statuses=REPORTED
+) -> dict[int, dict[str, Decimal | int]]:
+    """Totals over the subtree of every hall of ``level``, keyed by hall id, in one query."""
+    model = REPORT_MODELS[kind]
+    column = GROUP_COLUMN[level]
+    qs = model.objects.filter(year=year, status__in=statuses)
+    if within is not None:
+        qs = qs.filter(
+            hall__tree_id=within.tree_id, hall__lft__gte=within.lft, hall__rght__lte=within.rght
+        )
+    rows = (
+        qs.exclude(**{f"{column}__isnull": True})
+        .values(group=F(column))
+        .annotate(halls=Count("pk"), **{name: Sum(name) for name in model.FIGURES})
+        .order_by()
+    )
+    totals = {row.pop("group"): row for row in rows}
+    if level == HallKind.CENTRE:
+        centres = dict(
+            Hall.objects.filter(kind=HallKind.CENTRE, tree_id__in=totals).values_list(
+                "tree_id", "pk"
+            )
+        )
+        totals = {centres[tree_id]: row for tree_id, row in totals.items() if tree_id in centres}
+    return totals
+
+
+def stats_for_hall(*, kind: str, hall: Hall, year: int, statuses=REPORTED) -> dict:
+    """One hall's totals over its whole subtree (itself included)."""
+    model = REPORT_MODELS[kind]
+    row = model.objects.filter(
+        year=year,
+        status__in=statuses,
+        hall__tree_id=hall.tree_id,
+        hall__lft__gte=hall.lft,
+        hall__rght__lte=hall.rght,
+    ).aggregate(halls=Count("pk"), **{name: Sum(name) for name in model.FIGURES})
+    return {name: (value or 0) for name, value in row.items()}
+
+
+@dataclass(frozen=True)
+class Completeness:
+    expected: int
+    submitted: int
+    on_time: int
+
+    @property
+    def rate(self) -> float:
+        return self.submitted / self.expected if self.expected else 1.0
+
+
+def completeness(*, kind: str, hall: Hall, year: int) -> Completeness:
+    """Of the open halls below ``hall``, how many reported the year, and how many on time."""
+    model = REPORT_MODELS[kind]
+    below = Hall.objects.filter(
+        tree_id=hall.tree_id, lft__gt=hall.lft, rght__lt=hall.rght, status=HallStatus.OPEN
+    )
+    window = ReportingWindow.objects.filter(kind=kind, year=year).first()
+    on_time = Q(submitted_at__lte=window.deadline) if window else Q(pk__in=[])
+    row = model.objects.filter(year=year, status__in=REPORTED, hall__in=below).aggregate(
+        submitted=Count("pk"), on_time=Count("pk", filter=on_time)
+    )
+    return Completeness(expected=below.count(), submitted=row["submitted"], on_time=row["on_time"])
+
+
+# --- Assessment -----------------------------------------------------------------------------------
+
+TWO = Decimal("0.1")
+
+
+@dataclass
+class HallResult:
+    hall: Hall
+    points: dict[int, Decimal] = field(default_factory=dict)  # dimension id → points
+    total: Decimal = Decimal(0)
+    grade: str = Grade.FAIL
+    rank: int = 0
+
+    @property
+    def grade_label(self) -> str:
+        return Grade(self.grade).label
+
+
+def assessment_results(
+    scheme: AssessmentScheme, halls: QuerySet[Hall] | Iterable[Hall], dimensions=None
+) -> list[HallResult]:
+    """Per-dimension points, total, grade and rank among siblings for ``halls``.
+
+    Scored dimensions: the ancestor's points less the deductions of that year's inspections
+    whose findings were not put right by their deadline. Satisfaction: the residents' mean
+    rating of the year scaled to the dimension's points.
+    """
+    halls = list(halls)
+    if dimensions is None:
+        dimensions = list(scheme.dimensions.all())
+    ids = [h.pk for h in halls]
+    scores: dict[tuple[int, int], Decimal] = {
+        (h, d): p
+        for h, d, p in Score.objects.filter(scheme=scheme, hall_id__in=ids).values_list(
+            "hall_id", "dimension_id", "points"
+        )
+    }
+    deductions: dict[tuple[int, int], Decimal] = {
+        (row["hall_id"], row["dimension_id"]): row["total"]
+        for row in Inspection.objects.filter(
+            hall_id__in=ids, inspected_on__year=scheme.year, dimension__scheme=scheme
+        )
+        .filter(Q(fixed_on__isnull=True) | Q(fixed_on__gt=F("fix_by")))
+        .values("hall_id", "dimension_id")
+        .annotate(total=Sum("deduction"))
+        .order_by()
+    }
+    satisfaction = dict(
+        SatisfactionResponse.objects.filter(hall_id__in=ids, quarter__startswith=str(scheme.year))
+        .values("hall_id")
+        .annotate(mean=Avg("rating"))
+        .order_by()
+        .values_list("hall_id", "mean")
+    )
+    results = []
+    for hall in halls:
+        result = HallResult(hall=hall)
+        for dim in dimensions:
+            if dim.source == Dimension.Source.SATISFACTION:
+                mean = satisfaction.get(hall.pk)
+                points = Decimal(str(mean)) / 5 * dim.max_points if mean is not None else Decimal(0)
+            else:
+                points = scores.get((hall.pk, dim.pk), Decimal(0)) - deductions.get(
+                    (hall.pk, dim.pk), Decimal(0)
+                )
+            points = max(points, Decimal(0)).quantize(TWO, rounding=ROUND_HALF_UP)
+            result.points[dim.pk] = points
+            result.total += points
+        result.grade = scheme.grade_for(result.total)
+        results.append(result)
+    _rank_among_siblings(results)
+    return results
+
+
+def _rank_among_siblings(results: list[HallResult]) -> None:
+    groups: dict[int | None, list[HallResult]] = defaultdict(list)
+    for result in results:
+        groups[result.hall.parent_id].append(result)
+    for group in groups.values():
+        group.sort(key=lambda r: r.total, reverse=True)
+        for i, result in enumerate(group):
+            same = i > 0 and result.total == group[i - 1].total
+            result.rank = group[i - 1].rank if same else i + 1
