@@ -1,0 +1,56 @@
+"""gunicorn settings for the portal: ``gunicorn --config gunicorn.conf.py portal.wsgi``.
+
+Everything can be changed from the environment (``PORT``, ``WEB_CONCURRENCY``, ``WEB_THREADS``,
+``WEB_TIMEOUT``); gunicorn's own ``GUNICORN_CMD_ARGS`` still works on top.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+
+bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
+
+# Sync workers: the views are short and database-bound. Two per core plus one is gunicorn's own
+# advice; a cap keeps a big host from opening more PostgreSQL connections than it allows.
+workers = int(os.environ.get("WEB_CONCURRENCY", min(2 * multiprocessing.cpu_count() + 1, 9)))
+threads = int(os.environ.get("WEB_THREADS", 1))
+# Spreadsheet exports are the slowest requests a user waits for; reports go to Celery instead.
+timeout = int(os.environ.get("WEB_TIMEOUT", 60))
+graceful_timeout = 30
+keepalive = 5
+# Workers heartbeat through a temporary file; on a container's overlay disk that can stall.
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+# Recycle workers now and then so that a slow leak never takes the site down.
+max_requests = 2000
+max_requests_jitter = 200
+# Load the app before forking: a broken deployment fails at once instead of in every worker.
+preload_app = True
+# Behind a proxy (nginx, a cloud load balancer) that sets X-Forwarded-Proto.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "*")
+
+accesslog = "-"
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+
+# The same JSON lines as the portal's own logs (portal/logging.py), one request a line.
+_format = os.environ.get("LOG_FORMAT", "json")
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "json": {"()": "portal.logging.JsonFormatter"},
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": _format if _format in ("json", "plain") else "json",
+            "stream": "ext://sys.stderr",
+        },
+    },
+    "loggers": {
+        "gunicorn.error": {"handlers": ["console"], "level": loglevel.upper(), "propagate": False},
+        "gunicorn.access": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
+}
