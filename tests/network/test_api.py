@@ -222,6 +222,8 @@ def test_a_page_past_the_end_is_404(client, cast):
         ({"parent": "x"}, "parent"),
         ({"parent": "999999"}, "parent"),
         ({"parent": "1.5"}, "parent"),
+        ({"within": "9" * 25}, "within"),  # past bigint: still a 400, not a database error
+        ({"q": "关上\x00"}, "q"),
         ({"q": "长" * 101}, "q"),
         ({"page": "0"}, "page"),
         ({"page": "-1"}, "page"),
@@ -333,6 +335,20 @@ def test_patch_with_a_wrong_password_is_401(client, cast):
     assert response.status_code == 401
 
 
+def test_basic_auth_shares_the_login_lockout(client, cast, settings):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        assert (
+            patch(
+                client, cast.branch, {"name": "改名"}, **basic("branch_staff", "wrong")
+            ).status_code
+            == 401
+        )
+    response = patch(client, cast.branch, {"name": "改名"}, **as_user(cast, "branch_staff"))
+    assert response.status_code == 401
+    cast.branch.refresh_from_db()
+    assert cast.branch.name == "关上街道综合文化站"
+
+
 def test_a_non_staff_account_may_not_write(client, cast):
     from django.contrib.auth import get_user_model
 
@@ -394,6 +410,16 @@ def test_patch_bad_input_is_400_naming_the_field(client, cast, data, field):
     cast.branch.refresh_from_db()
     assert cast.branch.name == "关上街道综合文化站"
     assert cast.branch.parent_id == cast.county.pk
+
+
+def test_patch_body_that_is_not_an_object_is_400(client, cast):
+    auth = as_user(cast, "branch_staff")
+    response = client.patch(detail(cast.branch), "[1, 2]", content_type="application/json", **auth)
+    assert response.status_code == 400
+    assert "non_field_errors" in response.json()
+    response = client.patch(detail(cast.branch), "{name", content_type="application/json", **auth)
+    assert response.status_code == 400
+    assert "detail" in response.json()
 
 
 def test_a_duplicate_code_from_the_service_is_a_400(client, cast):
