@@ -8,6 +8,7 @@ urlpatterns = [
     path("api/v1/", include("portal.api_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("health/", health.health, name="health"),
+    path("staff/", include("activities.staff_urls")),
     path("", include("network.urls")),
     path("", views.home, name="home"),
 ]

@@ -1,0 +1,390 @@
+"""Activities, bookings and notices in the admin, each scoped by ``ScopedAdminMixin``.
+
+Activities are written only through ``activities.services``: the add/change form calls
+``activity_create``/``activity_update`` while it is validated, so every rule of the service comes
+back as an error on the form and nothing is saved; publishing and cancelling are actions that call
+``activity_publish``/``activity_cancel``. Bookings are read here; their seats and status change
+only through the services (booking, cancelling, check-in on the staff check-in page).
+"""
+
+from __future__ import annotations
+
+import io
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from portal.admin import ScopedAdminMixin
+
+from . import services
+from .exports import write_signup_list
+from .models import Activity, Booking, Notice
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+ACTIVITY_FORM_FIELDS = [
+    "hall",
+    "venue_hall",
+    "category",
+    "title",
+    "description",
+    "picture",
+    "venue",
+    "start",
+    "end",
+    "capacity",
+    "booking_opens",
+    "booking_closes",
+    "cancel_deadline",
+    "max_seats_per_booking",
+    "featured",
+]
+
+
+def _add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    for field, errors in exc.error_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
+
+
+class ActivityAdminForm(forms.ModelForm):
+    """Saves through the services while the form is validated (see the module docstring).
+
+    Django's own model validation is skipped: the service runs it, and its messages name the
+    rule broken instead of a database constraint's name."""
+
+    class Meta:
+        model = Activity
+        fields = ACTIVITY_FORM_FIELDS
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "venue_hall" in self.fields:
+            self.fields["venue_hall"].required = False
+            self.fields["venue_hall"].help_text = _(
+                "留空即为主办馆;在下属的馆举办(如流动服务到村)时选择该馆。"
+            )
+
+    def _post_clean(self) -> None:
+        if self._errors:
+            return
+        data = self.cleaned_data
+        if data.get("picture") is False:  # the "clear" box of the picture
+            data["picture"] = ""
+        try:
+            with transaction.atomic():
+                if self.instance.pk is None:
+                    fields = {k: data[k] for k in ACTIVITY_FORM_FIELDS if k in data}
+                    fields.pop("hall")
+                    self.instance = services.activity_create(
+                        hall=data["hall"], created_by=self.created_by, **fields
+                    )
+                else:
+                    changed = {k: data[k] for k in self.changed_data if k in data}
+                    if "venue_hall" in changed and changed["venue_hall"] is None:
+                        changed["venue_hall"] = data.get("hall") or self.instance.hall
+                    self.instance = services.activity_update(activity=self.instance, **changed)
+        except ValidationError as exc:
+            _add_service_errors(self, exc)
+
+    def save(self, commit: bool = True) -> Activity:
+        self.save_m2m = lambda: None  # the model has no many-to-many fields
+        return self.instance  # saved by the services in _post_clean
+
+
+@admin.register(Activity)
+class ActivityAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    scope_path = "hall"
+    allow_delete = False  # an activity is cancelled, never deleted: its bookings are on record
+    form = ActivityAdminForm
+    change_form_template = "activities/staff/admin_activity_change_form.html"
+    list_display = [
+        "title",
+        "category",
+        "hall",
+        "venue_hall",
+        "start",
+        "capacity",
+        "seats_taken",
+        "seats_left_display",
+        "status",
+    ]
+    list_filter = ["status", "category", "hall"]
+    list_select_related = ["hall", "venue_hall"]
+    search_fields = ["title", "venue", "hall__name", "venue_hall__name"]
+    search_help_text = gettext_lazy("按标题、场地或馆名搜索")
+    date_hierarchy = "start"
+    ordering = ["-start", "-pk"]
+    list_per_page = 50
+    show_full_result_count = False
+    save_as = False
+    actions = ["publish_activities", "cancel_activities"]
+    # The actions that write; officials get 403 for them rather than "no action selected".
+    write_actions = frozenset({"publish_activities", "cancel_activities"})
+    fieldsets = [
+        (None, {"fields": ["hall", "venue_hall", "category", "title", "description", "picture"]}),
+        (gettext_lazy("时间与地点"), {"fields": ["venue", ("start", "end")]}),
+        (
+            gettext_lazy("预约"),
+            {
+                "fields": [
+                    ("capacity", "max_seats_per_booking"),
+                    ("booking_opens", "booking_closes"),
+                    "cancel_deadline",
+                ]
+            },
+        ),
+        (gettext_lazy("展示"), {"fields": ["featured"]}),
+        (
+            gettext_lazy("状态"),
+            {"fields": ["status", "seats_taken", "created_by", "created_at", "cancelled_at"]},
+        ),
+    ]
+    readonly_fields = ["status", "seats_taken", "created_by", "created_at", "cancelled_at"]
+
+    @admin.display(description=gettext_lazy("剩余座位"))
+    def seats_left_display(self, activity: Activity):
+        left = activity.seats_left
+        return _("无需预约") if left is None else left
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return self.fieldsets[:-1]
+        return self.fieldsets
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        # A cancelled activity stays on record as it was.
+        if obj is not None and obj.status == Activity.Status.CANCELLED:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        form.created_by = request.user
+        return form
+
+    def save_model(self, request, obj, form, change):
+        pass  # ActivityAdminForm saved it through the services
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        if (
+            request.method == "POST"
+            and request.POST.get("action") in self.write_actions
+            and not self.has_change_permission(request)
+        ):
+            raise PermissionDenied
+        return super().changelist_view(request, extra_context)
+
+    def change_view(self, request: HttpRequest, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        extra_context = {**(extra_context or {}), "staff_links": self._staff_links(obj)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _staff_links(self, activity: Activity) -> list[tuple[str, str]]:
+        bookings = reverse(f"{self.admin_site.name}:activities_booking_changelist")
+        by_activity = {"activity__id__exact": activity.pk}
+        return [
+            (_("预约名单"), f"{bookings}?{urlencode(by_activity)}"),
+            (
+                _("候补名单"),
+                f"{bookings}?{urlencode({**by_activity, 'status__exact': 'waitlisted'})}",
+            ),
+            (
+                _("下载报名名单(Excel)"),
+                reverse(f"{self.admin_site.name}:activities_activity_signup", args=[activity.pk]),
+            ),
+            (_("签到页"), reverse("activities_staff:checkin_activity", args=[activity.pk])),
+        ]
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/signup.xlsx",
+                self.admin_site.admin_view(self.signup_view),
+                name="activities_activity_signup",
+            ),
+            *super().get_urls(),
+        ]
+
+    def signup_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The sign-up list of one activity in the user's scope (404 outside it)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        activity = self.get_object(request, object_id)
+        buffer = io.BytesIO()
+        write_signup_list(activity, buffer)
+        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+        response = HttpResponse(buffer.getvalue(), content_type=XLSX)
+        response["Content-Disposition"] = (
+            f'attachment; filename="signup-{activity.pk}-{stamp}.xlsx"'
+        )
+        return response
+
+    @admin.action(description=gettext_lazy("发布"), permissions=["change"])
+    def publish_activities(self, request: HttpRequest, queryset: QuerySet[Activity]):
+        published = skipped = 0
+        for activity in queryset:
+            try:
+                services.activity_publish(activity=activity)
+            except ValidationError:
+                skipped += 1
+            else:
+                published += 1
+        if published:
+            self.message_user(request, _("已发布 %(n)d 个活动。") % {"n": published})
+        if skipped:
+            self.message_user(
+                request,
+                _("%(n)d 个活动不是草稿,未发布。") % {"n": skipped},
+                messages.WARNING,
+            )
+
+    @admin.action(description=gettext_lazy("取消活动"), permissions=["change"])
+    def cancel_activities(self, request: HttpRequest, queryset: QuerySet[Activity]):
+        """Asks first (the bookings of each activity are cancelled too), like Django's delete."""
+        live = queryset.exclude(status=Activity.Status.CANCELLED)
+        if request.POST.get("confirm") != "yes":
+            rows = [
+                (activity, activity.bookings.exclude(status=Booking.Status.CANCELLED).count())
+                for activity in live.select_related("hall")
+            ]
+            context = {
+                **self.admin_site.each_context(request),
+                "title": _("确认取消活动"),
+                "opts": self.opts,
+                "rows": rows,
+                "already": queryset.count() - len(rows),
+                "selected": list(queryset.values_list("pk", flat=True)),
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            }
+            return TemplateResponse(request, "activities/staff/admin_cancel_confirm.html", context)
+        reason = (request.POST.get("reason") or "").strip()[:120]
+        cancelled = 0
+        for activity in live:
+            services.activity_cancel(activity=activity, reason=reason)
+            cancelled += 1
+        self.message_user(
+            request, _("已取消 %(n)d 个活动,其预约已一并取消并保留记录。") % {"n": cancelled}
+        )
+        return None
+
+
+@admin.register(Booking)
+class BookingAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """Read-mostly: seats and status change only through the services."""
+
+    scope_path = "activity__hall"
+    allow_add = False
+    allow_delete = False  # a booking is cancelled, never deleted
+    list_display = [
+        "code",
+        "name",
+        "phone",
+        "seats",
+        "status",
+        "activity_link",
+        "created_at",
+        "checked_in_at",
+    ]
+    list_filter = ["status"]
+    list_select_related = ["activity"]
+    search_fields = ["=code", "phone", "name"]
+    search_help_text = gettext_lazy("按预约码、手机号码或姓名搜索")
+    ordering = ["created_at", "pk"]
+    list_per_page = 100
+    show_full_result_count = False
+    fields = [
+        "activity",
+        "code",
+        "name",
+        "phone",
+        "seats",
+        "status",
+        "created_at",
+        "confirmed_at",
+        "cancelled_at",
+        "cancel_reason",
+        "checked_in_at",
+        "checked_in_by",
+    ]
+    readonly_fields = fields
+    actions = ["check_in_bookings"]
+    write_actions = frozenset({"check_in_bookings"})
+
+    @admin.display(description=gettext_lazy("活动"), ordering="activity__start")
+    def activity_link(self, booking: Booking):
+        url = reverse(
+            f"{self.admin_site.name}:activities_activity_change", args=[booking.activity_id]
+        )
+        return format_html('<a href="{}">{}</a>', url, booking.activity.title)
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        if (
+            request.method == "POST"
+            and request.POST.get("action") in self.write_actions
+            and not self.has_change_permission(request)
+        ):
+            raise PermissionDenied
+        return super().changelist_view(request, extra_context)
+
+    def change_view(self, request: HttpRequest, object_id, form_url="", extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        pass  # every field is read-only here; changes go through the services
+
+    @admin.action(description=gettext_lazy("签到"), permissions=["change"])
+    def check_in_bookings(self, request: HttpRequest, queryset: QuerySet[Booking]):
+        done = 0
+        refused = []
+        for booking in queryset:
+            try:
+                services.booking_check_in(code=booking.code, by_user=request.user)
+            except ValidationError as exc:
+                refused.append(f"{booking.code}:{' '.join(exc.messages)}")
+            else:
+                done += 1
+        if done:
+            self.message_user(request, _("已签到 %(n)d 个预约。") % {"n": done})
+        for line in refused:
+            self.message_user(request, line, messages.WARNING)
+
+
+@admin.register(Notice)
+class NoticeAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    scope_path = "hall"
+    list_display = ["title", "hall", "published_at", "pinned"]
+    list_filter = ["pinned", "hall"]
+    list_select_related = ["hall"]
+    search_fields = ["title", "body"]
+    ordering = ["-pinned", "-published_at"]
+    date_hierarchy = "published_at"
+    show_full_result_count = False
+    fields = ["hall", "title", "body", "published_at", "pinned"]
+
+    def get_changeform_initial_data(self, request: HttpRequest):
+        return {"published_at": timezone.now(), **super().get_changeform_initial_data(request)}
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
