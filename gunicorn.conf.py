@@ -9,14 +9,21 @@ from __future__ import annotations
 import multiprocessing
 import os
 
-bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
+
+def _env_int(name: str, default: int) -> int:
+    # Compose passes an unset variable through as an empty string.
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
+bind = f"0.0.0.0:{_env_int('PORT', 8000)}"
 
 # Sync workers: the views are short and database-bound. Two per core plus one is gunicorn's own
 # advice; a cap keeps a big host from opening more PostgreSQL connections than it allows.
-workers = int(os.environ.get("WEB_CONCURRENCY", min(2 * multiprocessing.cpu_count() + 1, 9)))
-threads = int(os.environ.get("WEB_THREADS", 1))
+workers = _env_int("WEB_CONCURRENCY", min(2 * multiprocessing.cpu_count() + 1, 9))
+threads = _env_int("WEB_THREADS", 1)
 # Spreadsheet exports are the slowest requests a user waits for; reports go to Celery instead.
-timeout = int(os.environ.get("WEB_TIMEOUT", 60))
+timeout = _env_int("WEB_TIMEOUT", 60)
 graceful_timeout = 30
 keepalive = 5
 # Workers heartbeat through a temporary file; on a container's overlay disk that can stall.
@@ -27,14 +34,14 @@ max_requests_jitter = 200
 # Load the app before forking: a broken deployment fails at once instead of in every worker.
 preload_app = True
 # Behind a proxy (nginx, a cloud load balancer) that sets X-Forwarded-Proto.
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "*")
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS") or "*"
 
 accesslog = "-"
 errorlog = "-"
-loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+loglevel = (os.environ.get("LOG_LEVEL") or "info").lower()
 
 # The same JSON lines as the portal's own logs (portal/logging.py), one request a line.
-_format = os.environ.get("LOG_FORMAT", "json")
+_format = os.environ.get("LOG_FORMAT") or "json"
 logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
