@@ -448,19 +448,24 @@ class TrainingAdmin(ServiceSavedAdmin):
     def save_formset(self, request, form, formset, change):
         training = form.instance
         deleted = formset.deleted_forms if formset.can_delete else []
+        # The admin's change message reads these three lists, as formset.save() would fill them.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         for row in formset.forms:
             instance = row.instance
             if row in deleted:
                 if instance.pk:
                     services.training_attendance_remove(attendance=instance)
+                    formset.deleted_objects.append(instance)
                 continue
             if not row.has_changed():
                 continue
             data = {k: row.cleaned_data[k] for k in ("name", "hall", "user", "hours")}
             if instance.pk:
-                services.training_attendance_update(attendance=instance, **data)
+                saved = services.training_attendance_update(attendance=instance, **data)
+                formset.changed_objects.append((saved, row.changed_data))
             else:
-                services.training_attendance_add(training=training, **data)
+                saved = services.training_attendance_add(training=training, **data)
+                formset.new_objects.append(saved)
 
 
 @admin.register(Volunteer)
