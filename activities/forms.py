@@ -1,0 +1,162 @@
+"""Forms of the public activity pages. They check the shape of the input; the rules of booking
+(open or closed, full, one phone once, no-show ban) stay in ``activities.services``."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from network.models import Hall
+
+from .models import Activity, Category, mobile_validator
+from .services import CODE_LENGTH, NAME_MAX, normalize_code
+
+# Enough for a province's counties in one select; a bigger network narrows by ``within`` links
+# from the hall directory instead.
+COUNTY_CHOICES_MAX = 300
+
+PHONE_ERRORS = {
+    "required": _("请填写手机号码。"),
+    "max_length": _("请填写 11 位中国大陆手机号码,如 13800138000。"),
+}
+
+
+def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
+    """Show a service's ValidationError on the form: on the field it names when the form has
+    that field, otherwise above the form."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc.messages)
+        return
+    for field, messages in exc.message_dict.items():
+        form.add_error(field if field in form.fields else None, messages)
+
+
+class ActivityFilterForm(forms.Form):
+    """The list's filters. ``within`` is any hall id (the directory links to it for villages);
+    the county and township selects narrow it from the top."""
+
+    county = forms.TypedChoiceField(label=_("县(区)"), required=False, coerce=int, empty_value=None)
+    township = forms.TypedChoiceField(
+        label=_("乡镇(街道)"), required=False, coerce=int, empty_value=None
+    )
+    within = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
+    category = forms.ChoiceField(
+        label=_("类别"),
+        required=False,
+        choices=[("", _("全部类别")), *Category.choices],
+        error_messages={"invalid_choice": _("没有这个类别,请重新选择。")},
+    )
+    date_from = forms.DateField(
+        label=_("开始日期"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": _("请填写正确的日期,如 2026-06-01。")},
+    )
+    date_to = forms.DateField(
+        label=_("结束日期"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": _("请填写正确的日期,如 2026-06-30。")},
+    )
+    seats = forms.BooleanField(label=_("只看有余位"), required=False)
+
+    def __init__(self, data=None, *, counties: list[Hall], townships: list[Hall]) -> None:
+        super().__init__(data)
+        self.county_by_id = {hall.pk: hall for hall in counties}
+        self.township_by_id = {hall.pk: hall for hall in townships}
+        groups: dict[str, list[tuple[int, str]]] = {}
+        for hall in counties:
+            groups.setdefault(hall.parent.locality, []).append((hall.pk, hall.locality))
+        self.fields["county"].choices = [("", _("全部县(区)")), *groups.items()]
+        self.fields["township"].choices = [
+            ("", _("全部乡镇(街道)")),
+            *((hall.pk, hall.locality) for hall in townships),
+        ]
+        self.fields["county"].error_messages["invalid_choice"] = _("没有这个县(区),请重新选择。")
+        self.fields["township"].error_messages["invalid_choice"] = _(
+            "所选乡镇(街道)不在该县(区),请重新选择。"
+        )
+        self.fields["within"].error_messages["invalid"] = _("区域编号不正确。")
+        self.fields["within"].error_messages["min_value"] = _("区域编号不正确。")
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", _("结束日期不能早于开始日期。"))
+        return data
+
+    @property
+    def selected_county(self) -> Hall | None:
+        return self.county_by_id.get(self.cleaned_data.get("county"))
+
+    @property
+    def selected_township(self) -> Hall | None:
+        return self.township_by_id.get(self.cleaned_data.get("township"))
+
+
+class BookingForm(forms.Form):
+    name = forms.CharField(
+        label=_("姓名"),
+        max_length=NAME_MAX,
+        error_messages={
+            "required": _("请填写姓名。"),
+            "max_length": _("姓名最多 %(limit_value)d 个字。"),
+        },
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    phone = forms.CharField(
+        label=_("手机号码"),
+        max_length=11,
+        validators=[mobile_validator],
+        error_messages=PHONE_ERRORS,
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "tel", "pattern": "1[3-9][0-9]{9}"}
+        ),
+    )
+    seats = forms.TypedChoiceField(
+        label=_("座位数"),
+        coerce=int,
+        error_messages={
+            "required": _("请选择座位数。"),
+            "invalid_choice": _("座位数只能是 1 到 %(max)d 之间的整数。"),
+        },
+    )
+
+    def __init__(self, *args, activity: Activity, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        top = max(1, activity.max_seats_per_booking)
+        if activity.capacity is not None:
+            top = max(1, min(top, activity.capacity))
+        self.fields["seats"].choices = [(n, str(n)) for n in range(1, top + 1)]
+        self.fields["seats"].initial = 1
+        self.fields["seats"].error_messages["invalid_choice"] = self.fields["seats"].error_messages[
+            "invalid_choice"
+        ] % {"max": top}
+
+
+class LookupForm(forms.Form):
+    phone = forms.CharField(
+        label=_("手机号码"),
+        max_length=11,
+        validators=[mobile_validator],
+        error_messages=PHONE_ERRORS,
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "tel", "pattern": "1[3-9][0-9]{9}"}
+        ),
+    )
+    code = forms.CharField(
+        label=_("预约码"),
+        max_length=CODE_LENGTH + 4,  # room for spaces people type while reading it aloud
+        error_messages={
+            "required": _("请填写预约码。"),
+            "max_length": _("预约码是 %(n)d 位字母和数字。") % {"n": CODE_LENGTH},
+        },
+        widget=forms.TextInput(
+            attrs={"autocapitalize": "characters", "autocomplete": "off", "spellcheck": "false"}
+        ),
+    )
+
+    def clean_code(self) -> str:
+        return normalize_code(self.cleaned_data["code"]).replace(" ", "")

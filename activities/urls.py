@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+app_name = "activities"
+urlpatterns = [
+    path("activities/", views.activity_list, name="activity_list"),
+    path("activities/<int:activity_id>/", views.activity_detail, name="activity_detail"),
+    path("bookings/lookup/", views.booking_lookup, name="booking_lookup"),
+    path("bookings/<str:code>/", views.booking_detail, name="booking_detail"),
+    path("bookings/<str:code>/cancel/", views.booking_cancel, name="booking_cancel"),
+    path("notices/", views.notice_list, name="notice_list"),
+    path("notices/<int:notice_id>/", views.notice_detail, name="notice_detail"),
+]

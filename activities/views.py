@@ -1,0 +1,284 @@
+"""The residents' pages: find an activity, book it, look the booking up and cancel it; notices.
+
+A booking's page is reached only through a link signed by the server (after booking or after a
+lookup by phone + code), so a guessed code alone shows nothing.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from portal import ratelimit
+
+from . import selectors, services
+from .forms import (
+    COUNTY_CHOICES_MAX,
+    ActivityFilterForm,
+    BookingForm,
+    LookupForm,
+    add_service_errors,
+)
+from .models import Activity, Booking
+from .qr import qr_svg
+
+ACTIVITIES_PER_PAGE = 12
+NOTICES_PER_PAGE = 20
+HOME_UPCOMING = 6
+HOME_NOTICES = 5
+# Salted apart from every other signature of the site: a token proves "this browser was given
+# the booking by the server", for one code.
+BOOKING_SALT = "activities.booking-page"
+# One budget for booking whichever way it arrives (page or API), so a client cannot double it.
+RATE_SCOPE_IP = "booking:ip"
+RATE_SCOPE_PHONE = "booking:phone"
+RATE_SCOPE_LOOKUP = "booking-lookup:ip"
+
+
+# --- Helpers ------------------------------------------------------------------------------------
+
+
+def booking_token(code: str) -> str:
+    return signing.Signer(salt=BOOKING_SALT).signature(code)
+
+
+def booking_url(booking: Booking) -> str:
+    url = reverse("activities:booking_detail", args=[booking.code])
+    return f"{url}?{urlencode({'t': booking_token(booking.code)})}"
+
+
+def _rate_limited(request: HttpRequest, *, phone: str = "", lookup: bool = False):
+    """None when the caller may go on, else the 429 page to answer with."""
+    window = settings.BOOKING_RATE_WINDOW
+    try:
+        ratelimit.check(
+            RATE_SCOPE_LOOKUP if lookup else RATE_SCOPE_IP,
+            ratelimit.client_ip(request),
+            limit=settings.BOOKING_RATE_LIMIT_IP,
+            window=window,
+        )
+        if phone:
+            ratelimit.check(
+                RATE_SCOPE_PHONE, phone, limit=settings.BOOKING_RATE_LIMIT_PHONE, window=window
+            )
+    except ratelimit.RateLimited as exc:
+        response = render(
+            request,
+            "activities/rate_limited.html",
+            {"minutes": max(1, math.ceil(exc.retry_after / 60))},
+            status=429,
+        )
+        response["Retry-After"] = str(exc.retry_after)
+        return response
+    return None
+
+
+def booking_state(activity: Activity, now: datetime) -> str:
+    """What a resident can do with an activity right now; the templates explain each state."""
+    if activity.status == Activity.Status.CANCELLED:
+        return "cancelled"
+    if activity.end <= now:
+        return "ended"
+    if activity.capacity is None:
+        return "no_booking"
+    if activity.booking_opens and now < activity.booking_opens:
+        return "not_open"
+    if now >= activity.closes_at:
+        return "closed"
+    if not activity.seats_left:
+        return "full"
+    return "open"
+
+
+# --- Activities ---------------------------------------------------------------------------------
+
+
+def activity_list(request: HttpRequest) -> HttpResponse:
+    counties = selectors.area_counties(limit=COUNTY_CHOICES_MAX)
+    county_ids = {hall.pk for hall in counties}
+    try:
+        county_id = int(request.GET.get("county", ""))
+    except ValueError:
+        county_id = None
+    townships = selectors.area_townships(county_id) if county_id in county_ids else []
+    form = ActivityFilterForm(request.GET, counties=counties, townships=townships)
+    form.is_valid()  # the errors are shown; the filters that are valid still apply
+    data = form.cleaned_data
+
+    area = form.selected_township or form.selected_county
+    if area is None and data.get("within"):
+        area = selectors.area_hall(data["within"])
+        if area is None:
+            form.add_error("within", _("没有这个场馆,已显示全部区域的活动。"))
+    activities = selectors.activities_public(
+        within=area.pk if area else None,
+        category=data.get("category") or None,
+        date_from=data.get("date_from"),
+        date_to=data.get("date_to"),
+        seats_available=bool(data.get("seats")),
+    )
+    page = Paginator(activities, ACTIVITIES_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "activities/activity_list.html",
+        {"form": form, "page": page, "area": area, "now": timezone.now()},
+    )
+
+
+def activity_detail(request: HttpRequest, activity_id: int) -> HttpResponse:
+    activity = selectors.activity_public(activity_id)
+    if activity is None:
+        raise Http404(_("没有这个活动。"))
+    if request.method == "POST":
+        phone = (request.POST.get("phone") or "").strip()
+        limited = _rate_limited(request, phone=phone)
+        if limited is not None:
+            return limited
+        form = BookingForm(request.POST, activity=activity)
+        if form.is_valid():
+            try:
+                booking = services.booking_create(activity_id=activity.pk, **form.cleaned_data)
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                return redirect(booking_url(booking))
+    else:
+        form = BookingForm(activity=activity)
+    now = timezone.now()
+    return render(
+        request,
+        "activities/activity_detail.html",
+        {
+            "activity": activity,
+            "form": form,
+            "state": booking_state(activity, now),
+            "now": now,
+            "no_show_limit": settings.NO_SHOW_LIMIT,
+            "no_show_window_days": settings.NO_SHOW_WINDOW_DAYS,
+            "no_show_ban_days": settings.NO_SHOW_BAN_DAYS,
+        },
+    )
+
+
+# --- Bookings -----------------------------------------------------------------------------------
+
+
+def _booking_for_token(request: HttpRequest, code: str) -> Booking:
+    """The booking when the request carries this code's signed token; 404 otherwise, the same
+    answer for a code that does not exist, so a guess learns nothing."""
+    code = services.normalize_code(code)
+    token = request.GET.get("t") or request.POST.get("t") or ""
+    if not constant_time_compare(token, booking_token(code)):
+        raise Http404(_("没有找到这个预约。"))
+    booking = selectors.booking_public(code)
+    if booking is None:
+        raise Http404(_("没有找到这个预约。"))
+    return booking
+
+
+def _booking_page(request: HttpRequest, booking: Booking, *, errors=(), status=200):
+    now = timezone.now()
+    activity = booking.activity
+    live = booking.status != Booking.Status.CANCELLED
+    position = (
+        selectors.waitlist_position(booking)
+        if booking.status == Booking.Status.WAITLISTED
+        else None
+    )
+    ban = services.no_show_ban(booking.phone, now=now)
+    return render(
+        request,
+        "activities/booking_detail.html",
+        {
+            "booking": booking,
+            "activity": activity,
+            "token": booking_token(booking.code),
+            "position": position,
+            "qr": qr_svg(booking.code) if live else "",
+            "can_cancel": live
+            and activity.status != Activity.Status.CANCELLED
+            and now < activity.cancellable_until,
+            "ban": ban,
+            "errors": errors,
+            "masked_phone": f"{booking.phone[:3]}****{booking.phone[-4:]}",
+        },
+        status=status,
+    )
+
+
+def booking_detail(request: HttpRequest, code: str) -> HttpResponse:
+    return _booking_page(request, _booking_for_token(request, code))
+
+
+@require_POST
+def booking_cancel(request: HttpRequest, code: str) -> HttpResponse:
+    booking = _booking_for_token(request, code)
+    limited = _rate_limited(request, lookup=True)
+    if limited is not None:
+        return limited
+    try:
+        services.booking_cancel(code=booking.code, phone=booking.phone)
+    except ValidationError as exc:
+        return _booking_page(request, booking, errors=exc.messages, status=400)
+    return redirect(booking_url(booking) + "&cancelled=1")
+
+
+def booking_lookup(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        limited = _rate_limited(request, lookup=True)
+        if limited is not None:
+            return limited
+        form = LookupForm(request.POST)
+        if form.is_valid():
+            booking = services.booking_lookup(
+                code=form.cleaned_data["code"], phone=form.cleaned_data["phone"]
+            )
+            if booking is not None:
+                return redirect(booking_url(booking))
+            # One message for an unknown code and for a wrong phone: a guess learns nothing.
+            form.add_error(None, _("预约码与手机号码不匹配,请核对后再试。"))
+    else:
+        form = LookupForm()
+    return render(request, "activities/booking_lookup.html", {"form": form})
+
+
+# --- Notices ------------------------------------------------------------------------------------
+
+
+def notice_list(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.notices_public(), NOTICES_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "activities/notice_list.html", {"page": page})
+
+
+def notice_detail(request: HttpRequest, notice_id: int) -> HttpResponse:
+    notice = selectors.notice_public(notice_id)
+    if notice is None:
+        raise Http404(_("没有这条公告。"))
+    return render(request, "activities/notice_detail.html", {"notice": notice})
+
+
+# --- The home page's sections -------------------------------------------------------------------
+
+
+def home_sections() -> dict:
+    """Context for ``activities/_home.html``: the home view merges it into its own (three
+    queries whatever the number of activities)."""
+    return {
+        "upcoming_activities": list(selectors.activities_public()[:HOME_UPCOMING]),
+        "featured_activities": list(selectors.activities_featured(limit=HOME_UPCOMING)),
+        "recent_notices": list(selectors.notices_recent(limit=HOME_NOTICES)),
+        "now": timezone.now(),
+    }
