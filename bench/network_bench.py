@@ -1,0 +1,454 @@
+"""Figures for the national hall network, each beside its floor measured in the same run.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal .venv/bin/python bench/network_bench.py
+
+It creates a scratch database (``portal_bench`` on the same server unless ``--db-name`` says
+otherwise), drops it at the end unless ``--keep``, and prints:
+
+* the time and peak RSS to build the national network with ``network.bulk`` (the
+  ``generate_network`` command), beside a bare ``COPY`` of the very same rows into the same table;
+* the median time of one ``services.hall_create`` into a city's tree, beside the bare nested-set
+  SQL for the same insert (advisory lock, shift, insert) and a plain one-row INSERT;
+* the median time of one county's subtree read through ``network.selectors.hall_subtree``,
+  beside the same query in raw SQL;
+* the time of ``check_tree`` over the whole network.
+
+Each measured step runs in a process of its own so that its peak RSS is its own. Not a test:
+it prints figures, and the figures go to docs/BENCHMARKS.md by hand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+TABLE = "network_hall"
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def emit(**figures) -> None:
+    print("RESULT " + json.dumps(figures), flush=True)
+
+
+def django_setup() -> None:
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+    import django
+
+    django.setup()
+    from django.conf import settings
+
+    settings.DEBUG = False  # no query log growing through thousands of timed queries
+
+
+def ms(seconds: list[float]) -> dict:
+    values = sorted(s * 1000 for s in seconds)
+    return {
+        "median_ms": statistics.median(values),
+        "p90_ms": values[int(len(values) * 0.9) - 1],
+        "min_ms": values[0],
+        "n": len(values),
+    }
+
+
+# --- phases, each in its own process ---------------------------------------------------------
+
+
+def phase_migrate(args) -> None:
+    django_setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    emit()
+
+
+def phase_build(args) -> None:
+    django_setup()
+    from network.bulk import NetworkShape, generate_network
+
+    shape = NetworkShape(
+        cities=args.cities,
+        counties_per_city=args.counties_per_city,
+        townships_per_county=args.townships_per_county,
+        points_per_township=args.points_per_township,
+        seed=1,
+    )
+    rss_before = peak_rss_mb()
+    started = time.perf_counter()
+    result = generate_network(shape)
+    emit(
+        seconds=time.perf_counter() - started,
+        peak_rss_mb=peak_rss_mb(),
+        rss_at_start_mb=rss_before,
+        halls=result.halls,
+        trees=result.trees,
+        by_kind=dict(result.by_kind),
+    )
+
+
+def phase_copy(args) -> None:
+    """The floor: the same rows, already rendered, streamed into the same table by COPY."""
+    import psycopg2
+
+    rss_before = peak_rss_mb()
+    conn = psycopg2.connect(os.environ["DATABASE_URL"])
+    with conn, conn.cursor() as cursor, open(args.dump, encoding="utf-8") as f:
+        started = time.perf_counter()
+        cursor.copy_expert(f"COPY {TABLE} FROM STDIN", f)
+        conn.commit()
+        seconds = time.perf_counter() - started
+        cursor.execute(f"SELECT COUNT(*) FROM {TABLE}")
+        rows = cursor.fetchone()[0]
+    emit(seconds=seconds, peak_rss_mb=peak_rss_mb(), rss_at_start_mb=rss_before, rows=rows)
+
+
+def phase_check(args) -> None:
+    django_setup()
+    from django.core.management import call_command
+
+    started = time.perf_counter()
+    call_command("check_tree", stdout=open(os.devnull, "w"))
+    emit(seconds=time.perf_counter() - started, peak_rss_mb=peak_rss_mb())
+
+
+def phase_insert(args) -> None:
+    django_setup()
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from network import services
+    from network.models import Hall, HallKind
+    from network.services import TREE_LOCK_NAMESPACE
+
+    rng = random.Random(2)
+    branch_ids = list(Hall.objects.filter(kind=HallKind.BRANCH).values_list("pk", flat=True))
+    picks = rng.sample(branch_ids, args.samples + args.warmup)
+    service, raw, plain = [], [], []
+    now = timezone.now()
+    for i, branch_id in enumerate(picks):
+        branch = Hall.objects.get(pk=branch_id)
+        started = time.perf_counter()
+        services.hall_create(parent=branch, name=f"测试服务点{i}", locality=f"测试{i}村")
+        service_s = time.perf_counter() - started
+
+        started = time.perf_counter()
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"SELECT tree_id FROM {TABLE} WHERE id = %s", [branch_id])
+            [tree_id] = cursor.fetchone()
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [TREE_LOCK_NAMESPACE, tree_id])
+            cursor.execute(
+                f"SELECT tree_id, rght, level, main_hall_id, plaque_name FROM {TABLE} "
+                "WHERE id = %s",
+                [branch_id],
+            )
+            tree_id, rght, level, main_id, plaque = cursor.fetchone()
+            cursor.execute(
+                f"UPDATE {TABLE} SET lft = CASE WHEN lft > %s THEN lft + 2 ELSE lft END, "
+                "rght = rght + 2 WHERE tree_id = %s AND rght >= %s",
+                [rght, tree_id, rght],
+            )
+            cursor.execute(
+                f"INSERT INTO {TABLE} (name, locality, kind, status, operator, operator_name, "
+                "plaque_name, address, phone, opening_hours, services, created_at, updated_at, "
+                "lft, rght, tree_id, level, parent_id, main_hall_id, branch_hall_id) VALUES "
+                "(%s, %s, 'point', 'open', 'government', '', %s, '', '', '', '', %s, %s, "
+                "%s, %s, %s, %s, %s, %s, %s)",
+                [
+                    f"原始服务点{i}",
+                    f"原始{i}村",
+                    f"{plaque}原始{i}村基层服务点",
+                    now,
+                    now,
+                    rght,
+                    rght + 1,
+                    tree_id,
+                    level + 1,
+                    branch_id,
+                    main_id,
+                    branch_id,
+                ],
+            )
+        raw_s = time.perf_counter() - started
+
+        # A plain one-row insert with no shift, into a tree of its own: the cost of any write.
+        started = time.perf_counter()
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {TABLE} (name, locality, kind, status, operator, operator_name, "
+                "plaque_name, address, phone, opening_hours, services, created_at, updated_at, "
+                "lft, rght, tree_id, level) VALUES (%s, %s, 'centre', 'open', 'government', '', "
+                "%s, '', '', '', '', %s, %s, 1, 2, %s, 0)",
+                [f"单行{i}", f"单行{i}市", f"单行{i}市文化馆", now, now, 10_000_000 + i],
+            )
+        plain_s = time.perf_counter() - started
+        if i >= args.warmup:
+            service.append(service_s)
+            raw.append(raw_s)
+            plain.append(plain_s)
+    tree_sizes = [
+        Hall.objects.filter(tree_id=Hall.objects.get(pk=b).tree_id).count() for b in picks[:5]
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {TABLE} WHERE tree_id >= 10000000")
+        branch = Hall.objects.get(pk=picks[0])
+        cursor.execute("BEGIN")
+        cursor.execute(
+            f"EXPLAIN (ANALYZE, BUFFERS) UPDATE {TABLE} SET lft = CASE WHEN lft > %s THEN lft + 2 "
+            "ELSE lft END, rght = rght + 2 WHERE tree_id = %s AND rght >= %s",
+            [branch.rght, branch.tree_id, branch.rght],
+        )
+        plan = [row[0] for row in cursor.fetchall()]
+        cursor.execute("ROLLBACK")
+    emit(
+        service=ms(service),
+        raw=ms(raw),
+        plain=ms(plain),
+        tree_sizes=tree_sizes,
+        shift_plan=plan,
+    )
+
+
+def phase_subtree(args) -> None:
+    django_setup()
+    from django.db import connection
+
+    from network.models import Hall, HallKind
+    from network.selectors import hall_subtree
+
+    rng = random.Random(3)
+    county_ids = list(Hall.objects.filter(kind=HallKind.MAIN).values_list("pk", flat=True))
+    counties = [Hall.objects.get(pk=pk) for pk in rng.sample(county_ids, args.samples * 2)]
+    counties = counties[: args.samples + args.warmup]
+    fields = ("id", "code", "name", "kind", "status", "parent_id", "lft", "rght")
+    # The selector's own query: django-mptt's manager orders every queryset by tree and lft.
+    sql = (
+        f"SELECT {', '.join(fields)} FROM {TABLE} "
+        "WHERE tree_id = %s AND lft >= %s AND rght <= %s ORDER BY tree_id, lft"
+    )
+    selector, raw, sizes = [], [], []
+    for i, county in enumerate(counties):
+        started = time.perf_counter()
+        rows = list(hall_subtree(county).values_list(*fields))
+        selector_s = time.perf_counter() - started
+        started = time.perf_counter()
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [county.tree_id, county.lft, county.rght])
+            raw_rows = cursor.fetchall()
+        raw_s = time.perf_counter() - started
+        assert len(rows) == len(raw_rows)
+        if i >= args.warmup:
+            selector.append(selector_s)
+            raw.append(raw_s)
+            sizes.append(len(rows))
+    county = counties[0]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"EXPLAIN (ANALYZE, BUFFERS) {sql}", [county.tree_id, county.lft, county.rght]
+        )
+        plan = [row[0] for row in cursor.fetchall()]
+    emit(
+        selector=ms(selector),
+        raw=ms(raw),
+        median_halls=statistics.median(sizes),
+        orm_sql=str(hall_subtree(county).values_list(*fields).query),
+        plan=plan,
+    )
+
+
+PHASES = {
+    "migrate": phase_migrate,
+    "build": phase_build,
+    "copy": phase_copy,
+    "check": phase_check,
+    "insert": phase_insert,
+    "subtree": phase_subtree,
+}
+
+
+# --- the driver ------------------------------------------------------------------------------
+
+
+def run_phase(name: str, args, env: dict, *extra: str) -> dict:
+    command = [sys.executable, __file__, "--phase", name, *extra, *shape_args(args)]
+    print(f"… {name}", file=sys.stderr, flush=True)
+    done = subprocess.run(command, env=env, capture_output=True, text=True, cwd=ROOT)
+    if done.returncode != 0:
+        sys.stderr.write(done.stdout + done.stderr)
+        raise SystemExit(f"phase {name} failed")
+    line = [x for x in done.stdout.splitlines() if x.startswith("RESULT ")][-1]
+    return json.loads(line.removeprefix("RESULT "))
+
+
+def shape_args(args) -> list[str]:
+    return [
+        f"--cities={args.cities}",
+        f"--counties-per-city={args.counties_per_city}",
+        f"--townships-per-county={args.townships_per_county}",
+        f"--points-per-township={args.points_per_township}",
+        f"--samples={args.samples}",
+        f"--warmup={args.warmup}",
+    ]
+
+
+def admin_sql(url: str, *statements: str) -> list:
+    import psycopg2
+
+    conn = psycopg2.connect(url)
+    conn.autocommit = True
+    out = []
+    with conn.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)
+            if cursor.description:
+                out.append(cursor.fetchall())
+    conn.close()
+    return out
+
+
+def machine() -> dict:
+    mem_kb = int(
+        next(line for line in open("/proc/meminfo") if line.startswith("MemTotal")).split()[1]
+    )
+    return {
+        "nproc": os.cpu_count(),
+        "ram_gb": round(mem_kb / 1024 / 1024, 1),
+        "cpu": next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in open("/proc/cpuinfo")
+                if "model name" in line
+            ),
+            platform.processor(),
+        ),
+        "python": platform.python_version(),
+    }
+
+
+def main(args) -> None:
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        raise SystemExit("set DATABASE_URL=postgres://… (the server to create the scratch db on)")
+    parts = urlsplit(url)
+    bench_url = urlunsplit(parts._replace(path=f"/{args.db_name}"))
+    server_url = urlunsplit(parts._replace(path="/postgres"))
+    env = {**os.environ, "DATABASE_URL": bench_url}
+
+    admin_sql(
+        server_url, f"DROP DATABASE IF EXISTS {args.db_name}", f"CREATE DATABASE {args.db_name}"
+    )
+    [[(pg_version,)]] = admin_sql(bench_url, "SHOW server_version")
+    figures: dict = {"machine": {**machine(), "postgresql": pg_version}}
+    try:
+        run_phase("migrate", args, env)
+        figures["build"] = run_phase("build", args, env)
+        with tempfile.TemporaryDirectory() as tmp:
+            dump = Path(tmp) / "halls.copy"
+            import psycopg2
+
+            conn = psycopg2.connect(bench_url)
+            with conn, conn.cursor() as cursor, open(dump, "w", encoding="utf-8") as f:
+                cursor.copy_expert(f"COPY {TABLE} TO STDOUT", f)
+            conn.close()
+            figures["dump_mb"] = round(dump.stat().st_size / 1024 / 1024, 1)
+            admin_sql(bench_url, f"TRUNCATE {TABLE} CASCADE", "CHECKPOINT")
+            figures["copy"] = run_phase("copy", args, env, f"--dump={dump}")
+        admin_sql(bench_url, f"VACUUM ANALYZE {TABLE}")
+        [[(size,)]] = admin_sql(
+            bench_url, f"SELECT pg_size_pretty(pg_total_relation_size('{TABLE}'))"
+        )
+        figures["table_size"] = size
+        figures["check"] = run_phase("check", args, env)
+        figures["insert"] = run_phase("insert", args, env)
+        figures["subtree"] = run_phase("subtree", args, env)
+    finally:
+        if not args.keep:
+            admin_sql(server_url, f"DROP DATABASE IF EXISTS {args.db_name}")
+    report(figures)
+    out = ROOT / "bench" / "out"
+    out.mkdir(exist_ok=True)
+    (out / "network_bench.json").write_text(json.dumps(figures, ensure_ascii=False, indent=2))
+
+
+def report(f: dict) -> None:
+    m, b, c = f["machine"], f["build"], f["copy"]
+    print(
+        f"machine: {m['nproc']} cpu ({m['cpu']}), {m['ram_gb']} GB RAM, PostgreSQL "
+        f"{m['postgresql']}, Python {m['python']}"
+    )
+    print(
+        f"network: {b['halls']:,} halls in {b['trees']} trees {b['by_kind']}; "
+        f"table with indexes {f['table_size']}; COPY text {f['dump_mb']} MB"
+    )
+    print()
+    print(f"{'what':58} {'figure':>14} {'floor':>14} {'ratio':>7}")
+    ratio = b["seconds"] / c["seconds"]
+    print(
+        f"{'build: generate_network (bulk loader) vs bare COPY, s':58} "
+        f"{b['seconds']:14.1f} {c['seconds']:14.1f} {ratio:6.1f}×  target ≤ 4×"
+    )
+    print(
+        f"{'build: peak RSS, MB':58} {b['peak_rss_mb']:14.0f} {c['peak_rss_mb']:14.0f}"
+        f"   (process at start: {b['rss_at_start_mb']:.0f} / {c['rss_at_start_mb']:.0f})"
+    )
+    i = f["insert"]
+    print(
+        f"{'insert: services.hall_create vs nested-set SQL, median ms':58} "
+        f"{i['service']['median_ms']:14.2f} {i['raw']['median_ms']:14.2f} "
+        f"{i['service']['median_ms'] / i['raw']['median_ms']:6.1f}×  target < 20 ms"
+    )
+    print(f"{'insert: p90 ms':58} {i['service']['p90_ms']:14.2f} {i['raw']['p90_ms']:14.2f}")
+    print(
+        f"{'insert: plain one-row INSERT (no shift), median ms':58} {i['plain']['median_ms']:14.2f}"
+    )
+    print(f"{'   trees written into (halls):':58} {i['tree_sizes']}")
+    s = f["subtree"]
+    print(
+        f"{'subtree: hall_subtree(county) vs raw SQL, median ms':58} "
+        f"{s['selector']['median_ms']:14.2f} {s['raw']['median_ms']:14.2f} "
+        f"{s['selector']['median_ms'] / s['raw']['median_ms']:6.1f}×  target < 5 ms"
+    )
+    print(f"{'subtree: p90 ms':58} {s['selector']['p90_ms']:14.2f} {s['raw']['p90_ms']:14.2f}")
+    print(f"{'   halls per county subtree (median):':58} {s['median_halls']}")
+    print(f"{'check_tree over the whole network, s':58} {f['check']['seconds']:14.1f}")
+    print()
+    print("ORM SQL of the subtree read:", s["orm_sql"])
+    print("plan of the subtree read:")
+    for line in s["plan"]:
+        print("   ", line)
+    print("plan of the shift of one insert:")
+    for line in i["shift_plan"]:
+        print("   ", line)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--phase", choices=PHASES, help=argparse.SUPPRESS)
+    parser.add_argument("--dump", help=argparse.SUPPRESS)
+    parser.add_argument("--db-name", default="portal_bench")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    parser.add_argument("--cities", type=int, default=330)
+    parser.add_argument("--counties-per-city", type=int, default=9)
+    parser.add_argument("--townships-per-county", type=int, default=13)
+    parser.add_argument("--points-per-township", type=int, default=16)
+    parser.add_argument("--samples", type=int, default=100, help="timed repetitions")
+    parser.add_argument("--warmup", type=int, default=10, help="untimed repetitions first")
+    parsed = parser.parse_args()
+    if parsed.phase:
+        PHASES[parsed.phase](parsed)
+    else:
+        main(parsed)
