@@ -39,6 +39,8 @@ ACTIVITIES_PER_PAGE = 12
 NOTICES_PER_PAGE = 20
 HOME_UPCOMING = 6
 HOME_NOTICES = 5
+# About 230 px for a version-1 code: big enough for a scanner held at arm's length, within 375 px.
+QR_SCALE = 8
 # Salted apart from every other signature of the site: a token proves "this browser was given
 # the booking by the server", for one code.
 BOOKING_SALT = "activities.booking-page"
@@ -207,7 +209,7 @@ def _booking_page(request: HttpRequest, booking: Booking, *, errors=(), status=2
             "activity": activity,
             "token": booking_token(booking.code),
             "position": position,
-            "qr": qr_svg(booking.code) if live else "",
+            "qr": qr_svg(booking.code, scale=QR_SCALE) if live else "",
             "can_cancel": live
             and activity.status != Activity.Status.CANCELLED
             and now < activity.cancellable_until,
