@@ -4,11 +4,14 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from activities.api import ActivityViewSet, BookingViewSet
 from network.api import HallViewSet
 
 router = DefaultRouter()
 router.include_format_suffixes = False
 router.register("halls", HallViewSet, basename="hall")
+router.register("activities", ActivityViewSet, basename="activity")
+router.register("bookings", BookingViewSet, basename="booking")
 
 urlpatterns = [
     path("", include(router.urls)),

@@ -1,0 +1,487 @@
+"""The activities API: public reads, and residents' bookings.
+
+Residents have no account: booking, looking a booking up and cancelling it take no
+authentication at all (``authentication_classes = []``), so a browser's admin session neither
+helps nor trips CSRF there; the booking code together with the phone is the proof. Every write
+goes through ``activities.services``, whose ``ValidationError`` becomes a 400 in ``portal.api``.
+"""
+
+from __future__ import annotations
+
+import math
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
+from rest_framework import mixins, parsers, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, ParseError, Throttled
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from network.api import OPTIONAL_AUTH
+from portal import ratelimit
+from portal.api import FIELD_ERRORS, NOT_FOUND
+
+from . import services
+from .filters import ActivityFilter
+from .models import Activity, Booking, mobile_validator
+from .selectors import activities_public, activity_public
+
+# --- Serializers --------------------------------------------------------------------------------
+
+
+def _enum(choices, description: str):
+    # Inline enums: several models have a "status", and a named component per model would need
+    # an ENUM_NAME_OVERRIDES entry in the settings for each.
+    return extend_schema_field(
+        {"type": "string", "enum": [value for value, _label in choices], "description": description}
+    )
+
+
+@_enum(Activity.Status.choices, _("状态:draft 草稿(不公开)、published 已发布、cancelled 已取消"))
+class ActivityStatusField(serializers.CharField):
+    pass
+
+
+@_enum(Booking.Status.choices, _("confirmed 已确认、waitlisted 候补中、cancelled 已取消"))
+class BookingStatusField(serializers.CharField):
+    pass
+
+
+class ActivitySerializer(serializers.ModelSerializer):
+    hall_name = serializers.CharField(source="hall.name", read_only=True, help_text=_("主办馆名称"))
+    venue_hall_name = serializers.CharField(
+        source="venue_hall.name", read_only=True, help_text=_("举办地点(馆)名称")
+    )
+    seats_left = serializers.IntegerField(
+        read_only=True, allow_null=True, help_text=_("剩余座位;无需预约的活动为 null")
+    )
+    bookable = serializers.SerializerMethodField(help_text=_("现在是否可以预约(满员时可候补)"))
+    status = ActivityStatusField(read_only=True)
+
+    class Meta:
+        model = Activity
+        fields = [
+            "id",
+            "hall",
+            "hall_name",
+            "venue_hall",
+            "venue_hall_name",
+            "title",
+            "category",
+            "description",
+            "picture",
+            "venue",
+            "start",
+            "end",
+            "capacity",
+            "seats_left",
+            "booking_opens",
+            "booking_closes",
+            "cancel_deadline",
+            "max_seats_per_booking",
+            "status",
+            "bookable",
+        ]
+        read_only_fields = fields
+
+    def get_bookable(self, activity: Activity) -> bool:
+        now = timezone.now()
+        return (
+            activity.status == Activity.Status.PUBLISHED
+            and activity.capacity is not None
+            and (activity.booking_opens is None or activity.booking_opens <= now)
+            and now < activity.closes_at
+        )
+
+
+class BookingCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=services.NAME_MAX, help_text=_("姓名"))
+    phone = serializers.CharField(
+        max_length=11, validators=[mobile_validator], help_text=_("中国大陆手机号码,11 位")
+    )
+    seats = serializers.IntegerField(
+        min_value=1, help_text=_("座位数,不超过活动的每次最多预约座位")
+    )
+
+
+class PhoneSerializer(serializers.Serializer):
+    phone = serializers.CharField(
+        max_length=11, validators=[mobile_validator], help_text=_("预约时填写的手机号码")
+    )
+
+
+class BookingSerializer(serializers.ModelSerializer):
+    status = BookingStatusField(read_only=True)
+    activity_title = serializers.CharField(source="activity.title", read_only=True)
+    activity_start = serializers.DateTimeField(source="activity.start", read_only=True)
+    position = serializers.IntegerField(
+        read_only=True,
+        allow_null=True,
+        default=None,
+        help_text=_("候补中时在候补名单里的位次(1 为下一个),其他状态为 null"),
+    )
+    cancellable_until = serializers.DateTimeField(
+        source="activity.cancellable_until", read_only=True, help_text=_("可以取消到此时")
+    )
+
+    class Meta:
+        model = Booking
+        fields = [
+            "code",
+            "status",
+            "activity",
+            "activity_title",
+            "activity_start",
+            "seats",
+            "position",
+            "cancellable_until",
+        ]
+        read_only_fields = fields
+
+
+def _with_position(booking: Booking) -> Booking:
+    """Sets ``booking.position``: its place in the waiting list, by the promotion order."""
+    booking.position = None
+    if booking.status == Booking.Status.WAITLISTED:
+        ahead = (
+            Booking.objects.filter(activity_id=booking.activity_id, status=booking.status)
+            .filter(
+                Q(created_at__lt=booking.created_at)
+                | Q(created_at=booking.created_at, pk__lt=booking.pk)
+            )
+            .count()
+        )
+        booking.position = ahead + 1
+    return booking
+
+
+# --- Request handling shared by the resident endpoints ------------------------------------------
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's parser, with the complaint about a malformed body in the request's language."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except ParseError as exc:
+            raise ParseError(gettext("请求正文不是有效的 JSON。")) from exc
+
+
+class RateLimited(Throttled):
+    def __init__(self, retry_after: int) -> None:
+        minutes = max(1, math.ceil(retry_after / 60))
+        super().__init__(
+            detail=gettext("操作太频繁,请 %(minutes)d 分钟后再试。") % {"minutes": minutes}
+        )
+        self.wait = retry_after  # becomes the Retry-After header
+
+
+def _rate_limit(kind: str, key: str, limit: int) -> None:
+    try:
+        ratelimit.check(f"booking:{kind}", key, limit=limit, window=settings.BOOKING_RATE_WINDOW)
+    except ratelimit.RateLimited as exc:
+        raise RateLimited(exc.retry_after) from exc
+
+
+def _valid(serializer_class, data) -> dict:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class ResidentEndpoint:
+    """No authentication (residents have no account, so no CSRF either), JSON bodies only."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    parser_classes = [JSONParser]
+
+
+# --- Documented responses -----------------------------------------------------------------------
+
+_Detail = NOT_FOUND.response
+RATE_LIMITED = OpenApiResponse(
+    response=_Detail,
+    description=_("请求太频繁(按来源 IP 和手机号码分别计数)。响应头 Retry-After 给出秒数。"),
+    examples=[
+        OpenApiExample(
+            "rate_limited",
+            value={"detail": "操作太频繁,请 10 分钟后再试。"},
+            response_only=True,
+            status_codes=["429"],
+        )
+    ],
+)
+UNSUPPORTED = OpenApiResponse(
+    response=_Detail, description=_("正文不是 JSON:请用 Content-Type: application/json。")
+)
+ACTIVITY_NOT_FOUND = OpenApiResponse(response=_Detail, description=_("没有这个活动,或它尚未发布。"))
+BOOKING_ERRORS = OpenApiResponse(
+    response=FIELD_ERRORS.response,
+    description=FIELD_ERRORS.description,
+    examples=[
+        OpenApiExample(
+            "bad_input",
+            value={"phone": ["请填写 11 位中国大陆手机号码,如 13800138000。"]},
+            response_only=True,
+            status_codes=["400"],
+        ),
+        OpenApiExample(
+            "duplicate_phone",
+            value={"phone": ["这个手机号码已经预约过本活动。"]},
+            response_only=True,
+            status_codes=["400"],
+        ),
+        OpenApiExample(
+            "closed",
+            value={"activity": ["该活动的预约已截止。"]},
+            response_only=True,
+            status_codes=["400"],
+        ),
+    ],
+)
+BOOKING_EXAMPLES = [
+    OpenApiExample(
+        "booking_request",
+        value={"name": "张三", "phone": "13800138000", "seats": 2},
+        request_only=True,
+    ),
+    OpenApiExample(
+        "confirmed",
+        value={
+            "code": "K7QH3M2X",
+            "status": "confirmed",
+            "activity": 42,
+            "activity_title": "花灯戏专场演出",
+            "activity_start": "2026-12-05T19:30:00+08:00",
+            "seats": 2,
+            "position": None,
+            "cancellable_until": "2026-12-05T12:00:00+08:00",
+        },
+        response_only=True,
+        status_codes=["201"],
+    ),
+    OpenApiExample(
+        "waitlisted",
+        value={
+            "code": "P4WN8RTA",
+            "status": "waitlisted",
+            "activity": 42,
+            "activity_title": "花灯戏专场演出",
+            "activity_start": "2026-12-05T19:30:00+08:00",
+            "seats": 1,
+            "position": 3,
+            "cancellable_until": "2026-12-05T12:00:00+08:00",
+        },
+        response_only=True,
+        status_codes=["201"],
+    ),
+]
+ACTIVITY_EXAMPLE = OpenApiExample(
+    "activity",
+    value={
+        "id": 42,
+        "hall": 7,
+        "hall_name": "官渡区文化馆",
+        "venue_hall": 7,
+        "venue_hall_name": "官渡区文化馆",
+        "title": "花灯戏专场演出",
+        "category": "performance",
+        "description": "云南花灯经典剧目选段。",
+        "picture": None,
+        "venue": "二楼多功能厅",
+        "start": "2026-12-05T19:30:00+08:00",
+        "end": "2026-12-05T21:30:00+08:00",
+        "capacity": 120,
+        "seats_left": 37,
+        "booking_opens": "2026-11-28T09:00:00+08:00",
+        "booking_closes": None,
+        "cancel_deadline": "2026-12-05T12:00:00+08:00",
+        "max_seats_per_booking": 4,
+        "status": "published",
+        "bookable": True,
+    },
+    response_only=True,
+)
+
+
+# --- Views --------------------------------------------------------------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary=_("活动列表"),
+        auth=OPTIONAL_AUTH,
+        description=_(
+            "公开,无需登录。已发布的活动,按开始时间排列,每页 50 条;默认只列出尚未结束的活动。"
+            "`within`、`hall` 指向不存在的馆时返回 400。"
+        ),
+        responses={200: ActivitySerializer(many=True), 400: FIELD_ERRORS, 404: NOT_FOUND},
+        examples=[ACTIVITY_EXAMPLE],
+    ),
+    retrieve=extend_schema(
+        summary=_("活动详情"),
+        auth=OPTIONAL_AUTH,
+        description=_("公开,无需登录。已发布或已取消的活动;草稿返回 404。"),
+        responses={200: ActivitySerializer, 404: ACTIVITY_NOT_FOUND},
+        examples=[ACTIVITY_EXAMPLE],
+    ),
+)
+class ActivityViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = ActivitySerializer
+    filterset_class = ActivityFilter
+
+    def get_queryset(self):
+        return activities_public()
+
+    def retrieve(self, request: Request, pk: str | None = None) -> Response:
+        return Response(self.get_serializer(_activity_or_404(pk)).data)
+
+    @extend_schema(
+        summary=_("预约活动"),
+        description=_(
+            "居民预约,无需登录。座位够时 status 为 confirmed;满员时整组进入候补名单(waitlisted),"
+            "有人取消后按顺序自动转为确认,可用预约码和手机号码查询。一个手机号码只能预约同一活动一次。"
+            "按来源 IP 和手机号码限流,超过时返回 429。正文须为 JSON。"
+        ),
+        auth=[],
+        request=BookingCreateSerializer,
+        responses={
+            201: BookingSerializer,
+            400: BOOKING_ERRORS,
+            404: ACTIVITY_NOT_FOUND,
+            415: UNSUPPORTED,
+            429: RATE_LIMITED,
+        },
+        examples=BOOKING_EXAMPLES,
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="bookings",
+        authentication_classes=ResidentEndpoint.authentication_classes,
+        permission_classes=ResidentEndpoint.permission_classes,
+        parser_classes=ResidentEndpoint.parser_classes,
+        # The list's filters and pagination do not apply to a booking.
+        filterset_class=None,
+        pagination_class=None,
+    )
+    def bookings(self, request: Request, pk: str | None = None) -> Response:
+        _rate_limit("ip", ratelimit.client_ip(request), settings.BOOKING_RATE_LIMIT_IP)
+        activity = _activity_or_404(pk)
+        data = _valid(BookingCreateSerializer, request.data)
+        _rate_limit("phone", data["phone"], settings.BOOKING_RATE_LIMIT_PHONE)
+        booking = services.booking_create(activity_id=activity.pk, **data)
+        booking.activity = activity
+        return Response(
+            BookingSerializer(_with_position(booking)).data, status=status.HTTP_201_CREATED
+        )
+
+
+def _activity_or_404(pk) -> Activity:
+    try:
+        activity_id = int(pk)
+    except (TypeError, ValueError):
+        activity_id = None
+    activity = activity_public(activity_id) if activity_id and activity_id > 0 else None
+    if activity is None:
+        raise NotFound(gettext("没有这个活动,或它尚未发布。"))
+    return activity
+
+
+BOOKING_NOT_FOUND = OpenApiResponse(
+    response=_Detail,
+    description=_("预约码不存在,或与手机号码不匹配(两种情况的回答相同)。"),
+)
+LOOKUP_EXAMPLE = OpenApiExample(
+    "lookup",
+    value=BOOKING_EXAMPLES[2].value,
+    response_only=True,
+    status_codes=["200"],
+)
+
+
+@extend_schema_view(
+    retrieve=extend_schema(
+        summary=_("查询预约"),
+        description=_(
+            "居民凭预约码和手机号码查询预约,无需登录。候补中的预约显示位次;"
+            "候补转为确认后 status 即为 confirmed。两者不匹配时返回 404。"
+        ),
+        auth=[],
+        parameters=[
+            OpenApiParameter(
+                "phone",
+                OpenApiTypes.STR,
+                OpenApiParameter.QUERY,
+                required=True,
+                description=_("预约时填写的手机号码"),
+            )
+        ],
+        responses={200: BookingSerializer, 400: FIELD_ERRORS, 404: BOOKING_NOT_FOUND},
+        examples=[LOOKUP_EXAMPLE],
+    ),
+)
+class BookingViewSet(ResidentEndpoint, viewsets.GenericViewSet):
+    serializer_class = BookingSerializer
+    lookup_field = "code"
+    lookup_value_regex = "[^/]+"
+    pagination_class = None
+    filter_backends: list = []
+
+    def get_queryset(self):
+        return Booking.objects.none()
+
+    def retrieve(self, request: Request, code: str) -> Response:
+        data = _valid(PhoneSerializer, request.query_params)
+        booking = services.booking_lookup(code=code, phone=data["phone"])
+        if booking is None:
+            raise NotFound(gettext("预约码与手机号码不匹配,请核对后再试。"))
+        return Response(BookingSerializer(_with_position(booking)).data)
+
+    @extend_schema(
+        summary=_("取消预约"),
+        description=_(
+            "居民凭预约码和手机号码取消,无需登录,在取消截止时间之前有效。"
+            "空出的座位按顺序自动分给候补名单。预约码不存在或与手机号码不匹配时返回同一个 400。"
+        ),
+        auth=[],
+        request=PhoneSerializer,
+        responses={200: BookingSerializer, 400: FIELD_ERRORS, 415: UNSUPPORTED},
+        examples=[
+            OpenApiExample("cancel_request", value={"phone": "13800138000"}, request_only=True),
+            OpenApiExample(
+                "cancelled",
+                value={**BOOKING_EXAMPLES[1].value, "status": "cancelled"},
+                response_only=True,
+                status_codes=["200"],
+            ),
+            OpenApiExample(
+                "mismatch",
+                value={"code": ["预约码与手机号码不匹配,请核对后再试。"]},
+                response_only=True,
+                status_codes=["400"],
+            ),
+        ],
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, code: str) -> Response:
+        data = _valid(PhoneSerializer, request.data)
+        booking = services.booking_cancel(code=code, phone=data["phone"])
+        booking = services.booking_lookup(code=booking.code, phone=booking.phone)
+        return Response(BookingSerializer(_with_position(booking)).data)
