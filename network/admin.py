@@ -11,6 +11,8 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
@@ -306,8 +308,6 @@ class MembershipAddForm(forms.ModelForm):
         fields = ["hall", "role", "public_welfare_post"]
 
     def clean_username(self) -> str:
-        from django.contrib.auth import get_user_model
-
         username = self.cleaned_data["username"].strip()
         user = get_user_model().objects.filter(username=username).first()
         if user is not None and not self._scope_users.filter(pk=user.pk).exists():
@@ -318,6 +318,14 @@ class MembershipAddForm(forms.ModelForm):
         data = super().clean()
         if self._errors:
             return data
+        User = get_user_model()
+        password = data.get("password")
+        if password and not User.objects.filter(username=data["username"]).exists():
+            try:
+                validate_password(password, User(username=data["username"]))
+            except ValidationError as exc:
+                self.add_error("password", exc)
+                return data
         try:
             with transaction.atomic():
                 self.instance = services.staff_member_add(

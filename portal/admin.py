@@ -17,6 +17,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.admin import RelatedOnlyFieldListFilter
+from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.auth import get_user_model
 from django.db import models
 from django.db.models import Q, QuerySet
@@ -196,6 +197,8 @@ class ScopedAdminMixin(ScopeRulesMixin):
 
     def get_actions(self, request: HttpRequest):
         actions = super().get_actions(request)
+        if self.actions is None or IS_POPUP_VAR in request.GET:
+            return actions
         if self._may_read(request) and "export_xlsx" not in actions:
             actions["export_xlsx"] = self.get_action("export_xlsx")
         if user_scope(request.user).read_only:

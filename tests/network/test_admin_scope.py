@@ -228,6 +228,15 @@ def test_officials_read_but_cannot_change_add_or_delete(client, cast):
         assert response.status_code in (200, 302)
 
 
+def test_staff_open_the_add_and_change_pages_of_their_own_scope(client, cast):
+    client.force_login(cast.county_director)
+    for model, _model_admin in scoped_admins():
+        obj = scope_object(model, _guandu(cast))
+        assert client.get(_url(model, "add")).status_code == 200, model
+        page = client.get(_url(model, "change", obj.pk))
+        assert page.status_code == 200 and page.context["has_change_permission"], model
+
+
 def test_an_official_exports_the_scope_only(client, cast):
     client.force_login(cast.county_official)
     everything = list(Hall.objects.values_list("pk", flat=True))
@@ -362,6 +371,12 @@ def test_the_hall_list_browses_one_level_with_breadcrumbs(client, cast):
     assert client.get(url, {"parent": "x"}).status_code == 404
 
 
+def test_a_superuser_starts_from_the_city_centres(client, cast):
+    client.force_login(cast.superuser)
+    roots = client.get(_url(Hall, "changelist")).context["cl"].result_list
+    assert [(h.name, h.child_count) for h in roots] == [("昆明市文化馆", 2)]
+
+
 def _more_halls(cast, n):
     for i in range(n):
         services.hall_create(parent=cast.branch, name=f"新增服务点{i}", locality=f"新增{i}")
@@ -489,6 +504,13 @@ def test_membership_admin_adds_staff_in_scope_only(client, cast):
     assert response.status_code == 302, response.context["adminform"].form.errors
     clerk = get_user_model().objects.get(username="new_clerk")
     assert clerk.is_staff and clerk.check_password("Clerk@2026x")
+    # A new account's password must pass the password rules.
+    response = client.post(
+        url,
+        {"username": "weak_clerk", "password": "123", "hall": cast.branch.pk, "role": Role.STAFF},
+    )
+    assert "password" in response.context["adminform"].form.errors
+    assert not get_user_model().objects.filter(username="weak_clerk").exists()
     # An account of another county cannot be pulled in.
     response = client.post(
         url, {"username": "other_county_director", "hall": cast.branch.pk, "role": Role.STAFF}
