@@ -191,11 +191,22 @@ class RateLimited(Throttled):
         self.wait = retry_after  # becomes the Retry-After header
 
 
-def _rate_limit(kind: str, key: str, limit: int) -> None:
+# The same scopes as the public booking pages, so that a form and the API count together.
+RATE_SCOPE_IP = "booking:ip"
+RATE_SCOPE_PHONE = "booking:phone"
+RATE_SCOPE_LOOKUP = "booking-lookup:ip"
+
+
+def _rate_limit(scope: str, key: str, limit: int) -> None:
     try:
-        ratelimit.check(f"booking:{kind}", key, limit=limit, window=settings.BOOKING_RATE_WINDOW)
+        ratelimit.check(scope, key, limit=limit, window=settings.BOOKING_RATE_WINDOW)
     except ratelimit.RateLimited as exc:
         raise RateLimited(exc.retry_after) from exc
+
+
+def _rate_limit_lookup(request: Request) -> None:
+    # A code is only good with its phone; counting guesses per address keeps guessing slow.
+    _rate_limit(RATE_SCOPE_LOOKUP, ratelimit.client_ip(request), settings.BOOKING_RATE_LIMIT_IP)
 
 
 def _valid(serializer_class, data) -> dict:
@@ -382,10 +393,10 @@ class ActivityViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         pagination_class=None,
     )
     def bookings(self, request: Request, pk: str | None = None) -> Response:
-        _rate_limit("ip", ratelimit.client_ip(request), settings.BOOKING_RATE_LIMIT_IP)
+        _rate_limit(RATE_SCOPE_IP, ratelimit.client_ip(request), settings.BOOKING_RATE_LIMIT_IP)
         activity = _activity_or_404(pk)
         data = _valid(BookingCreateSerializer, request.data)
-        _rate_limit("phone", data["phone"], settings.BOOKING_RATE_LIMIT_PHONE)
+        _rate_limit(RATE_SCOPE_PHONE, data["phone"], settings.BOOKING_RATE_LIMIT_PHONE)
         booking = services.booking_create(activity_id=activity.pk, **data)
         booking.activity = activity
         return Response(
@@ -422,6 +433,7 @@ LOOKUP_EXAMPLE = OpenApiExample(
         description=_(
             "居民凭预约码和手机号码查询预约,无需登录。候补中的预约显示位次;"
             "候补转为确认后 status 即为 confirmed。两者不匹配时返回 404。"
+            "查询和取消按来源 IP 合计限流。"
         ),
         auth=[],
         parameters=[
@@ -433,7 +445,12 @@ LOOKUP_EXAMPLE = OpenApiExample(
                 description=_("预约时填写的手机号码"),
             )
         ],
-        responses={200: BookingSerializer, 400: FIELD_ERRORS, 404: BOOKING_NOT_FOUND},
+        responses={
+            200: BookingSerializer,
+            400: FIELD_ERRORS,
+            404: BOOKING_NOT_FOUND,
+            429: RATE_LIMITED,
+        },
         examples=[LOOKUP_EXAMPLE],
     ),
 )
@@ -448,6 +465,7 @@ class BookingViewSet(ResidentEndpoint, viewsets.GenericViewSet):
         return Booking.objects.none()
 
     def retrieve(self, request: Request, code: str) -> Response:
+        _rate_limit_lookup(request)
         data = _valid(PhoneSerializer, request.query_params)
         booking = services.booking_lookup(code=code, phone=data["phone"])
         if booking is None:
@@ -462,7 +480,12 @@ class BookingViewSet(ResidentEndpoint, viewsets.GenericViewSet):
         ),
         auth=[],
         request=PhoneSerializer,
-        responses={200: BookingSerializer, 400: FIELD_ERRORS, 415: UNSUPPORTED},
+        responses={
+            200: BookingSerializer,
+            400: FIELD_ERRORS,
+            415: UNSUPPORTED,
+            429: RATE_LIMITED,
+        },
         examples=[
             OpenApiExample("cancel_request", value={"phone": "13800138000"}, request_only=True),
             OpenApiExample(
@@ -481,6 +504,7 @@ class BookingViewSet(ResidentEndpoint, viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, code: str) -> Response:
+        _rate_limit_lookup(request)
         data = _valid(PhoneSerializer, request.data)
         booking = services.booking_cancel(code=code, phone=data["phone"])
         booking = services.booking_lookup(code=booking.code, phone=booking.phone)

@@ -722,6 +722,24 @@ def test_cancel_takes_json_only(client, cast):
     assert Booking.objects.get(code=code).status == Booking.Status.CONFIRMED
 
 
+def test_lookups_and_cancellations_past_the_limit_per_address_are_429(client, cast, settings):
+    activity = published_activity(cast.branch)
+    code = book(client, activity, resident(1)).json()["code"]
+    settings.BOOKING_RATE_LIMIT_IP = 3
+    phone = resident(1)["phone"]
+    # Guesses count as much as hits: a code cannot be found by trying many.
+    assert lookup(client, "AAAAAAAA", phone).status_code == 404
+    assert lookup(client, code, phone).status_code == 200
+    assert cancel(client, "BBBBBBBB", {"phone": phone}).status_code == 400
+    response = cancel(client, code, {"phone": phone})
+    assert response.status_code == 429
+    assert response["Retry-After"] == str(settings.BOOKING_RATE_WINDOW)
+    assert response.json()["detail"].startswith("操作太频繁")
+    assert lookup(client, code, phone).status_code == 429
+    assert Booking.objects.get(code=code).status == Booking.Status.CONFIRMED
+    assert lookup(client, code, phone, REMOTE_ADDR="10.0.2.1").status_code == 200
+
+
 def test_cancel_after_the_deadline_is_400(client, cast):
     activity = published_activity(cast.branch, capacity=10)
     code = book(client, activity, resident(1)).json()["code"]
