@@ -276,9 +276,12 @@ class ActivityAdmin(ScopedAdminMixin, admin.ModelAdmin):
         for activity in live:
             services.activity_cancel(activity=activity, reason=reason)
             cancelled += 1
-        self.message_user(
-            request, _("已取消 %(n)d 个活动,其预约已一并取消并保留记录。") % {"n": cancelled}
-        )
+        if cancelled:
+            self.message_user(
+                request, _("已取消 %(n)d 个活动,其预约已一并取消并保留记录。") % {"n": cancelled}
+            )
+        else:
+            self.message_user(request, _("所选活动都已取消,无需再操作。"), messages.WARNING)
         return None
 
 

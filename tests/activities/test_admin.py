@@ -321,6 +321,12 @@ def test_cancel_action_asks_first_then_cancels_the_bookings_and_keeps_them(clien
     assert {(b.status, b.cancel_reason) for b in bookings} == {
         (Booking.Status.CANCELLED, "演员生病")
     }
+    again = client.post(
+        url(Activity, "changelist"),
+        {"action": "cancel_activities", CHECKBOX: [world.activity.pk], "confirm": "yes"},
+        follow=True,
+    )
+    assert "所选活动都已取消,无需再操作。" in [str(m) for m in again.context["messages"]]
     # A cancelled activity is on record as it was: no more edits.
     assert client.post(url(Activity, "change", world.activity.pk), {}).status_code == 403
 
