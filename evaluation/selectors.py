@@ -13,11 +13,23 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Avg, Count, F, Q, QuerySet, Sum
+from django.db.models import (
+    Avg,
+    Count,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from activities.models import Activity, Booking, Category, DemandOrder
-from network.models import Hall, HallKind, HallStatus
+from network.models import LEVEL_BY_KIND, Hall, HallKind, HallStatus
 
 from .models import (
     AssessmentScheme,
@@ -228,3 +240,197 @@ def _rank_among_siblings(results: list[HallResult]) -> None:
         for i, result in enumerate(group):
             same = i > 0 and result.total == group[i - 1].total
             result.rank = group[i - 1].rank if same else i + 1
+
+
+# --- Exports: whole levels at once ----------------------------------------------------------------
+
+
+HALL_GROUP_COLUMN = {
+    HallKind.CENTRE: "tree_id",
+    HallKind.MAIN: "main_hall_id",
+    HallKind.BRANCH: "branch_hall_id",
+    HallKind.POINT: "id",
+}
+
+
+def _centre_ids(tree_ids) -> dict[int, int]:
+    return dict(
+        Hall.objects.filter(kind=HallKind.CENTRE, tree_id__in=list(tree_ids)).values_list(
+            "tree_id", "pk"
+        )
+    )
+
+
+def completeness_rollup(
+    *, kind: str, year: int, level: str, within: Hall | None = None
+) -> dict[int, Completeness]:
+    """``completeness`` for every hall of ``level`` (inside ``within``) in two aggregate queries:
+    the open halls below each, and how many of them reported the year, and on time."""
+    model = REPORT_MODELS[kind]
+    column = HALL_GROUP_COLUMN[level]
+    depth = LEVEL_BY_KIND[level]
+    below = Hall.objects.filter(status=HallStatus.OPEN, level__gt=depth)
+    if within is not None:
+        below = below.filter(within.descendant_range)
+    expected = dict(
+        below.values(group=F(column)).annotate(n=Count("pk")).order_by().values_list("group", "n")
+    )
+    window = ReportingWindow.objects.filter(kind=kind, year=year).first()
+    on_time = Q(submitted_at__lte=window.deadline) if window else Q(pk__in=[])
+    reports = model.objects.filter(
+        year=year,
+        status__in=REPORTED,
+        hall__status=HallStatus.OPEN,
+        hall__level__gt=depth,
+    )
+    if within is not None:
+        reports = reports.filter(
+            hall__tree_id=within.tree_id, hall__lft__gte=within.lft, hall__rght__lte=within.rght
+        )
+    reported = {
+        row["group"]: row
+        for row in reports.values(group=F(f"hall__{column}"))
+        .annotate(submitted=Count("pk"), on_time=Count("pk", filter=on_time))
+        .order_by()
+    }
+    result = {
+        group: Completeness(
+            expected=n,
+            submitted=reported.get(group, {}).get("submitted", 0),
+            on_time=reported.get(group, {}).get("on_time", 0),
+        )
+        for group, n in expected.items()
+    }
+    if level == HallKind.CENTRE:
+        centres = _centre_ids(result)
+        result = {centres[t]: row for t, row in result.items() if t in centres}
+    return result
+
+
+def export_counties(within: Hall | None = None) -> QuerySet[Hall]:
+    """The county main halls an export of ``within`` touches (all of them without it): those
+    inside its subtree, or the one above it when ``within`` is a branch or a point."""
+    counties = Hall.objects.filter(kind=HallKind.MAIN)
+    if within is not None:
+        counties = counties.filter(tree_id=within.tree_id).filter(
+            Q(lft__gte=within.lft, rght__lte=within.rght)
+            | Q(lft__lte=within.lft, rght__gte=within.rght)
+        )
+    return counties.select_related("parent").order_by("tree_id", "lft")
+
+
+def county_siblings(counties: Iterable[Hall]) -> QuerySet[Hall]:
+    """Every county of the cities of ``counties``: the halls a county's rank is taken among."""
+    return Hall.objects.filter(
+        kind=HallKind.MAIN, tree_id__in={c.tree_id for c in counties}
+    ).order_by("tree_id", "lft")
+
+
+EXPORT_HALL_FIELDS = ("code", "name", "kind", "parent_id", "tree_id", "lft", "rght", "level")
+
+
+def assessment_county_halls(county: Hall) -> QuerySet[Hall]:
+    """A county's halls in tree order (the county hall, its branches and their points), each
+    with its parent's name, in one query."""
+    return (
+        Hall.objects.filter(county.descendant_range)
+        .select_related("parent")
+        .only(*EXPORT_HALL_FIELDS, "parent__name")
+        .order_by("lft")
+    )
+
+
+def level_halls(level: str, within: Hall | None = None):
+    """(id, code, name, parent name) of every hall of ``level`` inside ``within``, in tree
+    order, in one query."""
+    halls = Hall.objects.filter(kind=level)
+    if within is not None:
+        halls = halls.filter(within.descendant_range)
+    return halls.order_by("tree_id", "lft").values_list("pk", "code", "name", "parent__name")
+
+
+@dataclass(frozen=True)
+class CountyCoverage:
+    hall_id: int
+    name: str
+    counts: dict[str, int]
+
+
+COVERAGE_COUNTS = (
+    "main_planned",
+    "main_open",
+    "branch_planned",
+    "branch_open",
+    "point_planned",
+    "point_open",
+    "branch_staffed",
+    "point_staffed",
+)
+
+
+def coverage_by_county(
+    *, centre: Hall, within: Hall | None = None, min_branch: int, min_point: int
+) -> list[CountyCoverage]:
+    """Attachment 2 of the second seed, per county of ``centre``: the halls of each level in the
+    plan (open or still 待建) and open, and how many open branches have at least ``min_branch``
+    staff and open points at least ``min_point`` posts (a public-welfare post or a village
+    manager). One aggregate query for the halls, one for the staffing."""
+    from network.models import Membership, Role
+
+    area = Q(tree_id=centre.tree_id)
+    if within is not None:
+        area &= within.descendant_range
+    counties = list(
+        Hall.objects.filter(area, kind=HallKind.MAIN)
+        .order_by("lft")
+        .values_list("pk", "locality", "name")
+    )
+    halls = (
+        Hall.objects.filter(area, level__gte=1)
+        .exclude(status=HallStatus.CLOSED)
+        .values("main_hall_id")
+        .order_by()
+    )
+    opened = Q(status=HallStatus.OPEN)
+    counts = {
+        row.pop("main_hall_id"): row
+        for row in halls.annotate(
+            main_planned=Count("pk", filter=Q(kind=HallKind.MAIN)),
+            main_open=Count("pk", filter=Q(kind=HallKind.MAIN) & opened),
+            branch_planned=Count("pk", filter=Q(kind=HallKind.BRANCH)),
+            branch_open=Count("pk", filter=Q(kind=HallKind.BRANCH) & opened),
+            point_planned=Count("pk", filter=Q(kind=HallKind.POINT)),
+            point_open=Count("pk", filter=Q(kind=HallKind.POINT) & opened),
+        )
+    }
+    staff = Membership.objects.filter(hall=OuterRef("pk")).exclude(role=Role.OFFICIAL)
+    posts = staff.filter(Q(public_welfare_post=True) | Q(role=Role.VILLAGE_MANAGER))
+
+    def count(memberships):
+        counted = memberships.order_by().values("hall").annotate(n=Count("pk")).values("n")
+        return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+    staffed = {
+        row.pop("main_hall_id"): row
+        for row in Hall.objects.filter(
+            area, status=HallStatus.OPEN, kind__in=[HallKind.BRANCH, HallKind.POINT]
+        )
+        .annotate(staff_count=count(staff), post_count=count(posts))
+        .values("main_hall_id")
+        .order_by()
+        .annotate(
+            branch_staffed=Count("pk", filter=Q(kind=HallKind.BRANCH, staff_count__gte=min_branch)),
+            point_staffed=Count("pk", filter=Q(kind=HallKind.POINT, post_count__gte=min_point)),
+        )
+    }
+    return [
+        CountyCoverage(
+            hall_id=pk,
+            name=locality or name,
+            counts={
+                key: (counts.get(pk, {}) | staffed.get(pk, {})).get(key, 0)
+                for key in COVERAGE_COUNTS
+            },
+        )
+        for pk, locality, name in counties
+    ]

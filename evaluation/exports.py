@@ -1,0 +1,463 @@
+"""The spreadsheets officials judge the network by.
+
+* ``write_assessment``: a year's scores, a sheet per county and a summary of the counties;
+* ``write_statistics``: the yearly figures rolled up level by level;
+* ``write_coverage``: the coverage table in the shape of attachment 2 of the second seed.
+
+Rows come from generators and go to ``portal.xlsx`` (openpyxl write-only), so memory stays flat
+however large the network. Each county costs one bounded set of queries, never one per hall.
+Exports too large for a request run as the Celery task ``evaluation.tasks.build_export``;
+``export_start`` queues one and ``export_status`` reports its progress from the cache.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import IO
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from network.models import KIND_BY_LEVEL, LEVEL_BY_KIND, Hall, HallKind
+from network.selectors import user_scope
+from portal.xlsx import Column, Sheet, write_workbook
+
+from . import selectors
+from .models import AssessmentScheme, AssetReport, Grade, ReportKind, ServiceReport
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+POINTS = "0.0"
+WHOLE = "0"
+
+
+def _points_label(value: Decimal) -> str:
+    return format(value.normalize(), "f")
+
+
+def _fresh(hall: Hall | None) -> Hall | None:
+    # Tree numbers held in memory go stale with every insert elsewhere in the tree.
+    return None if hall is None else Hall.objects.get(pk=hall.pk)
+
+
+def _kind_labels() -> dict[str, str]:
+    return {kind: str(HallKind(kind).label) for kind in KIND_BY_LEVEL}
+
+
+# --- Assessment -----------------------------------------------------------------------------------
+
+
+def _assessment_columns(dimensions) -> list[Column]:
+    return [
+        Column(_("序号"), 6, WHOLE),
+        Column(_("编码"), 16),
+        Column(_("馆名"), 34),
+        Column(_("层级"), 10),
+        Column(_("上级馆"), 26),
+        *(
+            Column(
+                _("%(name)s(%(points)s分)")
+                % {"name": d.name, "points": _points_label(d.max_points)},
+                9,
+                POINTS,
+            )
+            for d in dimensions
+        ),
+        Column(_("总分"), 8, POINTS),
+        Column(_("等级"), 8),
+        Column(_("同级排名"), 9, WHOLE),
+    ]
+
+
+def _thresholds(scheme: AssessmentScheme) -> str:
+    return _("等级:优秀 ≥ %(e)s 分;良好 ≥ %(g)s 分;合格 ≥ %(p)s 分;不合格 < %(p)s 分") % {
+        "e": _points_label(Decimal(scheme.excellent_from)),
+        "g": _points_label(Decimal(scheme.good_from)),
+        "p": _points_label(Decimal(scheme.pass_from)),
+    }
+
+
+def write_assessment(
+    scheme: AssessmentScheme,
+    target: str | IO[bytes],
+    within: Hall | None = None,
+    progress: Progress | None = None,
+) -> int:
+    """The assessment workbook of ``scheme``'s year: a summary sheet with one row per county
+    (total, grade, rank among the counties of its city, and the grade thresholds), then a sheet
+    per county with a row per hall in tree order. ``within`` limits it to a hall's subtree.
+    Returns the number of county sheets."""
+    within = _fresh(within)
+    dimensions = list(scheme.dimensions.all())
+    grades = {g.value: str(g.label) for g in Grade}
+    kinds = _kind_labels()
+    counties = list(selectors.export_counties(within))
+    # A county is ranked among all the counties of its city, even those outside ``within``.
+    by_county = {
+        r.hall.pk: r
+        for r in selectors.assessment_results(
+            scheme, selectors.county_siblings(counties), dimensions
+        )
+    }
+    total = len(counties)
+    if progress:
+        progress(0, total)
+
+    def summary_rows() -> Iterator[list]:
+        for n, county in enumerate(counties, start=1):
+            result = by_county[county.pk]
+            yield [
+                n,
+                county.code or "",
+                county.name,
+                county.parent.name if county.parent else "",
+                result.total,
+                grades[result.grade],
+                result.rank,
+            ]
+
+    def county_rows(done: int, county: Hall) -> Iterator[list]:
+        halls = selectors.assessment_county_halls(county)
+        if within is not None and within.kind in (HallKind.BRANCH, HallKind.POINT):
+            keep = range(within.lft, within.rght + 1)
+        else:
+            keep = None
+        n = 0
+        for result in selectors.assessment_results(scheme, halls, dimensions):
+            hall = result.hall
+            if keep is not None and hall.lft not in keep:
+                continue
+            n += 1
+            rank = by_county[hall.pk].rank if hall.pk == county.pk else result.rank
+            points = result.points
+            yield [
+                n,
+                hall.code or "",
+                hall.name,
+                kinds[hall.kind],
+                hall.parent.name if hall.parent_id else "",
+                *(points[d.pk] for d in dimensions),
+                result.total,
+                grades[result.grade],
+                rank,
+            ]
+        if progress:
+            progress(done, total)
+
+    def sheets() -> Iterator[Sheet]:
+        yield Sheet(
+            title=_("汇总"),
+            title_rows=[scheme.name, _thresholds(scheme)],
+            columns=[
+                Column(_("序号"), 6, WHOLE),
+                Column(_("编码"), 16),
+                Column(_("县(市)区文化馆"), 30),
+                Column(_("所属中心馆"), 26),
+                Column(_("总分"), 8, POINTS),
+                Column(_("等级"), 8),
+                Column(_("同级排名"), 9, WHOLE),
+            ],
+            rows=summary_rows(),
+        )
+        columns = _assessment_columns(dimensions)
+        for done, county in enumerate(counties, start=1):
+            yield Sheet(
+                title=county.name,
+                title_rows=[f"{scheme.name} · {county.name}"],
+                columns=columns,
+                rows=county_rows(done, county),
+            )
+
+    write_workbook(sheets(), target)
+    return total
+
+
+# --- Annual statistics ----------------------------------------------------------------------------
+
+STATISTICS_LEVELS = [
+    (HallKind.CENTRE, "市级汇总"),
+    (HallKind.MAIN, "县级汇总"),
+    (HallKind.BRANCH, "乡镇汇总"),
+]
+
+
+def _figure_columns(model, group: str) -> list[Column]:
+    columns = []
+    for name in model.FIGURES:
+        field = model._meta.get_field(name)
+        places = getattr(field, "decimal_places", 0)
+        fmt = "0." + "0" * places if places else WHOLE
+        columns.append(Column(str(field.verbose_name), 11, fmt, group=group))
+    return columns
+
+
+def _statistics_columns() -> list[Column]:
+    service, asset = _("服务统计年报"), _("资产统计年报")
+    return [
+        Column(_("序号"), 6, WHOLE),
+        Column(_("编码"), 16),
+        Column(_("馆名"), 30),
+        Column(_("上级馆"), 24),
+        *_figure_columns(ServiceReport, service),
+        *_figure_columns(AssetReport, asset),
+        Column(_("已报送/应报送"), 10, group=_("服务年报报送")),
+        Column(_("按时"), 8, WHOLE, group=_("服务年报报送")),
+        Column(_("已报送/应报送"), 10, group=_("资产年报报送")),
+        Column(_("按时"), 8, WHOLE, group=_("资产年报报送")),
+    ]
+
+
+def write_statistics(year: int, target: str | IO[bytes], within: Hall | None = None) -> int:
+    """The yearly service and asset figures of every centre, county and township hall (inside
+    ``within``), each the total over its whole subtree, with how many halls below it reported.
+    One query per level per kind. Returns the number of sheets."""
+    within = _fresh(within)
+    levels = [
+        (level, title)
+        for level, title in STATISTICS_LEVELS
+        if within is None or LEVEL_BY_KIND[level] >= within.level
+    ]
+    kinds = (ReportKind.SERVICE, ServiceReport), (ReportKind.ASSET, AssetReport)
+
+    def rows(level: str) -> Iterator[list]:
+        figures = {
+            kind: selectors.stats_rollup(kind=kind, year=year, level=level, within=within)
+            for kind, _model in kinds
+        }
+        complete = {
+            kind: selectors.completeness_rollup(kind=kind, year=year, level=level, within=within)
+            for kind, _model in kinds
+        }
+        empty = selectors.Completeness(expected=0, submitted=0, on_time=0)
+        halls = selectors.level_halls(level, within).iterator(chunk_size=2000)
+        for n, (pk, code, name, parent_name) in enumerate(halls, start=1):
+            row = [n, code or "", name, parent_name or ""]
+            for kind, model in kinds:
+                totals = figures[kind].get(pk, {})
+                row.extend(totals.get(f) or 0 for f in model.FIGURES)
+            for kind, _model in kinds:
+                c = complete[kind].get(pk, empty)
+                row.extend([f"{c.submitted}/{c.expected}", c.on_time])
+            yield row
+
+    columns = _statistics_columns()
+    title = _("%(year)d 年度服务统计与资产统计年报(按下属各馆合计)") % {"year": year}
+    write_workbook(
+        (
+            Sheet(title=_(sheet), title_rows=[title], columns=columns, rows=rows(level))
+            for level, sheet in levels
+        ),
+        target,
+    )
+    return len(levels)
+
+
+# --- Coverage -------------------------------------------------------------------------------------
+
+
+def _coverage_columns() -> list[Column]:
+    planned, opened = _("布点"), _("已开放")
+    main = _("县(市)区文化馆(总馆)")
+    branch = _("乡镇(街道)文化站(分馆)")
+    point = _("村(社区)综合文化服务中心(服务点)")
+    staffing = _("人员配备达标")
+    return [
+        Column(_("序号"), 6, WHOLE),
+        Column(_("县(市)区名称"), 18),
+        Column(planned, 8, WHOLE, group=main),
+        Column(opened, 8, WHOLE, group=main),
+        Column(planned, 9, WHOLE, group=branch),
+        Column(opened, 9, WHOLE, group=branch),
+        Column(planned, 11, WHOLE, group=point),
+        Column(opened, 11, WHOLE, group=point),
+        Column(
+            _("分馆(≥%(n)d 名工作人员)") % {"n": settings.STAFFING_MIN_BRANCH},
+            14,
+            WHOLE,
+            group=staffing,
+        ),
+        Column(
+            _("服务点(有公益岗位或文化管理员)"),
+            16,
+            WHOLE,
+            group=staffing,
+        ),
+    ]
+
+
+def _coverage_sheet(centre: Hall, within: Hall | None) -> Sheet:
+    def rows() -> Iterator[list]:
+        counties = selectors.coverage_by_county(
+            centre=centre,
+            within=within,
+            min_branch=settings.STAFFING_MIN_BRANCH,
+            min_point=settings.STAFFING_MIN_POINT,
+        )
+        sums = dict.fromkeys(selectors.COVERAGE_COUNTS, 0)
+        for n, county in enumerate(counties, start=1):
+            yield [n, county.name, *(county.counts[k] for k in selectors.COVERAGE_COUNTS)]
+            for key, value in county.counts.items():
+                sums[key] += value
+        yield [None, _("合计"), *(sums[k] for k in selectors.COVERAGE_COUNTS)]
+
+    today = timezone.localdate().isoformat()
+    return Sheet(
+        title=centre.locality or centre.name,
+        title_rows=[
+            _("%(city)s县级文化馆总分馆制建设布点与人员配备情况表") % {"city": centre.locality},
+            _("截至 %(date)s;布点含待建,人员配备只计已开放的馆") % {"date": today},
+        ],
+        columns=_coverage_columns(),
+        rows=rows(),
+    )
+
+
+def write_coverage(centre: Hall | None, target: str | IO[bytes], within: Hall | None = None) -> int:
+    """The coverage table of a city (``centre``), or of every city as a sheet each when
+    ``centre`` is None; ``within`` limits the counts to a hall's subtree. Returns the sheets."""
+    within = _fresh(within)
+    if centre is not None:
+        centres = [centre]
+    else:
+        centres = list(Hall.objects.filter(kind=HallKind.CENTRE).order_by("tree_id"))
+    write_workbook((_coverage_sheet(c, within) for c in centres), target)
+    return len(centres)
+
+
+# --- As a background task -------------------------------------------------------------------------
+
+KINDS = ("assessment", "statistics", "coverage")
+EXPORT_TTL = 60 * 60 * 24
+EXPORT_DIR = "exports"
+
+
+def _key(export_id: str) -> str:
+    return f"evaluation:export:{export_id}"
+
+
+def export_write(
+    *, kind: str, year: int, within: Hall | None, target, progress: Progress | None = None
+) -> None:
+    """Write one export of ``kind`` to ``target``; raises ValidationError on a bad request."""
+    if kind == "assessment":
+        scheme = AssessmentScheme.objects.filter(year=year).first()
+        if scheme is None:
+            raise ValidationError({"year": _("%(year)d 年还没有考核方案。") % {"year": year}})
+        write_assessment(scheme, target, within=within, progress=progress)
+    elif kind == "statistics":
+        write_statistics(year, target, within=within)
+    elif kind == "coverage":
+        centre = None
+        if within is not None:
+            centre = Hall.objects.get(tree_id=within.tree_id, level=0)
+        write_coverage(
+            centre, target, within=None if within is None or within.level == 0 else within
+        )
+    else:
+        raise ValidationError({"kind": _("没有这种导出:%(kind)s。") % {"kind": kind}})
+    if progress and kind != "assessment":
+        progress(1, 1)
+
+
+def export_start(*, kind: str, year: int, within: Hall | None, user) -> str:
+    """Queue an export for ``user`` and return its id; ``export_status`` follows it."""
+    from .tasks import build_export
+
+    if kind not in KINDS:
+        raise ValidationError({"kind": _("没有这种导出:%(kind)s。") % {"kind": kind}})
+    if kind == "assessment" and not AssessmentScheme.objects.filter(year=year).exists():
+        raise ValidationError({"year": _("%(year)d 年还没有考核方案。") % {"year": year}})
+    scope = user_scope(user)
+    if within is None and not scope.everything:
+        raise PermissionDenied(_("请选择要导出的馆;只能导出本馆及下属馆的数据。"))
+    if within is not None and not scope.covers(within):
+        raise PermissionDenied(_("只能导出本馆及下属馆的数据。"))
+    export_id = uuid.uuid4().hex
+    cache.set(
+        _key(export_id),
+        {
+            "id": export_id,
+            "kind": kind,
+            "year": year,
+            "within_id": within.pk if within else None,
+            "user_id": user.pk,
+            "status": "pending",
+            "done": 0,
+            "total": 0,
+            "path": None,
+            "filename": None,
+            "error": None,
+            "created_at": timezone.now().isoformat(),
+        },
+        EXPORT_TTL,
+    )
+    build_export.delay(export_id)
+    return export_id
+
+
+def export_status(export_id: str, user=None) -> dict | None:
+    """The export's state: ``status`` (pending, running, done, failed), ``done``/``total``,
+    and when done ``path`` (under MEDIA_ROOT) and ``filename``. None when unknown, expired,
+    or started by another account than ``user``."""
+    state = cache.get(_key(export_id))
+    if state is None:
+        return None
+    if user is not None and not user.is_superuser and state["user_id"] != user.pk:
+        return None
+    return state
+
+
+def _update(export_id: str, **changes) -> dict | None:
+    state = cache.get(_key(export_id))
+    if state is None:
+        return None
+    state.update(changes)
+    cache.set(_key(export_id), state, EXPORT_TTL)
+    return state
+
+
+def export_run(export_id: str) -> dict | None:
+    """Build a queued export (the body of the Celery task). The file is written under a
+    temporary name and renamed when complete, so a half-written file is never offered; run
+    again after a worker died, it starts over."""
+    state = cache.get(_key(export_id))
+    if state is None or state["status"] == "done":
+        return state
+    within = None
+    if state["within_id"] is not None:
+        within = Hall.objects.filter(pk=state["within_id"]).first()
+    folder = Path(settings.MEDIA_ROOT) / EXPORT_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    filename = f"{state['kind']}-{state['year']}-{export_id}.xlsx"
+    final = folder / filename
+    partial = folder / f".{filename}.part"
+    _update(export_id, status="running", done=0, total=0, error=None)
+    try:
+        if state["within_id"] is not None and within is None:
+            raise ValidationError(_("要导出的馆已不存在。"))
+        with open(partial, "wb") as f:
+            export_write(
+                kind=state["kind"],
+                year=state["year"],
+                within=within,
+                target=f,
+                progress=lambda done, total: _update(export_id, done=done, total=total),
+            )
+        os.replace(partial, final)
+    except ValidationError as exc:
+        partial.unlink(missing_ok=True)
+        return _update(export_id, status="failed", error="; ".join(exc.messages))
+    except Exception:
+        partial.unlink(missing_ok=True)
+        log.exception("export %s failed", export_id)
+        return _update(export_id, status="failed", error=_("导出失败,请稍后重试。"))
+    return _update(export_id, status="done", path=f"{EXPORT_DIR}/{filename}", filename=filename)
