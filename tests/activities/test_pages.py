@@ -401,6 +401,18 @@ def test_booking_an_activity_that_is_not_open_shows_why(client, cast, setup, mes
     assert not Booking.objects.exists()
 
 
+def test_a_json_body_gets_the_form_errors_not_a_500(client, cast):
+    activity = published_activity(cast.branch)
+    response = client.post(
+        detail_url(activity),
+        data='{"name": "张三", "phone": "13800138000", "seats": 1}',
+        content_type="application/json",
+    )
+    assert response.status_code == 200
+    assert "请填写姓名" in main(response) and "请填写手机号码" in main(response)
+    assert not Booking.objects.exists()
+
+
 def test_a_phone_books_an_activity_once(client, cast):
     activity = published_activity(cast.branch)
     assert book(client, activity).status_code == 302
@@ -543,6 +555,9 @@ def test_cancel_frees_the_seats_and_the_promoted_party_sees_confirmed(client, ca
     html = main(client.get(cancelled["Location"]))
     assert "预约已取消" in html and "已取消" in html and "<svg" not in html
     assert "取消预约</button>" not in html
+    again = client.post(f"/bookings/{mine.code}/cancel/", {"t": token})
+    assert again.status_code == 400
+    assert "这个预约已经取消过了" in main(again)
 
     mine.refresh_from_db()
     waiting.refresh_from_db()
