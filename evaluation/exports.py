@@ -144,7 +144,7 @@ def write_assessment(
                 hall.code or "",
                 hall.name,
                 kinds[hall.kind],
-                hall.parent.name if hall.parent_id else "",
+                hall.parent_name or "",
                 *(points[d.pk] for d in dimensions),
                 result.total,
                 grades[result.grade],

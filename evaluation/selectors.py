@@ -212,18 +212,22 @@ def assessment_results(
         .values_list("hall_id", "mean")
     )
     results = []
+    zero = Decimal(0)
+    # Looked up once: the loop below runs for every hall of a county export on every dimension.
+    dims = [(d.pk, d.max_points, d.source == Dimension.Source.SATISFACTION) for d in dimensions]
     for hall in halls:
         result = HallResult(hall=hall)
-        for dim in dimensions:
-            if dim.source == Dimension.Source.SATISFACTION:
-                mean = satisfaction.get(hall.pk)
-                points = Decimal(str(mean)) / 5 * dim.max_points if mean is not None else Decimal(0)
+        hall_id = hall.pk
+        for dim_id, max_points, is_satisfaction in dims:
+            if is_satisfaction:
+                mean = satisfaction.get(hall_id)
+                points = Decimal(str(mean)) / 5 * max_points if mean is not None else zero
             else:
-                points = scores.get((hall.pk, dim.pk), Decimal(0)) - deductions.get(
-                    (hall.pk, dim.pk), Decimal(0)
+                points = scores.get((hall_id, dim_id), zero) - deductions.get(
+                    (hall_id, dim_id), zero
                 )
-            points = max(points, Decimal(0)).quantize(TWO, rounding=ROUND_HALF_UP)
-            result.points[dim.pk] = points
+            points = max(points, zero).quantize(TWO, rounding=ROUND_HALF_UP)
+            result.points[dim_id] = points
             result.total += points
         result.grade = scheme.grade_for(result.total)
         results.append(result)
@@ -331,11 +335,11 @@ EXPORT_HALL_FIELDS = ("code", "name", "kind", "parent_id", "tree_id", "lft", "rg
 
 def assessment_county_halls(county: Hall) -> QuerySet[Hall]:
     """A county's halls in tree order (the county hall, its branches and their points), each
-    with its parent's name, in one query."""
+    with ``parent_name``, in one query."""
     return (
         Hall.objects.filter(county.descendant_range)
-        .select_related("parent")
-        .only(*EXPORT_HALL_FIELDS, "parent__name")
+        .only(*EXPORT_HALL_FIELDS)
+        .annotate(parent_name=F("parent__name"))
         .order_by("lft")
     )
 
