@@ -68,7 +68,9 @@ class Hall(MPTTModel):
         validators=[RegexValidator(r"^[0-9A-Za-z\-_.]+$", _("编码只能含字母、数字和 - _ ."))],
         help_text=_("行政区划代码;没有时留空"),
     )
-    name = models.CharField(_("名称"), max_length=120, db_index=True)
+    # Not indexed: search is a substring match, and every index costs each tree renumbering
+    # (an insert shifts the lft/rght of every hall to its right, rewriting all their entries).
+    name = models.CharField(_("名称"), max_length=120)
     locality = models.CharField(
         _("所在地名"),
         max_length=60,
@@ -127,6 +129,9 @@ class Hall(MPTTModel):
     )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    # Declared here so django-mptt does not add a single-column index on it: the
+    # (tree_id, lft) index below serves every lookup by tree.
+    tree_id = models.PositiveIntegerField(editable=False)
 
     class MPTTMeta:
         order_insertion_by = None

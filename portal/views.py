@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from activities.views import home_sections
 from network.selectors import directory_counties
 
 # Enough for a province; past this the home page points to the full directory instead.
@@ -15,5 +16,9 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "portal/home.html",
-        {"counties": counties[:HOME_COUNTIES_MAX], "more": len(counties) > HOME_COUNTIES_MAX},
+        {
+            "counties": counties[:HOME_COUNTIES_MAX],
+            "more": len(counties) > HOME_COUNTIES_MAX,
+            **home_sections(),
+        },
     )
