@@ -1,0 +1,1 @@
+"""Admin for yearly figures, scores, inspections and satisfaction."""

@@ -1,0 +1,1 @@
+"""Admin for quarterly and annual reports and the joint meetings."""
