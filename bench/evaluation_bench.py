@@ -1,0 +1,522 @@
+"""Roll-ups and the assessment export on the national network, each beside its floor.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal .venv/bin/python bench/evaluation_bench.py
+
+It creates a scratch database (``portal_xlsx_bench`` unless ``--db-name`` says otherwise) on the
+same server, builds the synthetic national network with ``network.bulk`` (as the
+``generate_network`` command does), fills a submitted ``ServiceReport`` for every hall, a score
+on every scored dimension and a satisfaction answer for every hall below the centres (INSERT …
+SELECT on the server), and prints:
+
+* the roll-up for all counties, ``stats_rollup(level=main)``, beside a bare full scan summing
+  the same figures (``SELECT sum(...) FROM evaluation_servicereport``): median of several runs
+  each, alternated; target at most 3×;
+* the assessment export of every hall (``write_assessment``), beside bare openpyxl write-only
+  writing the very same cells from a generator (read back from the export beforehand, untimed):
+  time (target at most 1.2×) and peak RSS over the process's RSS at the start (target < 150 MB).
+
+Each measured step runs in a process of its own so that its peak RSS is its own. Not a test: it
+prints figures, and they go to docs/BENCHMARKS.md by hand. The database is dropped at the end
+unless ``--keep``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import marshal
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+YEAR = 2026
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def rss_now_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1024 / 1024
+
+
+def emit(**figures) -> None:
+    print("RESULT " + json.dumps(figures, default=str), flush=True)
+
+
+def django_setup() -> None:
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+    import django
+
+    django.setup()
+    from django.conf import settings
+
+    settings.DEBUG = False  # no query log growing through thousands of queries
+
+
+# --- phases, each in its own process ---------------------------------------------------------
+
+
+def phase_migrate(args) -> None:
+    django_setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    emit()
+
+
+def phase_build(args) -> None:
+    django_setup()
+    from network.bulk import NetworkShape, generate_network
+
+    shape = NetworkShape(
+        cities=args.cities,
+        counties_per_city=args.counties_per_city,
+        townships_per_county=args.townships_per_county,
+        points_per_township=args.points_per_township,
+        seed=1,
+    )
+    started = time.perf_counter()
+    result = generate_network(shape)
+    emit(seconds=time.perf_counter() - started, halls=result.halls, by_kind=result.by_kind)
+
+
+def phase_fill(args) -> None:
+    """Figures, scores and satisfaction for every hall, generated on the server."""
+    django_setup()
+    from django.db import connection
+
+    from evaluation import services
+    from evaluation.models import ServiceReport
+
+    scheme = services.scheme_create(year=YEAR)
+    figures = ServiceReport.FIGURES
+    values = ", ".join(
+        "round((random() * 80)::numeric, 1)"
+        if name == "opening_hours_weekly"
+        else "(random() * 200)::int"
+        for name in figures
+    )
+    timings = {}
+    with connection.cursor() as cursor:
+        # The rows are consistent by construction: skip the per-row foreign-key triggers, which
+        # would take a quarter of an hour over the national network's eight million scores.
+        cursor.execute("SET session_replication_role = replica")
+        started = time.perf_counter()
+        cursor.execute(
+            "INSERT INTO evaluation_servicereport (hall_id, year, status, submitted_at, "
+            f"review_comment, updated_at, {', '.join(figures)}) "
+            f"SELECT id, %s, 'submitted', now(), '', now(), {values} FROM network_hall",
+            [YEAR],
+        )
+        timings["reports"] = (cursor.rowcount, time.perf_counter() - started)
+        if args.only == "rollup":
+            emit(reports={"rows": timings["reports"][0], "seconds": timings["reports"][1]})
+            return
+        started = time.perf_counter()
+        cursor.execute(
+            "INSERT INTO evaluation_score (scheme_id, dimension_id, hall_id, points, comment, "
+            "scored_at) SELECT %s, d.id, h.id, round((random() * d.max_points)::numeric, 1), "
+            "'', now() FROM network_hall h CROSS JOIN evaluation_dimension d "
+            "WHERE d.scheme_id = %s AND d.source = 'scored' AND h.level > 0",
+            [scheme.pk, scheme.pk],
+        )
+        timings["scores"] = (cursor.rowcount, time.perf_counter() - started)
+        started = time.perf_counter()
+        cursor.execute(
+            "INSERT INTO evaluation_satisfactionresponse (hall_id, phone, quarter, rating, "
+            "comment, created_at) SELECT id, '13800000000', %s, 1 + (random() * 4)::int, '', "
+            "now() FROM network_hall WHERE level > 0",
+            [f"{YEAR}Q2"],
+        )
+        timings["satisfaction"] = (cursor.rowcount, time.perf_counter() - started)
+    emit(**{name: {"rows": rows, "seconds": round(s, 1)} for name, (rows, s) in timings.items()})
+
+
+def phase_rollup(args) -> None:
+    django_setup()
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from evaluation.models import ReportKind, ServiceReport
+    from evaluation.selectors import stats_rollup
+    from network.models import HallKind
+
+    sums = ", ".join(f"sum({name})" for name in ServiceReport.FIGURES)
+    bare_sql = f"SELECT count(*), {sums} FROM evaluation_servicereport"
+
+    def rollup():
+        return stats_rollup(kind=ReportKind.SERVICE, year=YEAR, level=HallKind.MAIN)
+
+    def bare():
+        with connection.cursor() as cursor:
+            cursor.execute(bare_sql)
+            return cursor.fetchone()
+
+    ours, floor = [], []
+    for i in range(args.warmup + args.samples):
+        for fn, out in ((rollup, ours), (bare, floor)):
+            started = time.perf_counter()
+            fn()
+            if i >= args.warmup:
+                out.append(time.perf_counter() - started)
+    counties = rollup()
+    total = bare()
+    # The roll-up's groups add up to the whole table, less the centres (above every county).
+    covered = sum(row["halls"] for row in counties.values())
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM network_hall WHERE level = 0")
+        [[centres]] = cursor.fetchall()
+        # The selector's own query, captured as it runs.
+        with CaptureQueriesContext(connection) as ctx:
+            rollup()
+        plans = {}
+        for name, query in (("rollup", ctx.captured_queries[0]["sql"]), ("bare", bare_sql)):
+            cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {query}")
+            plans[name] = [row[0] for row in cursor.fetchall()]
+    shapes = rollup_shapes(args, rollup, bare, bare_sql)
+    emit(
+        shapes=shapes,
+        rollup_ms=statistics.median(ours) * 1000,
+        bare_ms=statistics.median(floor) * 1000,
+        rollup_all_ms=[round(s * 1000, 1) for s in ours],
+        bare_all_ms=[round(s * 1000, 1) for s in floor],
+        counties=len(counties),
+        rows_in_counties=covered,
+        rows_total=total[0],
+        centres=centres,
+        plans=plans,
+    )
+
+
+def rollup_shapes(args, rollup, bare, bare_sql) -> dict:
+    """What would bring the roll-up near its floor, measured on the scratch database (these
+    change the schema, so they come after the figures above): (a) a covering index, so the
+    join reads ``(id, main_hall_id)`` from an index instead of the wide hall table; (b) the
+    county stored on each report row, so no join at all."""
+    from django.db import connection
+
+    from evaluation.models import ServiceReport
+
+    def timed(fn) -> tuple[float, float]:
+        ours, floor = [], []
+        for i in range(args.warmup + args.samples):
+            for f, out in ((fn, ours), (bare, floor)):
+                started = time.perf_counter()
+                f()
+                if i >= args.warmup:
+                    out.append(time.perf_counter() - started)
+        return statistics.median(ours) * 1000, statistics.median(floor) * 1000
+
+    out = {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE INDEX bench_hall_id_main ON network_hall (id) INCLUDE (main_hall_id)"
+        )
+        cursor.execute("VACUUM ANALYZE network_hall")
+    out["covering_index"] = timed(rollup)
+    sums = ", ".join(f"sum({name})" for name in ServiceReport.FIGURES)
+    stored_sql = (
+        f"SELECT main_hall_id, count(*), {sums} FROM evaluation_servicereport "
+        "WHERE year = %s AND status IN ('submitted', 'approved') "
+        "AND main_hall_id IS NOT NULL GROUP BY main_hall_id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE evaluation_servicereport ADD COLUMN main_hall_id integer")
+        cursor.execute(
+            "UPDATE evaluation_servicereport r SET main_hall_id = h.main_hall_id "
+            "FROM network_hall h WHERE h.id = r.hall_id"
+        )
+        cursor.execute("VACUUM ANALYZE evaluation_servicereport")
+
+    def stored():
+        with connection.cursor() as cursor:
+            cursor.execute(stored_sql, [YEAR])
+            return cursor.fetchall()
+
+    out["stored_on_report"] = timed(stored)
+    return out
+
+
+def phase_export(args) -> None:
+    django_setup()
+    from evaluation.exports import write_assessment
+    from evaluation.models import AssessmentScheme
+
+    scheme = AssessmentScheme.objects.get(year=YEAR)
+    start_rss = rss_now_mb()
+    started = time.perf_counter()
+    sheets = write_assessment(scheme, args.output)
+    seconds = time.perf_counter() - started
+    emit(
+        seconds=seconds,
+        sheets=sheets,
+        rss_at_start_mb=start_rss,
+        peak_rss_mb=peak_rss_mb(),
+        peak_delta_mb=peak_rss_mb() - start_rss,
+        file_mb=os.path.getsize(args.output) / 1024 / 1024,
+    )
+
+
+def phase_dump(args) -> None:
+    """Untimed: the export's cells, sheet by sheet, as a marshal stream for the floor."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(args.output, read_only=True)
+    cells = rows = 0
+    with open(args.dump, "wb") as f:
+        for ws in wb.worksheets:
+            marshal.dump(("sheet", ws.title), f)
+            for row in ws.iter_rows(values_only=True):
+                marshal.dump(row, f)
+                rows += 1
+                cells += sum(1 for v in row if v is not None)
+    wb.close()
+    emit(rows=rows, cells=cells)
+
+
+def phase_floor(args) -> None:
+    """Bare openpyxl write-only, the same cells from a generator: no styles, no database."""
+    from openpyxl import Workbook
+
+    def stream():
+        with open(args.dump, "rb") as f:
+            while True:
+                try:
+                    yield marshal.load(f)
+                except EOFError:
+                    return
+
+    start_rss = rss_now_mb()
+    started = time.perf_counter()
+    wb = Workbook(write_only=True)
+    ws = None
+    for item in stream():
+        if len(item) == 2 and item[0] == "sheet":
+            ws = wb.create_sheet(item[1])
+        else:
+            ws.append(item)
+    wb.save(args.output)
+    seconds = time.perf_counter() - started
+    emit(
+        seconds=seconds,
+        rss_at_start_mb=start_rss,
+        peak_rss_mb=peak_rss_mb(),
+        peak_delta_mb=peak_rss_mb() - start_rss,
+        file_mb=os.path.getsize(args.output) / 1024 / 1024,
+    )
+
+
+PHASES = {
+    "migrate": phase_migrate,
+    "build": phase_build,
+    "fill": phase_fill,
+    "rollup": phase_rollup,
+    "export": phase_export,
+    "dump": phase_dump,
+    "floor": phase_floor,
+}
+
+
+# --- the driver ------------------------------------------------------------------------------
+
+
+def run_phase(name: str, args, env: dict, *extra: str) -> dict:
+    command = [sys.executable, __file__, "--phase", name, *extra, *shape_args(args)]
+    print(f"… {name}", file=sys.stderr, flush=True)
+    started = time.perf_counter()
+    done = subprocess.run(command, env=env, capture_output=True, text=True, cwd=ROOT)
+    if done.returncode != 0:
+        sys.stderr.write(done.stdout + done.stderr)
+        raise SystemExit(f"phase {name} failed")
+    print(f"  {name}: {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+    line = [x for x in done.stdout.splitlines() if x.startswith("RESULT ")][-1]
+    return json.loads(line.removeprefix("RESULT "))
+
+
+def shape_args(args) -> list[str]:
+    return [
+        f"--cities={args.cities}",
+        f"--counties-per-city={args.counties_per_city}",
+        f"--townships-per-county={args.townships_per_county}",
+        f"--points-per-township={args.points_per_township}",
+        f"--samples={args.samples}",
+        f"--warmup={args.warmup}",
+        f"--only={args.only}",
+    ]
+
+
+def admin_sql(url: str, *statements: str) -> list:
+    import psycopg2
+
+    conn = psycopg2.connect(url)
+    conn.autocommit = True
+    out = []
+    with conn.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)
+            if cursor.description:
+                out.append(cursor.fetchall())
+    conn.close()
+    return out
+
+
+def machine() -> dict:
+    mem_kb = int(
+        next(line for line in open("/proc/meminfo") if line.startswith("MemTotal")).split()[1]
+    )
+    return {
+        "nproc": os.cpu_count(),
+        "ram_gb": round(mem_kb / 1024 / 1024, 1),
+        "cpu": next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in open("/proc/cpuinfo")
+                if "model name" in line
+            ),
+            platform.processor(),
+        ),
+        "python": platform.python_version(),
+    }
+
+
+def main(args) -> None:
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        raise SystemExit("set DATABASE_URL=postgres://… (the server to create the scratch db on)")
+    parts = urlsplit(url)
+    bench_url = urlunsplit(parts._replace(path=f"/{args.db_name}"))
+    server_url = urlunsplit(parts._replace(path="/postgres"))
+    env = {**os.environ, "DATABASE_URL": bench_url}
+
+    if not args.reuse:
+        admin_sql(
+            server_url,
+            f"DROP DATABASE IF EXISTS {args.db_name}",
+            f"CREATE DATABASE {args.db_name}",
+        )
+    [[(pg_version,)]] = admin_sql(bench_url, "SHOW server_version")
+    figures: dict = {"machine": {**machine(), "postgresql": pg_version}}
+    try:
+        if not args.reuse:
+            run_phase("migrate", args, env)
+            figures["build"] = run_phase("build", args, env)
+            figures["fill"] = run_phase("fill", args, env)
+            admin_sql(bench_url, "VACUUM ANALYZE")
+        [[(reports_size,)]] = admin_sql(
+            bench_url, "SELECT pg_size_pretty(pg_total_relation_size('evaluation_servicereport'))"
+        )
+        figures["reports_table"] = reports_size
+        if args.only in ("all", "rollup"):
+            figures["rollup"] = run_phase("rollup", args, env)
+        with tempfile.TemporaryDirectory() as tmp:
+            if args.only == "rollup":
+                return
+            ours, floor, dump = (Path(tmp) / n for n in ("ours.xlsx", "floor.xlsx", "cells.bin"))
+            figures["export"] = run_phase("export", args, env, f"--output={ours}")
+            figures["dump"] = run_phase("dump", args, env, f"--output={ours}", f"--dump={dump}")
+            figures["floor"] = run_phase("floor", args, env, f"--output={floor}", f"--dump={dump}")
+    finally:
+        if not args.keep:
+            admin_sql(server_url, f"DROP DATABASE IF EXISTS {args.db_name}")
+        report(figures)
+        out = ROOT / "bench" / "out"
+        out.mkdir(exist_ok=True)
+        (out / f"evaluation_bench_{args.only}.json").write_text(
+            json.dumps(figures, ensure_ascii=False, indent=2)
+        )
+
+
+def report(f: dict) -> None:
+    m = f["machine"]
+    print(
+        f"machine: {m['nproc']} cpu ({m['cpu']}), {m['ram_gb']} GB RAM, PostgreSQL "
+        f"{m['postgresql']}, Python {m['python']}"
+    )
+    if "build" in f:
+        print(f"network: {f['build']['halls']:,} halls {f['build']['by_kind']}")
+        print(f"filled: {f['fill']}")
+    print(f"service reports table with indexes: {f['reports_table']}")
+    print()
+    print(f"{'what':52} {'figure':>10} {'floor':>10} {'ratio':>7}")
+    if "rollup" in f:
+        report_rollup(f["rollup"])
+    if "floor" in f:
+        report_export(f["export"], f["floor"], f["dump"])
+
+
+def report_rollup(r: dict) -> None:
+    print(
+        f"{'roll-up of all counties vs bare full scan, median ms':52} "
+        f"{r['rollup_ms']:10.1f} {r['bare_ms']:10.1f} {r['rollup_ms'] / r['bare_ms']:6.2f}×"
+        "  target ≤ 3×"
+    )
+    print(
+        f"   {r['counties']} counties, {r['rows_in_counties']:,} of {r['rows_total']:,} reports "
+        f"(the other {r['centres']} are the centres')"
+    )
+
+    for name, (ms_, floor) in r.get("shapes", {}).items():
+        label = {
+            "covering_index": "   shape: + index (id) INCLUDE (main_hall_id), ms",
+            "stored_on_report": "   shape: county stored on the report (no join), ms",
+        }[name]
+        print(f"{label:52} {ms_:10.1f} {floor:10.1f} {ms_ / floor:6.2f}×")
+
+
+def report_export(e: dict, fl: dict, d: dict) -> None:
+    print(
+        f"{'assessment export of every hall vs bare openpyxl, s':52} "
+        f"{e['seconds']:10.1f} {fl['seconds']:10.1f} {e['seconds'] / fl['seconds']:6.2f}×"
+        "  target ≤ 1.2×"
+    )
+    print(
+        f"{'   peak RSS over the start, MB':52} {e['peak_delta_mb']:10.0f} "
+        f"{fl['peak_delta_mb']:10.0f}          target < 150 MB"
+    )
+    print(
+        f"   peak RSS {e['peak_rss_mb']:.0f} / {fl['peak_rss_mb']:.0f} MB; "
+        f"{e['sheets']} county sheets + summary, {d['rows']:,} rows, {d['cells']:,} cells; "
+        f"files {e['file_mb']:.0f} / {fl['file_mb']:.0f} MB"
+    )
+
+
+def parse(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--phase", choices=PHASES)
+    p.add_argument("--db-name", default="portal_xlsx_bench")
+    p.add_argument("--keep", action="store_true", help="keep the scratch database")
+    p.add_argument("--reuse", action="store_true", help="reuse a kept scratch database")
+    p.add_argument(
+        "--only",
+        choices=["all", "rollup", "export"],
+        default="all",
+        help="rollup: reports only, no scores (fast on the whole nation)",
+    )
+    p.add_argument("--cities", type=int, default=330)
+    p.add_argument("--counties-per-city", type=int, default=9)
+    p.add_argument("--townships-per-county", type=int, default=13)
+    p.add_argument("--points-per-township", type=int, default=16)
+    p.add_argument("--samples", type=int, default=7)
+    p.add_argument("--warmup", type=int, default=2)
+    p.add_argument("--output")
+    p.add_argument("--dump")
+    return p.parse_args(argv)
+
+
+if __name__ == "__main__":
+    args = parse()
+    if args.phase:
+        PHASES[args.phase](args)
+    else:
+        main(args)
