@@ -8,10 +8,13 @@ goes through ``activities.services``, whose ``ValidationError`` becomes a 400 in
 
 from __future__ import annotations
 
+import hashlib
 import math
 
 from django.conf import settings
-from django.db.models import Q
+from django.core.cache import cache
+from django.db.models import Q, QuerySet
+from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -334,13 +337,29 @@ ACTIVITY_EXAMPLE = OpenApiExample(
 # --- Views --------------------------------------------------------------------------------------
 
 
+# The columns the list shows: a hall row is wide and building it costs more than reading it.
+LIST_COLUMNS = [
+    *(f for f in ActivitySerializer.Meta.fields if f not in ("hall_name", "venue_hall_name")),
+    "seats_taken",
+    "hall__name",
+    "venue_hall__name",
+]
+LIST_COLUMNS.remove("seats_left")
+LIST_COLUMNS.remove("bookable")
+
+
+def list_cache_seconds() -> int:
+    return getattr(settings, "ACTIVITY_LIST_CACHE_SECONDS", 3)
+
+
 @extend_schema_view(
     list=extend_schema(
         summary=_("活动列表"),
         auth=OPTIONAL_AUTH,
         description=_(
             "公开,无需登录。已发布的活动,按开始时间排列,每页 50 条;默认只列出尚未结束的活动。"
-            "`within`、`hall` 指向不存在的馆时返回 400。"
+            "`within`、`hall` 指向不存在的馆时返回 400。同一地址的列表最多缓存几秒钟,"
+            "剩余座位以活动详情和预约结果为准。"
         ),
         responses={200: ActivitySerializer(many=True), 400: FIELD_ERRORS, 404: NOT_FOUND},
         examples=[ACTIVITY_EXAMPLE],
@@ -359,6 +378,26 @@ class ActivityViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     def get_queryset(self):
         return activities_public()
+
+    def filter_queryset(self, queryset: QuerySet[Activity]) -> QuerySet[Activity]:
+        return super().filter_queryset(queryset).only(*LIST_COLUMNS)
+
+    def list(self, request: Request, *args, **kwargs) -> HttpResponse:
+        # When a popular performance opens, many residents reload the same first page at once:
+        # each page is kept, rendered, for a few seconds (in Redis, shared by every web process)
+        # rather than rebuilt per request. The seats a resident books against are never cached.
+        # The key is the whole URL, host included, because the ``next`` links are absolute.
+        seconds = list_cache_seconds()
+        renderer = request.accepted_renderer
+        if seconds <= 0 or renderer.format != "json":
+            return super().list(request, *args, **kwargs)
+        key = "api:activities:" + hashlib.sha256(request.build_absolute_uri().encode()).hexdigest()
+        body = cache.get(key)
+        if body is None:
+            data = super().list(request, *args, **kwargs).data
+            body = renderer.render(data, renderer.media_type, self.get_renderer_context())
+            cache.set(key, body, seconds)
+        return HttpResponse(body, content_type=renderer.media_type)
 
     def retrieve(self, request: Request, pk: str | None = None) -> Response:
         return Response(self.get_serializer(_activity_or_404(pk)).data)

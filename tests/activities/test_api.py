@@ -372,6 +372,25 @@ def test_list_query_count_does_not_grow_with_activities(client, cast, django_ass
         client.get(LIST, {"hall": cast.point.pk, "from": "2026-01-01", "seats_available": "1"})
 
 
+def test_a_page_is_kept_for_a_few_seconds_and_the_booking_count_never(
+    client, cast, settings, django_assert_num_queries
+):
+    activity = published_activity(cast.branch, capacity=10)
+    assert client.get(LIST).json()["results"][0]["seats_left"] == 10
+    book(client, activity, resident(1, seats=2))
+    with django_assert_num_queries(0):
+        assert client.get(LIST).json()["results"][0]["seats_left"] == 10
+    # Another URL is another page; the detail and the booking itself are always fresh.
+    assert client.get(LIST, {"page_size": 10}).json()["results"][0]["seats_left"] == 8
+    assert client.get(detail(activity)).json()["seats_left"] == 8
+    # Bad parameters are never kept.
+    assert client.get(LIST, {"within": "999999"}).status_code == 400
+    settings.ACTIVITY_LIST_CACHE_SECONDS = 0
+    assert client.get(LIST).json()["results"][0]["seats_left"] == 8
+    with django_assert_num_queries(2):
+        client.get(LIST)
+
+
 def test_detail_is_one_query(client, cast, django_assert_num_queries):
     activity = published_activity(cast.branch)
     with django_assert_num_queries(1):
