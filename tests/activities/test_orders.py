@@ -146,9 +146,9 @@ def test_five_working_days_skip_the_weekend():
 def test_an_unanswered_order_escalates_to_the_parent_hall_by_itself(cast):
     placed = order(cast)
     assert placed.handler == cast.branch
-    assert escalate_overdue_orders.delay().get() == 0  # not overdue yet
+    assert escalate_overdue_orders.apply().get() == 0  # not overdue yet
     DemandOrder.objects.filter(pk=placed.pk).update(respond_by=timezone.now() - timedelta(hours=1))
-    assert escalate_overdue_orders.delay().get() == 1
+    assert escalate_overdue_orders.apply().get() == 1
     placed.refresh_from_db()
     assert placed.handler == cast.county
     assert placed.escalations == 1
@@ -158,4 +158,4 @@ def test_an_unanswered_order_escalates_to_the_parent_hall_by_itself(cast):
     # An answered order stays where it is.
     services.order_accept(order=placed, by_user=cast.county_director)
     DemandOrder.objects.filter(pk=placed.pk).update(respond_by=timezone.now() - timedelta(days=9))
-    assert escalate_overdue_orders.delay().get() == 0
+    assert escalate_overdue_orders.apply().get() == 0
