@@ -539,6 +539,10 @@ def dispatch_request(
     errors: dict[str, str] = {}
     if not (purpose or "").strip():
         errors["purpose"] = _("请写明用途。")
+    if not start:
+        errors["start"] = _("请填写开始时间。")
+    if not end:
+        errors["end"] = _("请填写结束时间。")
     if start and end and end <= start:
         errors["end"] = _("结束时间必须晚于开始时间。")
     if not resource.active or not resource.dispatchable:
@@ -563,8 +567,10 @@ def dispatch_request(
 
 
 def _dispatch_step(dispatch: Dispatch, allowed: tuple[str, ...]) -> Dispatch:
+    # Lock the dispatch row only: a plain FOR UPDATE would lock the joined hall rows too, and
+    # queue behind (or block) every tree write of the city.
     dispatch = (
-        Dispatch.objects.select_for_update()
+        Dispatch.objects.select_for_update(of=("self",))
         .select_related("resource", "resource__hall", "approver_hall", "requesting_hall")
         .get(pk=dispatch.pk)
     )
@@ -677,6 +683,17 @@ def dispatch_add_stop(
     point = Hall.objects.get(pk=point.pk)
     if point.kind != HallKind.POINT:
         raise ValidationError({"point": _("巡演站点须是村(社区)基层服务点。")})
+    from .selectors import hall_subtree_by_id
+
+    if not hall_subtree_by_id(dispatch.requesting_hall_id).filter(pk=point.pk).exists():
+        raise ValidationError(
+            {
+                "point": _("巡演站点须在申请馆“%(hall)s”的下属范围内。")
+                % {"hall": dispatch.requesting_hall}
+            }
+        )
+    if end <= start:
+        raise ValidationError({"end": _("结束时间必须晚于开始时间。")})
     if start < dispatch.start or end > dispatch.end:
         raise ValidationError({"start": _("站点时间须在调配期间之内。")})
     activity = activity_services.activity_create(

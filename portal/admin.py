@@ -148,6 +148,11 @@ class ScopedAdminMixin(ScopeRulesMixin):
 
     scope_path: str | tuple[str, ...] = "hall"
     export_fields: tuple[str, ...] | None = None
+    # What the account reads: its scope (the default), or "city" for records the whole network
+    # shares (the resource catalogue, so that halls can ask each other for things): then every
+    # row of the city trees its scope lies in is listed, opened, picked and exported, while
+    # changes stay within the scope (``_covers_object``).
+    read_scope: str = "scope"
 
     def _scope_paths(self) -> tuple[str, ...]:
         return (self.scope_path,) if isinstance(self.scope_path, str) else tuple(self.scope_path)
@@ -157,9 +162,13 @@ class ScopedAdminMixin(ScopeRulesMixin):
         qs = super().get_queryset(request)
         if scope.everything:
             return qs
+        trees = sorted({tree_id for tree_id, _lft, _rght in scope.ranges})
         q = Q()
         for path in self._scope_paths():
-            q |= scope.q(_prefix(path))
+            if self.read_scope == "city":
+                q |= Q(**{f"{_prefix(path)}tree_id__in": trees})
+            else:
+                q |= scope.q(_prefix(path))
         return qs.filter(q)
 
     def get_object(self, request: HttpRequest, object_id, from_field=None):

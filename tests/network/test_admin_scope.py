@@ -29,6 +29,7 @@ from network.models import (
     Hall,
     HallKind,
     Membership,
+    ResourceKind,
     Role,
 )
 from portal.admin import SUPERUSER_ONLY_APPS, ScopedAdminMixin
@@ -102,12 +103,35 @@ def _notice(halls):
     )
 
 
+def _resource(halls):
+    return services.resource_create(
+        hall=halls.branch, kind=ResourceKind.EQUIPMENT, name=f"移动音响{next(_serial)}"
+    )
+
+
+def _dispatch(halls):
+    truck = services.resource_create(
+        hall=halls.main, kind=ResourceKind.STAGE_TRUCK, name=f"流动舞台车{next(_serial)}"
+    )
+    start = dt.datetime(2026, 9, 1, 9, tzinfo=dt.UTC)
+    return services.dispatch_request(
+        resource=truck,
+        requesting_hall=halls.branch,
+        start=start,
+        end=start + dt.timedelta(days=2),
+        purpose="送戏下乡",
+        by=get_user_model().objects.get(username="root"),
+    )
+
+
 SCOPE_OBJECTS = {
     "network.Hall": lambda halls: halls.branch,
     "network.Membership": _membership,
     "network.StaffAssignment": _assignment,
     "network.Training": _training,
     "network.Volunteer": _volunteer,
+    "network.Resource": _resource,
+    "network.Dispatch": _dispatch,
     # Models of other apps may instead define admin_scope_object() in tests/<app>/factories.py.
     "activities.Activity": _activity,
     "activities.Booking": _booking,
@@ -172,6 +196,30 @@ TESTERS = {
 }
 
 
+def _other_city():
+    """A second city tree: outside even the city-wide reading of a shared catalogue."""
+    centre = services.hall_create(
+        parent=None, name="玉溪市文化馆", locality="玉溪市", code="530400"
+    )
+    main = services.hall_create(
+        parent=centre, name="红塔区文化馆", locality="红塔区", code="530402"
+    )
+    branch = services.hall_create(parent=main, name="玉兴街道综合文化站", locality="玉兴街道")
+    point = services.hall_create(parent=branch, name="玉兴一社区服务中心", locality="玉兴一社区")
+    return SimpleNamespace(main=main, branch=branch, point=point)
+
+
+def _outside(model_admin, halls, cache: dict):
+    """The halls outside what the tester reads. An admin with ``read_scope = "city"`` (the shared
+    resource catalogue) shows its whole city to every account, so only another city is outside;
+    ``test_a_city_wide_catalogue_is_read_but_not_changed_outside_the_scope`` covers the rest."""
+    if getattr(model_admin, "read_scope", "scope") != "city":
+        return halls
+    if "city" not in cache:
+        cache["city"] = _other_city()
+    return cache["city"]
+
+
 def _url(model, view, *args):
     return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
 
@@ -190,8 +238,9 @@ def test_objects_outside_the_scope_are_not_listed_and_answer_404(client, cast, t
     user = getattr(cast, tester)
     halls = TESTERS[tester](cast)
     client.force_login(user)
-    for model, _model_admin in scoped_admins():
-        obj = scope_object(model, halls)
+    far: dict = {}
+    for model, model_admin in scoped_admins():
+        obj = scope_object(model, _outside(model_admin, halls, far))
         label = f"{model._meta.label} as {tester}"
 
         response = client.get(_url(model, "changelist"))
@@ -213,8 +262,9 @@ def test_actions_touch_only_the_scope(client, cast, tester):
     user = getattr(cast, tester)
     halls = TESTERS[tester](cast)
     client.force_login(user)
-    for model, _model_admin in scoped_admins():
-        obj = scope_object(model, halls)
+    far: dict = {}
+    for model, model_admin in scoped_admins():
+        obj = scope_object(model, _outside(model_admin, halls, far))
         before = model.objects.filter(pk=obj.pk).count()
         for action in ("delete_selected", "export_xlsx"):
             response = client.post(
@@ -226,6 +276,34 @@ def test_actions_touch_only_the_scope(client, cast, tester):
                 sheet = load_workbook(io.BytesIO(response.content)).active
                 assert sheet.max_row == 1, f"{model._meta.label}: exported out-of-scope rows"
         assert model.objects.filter(pk=obj.pk).count() == before, model
+
+
+@pytest.mark.parametrize("tester", ["other_branch_staff", "other_county_director"])
+def test_a_city_wide_catalogue_is_read_but_not_changed_outside_the_scope(client, cast, tester):
+    """Deliberately wider reading: the resource catalogue is shared by the city's network so
+    that halls can ask each other for things; only the owner's scope changes an entry."""
+    client.force_login(getattr(cast, tester))
+    city_wide = [
+        (model, model_admin)
+        for model, model_admin in scoped_admins()
+        if getattr(model_admin, "read_scope", "scope") == "city"
+    ]
+    assert city_wide, "the resource catalogue is read city-wide"
+    for model, _model_admin in city_wide:
+        obj = scope_object(model, _guandu(cast))
+        before = model_to_dict(model.objects.get(pk=obj.pk))
+        label = f"{model._meta.label} as {tester}"
+        listed = client.get(_url(model, "changelist")).context["cl"].result_list
+        assert obj.pk in {row.pk for row in listed}, label
+        page = client.get(_url(model, "change", obj.pk))
+        assert page.status_code == 200 and not page.context["has_change_permission"], label
+        assert client.post(_url(model, "change", obj.pk), {"name": "改掉"}).status_code == 403
+        assert client.post(_url(model, "delete", obj.pk), {"post": "yes"}).status_code == 403
+        client.post(
+            _url(model, "changelist"),
+            {"action": "delete_selected", "_selected_action": [obj.pk], "post": "yes"},
+        )
+        assert model_to_dict(model.objects.get(pk=obj.pk)) == before, label
 
 
 def test_officials_read_but_cannot_change_add_or_delete(client, cast):
