@@ -584,6 +584,10 @@ def order_schedule(
 ):
     """Turn an accepted order into an activity held at the village that ordered it."""
     order = _order_transition(order.pk, (DemandOrder.Status.ACCEPTED,))
+    if capacity is not None and capacity < 1:
+        # Otherwise the activity's rule about seats per booking would name a field the
+        # scheduler never saw.
+        raise ValidationError({"capacity": _("座位数至少为 1;无需预约的活动请留空。")})
     activity = activity_create(
         hall=order.handler,
         venue_hall=order.point,

@@ -1,0 +1,395 @@
+"""The residents' order pages (点单): pick a village, see the menus open to it, order an item or
+ask for something else, follow the order by its code, rate it once it is done.
+
+Like a booking, an order's page is reached only through a link signed by the server (after
+ordering, or after a lookup by phone + code): the code alone shows nothing, because the page
+carries the requester's name and request.
+"""
+
+from __future__ import annotations
+
+import math
+
+from django import forms
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from network.models import Hall, Membership, Role
+from portal import ratelimit
+
+from . import selectors, services
+from .forms import COUNTY_CHOICES_MAX, PHONE_ERRORS, add_service_errors
+from .models import DemandOrder, MenuItem, mobile_validator
+from .services import NAME_MAX, normalize_code
+
+ORDER_SALT = "activities.order-page"
+# The same limits as booking, counted apart: ordering does not eat a resident's booking budget.
+RATE_SCOPE_IP = "order:ip"
+RATE_SCOPE_PHONE = "order:phone"
+RATE_SCOPE_LOOKUP = "order-lookup:ip"
+SEARCH_MAX = 30
+DESCRIPTION_MAX = 1000
+ORDER_CODE_MAX = 12
+
+FREE_REQUEST = ""
+
+
+# --- Helpers ------------------------------------------------------------------------------------
+
+
+def order_token(code: str) -> str:
+    return signing.Signer(salt=ORDER_SALT).signature(code)
+
+
+def order_url(order: DemandOrder) -> str:
+    url = reverse("orders:detail", args=[order.code])
+    return f"{url}?{urlencode({'t': order_token(order.code)})}"
+
+
+def _rate_limited(request: HttpRequest, *, phone: str = "", lookup: bool = False):
+    """None when the caller may go on, else the 429 page to answer with."""
+    window = settings.BOOKING_RATE_WINDOW
+    try:
+        ratelimit.check(
+            RATE_SCOPE_LOOKUP if lookup else RATE_SCOPE_IP,
+            ratelimit.client_ip(request),
+            limit=settings.BOOKING_RATE_LIMIT_IP,
+            window=window,
+        )
+        if phone:
+            ratelimit.check(
+                RATE_SCOPE_PHONE, phone, limit=settings.BOOKING_RATE_LIMIT_PHONE, window=window
+            )
+    except ratelimit.RateLimited as exc:
+        response = render(
+            request,
+            "activities/orders/rate_limited.html",
+            {"minutes": max(1, math.ceil(exc.retry_after / 60))},
+            status=429,
+        )
+        response["Retry-After"] = str(exc.retry_after)
+        return response
+    return None
+
+
+def _point_staff(request: HttpRequest, point: Hall) -> bool:
+    """A signed-in member of the village's own point orders as the point (服务点点单), which
+    opens the items meant for points only."""
+    user = request.user
+    if not user.is_authenticated:
+        return False
+    return (
+        Membership.objects.filter(user=user, hall_id=point.pk).exclude(role=Role.OFFICIAL).exists()
+    )
+
+
+# --- Forms --------------------------------------------------------------------------------------
+
+
+def _phone_field(label) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        max_length=11,
+        validators=[mobile_validator],
+        error_messages=PHONE_ERRORS,
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "tel", "pattern": "1[3-9][0-9]{9}"}
+        ),
+    )
+
+
+class VillagePickForm(forms.Form):
+    """County → township → village; each select appears once the one above it is chosen."""
+
+    county = forms.TypedChoiceField(
+        label=gettext_lazy("县(区)"), required=False, coerce=int, empty_value=None
+    )
+    township = forms.TypedChoiceField(
+        label=gettext_lazy("乡镇(街道)"), required=False, coerce=int, empty_value=None
+    )
+    point = forms.TypedChoiceField(
+        label=gettext_lazy("村(社区)"), required=False, coerce=int, empty_value=None
+    )
+
+    def __init__(self, data, *, counties, townships, points) -> None:
+        super().__init__(data)
+        groups: dict[str, list[tuple[int, str]]] = {}
+        for hall in counties:
+            groups.setdefault(hall.parent.locality, []).append((hall.pk, hall.locality))
+        self.fields["county"].choices = [("", _("请选择县(区)")), *groups.items()]
+        self.fields["township"].choices = [
+            ("", _("请选择乡镇(街道)")),
+            *((h.pk, h.locality) for h in townships),
+        ]
+        self.fields["point"].choices = [
+            ("", _("请选择村(社区)")),
+            *((h.pk, h.locality) for h in points),
+        ]
+        self.fields["county"].error_messages["invalid_choice"] = _("没有这个县(区),请重新选择。")
+        self.fields["township"].error_messages["invalid_choice"] = _(
+            "所选乡镇(街道)不在该县(区),请重新选择。"
+        )
+        self.fields["point"].error_messages["invalid_choice"] = _(
+            "所选村(社区)不在该乡镇(街道),请重新选择。"
+        )
+
+
+class OrderForm(forms.Form):
+    item = forms.TypedChoiceField(
+        label=gettext_lazy("点什么"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        error_messages={"invalid_choice": gettext_lazy("这项服务不对本村开放,请重新选择。")},
+    )
+    name = forms.CharField(
+        label=gettext_lazy("联系人"),
+        max_length=NAME_MAX,
+        error_messages={
+            "required": gettext_lazy("请填写联系人。"),
+            "max_length": gettext_lazy("联系人最多 %(limit_value)d 个字。"),
+        },
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    phone = _phone_field(gettext_lazy("手机号码"))
+    description = forms.CharField(
+        label=gettext_lazy("需求说明"),
+        max_length=DESCRIPTION_MAX,
+        error_messages={
+            "required": gettext_lazy("请说明需要什么服务。"),
+            "max_length": gettext_lazy("需求说明最多 %(limit_value)d 字。"),
+        },
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    preferred_date = forms.DateField(
+        label=gettext_lazy("希望日期"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": gettext_lazy("请填写正确的日期,如 2026-06-01。")},
+    )
+
+    def __init__(self, *args, items: list[MenuItem], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["item"].choices = [
+            (FREE_REQUEST, _("其他需求(不在菜单上)")),
+            *((i.pk, f"{i.title}({i.hall.name})") for i in items),
+        ]
+
+
+class LookupForm(forms.Form):
+    phone = _phone_field(gettext_lazy("手机号码"))
+    code = forms.CharField(
+        label=gettext_lazy("订单号"),
+        max_length=ORDER_CODE_MAX,
+        error_messages={
+            "required": gettext_lazy("请填写订单号。"),
+            "max_length": gettext_lazy("订单号是 D 开头的 8 位字母和数字。"),
+        },
+        widget=forms.TextInput(
+            attrs={"autocapitalize": "characters", "autocomplete": "off", "spellcheck": "false"}
+        ),
+    )
+
+    def clean_code(self) -> str:
+        return normalize_code(self.cleaned_data["code"]).replace(" ", "")
+
+
+class RatingForm(forms.Form):
+    rating = forms.TypedChoiceField(
+        label=gettext_lazy("评分"),
+        coerce=int,
+        choices=[(n, str(n)) for n in range(5, 0, -1)],
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": gettext_lazy("请选择 1 到 5 分。"),
+            "invalid_choice": gettext_lazy("评分须为 1 到 5 之间的整数。"),
+        },
+    )
+    comment = forms.CharField(
+        label=gettext_lazy("评价(选填)"),
+        required=False,
+        max_length=500,
+        error_messages={"max_length": gettext_lazy("评价最多 %(limit_value)d 字。")},
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+# --- Pick a village -----------------------------------------------------------------------------
+
+
+def _int(value) -> int | None:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number < 2**31 else None
+
+
+def order_pick(request: HttpRequest) -> HttpResponse:
+    counties = selectors.area_counties(limit=COUNTY_CHOICES_MAX)
+    county_id = _int(request.GET.get("county"))
+    township_id = _int(request.GET.get("township"))
+    townships = selectors.area_townships(county_id) if county_id in {h.pk for h in counties} else []
+    points = selectors.area_points(township_id) if township_id in {h.pk for h in townships} else []
+    form = VillagePickForm(
+        request.GET or None, counties=counties, townships=townships, points=points
+    )
+    if form.is_bound and form.is_valid() and form.cleaned_data.get("point"):
+        return redirect("orders:village", point_id=form.cleaned_data["point"])
+    # A NUL byte cannot go to PostgreSQL in a query; nobody types one.
+    query = (request.GET.get("q") or "").replace("\x00", "").strip()[:40]
+    found = selectors.point_search(query, limit=SEARCH_MAX) if query else None
+    return render(
+        request,
+        "activities/orders/pick.html",
+        {"form": form, "query": query, "found": found, "search_max": SEARCH_MAX},
+    )
+
+
+# --- A village's menu and the order form ---------------------------------------------------------
+
+
+def order_village(request: HttpRequest, point_id: int) -> HttpResponse:
+    point = selectors.order_point(point_id)
+    if point is None:
+        raise Http404(_("没有这个村(社区)服务点。"))
+    as_point = _point_staff(request, point)
+    menu = list(selectors.menu_items_for_point(point))
+    excluded = MenuItem.Orderers.RESIDENTS if as_point else MenuItem.Orderers.POINTS
+    orderable = [item for item in menu if item.orderers != excluded]
+    if request.method == "POST":
+        phone = (request.POST.get("phone") or "").strip()
+        limited = _rate_limited(request, phone=phone)
+        if limited is not None:
+            return limited
+        form = OrderForm(request.POST, items=orderable)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                order = services.order_create(
+                    point_id=point.pk,
+                    item_id=data["item"],
+                    name=data["name"],
+                    phone=data["phone"],
+                    description=data["description"],
+                    preferred_date=data["preferred_date"],
+                    requested_by=request.user if as_point else None,
+                )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                return redirect(order_url(order))
+    else:
+        initial = {}
+        wanted = _int(request.GET.get("item"))
+        if wanted in {item.pk for item in orderable}:
+            initial["item"] = wanted
+        form = OrderForm(initial=initial, items=orderable)
+    return render(
+        request,
+        "activities/orders/village.html",
+        {
+            "point": point,
+            "chain": [h for h in (point.parent.parent.parent, point.parent.parent, point.parent)],
+            "menu": menu,
+            "orderable_ids": {item.pk for item in orderable},
+            "as_point": as_point,
+            "form": form,
+            "response_days": settings.ORDER_RESPONSE_WORKING_DAYS,
+            "today": timezone.localdate(),
+        },
+    )
+
+
+# --- An order's page ------------------------------------------------------------------------------
+
+
+def _order_for_token(request: HttpRequest, code: str) -> DemandOrder:
+    """The order when the request carries this code's signed token; the same 404 for a code
+    that does not exist, so a guess learns nothing."""
+    code = normalize_code(code)
+    token = request.GET.get("t") or request.POST.get("t") or ""
+    if not constant_time_compare(token, order_token(code)):
+        raise Http404(_("没有找到这个点单。"))
+    order = selectors.order_public(code)
+    if order is None:
+        raise Http404(_("没有找到这个点单。"))
+    return order
+
+
+def _order_page(request: HttpRequest, order: DemandOrder, *, rating_form=None, status=200):
+    if rating_form is None and order.status == DemandOrder.Status.DONE:
+        rating_form = RatingForm()
+    return render(
+        request,
+        "activities/orders/detail.html",
+        {
+            "order": order,
+            "steps": selectors.order_history(order),
+            "token": order_token(order.code),
+            "rating_form": rating_form,
+            "masked_phone": f"{order.phone[:3]}****{order.phone[-4:]}",
+            "overdue": order.status == DemandOrder.Status.SUBMITTED
+            and order.respond_by < timezone.now(),
+        },
+        status=status,
+    )
+
+
+def order_detail(request: HttpRequest, code: str) -> HttpResponse:
+    return _order_page(request, _order_for_token(request, code))
+
+
+@require_POST
+def order_rate(request: HttpRequest, code: str) -> HttpResponse:
+    order = _order_for_token(request, code)
+    limited = _rate_limited(request, lookup=True)
+    if limited is not None:
+        return limited
+    form = RatingForm(request.POST)
+    if form.is_valid():
+        try:
+            services.order_rate(
+                code=order.code,
+                phone=order.phone,
+                rating=form.cleaned_data["rating"],
+                comment=form.cleaned_data["comment"],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            return redirect(order_url(order) + "&rated=1")
+    return _order_page(request, order, rating_form=form, status=400)
+
+
+def order_lookup(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        limited = _rate_limited(request, lookup=True)
+        if limited is not None:
+            return limited
+        form = LookupForm(request.POST)
+        if form.is_valid():
+            order = (
+                DemandOrder.objects.filter(
+                    code=form.cleaned_data["code"], phone=form.cleaned_data["phone"]
+                )
+                .only("code")
+                .first()
+            )
+            if order is not None:
+                return redirect(order_url(order))
+            # One message for an unknown code and a wrong phone: a guess learns nothing.
+            form.add_error(None, _("订单号与手机号码不匹配,请核对后再试。"))
+    else:
+        form = LookupForm()
+    return render(request, "activities/orders/lookup.html", {"form": form})
