@@ -115,8 +115,9 @@ def phase_fill(args) -> None:
         started = time.perf_counter()
         cursor.execute(
             "INSERT INTO evaluation_servicereport (hall_id, year, status, submitted_at, "
-            f"review_comment, updated_at, {', '.join(figures)}) "
-            f"SELECT id, %s, 'submitted', now(), '', now(), {values} FROM network_hall",
+            f"review_comment, updated_at, tree_id, main_id, branch_id, {', '.join(figures)}) "
+            "SELECT id, %s, 'submitted', now(), '', now(), tree_id, main_hall_id, branch_hall_id, "
+            f"{values} FROM network_hall",
             [YEAR],
         )
         timings["reports"] = (cursor.rowcount, time.perf_counter() - started)

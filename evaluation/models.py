@@ -79,12 +79,24 @@ class AnnualReport(models.Model):
     )
     review_comment = models.CharField(_("审核意见"), max_length=500, blank=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    # Copies of the hall's place in the tree, so a roll-up groups the report table by a column of
+    # its own instead of joining the (much wider) hall table. Kept in step when a hall moves.
+    tree_id = models.PositiveIntegerField(editable=False, default=0)
+    main_id = models.BigIntegerField(_("所属总馆编号"), editable=False, null=True)
+    branch_id = models.BigIntegerField(_("所属分馆编号"), editable=False, null=True)
 
     class Meta:
         abstract = True
 
     def __str__(self) -> str:
         return f"{self.hall} {self.year}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.tree_id:
+            self.tree_id, self.main_id, self.branch_id = Hall.objects.filter(
+                pk=self.hall_id
+            ).values_list("tree_id", "main_hall_id", "branch_hall_id")[0]
+        super().save(*args, **kwargs)
 
 
 def _count(verbose: str) -> models.PositiveIntegerField:

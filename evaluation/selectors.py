@@ -47,10 +47,11 @@ from .models import (
 
 REPORT_MODELS = {ReportKind.SERVICE: ServiceReport, ReportKind.ASSET: AssetReport}
 REPORTED = (ReportStatus.SUBMITTED, ReportStatus.APPROVED)
+# Columns of the report rows themselves (copies of the hall's ancestors): no join to the halls.
 GROUP_COLUMN = {
-    HallKind.CENTRE: "hall__tree_id",
-    HallKind.MAIN: "hall__main_hall_id",
-    HallKind.BRANCH: "hall__branch_hall_id",
+    HallKind.CENTRE: "tree_id",
+    HallKind.MAIN: "main_id",
+    HallKind.BRANCH: "branch_id",
     HallKind.POINT: "hall_id",
 }
 
@@ -438,3 +439,93 @@ def coverage_by_county(
         )
         for pk, locality, name in counties
     ]
+
+
+# --- Staff pages and the statistics API -----------------------------------------------------------
+
+
+LEVEL_KIND = {level: kind for kind, level in LEVEL_BY_KIND.items()}
+
+
+@dataclass(frozen=True)
+class ChildStatus:
+    """A hall directly below the one being looked at: its own report of the year, and how the
+    halls below it reported."""
+
+    hall: Hall
+    report_id: int | None
+    status: str | None
+    submitted_at: datetime | None
+    on_time: bool
+    below: Completeness
+
+    @property
+    def status_label(self) -> str:
+        return str(ReportStatus(self.status).label) if self.status else ""
+
+
+def report_children_status(*, kind: str, hall: Hall, year: int) -> list[ChildStatus]:
+    """Every child of ``hall`` with its own report's status and the completeness of its
+    subtree, in a fixed number of queries however many children there are."""
+    model = REPORT_MODELS[kind]
+    children = list(Hall.objects.filter(parent=hall).order_by("lft"))
+    if not children:
+        return []
+    reports = {
+        row["hall_id"]: row
+        for row in model.objects.filter(hall__parent=hall, year=year).values(
+            "hall_id", "pk", "status", "submitted_at"
+        )
+    }
+    window = ReportingWindow.objects.filter(kind=kind, year=year).first()
+    below = completeness_rollup(kind=kind, year=year, level=LEVEL_KIND[hall.level + 1], within=hall)
+    empty = Completeness(expected=0, submitted=0, on_time=0)
+    rows = []
+    for child in children:
+        row = reports.get(child.pk, {})
+        submitted_at = row.get("submitted_at")
+        reported = row.get("status") in REPORTED
+        rows.append(
+            ChildStatus(
+                hall=child,
+                report_id=row.get("pk"),
+                status=row.get("status"),
+                submitted_at=submitted_at,
+                on_time=bool(
+                    reported and window and submitted_at and submitted_at <= window.deadline
+                ),
+                below=below.get(child.pk, empty),
+            )
+        )
+    return rows
+
+
+def assessment_results_among_siblings(
+    scheme: AssessmentScheme, halls: Iterable[Hall], dimensions=None
+) -> list[HallResult]:
+    """``assessment_results`` for ``halls``, each ranked among all the children of its parent
+    (not only among the halls asked for): one query for the siblings, then the usual ones."""
+    halls = list(halls)
+    parents = {h.parent_id for h in halls}
+    q = Q(parent_id__in=[p for p in parents if p is not None])
+    if None in parents:
+        q |= Q(parent__isnull=True)
+    results = assessment_results(scheme, Hall.objects.filter(q), dimensions)
+    by_id = {r.hall.pk: r for r in results}
+    return [by_id[h.pk] for h in halls]
+
+
+def statistics_for_hall(*, hall: Hall, year: int) -> dict:
+    """The public figures of a hall's subtree for a year: both reports' totals, counting
+    submitted and approved reports only, and the completeness of the halls below."""
+    result: dict = {"completeness": {}}
+    for kind in (ReportKind.SERVICE, ReportKind.ASSET):
+        result[str(kind)] = stats_for_hall(kind=kind, hall=hall, year=year)
+        done = completeness(kind=kind, hall=hall, year=year)
+        result["completeness"][str(kind)] = {
+            "expected": done.expected,
+            "submitted": done.submitted,
+            "on_time": done.on_time,
+            "rate": round(done.rate, 4),
+        }
+    return result

@@ -8,13 +8,16 @@ change is kept with who and when.
 from __future__ import annotations
 
 import csv
-from datetime import datetime
+import io
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,14 +25,17 @@ from activities.models import mobile_validator
 from network.models import Hall
 from network.selectors import user_scope
 
+from . import reports
 from .models import (
     AssessmentScheme,
     AssetReport,
     Dimension,
     FigureChange,
     Inspection,
+    JointMeeting,
     ReportingWindow,
     ReportKind,
+    ReportRun,
     ReportStatus,
     SatisfactionResponse,
     Score,
@@ -71,6 +77,17 @@ def _log(report, kind: str, field: str, old, new, by) -> FigureChange:
 
 
 # --- Yearly reports -------------------------------------------------------------------------------
+
+
+def reports_follow_moved_hall(*, hall: Hall, **_signal) -> None:
+    """Report rows carry copies of their hall's ancestors; a moved subtree takes them along."""
+    halls = Hall.objects.filter(hall.descendant_range)
+    for model in REPORT_MODELS.values():
+        model.objects.filter(hall__in=halls).update(
+            tree_id=Subquery(halls.filter(pk=OuterRef("hall_id")).values("tree_id")[:1]),
+            main_id=Subquery(halls.filter(pk=OuterRef("hall_id")).values("main_hall_id")[:1]),
+            branch_id=Subquery(halls.filter(pk=OuterRef("hall_id")).values("branch_hall_id")[:1]),
+        )
 
 
 def report_window(kind: str, year: int) -> ReportingWindow | None:
@@ -119,7 +136,8 @@ def _autofill(report, *, kind: str, by) -> list[str]:
 @transaction.atomic
 def report_refresh_autofilled(*, kind: str, report, by) -> list[str]:
     """Refill the figures the portal knows (activities, check-ins, orders) from its records."""
-    report = type(report).objects.select_for_update().get(pk=report.pk)
+    report = type(report).objects.select_for_update().select_related("hall").get(pk=report.pk)
+    _require_own_scope(by, report.hall)
     if not report_is_open(report, kind=kind):
         raise ValidationError(_("报表已锁定,不能再修改。"))
     return _autofill(report, kind=kind, by=by)
@@ -336,6 +354,9 @@ def inspection_record(
         raise ValidationError({"findings": _("请写明发现的问题。")})
     if fix_by < inspected_on:
         raise ValidationError({"fix_by": _("整改期限不能早于检查日期。")})
+    # assessment_results counts a deduction in the scheme of the year the visit took place.
+    if dimension.scheme.year != inspected_on.year:
+        raise ValidationError({"dimension": _("请选择检查当年考核方案中的维度。")})
     try:
         deduction = Decimal(str(deduction))
     except InvalidOperation:
@@ -412,3 +433,158 @@ def satisfaction_submit(
         raise ValidationError(
             {"phone": _("这个手机号码本季度已经评价过这个馆了,下个季度再来吧。")}
         ) from None
+
+
+# --- Quarterly and annual report runs ---------------------------------------------------------
+# One row per (kind, period, hall) holds a run. A worker claims it with one conditional UPDATE,
+# beats while it builds, and finishes it only while the claim is still its own, so a worker
+# killed halfway leaves a run the next attempt takes over, and two workers never both finish it.
+
+
+class ReportClaimLost(Exception):
+    """Another worker took the run over (this one was too slow to beat)."""
+
+
+def report_run_claim(
+    *,
+    kind: str,
+    period: str,
+    hall: Hall,
+    worker: str,
+    force: bool = False,
+    now: datetime | None = None,
+) -> tuple[ReportRun, bool]:
+    """The run's row (created when missing) and whether ``worker`` now holds it. A finished
+    run is returned as it is unless ``force``; a running one only when its heartbeat is older
+    than ``REPORT_STALE_SECONDS``."""
+    now = now or timezone.now()
+    run, _created = ReportRun.objects.get_or_create(kind=kind, period=period, hall=hall)
+    stale = now - timedelta(seconds=settings.REPORT_STALE_SECONDS)
+    claimable = Q(status__in=[ReportRun.Status.PENDING, ReportRun.Status.FAILED]) | Q(
+        status=ReportRun.Status.RUNNING, heartbeat_at__lt=stale
+    )
+    if force:
+        claimable |= Q(status=ReportRun.Status.DONE)
+    claimed = ReportRun.objects.filter(claimable, pk=run.pk).update(
+        status=ReportRun.Status.RUNNING,
+        attempts=F("attempts") + 1,
+        claimed_by=worker,
+        heartbeat_at=now,
+        started_at=now,
+        error="",
+    )
+    run.refresh_from_db()
+    return run, bool(claimed)
+
+
+def report_run_heartbeat(*, run: ReportRun, worker: str) -> None:
+    beat = ReportRun.objects.filter(
+        pk=run.pk, status=ReportRun.Status.RUNNING, claimed_by=worker
+    ).update(heartbeat_at=timezone.now())
+    if not beat:
+        raise ReportClaimLost(run.pk)
+
+
+def report_run_finish(*, run: ReportRun, worker: str, content: bytes, data: dict) -> bool:
+    """Store the file, then mark the run done in one conditional update, only while ``worker``
+    still holds it; otherwise the file is removed again and nothing changes."""
+    storage = run.file.storage
+    stem = f"{run.hall.code or run.hall_id}-{run.period}-{run.kind}.xlsx"
+    name = storage.save(run.file.field.generate_filename(run, stem), ContentFile(content))
+    old = ReportRun.objects.filter(pk=run.pk).values_list("file", flat=True).first()
+    now = timezone.now()
+    done = ReportRun.objects.filter(
+        pk=run.pk, status=ReportRun.Status.RUNNING, claimed_by=worker
+    ).update(status=ReportRun.Status.DONE, file=name, data=data, finished_at=now, heartbeat_at=now)
+    if not done:
+        storage.delete(name)
+        return False
+    if old and old != name:
+        # A forced rebuild replaces the earlier file.
+        storage.delete(old)
+    return True
+
+
+def report_run_fail(*, run: ReportRun, worker: str, error: str) -> bool:
+    return bool(
+        ReportRun.objects.filter(
+            pk=run.pk, status=ReportRun.Status.RUNNING, claimed_by=worker
+        ).update(status=ReportRun.Status.FAILED, error=error[:4000], heartbeat_at=timezone.now())
+    )
+
+
+def report_run_build(
+    *, kind: str, period: str, hall_id: int, worker: str, force: bool = False
+) -> tuple[ReportRun, str]:
+    """Claim, build and finish one report. Returns the run and what happened: ``built``;
+    ``done`` (finished earlier, left alone); ``busy`` (another worker is building it);
+    ``lost`` (taken over while building). A failure marks the run failed and is raised again
+    for the caller's retry."""
+    parsed = reports.parse_period(kind, period)
+    try:
+        hall = Hall.objects.get(pk=hall_id)
+    except Hall.DoesNotExist:
+        raise ValidationError({"hall": _("没有编号为 %(id)s 的馆。") % {"id": hall_id}}) from None
+    reports.check_report_hall(hall)
+    run, claimed = report_run_claim(
+        kind=kind, period=parsed.label, hall=hall, worker=worker, force=force
+    )
+    if not claimed:
+        return run, "done" if run.status == ReportRun.Status.DONE else "busy"
+    try:
+        data = reports.report_data(
+            kind, hall, parsed, beat=lambda: report_run_heartbeat(run=run, worker=worker)
+        )
+        buffer = io.BytesIO()
+        reports.write_report_xlsx(data, buffer)
+        finished = report_run_finish(run=run, worker=worker, content=buffer.getvalue(), data=data)
+    except ReportClaimLost:
+        finished = False
+    except Exception as exc:
+        report_run_fail(run=run, worker=worker, error=f"{type(exc).__name__}: {exc}")
+        raise
+    run.refresh_from_db()
+    return run, "built" if finished else "lost"
+
+
+# --- Joint meetings -----------------------------------------------------------------------------
+
+
+def joint_meeting_check(*, meeting: JointMeeting, by) -> None:
+    """A meeting is called by a county main hall or a city centre hall in ``by``'s scope, for a
+    quarter written as 2026Q3, and links (if any) a quarterly report of that same hall."""
+    errors = {}
+    try:
+        meeting.quarter = reports.parse_period(ReportRun.Kind.QUARTERLY, meeting.quarter).label
+    except ValidationError:
+        errors["quarter"] = _("季度应写作“2026Q3”(年份加 Q1–Q4)。")
+    hall = meeting.hall
+    if hall.kind not in reports.REPORT_HALL_KINDS:
+        errors["hall"] = _("联席会议由总馆或中心馆召集。")
+    elif by is not None:
+        scope = user_scope(by)
+        if scope.read_only or not scope.covers(hall):
+            errors["hall"] = _("只能记录本馆及下属馆的会议。")
+    report = meeting.report if meeting.report_id else None
+    if report is not None and (report.kind, report.hall_id) != (
+        ReportRun.Kind.QUARTERLY,
+        hall.pk,
+    ):
+        errors["report"] = _("请选择召集馆本馆的季度报告。")
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def joint_meeting_save(*, meeting: JointMeeting, by) -> JointMeeting:
+    """Save a joint meeting; with no report picked it is linked to its hall's report of the
+    quarter when that exists."""
+    joint_meeting_check(meeting=meeting, by=by)
+    if meeting.report_id is None:
+        meeting.report = ReportRun.objects.filter(
+            kind=ReportRun.Kind.QUARTERLY, period=meeting.quarter, hall=meeting.hall
+        ).first()
+    if meeting.pk is None and by is not None:
+        meeting.created_by = by
+    meeting.save()
+    return meeting

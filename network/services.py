@@ -37,6 +37,7 @@ from .models import (
     Volunteer,
     plaque_name_for,
 )
+from .signals import hall_moved
 
 # Two-key advisory locks: (namespace, tree_id). Key 0 guards the allocation of a new tree_id.
 TREE_LOCK_NAMESPACE = 7001
@@ -169,7 +170,9 @@ def hall_move(*, hall: Hall, new_parent: Hall) -> Hall:
     elif hall.kind == HallKind.POINT:
         subtree.update(main_hall=new_parent.main_hall_id, branch_hall=new_parent.pk)
     _refresh_plaques(hall)
-    return Hall.objects.get(pk=hall.pk)
+    hall = Hall.objects.get(pk=hall.pk)
+    hall_moved.send(sender=Hall, hall=hall)
+    return hall
 
 
 def _refresh_plaques(top: Hall) -> None:

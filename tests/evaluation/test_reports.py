@@ -180,3 +180,15 @@ def test_asset_reports_take_decimals(cast):
     )
     r.refresh_from_db()
     assert (r.floor_area, r.funding) == (Decimal("350.5"), Decimal("12.30"))
+
+
+def test_a_moved_halls_figures_roll_up_under_its_new_parent(cast):
+    from network import services as network_services
+
+    _reported(cast.point, teams=3)
+    network_services.hall_move(hall=cast.point, new_parent=cast.other_county_branch)
+    by_county = selectors.stats_rollup(kind=SERVICE, year=YEAR, level=HallKind.MAIN)
+    assert by_county[cast.other_county.pk]["teams"] == 3
+    assert cast.county.pk not in by_county
+    by_branch = selectors.stats_rollup(kind=SERVICE, year=YEAR, level=HallKind.BRANCH)
+    assert by_branch[cast.other_county_branch.pk]["teams"] == 3
