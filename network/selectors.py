@@ -210,12 +210,16 @@ def resource_catalogue(scope: Scope) -> QuerySet[Resource]:
     return qs.filter(hall__tree_id__in=scope_trees(scope))
 
 
-def resources_public(*, within: Hall | None = None, kind: str | None = None) -> QuerySet[Resource]:
-    """Public, active teams and venues, under ``within`` when given; one query with the hall."""
+def resources_public(*, within: int | None = None, kind: str | None = None) -> QuerySet[Resource]:
+    """Public, active teams and venues, under the hall with id ``within`` when given; one query
+    with the hall (the subtree's range is read in a subquery)."""
     qs = Resource.objects.filter(public=True, active=True, kind__in=PUBLIC_RESOURCE_KINDS)
     if within is not None:
+        top = Hall.objects.filter(pk=within)
         qs = qs.filter(
-            hall__tree_id=within.tree_id, hall__lft__gte=within.lft, hall__rght__lte=within.rght
+            hall__tree_id=top.values("tree_id")[:1],
+            hall__lft__gte=top.values("lft")[:1],
+            hall__rght__lte=top.values("rght")[:1],
         )
     if kind:
         qs = qs.filter(kind=kind)
