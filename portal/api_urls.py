@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from activities.api import ActivityViewSet, BookingViewSet
+from evaluation.api import ScoresView, StatisticsView
 from network.api import HallViewSet
 
 router = DefaultRouter()
@@ -15,6 +16,8 @@ router.register("bookings", BookingViewSet, basename="booking")
 
 urlpatterns = [
     path("", include(router.urls)),
+    path("statistics/", StatisticsView.as_view(), name="statistics"),
+    path("scores/", ScoresView.as_view(), name="scores"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
