@@ -11,6 +11,7 @@ urlpatterns = [
     path("staff/", include("activities.staff_urls")),
     path("", include("activities.order_urls")),
     path("", include("activities.urls")),
+    path("", include("evaluation.urls")),
     path("", include("network.resource_urls")),
     path("", include("network.urls")),
     path("", views.home, name="home"),

@@ -1,0 +1,179 @@
+"""Yearly statistics and assessment scores in the API.
+
+``statistics/`` is public: a hall's figures are public information once the hall has submitted
+them, so the totals count submitted and approved reports only (drafts and returned reports are
+left out) and need no account. ``scores/`` is for staff and officials, and lists only halls in
+the account's scope; a ``within`` outside it answers 404 as if it did not exist.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import permissions, serializers
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.generics import GenericAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from network.models import Hall
+from network.selectors import user_scope
+from portal.api import FIELD_ERRORS, NOT_AUTHENTICATED, NOT_FOUND, Pagination
+
+from . import selectors
+from .models import AssessmentScheme, AssetReport, Grade, ServiceReport
+
+OPTIONAL_AUTH = [{"basicAuth": []}, {"cookieAuth": []}, {}]
+MIN_YEAR, MAX_YEAR = 2000, 2100
+
+
+class HallBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Hall
+        fields = ["id", "code", "name", "kind", "parent"]
+
+
+def _figures_serializer(name: str, model) -> type[serializers.Serializer]:
+    fields: dict = {
+        "halls": serializers.IntegerField(help_text=_("计入的报表数(已报送或已审核)")),
+    }
+    for figure in model.FIGURES:
+        field = model._meta.get_field(figure)
+        if isinstance(field, models.DecimalField):
+            fields[figure] = serializers.DecimalField(
+                max_digits=None,
+                decimal_places=field.decimal_places,
+                coerce_to_string=False,
+                help_text=field.verbose_name,
+            )
+        else:
+            fields[figure] = serializers.IntegerField(help_text=field.verbose_name)
+    return type(name, (serializers.Serializer,), fields)
+
+
+ServiceTotalsSerializer = _figures_serializer("ServiceTotals", ServiceReport)
+AssetTotalsSerializer = _figures_serializer("AssetTotals", AssetReport)
+
+
+class CompletenessSerializer(serializers.Serializer):
+    expected = serializers.IntegerField(help_text=_("下属开放中的馆数"))
+    submitted = serializers.IntegerField(help_text=_("其中已报送(或已审核)的馆数"))
+    on_time = serializers.IntegerField(help_text=_("其中在截止时间前报送的馆数"))
+    rate = serializers.FloatField(help_text=_("报送率,0–1;下面没有馆时为 1"))
+
+
+class CompletenessPairSerializer(serializers.Serializer):
+    service = CompletenessSerializer()
+    asset = CompletenessSerializer()
+
+
+class StatisticsSerializer(serializers.Serializer):
+    hall = HallBriefSerializer()
+    year = serializers.IntegerField()
+    service = ServiceTotalsSerializer(help_text=_("服务统计年报:本馆及全部下级馆的合计"))
+    asset = AssetTotalsSerializer(help_text=_("资产统计年报:本馆及全部下级馆的合计"))
+    completeness = CompletenessPairSerializer(help_text=_("下级馆的报送情况"))
+
+
+class StatisticsQuerySerializer(serializers.Serializer):
+    hall = serializers.IntegerField(min_value=1, help_text=_("馆的 id;合计其整个下级子树"))
+    year = serializers.IntegerField(min_value=MIN_YEAR, max_value=MAX_YEAR, help_text=_("年度"))
+
+
+class StatisticsView(APIView):
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(
+        summary=_("年度统计汇总"),
+        auth=OPTIONAL_AUTH,
+        description=_(
+            "公开,无需登录。一个馆及其全部下级馆在某年度的服务统计年报和资产统计年报合计"
+            "(在数据库中按树的区间汇总),以及下级馆的报送完成情况。只计已报送和已审核的报表:"
+            "报送之后数据才公开,填报中和被退回的报表不计入。`hall` 或 `year` 缺少或有误时返回"
+            " 400,`hall` 不存在时返回 404。"
+        ),
+        parameters=[StatisticsQuerySerializer],
+        responses={200: StatisticsSerializer, 400: FIELD_ERRORS, 404: NOT_FOUND},
+    )
+    def get(self, request: Request) -> Response:
+        query = StatisticsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        hall = Hall.objects.filter(pk=query.validated_data["hall"]).first()
+        if hall is None:
+            raise NotFound(_("没有这个馆。"))
+        year = query.validated_data["year"]
+        data = selectors.statistics_for_hall(hall=hall, year=year)
+        return Response(StatisticsSerializer({"hall": hall, "year": year, **data}).data)
+
+
+class ScoreSerializer(serializers.Serializer):
+    hall = HallBriefSerializer()
+    points = serializers.DictField(
+        child=serializers.DecimalField(max_digits=6, decimal_places=1, coerce_to_string=False),
+        help_text=_("各考核维度的得分,键为维度代码(如 service_standard、satisfaction)"),
+    )
+    total = serializers.DecimalField(max_digits=6, decimal_places=1, coerce_to_string=False)
+    grade = serializers.ChoiceField(choices=Grade.choices)
+    grade_label = serializers.CharField(help_text=_("等级:优秀、良好、合格、不合格"))
+    rank = serializers.IntegerField(help_text=_("在同一上级馆的下级馆中的名次"))
+
+
+class ScoresQuerySerializer(serializers.Serializer):
+    year = serializers.IntegerField(min_value=MIN_YEAR, max_value=MAX_YEAR, help_text=_("年度"))
+    within = serializers.IntegerField(
+        min_value=1, required=False, help_text=_("馆的 id:只列该馆及其下级馆")
+    )
+
+
+class ScoresView(GenericAPIView):
+    permission_classes = [permissions.IsAuthenticated]
+    pagination_class = Pagination
+    filter_backends: list = []
+    serializer_class = ScoreSerializer
+
+    @extend_schema(
+        summary=_("年度考核得分"),
+        description=_(
+            "工作人员和文化和旅游局官员(只读)查看其管辖范围内各馆某年度的考核结果:各维度得分、"
+            "总分、等级和在同一上级馆下的排名。按树序排列,每页 50 条。`within` 不存在或不在管辖"
+            "范围内时返回 404;该年度没有考核方案时返回 400。"
+        ),
+        parameters=[ScoresQuerySerializer],
+        responses={
+            200: ScoreSerializer(many=True),
+            400: FIELD_ERRORS,
+            401: NOT_AUTHENTICATED,
+            404: NOT_FOUND,
+        },
+    )
+    def get(self, request: Request) -> Response:
+        query = ScoresQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        year = query.validated_data["year"]
+        scheme = AssessmentScheme.objects.filter(year=year).first()
+        if scheme is None:
+            raise ValidationError({"year": [_("%(year)d 年还没有考核方案。") % {"year": year}]})
+        halls = Hall.objects.filter(user_scope(request.user).q())
+        if "within" in query.validated_data:
+            within = halls.filter(pk=query.validated_data["within"]).first()
+            if within is None:
+                raise NotFound(_("没有这个馆,或它不在您的管辖范围内。"))
+            halls = halls.filter(within.descendant_range)
+        page = self.paginate_queryset(halls.order_by("tree_id", "lft"))
+        dimensions = list(scheme.dimensions.all())
+        codes = {d.pk: d.code for d in dimensions}
+        results = selectors.assessment_results_among_siblings(scheme, page, dimensions)
+        rows = [
+            {
+                "hall": r.hall,
+                "points": {codes[pk]: points for pk, points in r.points.items()},
+                "total": r.total,
+                "grade": r.grade,
+                "grade_label": r.grade_label,
+                "rank": r.rank,
+            }
+            for r in results
+        ]
+        return self.get_paginated_response(ScoreSerializer(rows, many=True).data)

@@ -1,0 +1,130 @@
+"""The residents' satisfaction survey (群众满意度测评): a short public form per hall.
+
+One answer per phone per hall per quarter (``satisfaction_submit`` and a unique constraint
+enforce it); submissions are rate limited per address and per phone so the survey cannot be
+stuffed from one place.
+"""
+
+from __future__ import annotations
+
+import math
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from activities.forms import add_service_errors
+from network.models import Hall, HallStatus
+from portal import ratelimit
+
+from . import services
+
+RATE_SCOPE_IP = "survey:ip"
+RATE_SCOPE_PHONE = "survey:phone"
+
+STARS = [
+    (5, gettext_lazy("★★★★★ 非常满意")),
+    (4, gettext_lazy("★★★★ 满意")),
+    (3, gettext_lazy("★★★ 一般")),
+    (2, gettext_lazy("★★ 不太满意")),
+    (1, gettext_lazy("★ 不满意")),
+]
+
+
+class SurveyForm(forms.Form):
+    """Collects the answer; ``satisfaction_submit`` owns the rules and their messages."""
+
+    rating = forms.ChoiceField(
+        label=gettext_lazy("您对本馆的服务满意吗?"),
+        choices=STARS,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": gettext_lazy("请选择 1 到 5 星。"),
+            "invalid_choice": gettext_lazy("请选择 1 到 5 星。"),
+        },
+    )
+    comment = forms.CharField(
+        label=gettext_lazy("意见建议(选填)"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    phone = forms.CharField(
+        label=gettext_lazy("手机号码"),
+        max_length=11,
+        help_text=gettext_lazy("每个手机号码每季度可以评价一次,号码不会公开。"),
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "tel", "placeholder": "13800138000"}
+        ),
+        error_messages={"required": gettext_lazy("请填写手机号码。")},
+    )
+
+
+def _rate_limited(request: HttpRequest, phone: str) -> HttpResponse | None:
+    window = getattr(settings, "SURVEY_RATE_WINDOW", 600)
+    try:
+        ratelimit.check(
+            RATE_SCOPE_IP,
+            ratelimit.client_ip(request),
+            limit=getattr(settings, "SURVEY_RATE_LIMIT_IP", 20),
+            window=window,
+        )
+        if phone:
+            ratelimit.check(
+                RATE_SCOPE_PHONE,
+                phone,
+                limit=getattr(settings, "SURVEY_RATE_LIMIT_PHONE", 5),
+                window=window,
+            )
+    except ratelimit.RateLimited as exc:
+        response = render(
+            request,
+            "evaluation/survey_limited.html",
+            {"minutes": max(1, math.ceil(exc.retry_after / 60))},
+            status=429,
+        )
+        response["Retry-After"] = str(exc.retry_after)
+        return response
+    return None
+
+
+def _hall(hall_id: int) -> Hall:
+    hall = Hall.objects.filter(pk=hall_id).first()
+    if hall is None:
+        raise Http404(_("没有这个场馆。"))
+    return hall
+
+
+def survey(request: HttpRequest, hall_id: int) -> HttpResponse:
+    hall = _hall(hall_id)
+    is_open = hall.status == HallStatus.OPEN
+    form = SurveyForm()
+    if request.method == "POST" and is_open:
+        phone = (request.POST.get("phone") or "").strip()
+        limited = _rate_limited(request, phone)
+        if limited is not None:
+            return limited
+        form = SurveyForm(request.POST)
+        if form.is_valid():
+            try:
+                services.satisfaction_submit(
+                    hall_id=hall.pk,
+                    phone=form.cleaned_data["phone"],
+                    rating=form.cleaned_data["rating"],
+                    comment=form.cleaned_data["comment"],
+                )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                return redirect("evaluation:survey_thanks", hall.pk)
+    return render(
+        request, "evaluation/survey.html", {"hall": hall, "form": form, "is_open": is_open}
+    )
+
+
+def survey_thanks(request: HttpRequest, hall_id: int) -> HttpResponse:
+    return render(request, "evaluation/survey_thanks.html", {"hall": _hall(hall_id)})
