@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -137,7 +138,40 @@ CELERY_BEAT_SCHEDULE = {
         "task": "activities.tasks.escalate_overdue_orders",
         "schedule": env.int("ORDER_ESCALATION_INTERVAL", default=3600),
     },
+    # The quarter (or year) that has just ended, for every county and centre hall: one task
+    # fans out one build_report per hall.
+    "quarterly-reports": {
+        "task": "evaluation.report_tasks.enqueue_reports",
+        "schedule": crontab(
+            minute=0,
+            hour=env.int("REPORT_HOUR", default=2),
+            day_of_month=env.int("REPORT_QUARTERLY_DAY", default=1),
+            month_of_year="1,4,7,10",
+        ),
+        "args": ("quarterly",),
+    },
+    "annual-reports": {
+        "task": "evaluation.report_tasks.enqueue_reports",
+        "schedule": crontab(
+            minute=0,
+            hour=env.int("REPORT_HOUR", default=2),
+            day_of_month=env.int("REPORT_ANNUAL_DAY", default=20),
+            month_of_year=1,
+        ),
+        "args": ("annual",),
+    },
 }
+# The report tasks live beside the report code, not in a ``tasks`` module.
+CELERY_IMPORTS = ["evaluation.report_tasks"]
+# Redis has no real acknowledgement: a message taken by a worker that died goes back on the queue
+# once it has been unacknowledged this long. Keep it above the longest report build.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
+    "unacked_restore_throttle": env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=10),
+}
+# A running report whose heartbeat is older than this is taken over by the next attempt.
+REPORT_STALE_SECONDS = env.int("REPORT_STALE_SECONDS", default=300)
 
 # --- Auth ---------------------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
