@@ -61,4 +61,6 @@ def admin_scope_object(model, halls):
             fix_by=date(YEAR, 6, 1),
             by=get_user_model().objects.get(username="root"),
         )
-    return None
+    from .report_factories import report_scope_object
+
+    return report_scope_object(model, halls)
