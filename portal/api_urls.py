@@ -4,7 +4,13 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from activities.api import ActivityViewSet, BookingViewSet
+from activities.api import (
+    ActivityViewSet,
+    BookingViewSet,
+    DemandViewSet,
+    MenuItemViewSet,
+    StaffDemandViewSet,
+)
 from evaluation.api import ScoresView, StatisticsView
 from network.api import HallViewSet
 
@@ -13,6 +19,9 @@ router.include_format_suffixes = False
 router.register("halls", HallViewSet, basename="hall")
 router.register("activities", ActivityViewSet, basename="activity")
 router.register("bookings", BookingViewSet, basename="booking")
+router.register("demands", DemandViewSet, basename="demand")
+router.register("menu-items", MenuItemViewSet, basename="menu-item")
+router.register("staff/demands", StaffDemandViewSet, basename="staff-demand")
 
 urlpatterns = [
     path("", include(router.urls)),
