@@ -13,10 +13,13 @@ from activities.api import (
 )
 from evaluation.api import ScoresView, StatisticsView
 from network.api import HallViewSet
+from network.resource_api import DispatchViewSet, ResourceViewSet
 
 router = DefaultRouter()
 router.include_format_suffixes = False
 router.register("halls", HallViewSet, basename="hall")
+router.register("resources", ResourceViewSet, basename="resource")
+router.register("dispatches", DispatchViewSet, basename="dispatch")
 router.register("activities", ActivityViewSet, basename="activity")
 router.register("bookings", BookingViewSet, basename="booking")
 router.register("demands", DemandViewSet, basename="demand")
