@@ -256,6 +256,7 @@ class AnnualReportAdmin(ScopedAdminMixin, admin.ModelAdmin):
         extra = {
             "entry_halls": entry_halls(request.user) if not scope.read_only else [],
             "this_year": current_year(),
+            "year": current_year(),
             "kind": self.kind,
             "open_url": reverse(f"admin:{self._name('open')}"),
             **export_context(home_halls(request.user), "statistics", "coverage"),
