@@ -1,0 +1,212 @@
+"""``statistics/`` (public, submitted figures only, rolled up over the subtree) and ``scores/``
+(staff and officials, within their scope)."""
+
+from __future__ import annotations
+
+import base64
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from evaluation import services
+from evaluation.models import AssetReport, ReportKind, ServiceReport
+from network import services as network_services
+from network.models import Hall
+
+from .factories import YEAR, open_window, scheme_for
+
+pytestmark = pytest.mark.django_db
+SERVICE, ASSET = ReportKind.SERVICE, ReportKind.ASSET
+STATISTICS = "/api/v1/statistics/"
+SCORES = "/api/v1/scores/"
+
+
+def submitted(kind, hall, by, **values):
+    report = services.report_get_or_create(kind=kind, hall=hall, year=YEAR)
+    services.report_update(kind=kind, report=report, by=by, values=values)
+    return services.report_submit(kind=kind, report=report, by=by)
+
+
+def test_routes():
+    assert reverse("statistics") == STATISTICS and reverse("scores") == SCORES
+
+
+def test_statistics_are_public_and_count_submitted_reports_only(client, cast):
+    open_window(SERVICE)
+    open_window(ASSET)
+    submitted(SERVICE, cast.branch, cast.branch_staff, teams=3, volunteers=10)
+    submitted(SERVICE, cast.point, cast.village_manager, teams=2, opening_hours_weekly="40.5")
+    submitted(ASSET, cast.point, cast.village_manager, floor_area="120.5", staff=1)
+    draft = services.report_get_or_create(kind=SERVICE, hall=cast.other_branch, year=YEAR)
+    services.report_update(
+        kind=SERVICE, report=draft, by=cast.other_branch_staff, values={"teams": 100}
+    )
+
+    response = client.get(STATISTICS, {"hall": cast.county.pk, "year": YEAR})
+    assert response.status_code == 200
+    data = response.json()
+    assert data["hall"] == {
+        "id": cast.county.pk,
+        "code": "530111",
+        "name": "官渡区文化馆",
+        "kind": "main",
+        "parent": cast.centre.pk,
+    }
+    assert data["year"] == YEAR
+    assert set(data["service"]) == {"halls", *ServiceReport.FIGURES}
+    assert set(data["asset"]) == {"halls", *AssetReport.FIGURES}
+    assert (data["service"]["halls"], data["service"]["teams"]) == (2, 5)  # not the draft's 100
+    assert data["service"]["volunteers"] == 10
+    assert data["service"]["opening_hours_weekly"] == 40.5
+    assert (data["asset"]["halls"], data["asset"]["floor_area"], data["asset"]["staff"]) == (
+        1, 120.5, 1,
+    )  # fmt: skip
+    assert data["completeness"]["service"] == {
+        "expected": 5, "submitted": 2, "on_time": 2, "rate": 0.4,
+    }  # fmt: skip
+    assert data["completeness"]["asset"]["submitted"] == 1
+
+    # A point: its own figures; nothing below it, so complete by definition.
+    data = client.get(STATISTICS, {"hall": cast.point.pk, "year": YEAR}).json()
+    assert data["service"]["teams"] == 2
+    assert data["completeness"]["service"] == {
+        "expected": 0, "submitted": 0, "on_time": 0, "rate": 1.0,
+    }  # fmt: skip
+    # Another year has nothing.
+    data = client.get(STATISTICS, {"hall": cast.county.pk, "year": YEAR - 1}).json()
+    assert data["service"]["halls"] == 0 and data["service"]["teams"] == 0
+
+
+def test_the_roll_up_equals_the_sum_of_the_leaves(client, cast):
+    open_window(SERVICE)
+    leaves = list(Hall.objects.filter(level=3))
+    for i, leaf in enumerate(leaves):
+        submitted(SERVICE, leaf, cast.superuser, teams=i + 1, trainees=10 * (i + 2))
+    for top in (cast.centre, cast.county, cast.other_county, cast.branch, cast.other_branch):
+        top = Hall.objects.get(pk=top.pk)
+        mine = [leaf for i, leaf in enumerate(leaves) if top.lft < leaf.lft < top.rght]
+        data = client.get(STATISTICS, {"hall": top.pk, "year": YEAR}).json()["service"]
+        assert data["halls"] == len(mine), top
+        assert data["teams"] == sum(leaves.index(leaf) + 1 for leaf in mine), top
+        assert data["trainees"] == sum(10 * (leaves.index(leaf) + 2) for leaf in mine), top
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"hall": "1"}, "year"),
+        ({"hall": "1", "year": "去年"}, "year"),
+        ({"hall": "1", "year": "1800"}, "year"),
+        ({"year": str(YEAR)}, "hall"),
+        ({"hall": "x", "year": str(YEAR)}, "hall"),
+        ({"hall": "0", "year": str(YEAR)}, "hall"),
+    ],
+)
+def test_statistics_bad_parameters_are_400(client, cast, params, field):
+    response = client.get(STATISTICS, params)
+    assert response.status_code == 400
+    assert field in response.json()
+
+
+def test_statistics_of_an_unknown_hall_are_404(client, cast):
+    response = client.get(STATISTICS, {"hall": 999999, "year": YEAR})
+    assert response.status_code == 404
+
+
+def test_statistics_cost_a_fixed_number_of_queries(client, cast, django_assert_num_queries):
+    open_window(SERVICE)
+    params = {"hall": cast.centre.pk, "year": YEAR}
+    with django_assert_num_queries(9):  # hall; per report kind: totals, window, done, expected
+        client.get(STATISTICS, params)
+    for i in range(10):
+        hall = network_services.hall_create(
+            parent=cast.branch, name=f"新服务点{i}", locality=f"新{i}"
+        )
+        submitted(SERVICE, hall, cast.superuser, teams=1)
+    with django_assert_num_queries(9):
+        data = client.get(STATISTICS, params).json()
+    assert data["service"]["teams"] == 10
+
+
+# --- Scores --------------------------------------------------------------------------------------
+
+
+def basic(user, password):
+    token = base64.b64encode(f"{user.username}:{password}".encode()).decode()
+    return {"HTTP_AUTHORIZATION": f"Basic {token}"}
+
+
+@pytest.fixture
+def scored(cast):
+    scheme = scheme_for()
+    std = scheme.dimensions.get(code="service_standard")
+    services.score_set(dimension=std, hall=cast.branch, points=6, by=cast.county_director)
+    services.score_set(dimension=std, hall=cast.other_branch, points=8, by=cast.county_director)
+    return scheme
+
+
+def test_scores_need_an_account(client, cast, scored):
+    assert client.get(SCORES, {"year": YEAR}).status_code in (401, 403)
+
+
+def test_an_official_reads_the_scores_of_the_county(client, cast, scored):
+    response = client.get(
+        SCORES,
+        {"year": YEAR, "within": cast.county.pk},
+        **basic(cast.county_official, cast.password),
+    )
+    assert response.status_code == 200
+    data = response.json()
+    assert data["count"] == 6  # the county hall, two branches, three points
+    rows = {row["hall"]["id"]: row for row in data["results"]}
+    branch = rows[cast.branch.pk]
+    assert set(branch["points"]) == set(scored.dimensions.values_list("code", flat=True))
+    assert branch["points"]["service_standard"] == 6.0
+    assert (branch["total"], branch["grade"], branch["grade_label"], branch["rank"]) == (
+        6.0, "fail", "不合格", 2,
+    )  # fmt: skip
+    assert rows[cast.other_branch.pk]["rank"] == 1
+
+
+def test_rank_is_among_all_siblings_even_on_a_short_page(client, cast, scored):
+    client.force_login(cast.county_director)
+    response = client.get(SCORES, {"year": YEAR, "within": cast.branch.pk, "page_size": 1})
+    row = response.json()["results"][0]
+    assert row["hall"]["id"] == cast.branch.pk and row["rank"] == 2
+
+
+def test_scores_stay_in_the_scope(client, cast, scored):
+    client.force_login(cast.other_county_director)
+    assert client.get(SCORES, {"year": YEAR, "within": cast.county.pk}).status_code == 404
+    data = client.get(SCORES, {"year": YEAR}).json()
+    ids = {row["hall"]["id"] for row in data["results"]}
+    assert ids == {cast.other_county.pk, cast.other_county_branch.pk, cast.other_county_point.pk}
+
+
+@pytest.mark.parametrize(
+    "params", [{}, {"year": "x"}, {"year": YEAR + 5}, {"year": YEAR, "within": "x"}]
+)
+def test_scores_bad_parameters_are_400(client, cast, scored, params):
+    client.force_login(cast.county_director)
+    assert client.get(SCORES, params).status_code == 400
+
+
+def test_scores_cost_a_fixed_number_of_queries(client, cast, scored, django_assert_num_queries):
+    client.force_login(cast.county_official)
+    params = {"year": YEAR, "within": cast.county.pk}
+    client.get(SCORES, params)
+    with CaptureQueriesContext(connection) as few:
+        client.get(SCORES, params)
+    std = scored.dimensions.get(code="service_standard")
+    for i in range(12):
+        hall = network_services.hall_create(
+            parent=cast.county, name=f"新街道{i}", locality=f"新{i}"
+        )
+        director = type(cast.county_director).objects.get(pk=cast.county_director.pk)
+        services.score_set(dimension=std, hall=hall, points=Decimal(i % 8), by=director)
+    with django_assert_num_queries(len(few)):
+        data = client.get(SCORES, params).json()
+    assert data["count"] == 18
