@@ -352,7 +352,7 @@ LIST_COLUMNS.remove("bookable")
 
 
 def list_cache_seconds() -> int:
-    return getattr(settings, "ACTIVITY_LIST_CACHE_SECONDS", 3)
+    return settings.ACTIVITY_LIST_CACHE_SECONDS
 
 
 @extend_schema_view(

@@ -296,7 +296,7 @@ LOGGING = {
         "json": {"()": "portal.logging.JsonFormatter"},
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO").upper()},
     "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
 # Celery's worker would otherwise replace the root handler with its own plain-text one.
@@ -315,6 +315,9 @@ NO_SHOW_BAN_DAYS = env.int("NO_SHOW_BAN_DAYS", default=30)
 BOOKING_RATE_LIMIT_IP = env.int("BOOKING_RATE_LIMIT_IP", default=30)
 BOOKING_RATE_LIMIT_PHONE = env.int("BOOKING_RATE_LIMIT_PHONE", default=6)
 BOOKING_RATE_WINDOW = env.int("BOOKING_RATE_WINDOW", default=600)
+# The public activity list (API) is rendered at most this often per URL; seat counts on it may
+# be this many seconds old. The activity page and booking itself always read the database.
+ACTIVITY_LIST_CACHE_SECONDS = env.int("ACTIVITY_LIST_CACHE_SECONDS", default=3)
 # An order nobody answers within this many working days goes up to the parent hall.
 ORDER_RESPONSE_WORKING_DAYS = env.int("ORDER_RESPONSE_WORKING_DAYS", default=5)
 # A report sent back by the parent hall stays open this long for corrections.

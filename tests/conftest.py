@@ -146,3 +146,15 @@ def _fresh_cache():
 
     cache.clear()
     yield
+
+
+@pytest.fixture
+def eager_tasks():
+    """Run Celery tasks in the test's own process even when REDIS_URL points at a broker: for
+    tests about what a task does, not about delivery (the worker tests cover delivery)."""
+    from portal.celery import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before

@@ -1,4 +1,4 @@
-"""The export task, run eagerly (CELERY_TASK_ALWAYS_EAGER without REDIS_URL)."""
+"""The export task, run in the test's process (the ``eager_tasks`` fixture)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from network import services as network_services
 
 from .factories import YEAR
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_tasks")]
 
 
 @pytest.fixture
