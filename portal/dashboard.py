@@ -1,0 +1,217 @@
+"""The admin home page's view of the user's scope: activities per month, participation, orders
+answered on time, figures submitted and scores.
+
+Every number is an aggregate over the scope's ranges, so the page costs the same handful of
+queries for a village manager as for the director of a city's whole network.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db.models import Count, Exists, F, OuterRef, Q, Sum
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+
+from activities.models import Activity, Booking, DemandOrder
+from evaluation.models import AssessmentScheme, AssetReport, Grade, ReportRun, ServiceReport
+from evaluation.selectors import REPORTED, assessment_results
+from network.models import Hall, HallStatus, Membership
+from network.selectors import user_scope
+from portal.charts import Series, bar_chart, line_chart
+
+MONTHS = 12
+TOP_HALLS = 10
+
+
+@dataclass
+class Dashboard:
+    scope_label: str
+    months: list[str]
+    activities: list[int]
+    participants: list[int]
+    orders: dict[str, int]
+    figures_year: int
+    figures: dict[str, int]
+    scheme_name: str = ""
+    grades: list[tuple[str, int]] = field(default_factory=list)
+    top: list[dict] = field(default_factory=list)
+    runs: list[ReportRun] = field(default_factory=list)
+    charts: dict[str, SafeString] = field(default_factory=dict)
+
+    @property
+    def activities_total(self) -> int:
+        return sum(self.activities)
+
+    @property
+    def participants_total(self) -> int:
+        return sum(self.participants)
+
+    @staticmethod
+    def _rate(part: int, whole: int) -> str:
+        return f"{part / whole:.0%}" if whole else "—"
+
+    @property
+    def on_time_rate(self) -> str:
+        return self._rate(self.orders["on_time"], self.orders["answered"])
+
+    @property
+    def service_rate(self) -> str:
+        return self._rate(self.figures["service"], self.figures["expected"])
+
+    @property
+    def asset_rate(self) -> str:
+        return self._rate(self.figures["asset"], self.figures["expected"])
+
+
+def _month_starts(now: datetime) -> list[datetime]:
+    tz = timezone.get_current_timezone()
+    local = timezone.localtime(now)
+    starts = []
+    year, month = local.year, local.month
+    for _i in range(MONTHS + 1):
+        starts.append(datetime(year, month, 1, tzinfo=tz))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    # Oldest first; the last entry is the start of the month before the window.
+    return list(reversed(starts))
+
+
+def _by_month(rows, key: str, labels: list[str]) -> list[int]:
+    found = {timezone.localtime(row["month"]).strftime("%Y-%m"): row[key] or 0 for row in rows}
+    return [found.get(label, 0) for label in labels]
+
+
+def dashboard_for(user, now: datetime | None = None) -> Dashboard | None:
+    """The user's scope at a glance, or ``None`` for an account with no scope."""
+    scope = user_scope(user)
+    if not scope.everything and not scope.ranges:
+        return None
+    now = now or timezone.now()
+    starts = _month_starts(now)
+    since, labels = starts[1], [s.strftime("%Y-%m") for s in starts[1:]]
+    current = starts[-1]
+    until = current.replace(year=current.year + current.month // 12, month=current.month % 12 + 1)
+
+    if scope.everything:
+        tops = []
+        scope_label = _("全部文化馆")
+    else:
+        tops = list(
+            Membership.objects.filter(user=user)
+            .order_by("hall__tree_id", "hall__lft")
+            .values_list("hall_id", "hall__name")
+        )
+        scope_label = "、".join(dict.fromkeys(name for _pk, name in tops))
+
+    held = Activity.objects.filter(
+        scope.q("hall__"), status=Activity.Status.PUBLISHED, start__gte=since, start__lt=until
+    )
+    activities = _by_month(
+        held.annotate(month=TruncMonth("start")).values("month").annotate(n=Count("pk")).order_by(),
+        "n",
+        labels,
+    )
+    participants = _by_month(
+        Booking.objects.filter(
+            scope.q("activity__hall__"),
+            activity__status=Activity.Status.PUBLISHED,
+            activity__start__gte=since,
+            activity__start__lt=until,
+            checked_in_at__isnull=False,
+        )
+        .annotate(month=TruncMonth("activity__start"))
+        .values("month")
+        .annotate(n=Sum("seats"))
+        .order_by(),
+        "n",
+        labels,
+    )
+    orders = DemandOrder.objects.filter(scope.q("point__"), created_at__gte=since).aggregate(
+        received=Count("pk"),
+        answered=Count("pk", filter=Q(answered_at__isnull=False)),
+        on_time=Count(
+            "pk",
+            filter=Q(answered_at__isnull=False, escalations=0, answered_at__lte=F("respond_by")),
+        ),
+        fulfilled=Count(
+            "pk", filter=Q(status__in=[DemandOrder.Status.DONE, DemandOrder.Status.RATED])
+        ),
+    )
+
+    # Last year's yearly figures: the ones due by now.
+    year = timezone.localtime(now).year - 1
+    reported = {
+        name: Exists(model.objects.filter(hall=OuterRef("pk"), year=year, status__in=REPORTED))
+        for name, model in (("service", ServiceReport), ("asset", AssetReport))
+    }
+    figures = Hall.objects.filter(scope.q(), status=HallStatus.OPEN).aggregate(
+        expected=Count("pk"),
+        service=Count("pk", filter=Q(reported["service"])),
+        asset=Count("pk", filter=Q(reported["asset"])),
+    )
+
+    board = Dashboard(
+        scope_label=scope_label,
+        months=labels,
+        activities=activities,
+        participants=participants,
+        orders=orders,
+        figures_year=year,
+        figures=figures,
+    )
+    _scores(board, scope, [pk for pk, _name in tops])
+    board.runs = list(
+        ReportRun.objects.filter(scope.q("hall__"))
+        .select_related("hall")
+        .order_by("-created_at")[:5]
+    )
+    short = [label[2:] for label in labels]  # "26-03": twelve of them fit on a phone
+    board.charts = {
+        "activities": line_chart(
+            _("每月活动场次"), short, [Series(_("活动场次"), activities)], height=220
+        ),
+        "participants": bar_chart(
+            _("每月签到参与人次"), short, [Series(_("参与人次"), participants)], height=220
+        ),
+    }
+    if board.grades:
+        board.charts["grades"] = bar_chart(
+            _("考核等次分布"),
+            [label for label, _n in board.grades],
+            [Series(_("馆数"), [n for _label, n in board.grades])],
+            width=360,
+            height=200,
+        )
+    return board
+
+
+def _scores(board: Dashboard, scope, top_ids: list[int]) -> None:
+    """The latest assessment of the halls one level below the user's own (a county director sees
+    the branches, a city the counties), or of the user's own halls when nothing is below."""
+    scheme = AssessmentScheme.objects.order_by("-year").first()
+    if scheme is None:
+        return
+    if scope.everything:
+        halls = list(Hall.objects.filter(level=1).order_by("tree_id", "lft"))
+    else:
+        halls = list(
+            Hall.objects.filter(Q(parent_id__in=top_ids) | Q(pk__in=top_ids)).order_by(
+                "tree_id", "lft"
+            )
+        )
+        below = [h for h in halls if h.pk not in top_ids]
+        halls = below or halls
+    results = assessment_results(scheme, halls)
+    counts = {value: 0 for value in Grade.values}
+    for result in results:
+        counts[result.grade] += 1
+    board.scheme_name = scheme.name
+    board.grades = [(str(label), counts[value]) for value, label in Grade.choices]
+    best = sorted(results, key=lambda r: r.total, reverse=True)[:TOP_HALLS]
+    board.top = [
+        {"name": r.hall.name, "total": r.total, "grade": r.grade_label, "rank": r.rank}
+        for r in best
+    ]
