@@ -598,3 +598,90 @@ def test_an_export_without_a_scheme_is_a_message(client, cast):
         follow=True,
     )
     assert "还没有考核方案" in response.content.decode()
+
+
+def test_the_inspection_list_costs_the_same_with_more_rows(client, cast, django_assert_num_queries):
+    scheme = scheme_for()
+    d = dim(scheme, "mechanism")
+
+    def inspect(hall):
+        services.inspection_record(
+            hall=hall,
+            inspector_hall=cast.county,
+            inspected_on=date(YEAR, 5, 1),
+            findings="开放时间未公示",
+            dimension=d,
+            fix_by=date(YEAR, 6, 1),
+            by=cast.superuser,
+        )
+
+    inspect(cast.branch)
+    client.force_login(cast.county_official)
+    changelist = inspection_url("changelist")
+    client.get(changelist)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as few:
+        client.get(changelist)
+    for hall in (cast.point, cast.point2, cast.other_branch, cast.other_branch_point) * 3:
+        inspect(hall)
+    with django_assert_num_queries(len(few)):
+        page = client.get(changelist)
+    assert page.context["cl"].result_count == 13
+
+
+# --- Who reaches the pages -----------------------------------------------------------------------
+
+PAGES = [
+    ("admin:evaluation_servicereport_completeness", ()),
+    ("admin:evaluation_assetreport_completeness", ()),
+    ("admin:evaluation_windows", ()),
+    ("admin:evaluation_schemes", ()),
+    ("admin:evaluation_results", ()),
+]
+
+
+def test_an_account_without_membership_reaches_no_page(client, cast):
+    from django.contrib.auth import get_user_model
+
+    nobody = get_user_model().objects.create_user("nobody", password="x", is_staff=True)
+    client.force_login(nobody)
+    for name, args in PAGES:
+        assert client.get(reverse(name, args=args)).status_code == 403, name
+    assert client.get(scoring(cast.branch)).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "who", ["superuser", "centre_director", "county_official", "village_manager"]
+)
+def test_every_page_opens_for_staff_and_officials(client, cast, who):
+    scheme_for()
+    open_window()
+    report(cast.point)
+    client.force_login(getattr(cast, who))
+    for name, args in PAGES:
+        assert client.get(reverse(name, args=args)).status_code == 200, (name, who)
+    assert client.get(scoring(cast.point)).status_code == 200
+    index = client.get(reverse("admin:app_list", args=["evaluation"]))
+    assert reverse("admin:evaluation_results") in index.content.decode()
+
+
+def test_open_reporting_sets_both_windows(cast):
+    from django.core.management import CommandError, call_command
+
+    call_command("open_reporting", "--year", str(YEAR), "--opens", f"{YEAR + 1}-01-01",
+                 "--deadline", f"{YEAR + 1}-03-31", stdout=io.StringIO())  # fmt: skip
+    windows = ReportingWindow.objects.filter(year=YEAR)
+    assert windows.count() == 2
+    deadline = timezone.localtime(windows.first().deadline)
+    assert (deadline.date(), deadline.hour) == (date(YEAR + 1, 4, 1), 0)
+    call_command("open_reporting", "--year", str(YEAR), "--opens", f"{YEAR + 1}-01-01",
+                 "--deadline", f"{YEAR + 1}-02-28", "--kind", "asset", stdout=io.StringIO())  # fmt: skip
+    assert ReportingWindow.objects.count() == 2
+    with pytest.raises(CommandError, match="--deadline"):
+        call_command("open_reporting", "--year", str(YEAR), "--opens", "2027-03-01",
+                     "--deadline", "2027-02-01")  # fmt: skip
+    with pytest.raises(CommandError, match="--opens"):
+        call_command("open_reporting", "--year", str(YEAR), "--opens", "三月",
+                     "--deadline", "2027-02-01")  # fmt: skip
