@@ -57,21 +57,7 @@ from .selectors import (
 )
 
 PARENT_VAR = "parent"
-HALL_FORM_FIELDS = [
-    "parent",
-    "code",
-    "name",
-    "locality",
-    "status",
-    "operator",
-    "operator_name",
-    "address",
-    "latitude",
-    "longitude",
-    "phone",
-    "opening_hours",
-    "services",
-]
+HALL_FORM_FIELDS = ["parent", *Hall.OWN_FIELDS]
 
 
 def _add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:

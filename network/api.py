@@ -26,20 +26,7 @@ from .filters import HallFilter
 from .models import Hall
 from .selectors import user_scope
 
-EDITABLE_FIELDS = [
-    "code",
-    "name",
-    "locality",
-    "status",
-    "operator",
-    "operator_name",
-    "address",
-    "latitude",
-    "longitude",
-    "phone",
-    "opening_hours",
-    "services",
-]
+EDITABLE_FIELDS = list(Hall.OWN_FIELDS)
 assert set(EDITABLE_FIELDS) == services.HALL_FIELDS
 
 

@@ -46,20 +46,7 @@ class NewHall:
         return 1 + sum(child.size() for child in self.children)
 
 
-OWN_FIELDS = [
-    "code",
-    "name",
-    "locality",
-    "status",
-    "operator",
-    "operator_name",
-    "address",
-    "latitude",
-    "longitude",
-    "phone",
-    "opening_hours",
-    "services",
-]
+OWN_FIELDS = list(Hall.OWN_FIELDS)
 
 
 @dataclass

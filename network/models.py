@@ -133,6 +133,23 @@ class Hall(MPTTModel):
     # (tree_id, lft) index below serves every lookup by tree.
     tree_id = models.PositiveIntegerField(editable=False)
 
+    # A hall's own fields: what a person enters, imports, exports or edits through the API.
+    # Everything else is the tree's (numbers, kind, plaque, stored ancestors).
+    OWN_FIELDS = (
+        "code",
+        "name",
+        "locality",
+        "status",
+        "operator",
+        "operator_name",
+        "address",
+        "latitude",
+        "longitude",
+        "phone",
+        "opening_hours",
+        "services",
+    )
+
     class MPTTMeta:
         order_insertion_by = None
 

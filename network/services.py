@@ -43,20 +43,7 @@ from .signals import hall_moved
 TREE_LOCK_NAMESPACE = 7001
 NEW_TREE_KEY = 0
 
-HALL_FIELDS = {
-    "code",
-    "name",
-    "locality",
-    "status",
-    "operator",
-    "operator_name",
-    "address",
-    "latitude",
-    "longitude",
-    "phone",
-    "opening_hours",
-    "services",
-}
+HALL_FIELDS = set(Hall.OWN_FIELDS)
 
 
 def lock_trees(*tree_ids: int) -> None:
