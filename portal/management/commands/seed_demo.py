@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand
 
 from activities import demo as activities_demo
+from evaluation import demo as evaluation_demo
 from network import demo as network_demo
 from network.models import Hall
 
@@ -14,9 +15,13 @@ class Command(BaseCommand):
         centre = network_demo.seed_network()
         logins = network_demo.seed_staff()
         activities = activities_demo.seed_activities(centre)
+        orders = activities_demo.seed_orders(centre)
+        resources = network_demo.seed_resources(centre)
+        reports = evaluation_demo.seed_figures(centre)
         count = Hall.objects.filter(tree_id=centre.tree_id).count()
         self.stdout.write(self.style.SUCCESS(f"演示网络:{centre.name},共 {count} 个馆。"))
-        self.stdout.write(f"演示活动:{activities} 场。")
+        self.stdout.write(f"演示活动:{activities} 场;点单 {orders} 个;资源 {resources} 项。")
+        self.stdout.write(f"上一年度统计年报:{reports} 个馆已报送,并有考核评分。")
         booking = activities_demo.demo_booking()
         if booking:
             self.stdout.write(f"演示预约:预约码 {booking.code},手机号码 {booking.phone}")
