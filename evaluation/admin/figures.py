@@ -529,8 +529,8 @@ class EvaluationPages:
         self._require_read(request)
         may_manage = may_manage_settings(request.user)
         instance = None
-        if request.GET.get("edit"):
-            instance = ReportingWindow.objects.filter(pk=request.GET["edit"]).first()
+        if request.GET.get("edit", "").isdigit():
+            instance = ReportingWindow.objects.filter(pk=int(request.GET["edit"])).first()
         form = None
         if may_manage:
             if request.method == "POST":

@@ -343,6 +343,11 @@ def test_centre_staff_set_windows_and_others_only_read_them(client, cast):
     assert timezone.localtime(window.deadline).date() == date(YEAR, 3, 31)
     # The same year and kind twice is a form error, not a second window.
     assert "__all__" in client.post(windows, data).context["form"].errors
+    # Editing moves the deadline of the same window.
+    edit = f"{windows}?edit={window.pk}"
+    assert client.post(edit, {**data, "deadline": f"{YEAR}-04-30T18:00"}).status_code == 302
+    assert timezone.localtime(fresh(window).deadline).date() == date(YEAR, 4, 30)
+    assert client.get(windows, {"edit": "x"}).status_code == 200
 
 
 def test_centre_staff_create_a_years_scheme(client, cast):
