@@ -60,7 +60,8 @@ def hall_detail(request: HttpRequest, hall_id: int) -> HttpResponse:
 
 
 def hall_search(request: HttpRequest) -> HttpResponse:
-    query = request.GET.get("q", "").strip()[:QUERY_MAX_LENGTH]
+    # PostgreSQL refuses NUL in a string literal; a name never contains one.
+    query = request.GET.get("q", "").replace("\x00", "").strip()[:QUERY_MAX_LENGTH]
     page = None
     results: list[tuple[Hall, list[Hall]]] = []
     if query:

@@ -271,3 +271,9 @@ def test_search_query_count_does_not_grow_with_results(
         response = search(client, "街道")
     # Every branch, and every point through its plaque: the cast's 3 + 4 and two per new branch.
     assert len(hall_links(response)) == min(20, 7 + 2 * branches)
+
+
+def test_search_ignores_nul_characters(client, cast):
+    response = client.get(reverse("network:hall_search"), {"q": "关上\x00"})
+    assert response.status_code == 200
+    assert "关上一社区" in response.content.decode()
