@@ -8,8 +8,6 @@ carries the requester's name and request.
 
 from __future__ import annotations
 
-import math
-
 from django import forms
 from django.conf import settings
 from django.core import signing
@@ -58,28 +56,16 @@ def order_url(order: DemandOrder) -> str:
 
 def _rate_limited(request: HttpRequest, *, phone: str = "", lookup: bool = False):
     """None when the caller may go on, else the 429 page to answer with."""
-    window = settings.BOOKING_RATE_WINDOW
-    try:
-        ratelimit.check(
-            RATE_SCOPE_LOOKUP if lookup else RATE_SCOPE_IP,
-            ratelimit.client_ip(request),
-            limit=settings.BOOKING_RATE_LIMIT_IP,
-            window=window,
-        )
-        if phone:
-            ratelimit.check(
-                RATE_SCOPE_PHONE, phone, limit=settings.BOOKING_RATE_LIMIT_PHONE, window=window
-            )
-    except ratelimit.RateLimited as exc:
-        response = render(
-            request,
-            "activities/orders/rate_limited.html",
-            {"minutes": max(1, math.ceil(exc.retry_after / 60))},
-            status=429,
-        )
-        response["Retry-After"] = str(exc.retry_after)
-        return response
-    return None
+    return ratelimit.limited_page(
+        request,
+        template="activities/orders/rate_limited.html",
+        ip_scope=RATE_SCOPE_LOOKUP if lookup else RATE_SCOPE_IP,
+        ip_limit=settings.BOOKING_RATE_LIMIT_IP,
+        window=settings.BOOKING_RATE_WINDOW,
+        phone=phone,
+        phone_scope=RATE_SCOPE_PHONE,
+        phone_limit=settings.BOOKING_RATE_LIMIT_PHONE,
+    )
 
 
 def _point_staff(request: HttpRequest, point: Hall) -> bool:

@@ -4,9 +4,11 @@ counts together)."""
 from __future__ import annotations
 
 import hashlib
+import math
 
 from django.core.cache import cache
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 
 
 class RateLimited(Exception):
@@ -40,3 +42,29 @@ def client_ip(request: HttpRequest) -> str:
     if forwarded:
         return forwarded.split(",")[0].strip()
     return request.META.get("REMOTE_ADDR", "")
+
+
+def limited_page(
+    request: HttpRequest,
+    *,
+    template: str,
+    ip_scope: str,
+    ip_limit: int,
+    window: int,
+    phone: str = "",
+    phone_scope: str = "",
+    phone_limit: int = 0,
+) -> HttpResponse | None:
+    """Count a public form's submission per address (and per phone when given). ``None`` when
+    the caller may go on, else the 429 page to answer with, saying when to try again."""
+    try:
+        check(ip_scope, client_ip(request), limit=ip_limit, window=window)
+        if phone and phone_scope:
+            check(phone_scope, phone, limit=phone_limit, window=window)
+    except RateLimited as exc:
+        response = render(
+            request, template, {"minutes": max(1, math.ceil(exc.retry_after / 60))}, status=429
+        )
+        response["Retry-After"] = str(exc.retry_after)
+        return response
+    return None
