@@ -42,8 +42,12 @@ def _database_url() -> str:
 
 
 def _redis_url(base: str) -> str:
+    """The same server as ``base``, another database: this test empties its own."""
     parts = urlsplit(base)
-    return urlunsplit(parts._replace(path=f"/{REDIS_DB}"))
+    db = REDIS_DB
+    if parts.path.strip("/") == str(db):
+        db = (db + 1) % 16
+    return urlunsplit(parts._replace(path=f"/{db}"))
 
 
 def _flush(url: str) -> None:

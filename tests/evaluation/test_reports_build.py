@@ -42,6 +42,17 @@ def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
 
 
+@pytest.fixture
+def eager_celery():
+    """Tasks run in the test's process, as with no REDIS_URL (the worker test uses a broker)."""
+    from portal.celery import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before
+
+
 def _held(hall, when, *, category=Category.PERFORMANCE, checked_in=(), no_shows=0):
     """An activity moved to ``when`` with bookings: ``checked_in`` party sizes that came and
     ``no_shows`` single seats that did not."""
@@ -381,7 +392,7 @@ def test_the_command_builds_one_or_all_and_refuses_bad_input(cast):
         call_command("build_report", "annual", "--period", "2026", "--hall", "999999")
 
 
-def test_the_schedule_fans_out_one_build_per_county_and_centre(cast):
+def test_the_schedule_fans_out_one_build_per_county_and_centre(cast, eager_celery):
     # Eager Celery here: the fan-out builds each report in turn.
     assert enqueue_reports("annual", "2025") == 3
     assert ReportRun.objects.filter(period="2025", status="done").count() == 3
@@ -423,7 +434,7 @@ def test_staff_list_print_and_download_the_reports_of_their_scope(client, cast):
         assert client.get(url).status_code == 404, name
 
 
-def test_staff_regenerate_and_officials_may_not(client, cast):
+def test_staff_regenerate_and_officials_may_not(client, cast, eager_celery):
     run = _built(cast)
     client.force_login(cast.county_official)
     url = reverse("admin:evaluation_reportrun_changelist")
