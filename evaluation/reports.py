@@ -530,8 +530,41 @@ def annual_data(hall: Hall, period: Period, beat: Beat = lambda: None) -> dict:
         )
     )
     _pause_for_tests(beat)
+    sections.append(_order_section(hall, year))
     sections += _assessment_sections(hall, year)
     return _document(ReportRun.Kind.ANNUAL, hall, period, previous, sections)
+
+
+def _order_section(hall: Hall, year: int) -> dict:
+    """The year's orders per handler hall in the subtree (``order_performance``: one query)."""
+    from activities.selectors import order_performance
+
+    rows = [
+        [
+            p.hall_name,
+            p.received,
+            p.answered,
+            p.fulfilled,
+            p.median_response_hours,
+            p.avg_response_hours,
+            p.mean_rating,
+        ]
+        for p in order_performance(year=year, within=hall.pk)
+    ]
+    return _section(
+        "orders",
+        _("点单答复与完成(按承办馆)"),
+        [
+            _("承办馆"),
+            _("收到"),
+            _("已答复"),
+            _("已完成"),
+            _("答复用时中位数(小时)"),
+            _("平均答复用时(小时)"),
+            _("平均评分"),
+        ],
+        rows,
+    )
 
 
 def _annual_completeness(hall: Hall, year: int, last: int) -> list[list]:

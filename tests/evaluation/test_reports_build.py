@@ -336,10 +336,12 @@ def test_the_annual_report_rolls_up_and_ranks(cast):
     services.score_set(
         dimension=first, hall=cast.branch, points=first.max_points, by=cast.county_director
     )
+    _order(cast.point, timezone.now(), answered_after=timedelta(hours=4), by=cast.branch_staff)
     county = Hall.objects.get(pk=cast.county.pk)
     data = reports.report_data("annual", county, reports.parse_period("annual", "2026"))
 
     assert _row(data, "stats_service", "举办活动(场次)")[1:3] == [21, 5]
+    assert _row(data, "orders", "关上街道综合文化站")[1:5] == [1, 1, 0, 4.0]
     below = {r[0]: r for r in next(s for s in data["sections"] if s["key"] == "below")["rows"]}
     assert below["关上街道综合文化站"][2:4] == [2, 14]
     assert below["太和街道综合文化站"][2:4] == [1, 7]
