@@ -32,11 +32,12 @@ def _number(value) -> str:
 
 
 def _nice_max(value: float) -> float:
-    """The top of the axis: 1, 2, 2.5 or 5 times a power of ten, at least ``value``."""
-    if value <= 0:
-        return 1
+    """The top of the axis, at least ``value``, such that its four gridlines fall on round
+    numbers (counts below 4 get 1, 2, 3, 4)."""
+    if value <= 4:
+        return 4
     magnitude = 10 ** (len(str(int(value))) - 1)
-    for step in (1, 2, 2.5, 5, 10):
+    for step in (1, 2, 4, 6, 8, 10):
         if value <= step * magnitude:
             return step * magnitude
     return 10 * magnitude
@@ -134,7 +135,7 @@ def line_chart(
 ) -> SafeString:
     """One line per series over the labels (months), each point marked and numbered."""
     left, top, bottom = 48, 28, 40
-    plot_w, plot_h = width - left - 12, height - top - bottom
+    plot_w, plot_h = width - left - 28, height - top - bottom
     values = [v or 0 for s in series for v in s.values]
     top_value = _nice_max(max(values, default=0))
     body = _axis(left, top, plot_w, plot_h, top_value)
@@ -172,6 +173,11 @@ def line_chart(
 
 
 def _short(label: str, room: float) -> str:
-    # About 11 px a Chinese character at this size; long hall names would run into each other.
-    fits = max(int(room // 11), 2)
-    return label if len(label) <= fits else label[: fits - 1] + "…"
+    """``label`` cut to about ``room`` pixels: a Chinese character takes some 11 px at this
+    size, a digit or Latin letter 6; long hall names would otherwise run into each other."""
+    used = 0.0
+    for i, ch in enumerate(label):
+        used += 11 if ord(ch) > 0x2E80 else 6
+        if used > room:
+            return label[: max(i - 1, 1)] + "…"
+    return label
