@@ -7,8 +7,6 @@ stuffed from one place.
 
 from __future__ import annotations
 
-import math
-
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -65,31 +63,16 @@ class SurveyForm(forms.Form):
 
 
 def _rate_limited(request: HttpRequest, phone: str) -> HttpResponse | None:
-    window = getattr(settings, "SURVEY_RATE_WINDOW", 600)
-    try:
-        ratelimit.check(
-            RATE_SCOPE_IP,
-            ratelimit.client_ip(request),
-            limit=getattr(settings, "SURVEY_RATE_LIMIT_IP", 20),
-            window=window,
-        )
-        if phone:
-            ratelimit.check(
-                RATE_SCOPE_PHONE,
-                phone,
-                limit=getattr(settings, "SURVEY_RATE_LIMIT_PHONE", 5),
-                window=window,
-            )
-    except ratelimit.RateLimited as exc:
-        response = render(
-            request,
-            "evaluation/survey_limited.html",
-            {"minutes": max(1, math.ceil(exc.retry_after / 60))},
-            status=429,
-        )
-        response["Retry-After"] = str(exc.retry_after)
-        return response
-    return None
+    return ratelimit.limited_page(
+        request,
+        template="evaluation/survey_limited.html",
+        ip_scope=RATE_SCOPE_IP,
+        ip_limit=settings.SURVEY_RATE_LIMIT_IP,
+        window=settings.SURVEY_RATE_WINDOW,
+        phone=phone,
+        phone_scope=RATE_SCOPE_PHONE,
+        phone_limit=settings.SURVEY_RATE_LIMIT_PHONE,
+    )
 
 
 def _hall(hall_id: int) -> Hall:

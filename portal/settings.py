@@ -315,6 +315,10 @@ NO_SHOW_BAN_DAYS = env.int("NO_SHOW_BAN_DAYS", default=30)
 BOOKING_RATE_LIMIT_IP = env.int("BOOKING_RATE_LIMIT_IP", default=30)
 BOOKING_RATE_LIMIT_PHONE = env.int("BOOKING_RATE_LIMIT_PHONE", default=6)
 BOOKING_RATE_WINDOW = env.int("BOOKING_RATE_WINDOW", default=600)
+# The satisfaction survey: submissions per address and per phone in a window of seconds.
+SURVEY_RATE_LIMIT_IP = env.int("SURVEY_RATE_LIMIT_IP", default=20)
+SURVEY_RATE_LIMIT_PHONE = env.int("SURVEY_RATE_LIMIT_PHONE", default=5)
+SURVEY_RATE_WINDOW = env.int("SURVEY_RATE_WINDOW", default=600)
 # The public activity list (API) is rendered at most this often per URL; seat counts on it may
 # be this many seconds old. The activity page and booking itself always read the database.
 ACTIVITY_LIST_CACHE_SECONDS = env.int("ACTIVITY_LIST_CACHE_SECONDS", default=3)
