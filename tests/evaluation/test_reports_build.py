@@ -504,3 +504,47 @@ def test_a_meeting_cannot_link_another_halls_report(cast):
     with pytest.raises(ValidationError) as exc:
         services.joint_meeting_save(meeting=meeting, by=cast.superuser)
     assert "report" in exc.value.message_dict
+
+
+# Session, user, scope; the counts, the rows (hall joined) and the filters' choices. A meeting's
+# decision counts come in the same query as its row; the date hierarchy adds its own.
+REPORT_LIST_QUERIES = 7
+MEETING_LIST_QUERIES = 9
+
+
+def _changelist_queries(client, name) -> int:
+    url = reverse(f"admin:evaluation_{name}_changelist")
+    client.get(url)
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_the_report_and_meeting_lists_cost_the_same_queries_for_more_rows(client, cast):
+    client.force_login(cast.centre_director)
+
+    def meeting(quarter):
+        return services.joint_meeting_save(
+            meeting=JointMeeting(
+                hall=cast.county,
+                quarter=quarter,
+                held_on=date(2026, 10, 1),
+                attendees="张",
+                agenda="通报",
+            ),
+            by=cast.county_director,
+        )
+
+    _built(cast)
+    meeting("2026Q3")
+    runs, meetings = (
+        _changelist_queries(client, "reportrun"),
+        _changelist_queries(client, "jointmeeting"),
+    )
+    for period in ("2026Q1", "2026Q2"):
+        _built(cast, period=period)
+        _built(cast, cast.other_county, period=period)
+        meeting(period)
+    assert ReportRun.objects.count() == 5 and JointMeeting.objects.count() == 3
+    assert _changelist_queries(client, "reportrun") == runs == REPORT_LIST_QUERIES
+    assert _changelist_queries(client, "jointmeeting") == meetings == MEETING_LIST_QUERIES
