@@ -502,6 +502,11 @@ def report_run_finish(*, run: ReportRun, worker: str, content: bytes, data: dict
     if old and old != name:
         # A forced rebuild replaces the earlier file.
         storage.delete(old)
+    if run.kind == ReportRun.Kind.QUARTERLY:
+        # A meeting recorded before its quarter's report was ready gets linked now.
+        JointMeeting.objects.filter(
+            hall_id=run.hall_id, quarter=run.period, report__isnull=True
+        ).update(report=run)
     return True
 
 

@@ -491,6 +491,27 @@ def test_a_joint_meeting_is_recorded_with_decisions_and_linked_to_its_report(cli
     assert JointMeeting.objects.count() == 1
 
 
+def test_a_meeting_held_before_its_report_is_linked_when_the_report_is_done(cast):
+    meeting = services.joint_meeting_save(
+        meeting=JointMeeting(
+            hall=cast.county,
+            quarter="2026Q3",
+            held_on=date(2026, 10, 1),
+            attendees="张",
+            agenda="通报",
+        ),
+        by=cast.county_director,
+    )
+    assert meeting.report is None
+    _built(cast, cast.other_county)
+    _built(cast, period="2026Q2")
+    meeting.refresh_from_db()
+    assert meeting.report is None
+    run = _built(cast)
+    meeting.refresh_from_db()
+    assert meeting.report == run
+
+
 def test_a_meeting_cannot_link_another_halls_report(cast):
     theirs = _built(cast, cast.other_county)
     meeting = JointMeeting(
