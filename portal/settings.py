@@ -169,6 +169,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
     "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
     "unacked_restore_throttle": env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=10),
+    # A worker killed while sweeping holds the sweep's lock until it expires.
+    "unacked_mutex_expire": env.int("CELERY_UNACKED_MUTEX_EXPIRE", default=300),
 }
 # A running report whose heartbeat is older than this is taken over by the next attempt.
 REPORT_STALE_SECONDS = env.int("REPORT_STALE_SECONDS", default=300)

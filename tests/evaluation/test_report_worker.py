@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -56,7 +57,7 @@ def _flush(url: str) -> None:
     redis.Redis.from_url(url, socket_timeout=5).flushdb()
 
 
-def _start_worker(env: dict, name: str, log: Path) -> subprocess.Popen:
+def _start_worker(env: dict, name: str, log: Path, queue: str) -> subprocess.Popen:
     # A session of its own: the worker's parent and its pool child die together on killpg.
     return subprocess.Popen(
         [
@@ -72,6 +73,7 @@ def _start_worker(env: dict, name: str, log: Path) -> subprocess.Popen:
             "--without-mingle",
             "--loglevel=INFO",
             f"--hostname={name}@%h",
+            f"--queues={queue}",
         ],
         cwd=ROOT,
         env=env,
@@ -114,8 +116,8 @@ def test_a_report_whose_worker_is_killed_is_finished_once_by_the_next(cast, tmp_
         "REDIS_URL": broker,
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
-        "CELERY_UNACKED_RESTORE_INTERVAL": "1",
-        "CELERY_UNACKED_RESTORE_THROTTLE": "1",
+        # Should a worker die holding the lock of the sweep that restores lost messages.
+        "CELERY_UNACKED_MUTEX_EXPIRE": "1",
         "REPORT_STALE_SECONDS": str(STALE_SECONDS),
         "CONN_MAX_AGE": "0",
         "PYTHONUNBUFFERED": "1",
@@ -123,13 +125,15 @@ def test_a_report_whose_worker_is_killed_is_finished_once_by_the_next(cast, tmp_
     first_log, second_log = tmp_path / "worker1.log", tmp_path / "worker2.log"
     logs = [first_log, second_log]
     first = second = None
+    # A queue of this run's own: nothing else sent to this Redis database reaches its workers.
+    queue = f"report-test-{uuid.uuid4().hex[:8]}"
     _flush(broker)
     from celery import Celery
 
     sender = Celery("report-test", broker=broker)
     try:
-        first = _start_worker({**env, "REPORT_BUILD_PAUSE": "60"}, "first", first_log)
-        sender.send_task(TASK, args=["quarterly", "2026Q3", cast.county.pk])
+        first = _start_worker({**env, "REPORT_BUILD_PAUSE": "60"}, "first", first_log, queue)
+        sender.send_task(TASK, args=["quarterly", "2026Q3", cast.county.pk], queue=queue)
 
         def running():
             return ReportRun.objects.filter(status=ReportRun.Status.RUNNING).first()
@@ -147,7 +151,13 @@ def test_a_report_whose_worker_is_killed_is_finished_once_by_the_next(cast, tmp_
         assert first.returncode == -signal.SIGKILL
         assert ReportRun.objects.get(pk=run.pk).status == ReportRun.Status.RUNNING
 
-        second = _start_worker(env, "second", second_log)
+        # The second worker sweeps for lost messages every second (the default is 100 s).
+        second = _start_worker(
+            {**env, "CELERY_UNACKED_RESTORE_INTERVAL": "1", "CELERY_UNACKED_RESTORE_THROTTLE": "1"},
+            "second",
+            second_log,
+            queue,
+        )
 
         def done():
             return ReportRun.objects.filter(pk=run.pk, status=ReportRun.Status.DONE).first()
