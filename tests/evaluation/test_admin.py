@@ -558,6 +558,7 @@ def test_an_inspection_needs_a_dimension_of_its_year(client, cast):
 # --- Exports -------------------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("eager_tasks")
 def test_an_official_exports_the_statistics_of_the_county(client, cast, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     open_window()
