@@ -59,17 +59,20 @@ class Hall(MPTTModel):
         verbose_name=_("上级馆"),
     )
     # Administrative division codes exist for most halls; several Kunming districts have none.
+    # Unique through a constraint (see Meta), which unlike unique=True adds no second
+    # pattern-matching index on PostgreSQL.
     code = models.CharField(
         _("编码"),
         max_length=32,
-        unique=True,
         null=True,
         blank=True,
         validators=[RegexValidator(r"^[0-9A-Za-z\-_.]+$", _("编码只能含字母、数字和 - _ ."))],
         help_text=_("行政区划代码;没有时留空"),
     )
     # Not indexed: search is a substring match, and every index costs each tree renumbering
-    # (an insert shifts the lft/rght of every hall to its right, rewriting all their entries).
+    # (an insert shifts the lft/rght of every hall to its right, rewriting all their entries in
+    # every index of the table). For the same reason the stored ancestors below are not indexed:
+    # nothing looks halls up by them, roll-ups scan.
     name = models.CharField(_("名称"), max_length=120)
     locality = models.CharField(
         _("所在地名"),
@@ -116,6 +119,7 @@ class Hall(MPTTModel):
         blank=True,
         related_name="+",
         editable=False,
+        db_index=False,
         verbose_name=_("所属总馆"),
     )
     branch_hall = models.ForeignKey(
@@ -125,6 +129,7 @@ class Hall(MPTTModel):
         blank=True,
         related_name="+",
         editable=False,
+        db_index=False,
         verbose_name=_("所属分馆"),
     )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
@@ -158,6 +163,7 @@ class Hall(MPTTModel):
         verbose_name_plural = _("文化馆")
         indexes = [models.Index(fields=["tree_id", "lft"], name="hall_tree_lft")]
         constraints = [
+            models.UniqueConstraint(fields=["code"], name="hall_code_unique"),
             models.CheckConstraint(
                 condition=(
                     Q(level=0, kind=HallKind.CENTRE)
