@@ -60,8 +60,9 @@ class Hall(MPTTModel):
     )
     # Administrative division codes exist for most halls; several Kunming districts have none.
     # Unique through a constraint (see Meta), which unlike unique=True adds no second
-    # pattern-matching index on PostgreSQL.
-    code = models.CharField(
+    # pattern-matching index on PostgreSQL. NULL, not "", for "no code": many halls lack one
+    # and NULLs do not collide under the unique constraint.
+    code = models.CharField(  # noqa: DJ001
         _("编码"),
         max_length=32,
         null=True,
