@@ -48,27 +48,23 @@ def halls_for_api() -> QuerySet[Hall]:
     ).order_by("tree_id", "lft")
 
 
+def _coordinate(limit: int, **kwargs) -> serializers.DecimalField:
+    # Numbers, not DRF's default decimal strings: map clients want floats.
+    return serializers.DecimalField(
+        max_digits=9,
+        decimal_places=6,
+        min_value=-limit,
+        max_value=limit,
+        coerce_to_string=False,
+        allow_null=True,
+        **kwargs,
+    )
+
+
 class HallSerializer(serializers.ModelSerializer):
     children_count = serializers.IntegerField(read_only=True, help_text=_("直接下级馆的数量"))
-    # Numbers, not DRF's default decimal strings: map clients want floats.
-    latitude = serializers.DecimalField(
-        max_digits=9,
-        decimal_places=6,
-        min_value=-90,
-        max_value=90,
-        coerce_to_string=False,
-        allow_null=True,
-        read_only=True,
-    )
-    longitude = serializers.DecimalField(
-        max_digits=9,
-        decimal_places=6,
-        min_value=-180,
-        max_value=180,
-        coerce_to_string=False,
-        allow_null=True,
-        read_only=True,
-    )
+    latitude = _coordinate(90, read_only=True)
+    longitude = _coordinate(180, read_only=True)
 
     class Meta:
         model = Hall
@@ -103,24 +99,8 @@ class HallUpdateSerializer(serializers.ModelSerializer):
     # The docstring above is the schema's description. Unknown keys are refused rather than
     # ignored, so that a client trying to move a hall or change its kind is told it cannot.
 
-    latitude = serializers.DecimalField(
-        max_digits=9,
-        decimal_places=6,
-        min_value=-90,
-        max_value=90,
-        coerce_to_string=False,
-        allow_null=True,
-        required=False,
-    )
-    longitude = serializers.DecimalField(
-        max_digits=9,
-        decimal_places=6,
-        min_value=-180,
-        max_value=180,
-        coerce_to_string=False,
-        allow_null=True,
-        required=False,
-    )
+    latitude = _coordinate(90, required=False)
+    longitude = _coordinate(180, required=False)
 
     class Meta:
         model = Hall
