@@ -7,8 +7,10 @@ otherwise), drops it at the end unless ``--keep``, and prints:
 
 * the time and peak RSS to build the national network with ``network.bulk`` (the
   ``generate_network`` command), beside a bare ``COPY`` of the very same rows into the same table;
-* the median time of one ``services.hall_create`` into a city's tree, beside the bare nested-set
-  SQL for the same insert (advisory lock, shift, insert) and a plain one-row INSERT;
+* the median time of one ``services.hall_create`` of a point into a city's tree, beside the bare
+  SQL of the same insert (advisory lock, first free number, insert), the bare SQL of a dense
+  nested set's insert (lock, shift, insert) and a plain one-row INSERT; and the insert that finds
+  its branch's room (``network.services.TREE_ROOM``) used up and shifts the rest of the tree;
 * the median time of one county's subtree read through ``network.selectors.hall_subtree``,
   beside the same query in raw SQL;
 * the time of ``check_tree`` over the whole network.
@@ -133,73 +135,113 @@ def phase_insert(args) -> None:
 
     from network import services
     from network.models import Hall, HallKind
-    from network.services import TREE_LOCK_NAMESPACE
+    from network.services import TREE_LOCK_NAMESPACE, TREE_ROOM
 
     rng = random.Random(2)
     branch_ids = list(Hall.objects.filter(kind=HallKind.BRANCH).values_list("pk", flat=True))
-    picks = rng.sample(branch_ids, args.samples + args.warmup)
-    service, raw, plain = [], [], []
+    picks = rng.sample(branch_ids, 2 * (args.samples + args.warmup))
+    picks, full_picks = picks[: len(picks) // 2], picks[len(picks) // 2 :]
     now = timezone.now()
-    for i, branch_id in enumerate(picks):
-        branch = Hall.objects.get(pk=branch_id)
-        started = time.perf_counter()
-        services.hall_create(parent=branch, name=f"测试服务点{i}", locality=f"测试{i}村")
-        service_s = time.perf_counter() - started
 
-        started = time.perf_counter()
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(f"SELECT tree_id FROM {TABLE} WHERE id = %s", [branch_id])
-            [tree_id] = cursor.fetchone()
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [TREE_LOCK_NAMESPACE, tree_id])
-            cursor.execute(
-                f"SELECT tree_id, rght, level, main_hall_id, plaque_name FROM {TABLE} "
-                "WHERE id = %s",
-                [branch_id],
-            )
-            tree_id, rght, level, main_id, plaque = cursor.fetchone()
+    def raw_insert(cursor, i: int, branch_id: int, shift: bool) -> None:
+        """The bare SQL of the same insert: lock, read the parent, find the first free number
+        (after the last child) and insert there; with ``shift``, first move every hall from
+        the parent's rght on up by two, as a dense nested set does on every insert."""
+        cursor.execute(f"SELECT tree_id FROM {TABLE} WHERE id = %s", [branch_id])
+        [tree_id] = cursor.fetchone()
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [TREE_LOCK_NAMESPACE, tree_id])
+        cursor.execute(
+            f"SELECT lft, rght, level, main_hall_id, plaque_name FROM {TABLE} WHERE id = %s",
+            [branch_id],
+        )
+        lft, rght, level, main_id, plaque = cursor.fetchone()
+        if shift:
             cursor.execute(
                 f"UPDATE {TABLE} SET lft = CASE WHEN lft > %s THEN lft + 2 ELSE lft END, "
                 "rght = rght + 2 WHERE tree_id = %s AND rght >= %s",
                 [rght, tree_id, rght],
             )
-            cursor.execute(
-                f"INSERT INTO {TABLE} (name, locality, kind, status, operator, operator_name, "
-                "plaque_name, address, phone, opening_hours, services, created_at, updated_at, "
-                "lft, rght, tree_id, level, parent_id, main_hall_id, branch_hall_id) VALUES "
-                "(%s, %s, 'point', 'open', 'government', '', %s, '', '', '', '', %s, %s, "
-                "%s, %s, %s, %s, %s, %s, %s)",
-                [
-                    f"原始服务点{i}",
-                    f"原始{i}村",
-                    f"{plaque}原始{i}村基层服务点",
-                    now,
-                    now,
-                    rght,
-                    rght + 1,
-                    tree_id,
-                    level + 1,
-                    branch_id,
-                    main_id,
-                    branch_id,
-                ],
-            )
-        raw_s = time.perf_counter() - started
+            new_lft = rght
+        else:
+            cursor.execute(f"SELECT MAX(rght) FROM {TABLE} WHERE parent_id = %s", [branch_id])
+            new_lft = (cursor.fetchone()[0] or lft) + 1
+        cursor.execute(
+            f"INSERT INTO {TABLE} (name, locality, kind, status, operator, operator_name, "
+            "plaque_name, address, phone, opening_hours, services, created_at, updated_at, "
+            "lft, rght, tree_id, level, parent_id, main_hall_id, branch_hall_id) VALUES "
+            "(%s, %s, 'point', 'open', 'government', '', %s, '', '', '', '', %s, %s, "
+            "%s, %s, %s, %s, %s, %s, %s)",
+            [
+                f"原始服务点{i}{'移' if shift else ''}",
+                f"原始{i}村",
+                f"{plaque}原始{i}村基层服务点",
+                now,
+                now,
+                new_lft,
+                new_lft + 1,
+                tree_id,
+                level + 1,
+                branch_id,
+                main_id,
+                branch_id,
+            ],
+        )
 
-        # A plain one-row insert with no shift, into a tree of its own: the cost of any write.
+    def timed(fn, *a, **kw) -> float:
         started = time.perf_counter()
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {TABLE} (name, locality, kind, status, operator, operator_name, "
-                "plaque_name, address, phone, opening_hours, services, created_at, updated_at, "
-                "lft, rght, tree_id, level) VALUES (%s, %s, 'centre', 'open', 'government', '', "
-                "%s, '', '', '', '', %s, %s, 1, 2, %s, 0)",
-                [f"单行{i}", f"单行{i}市", f"单行{i}市文化馆", now, now, 10_000_000 + i],
-            )
-        plain_s = time.perf_counter() - started
+        fn(*a, **kw)
+        return time.perf_counter() - started
+
+    def raw(i: int, branch_id: int, shift: bool) -> float:
+        def run() -> None:
+            with transaction.atomic(), connection.cursor() as cursor:
+                raw_insert(cursor, i, branch_id, shift)
+
+        return timed(run)
+
+    # 1. The usual insert: a point into a township branch that still has room, beside the same
+    #    insert in bare SQL, the bare SQL of a dense nested set (shift, then insert), and a plain
+    #    one-row INSERT into a tree of its own (the cost of any write).
+    service, bare, dense, plain = [], [], [], []
+    for i, branch_id in enumerate(picks):
+        branch = Hall.objects.get(pk=branch_id)
+        service_s = timed(
+            services.hall_create, parent=branch, name=f"测试服务点{i}", locality=f"测试{i}村"
+        )
+        bare_s = raw(i, branch_id, shift=False)
+        dense_s = raw(i, branch_id, shift=True)
+
+        def one_row(i: int) -> None:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(
+                    f"INSERT INTO {TABLE} (name, locality, kind, status, operator, operator_name, "
+                    "plaque_name, address, phone, opening_hours, services, created_at, "
+                    "updated_at, lft, rght, tree_id, level) VALUES (%s, %s, 'centre', 'open', "
+                    "'government', '', %s, '', '', '', '', %s, %s, 1, 2, %s, 0)",
+                    [f"单行{i}", f"单行{i}市", f"单行{i}市文化馆", now, now, 10_000_000 + i],
+                )
+
+        plain_s = timed(one_row, i)
         if i >= args.warmup:
             service.append(service_s)
-            raw.append(raw_s)
+            bare.append(bare_s)
+            dense.append(dense_s)
             plain.append(plain_s)
+
+    # 2. The insert that finds its branch's room used up: fill the room first (untimed), then
+    #    time the insert that shifts the rest of the tree and leaves new room behind.
+    room = TREE_ROOM[HallKind.BRANCH] // 2
+    regrow = []
+    for i, branch_id in enumerate(full_picks):
+        branch = Hall.objects.get(pk=branch_id)
+        for k in range(room):
+            services.hall_create(parent=branch, name=f"填充{i}-{k}", locality=f"填充{i}-{k}村")
+        regrow_s = timed(
+            services.hall_create, parent=branch, name=f"扩容{i}", locality=f"扩容{i}村"
+        )
+        if i >= args.warmup:
+            regrow.append(regrow_s)
+
     tree_sizes = [
         Hall.objects.filter(tree_id=Hall.objects.get(pk=b).tree_id).count() for b in picks[:5]
     ]
@@ -214,12 +256,22 @@ def phase_insert(args) -> None:
         )
         plan = [row[0] for row in cursor.fetchall()]
         cursor.execute("ROLLBACK")
+    from network.management.commands.check_tree import find_damage
+
     emit(
         service=ms(service),
-        raw=ms(raw),
+        raw=ms(bare),
+        dense=ms(dense),
         plain=ms(plain),
+        regrow=ms(regrow),
+        room_points=room,
+        # Of every (room + 1) points added to one branch, one pays the shift.
+        amortized_ms=(statistics.median(service) * room + statistics.median(regrow))
+        / (room + 1)
+        * 1000,
         tree_sizes=tree_sizes,
         shift_plan=plan,
+        damage=len(find_damage()),
     )
 
 
@@ -407,15 +459,26 @@ def report(f: dict) -> None:
     )
     i = f["insert"]
     print(
-        f"{'insert: services.hall_create vs nested-set SQL, median ms':58} "
+        f"{'insert: services.hall_create vs the same in bare SQL, median ms':58} "
         f"{i['service']['median_ms']:14.2f} {i['raw']['median_ms']:14.2f} "
         f"{i['service']['median_ms'] / i['raw']['median_ms']:6.1f}×  target < 20 ms"
     )
     print(f"{'insert: p90 ms':58} {i['service']['p90_ms']:14.2f} {i['raw']['p90_ms']:14.2f}")
     print(
+        f"{'insert when the room is used up (shifts the tree), median':58} "
+        f"{i['regrow']['median_ms']:14.2f}   (p90 {i['regrow']['p90_ms']:.2f}; one insert in "
+        f"{i['room_points'] + 1} into a branch)"
+    )
+    print(f"{'insert: mean over a branch filling up, ms':58} {i['amortized_ms']:14.2f}")
+    print(
+        f"{'insert: bare SQL of a dense nested set (shift + insert), median':58} "
+        f"{i['dense']['median_ms']:14.2f}   (every insert, before the room)"
+    )
+    print(
         f"{'insert: plain one-row INSERT (no shift), median ms':58} {i['plain']['median_ms']:14.2f}"
     )
     print(f"{'   trees written into (halls):':58} {i['tree_sizes']}")
+    print(f"{'   check_tree findings after the inserts:':58} {i['damage']}")
     s = f["subtree"]
     print(
         f"{'subtree: hall_subtree(county) vs raw SQL, median ms':58} "

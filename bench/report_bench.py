@@ -293,10 +293,9 @@ def time_one(kind: str, period: str, hall, samples: int) -> dict:
         seconds.append(time.perf_counter() - started)
     with CaptureQueriesContext(connection) as ctx:
         run = build()
-    below = hall.get_descendant_count()
     return {
         "hall": hall.name,
-        "halls_in_subtree": below + 1,
+        "halls_in_subtree": type(hall).objects.filter(hall.descendant_range).count(),
         "median_s": statistics.median(seconds),
         "all_s": [round(s, 3) for s in seconds],
         "queries": len(ctx.captured_queries),
@@ -321,11 +320,13 @@ def measure(tag: str, samples: int) -> dict:
     from network.models import Hall, HallKind
 
     scope = Hall.objects.all() if tag == "kunming" else Hall.objects.filter(code__startswith=tag)
-    centre = max(scope.filter(kind=HallKind.CENTRE), key=lambda h: h.get_descendant_count())
-    county = max(
-        scope.filter(kind=HallKind.MAIN, tree_id=centre.tree_id),
-        key=lambda h: h.get_descendant_count(),
-    )
+
+    # The tree numbers keep room (network.services.TREE_ROOM), so count the halls themselves.
+    def size(hall) -> int:
+        return Hall.objects.filter(hall.descendant_range).count()
+
+    centre = max(scope.filter(kind=HallKind.CENTRE), key=size)
+    county = max(scope.filter(kind=HallKind.MAIN, tree_id=centre.tree_id), key=size)
     out = {}
     for kind, period in (("quarterly", "2026Q3"), ("annual", "2026")):
         for name, hall in (("centre", centre), ("county", county)):

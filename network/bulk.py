@@ -2,9 +2,10 @@
 
 django-mptt's ``rebuild()`` takes minutes and gigabytes on the national network (DESIGN.md), so
 the loader does not ask mptt for anything: it walks each new tree once in Python, giving every
-hall its ``lft``/``rght``/``level``, a fresh ``tree_id``, its stored ancestors and its plaque, and
-writes finished rows, with PostgreSQL's ``COPY`` there and ``bulk_create`` elsewhere. It only
-adds new trees; existing ones are never read or renumbered. ``check_tree`` passes afterwards.
+hall its ``lft``/``rght``/``level`` (with the room of ``services.TREE_ROOM`` below each
+``rght``), a fresh ``tree_id``, its stored ancestors and its plaque, and writes finished rows,
+with PostgreSQL's ``COPY`` there and ``bulk_create`` elsewhere. It only adds new trees; existing
+ones are never read or renumbered. ``check_tree`` passes afterwards.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from .models import KIND_BY_LEVEL, Hall, HallKind, HallStatus, Operator, plaque_name_for
-from .services import NEW_TREE_KEY, lock_trees
+from .services import NEW_TREE_KEY, TREE_ROOM, lock_trees
 
 
 @dataclass(slots=True)
@@ -139,7 +140,7 @@ def _number(root: NewHall, tree_id: int, ids: Iterator[int], out: list[Row]) -> 
         out.append(None)
         for child in node.children:
             walk(child, level + 1, pk, main_id, branch_id, plaque)
-        counter += 1
+        counter += TREE_ROOM[kind] + 1  # the room later halls below this one are placed in
         out[index] = (
             pk, node, kind, plaque, lft, counter, level, parent_id, main_id, branch_id, tree_id
         )  # fmt: skip

@@ -71,8 +71,9 @@ class Hall(MPTTModel):
         help_text=_("行政区划代码;没有时留空"),
     )
     # Not indexed: search is a substring match, and every index costs each tree renumbering
-    # (an insert shifts the lft/rght of every hall to its right, rewriting all their entries in
-    # every index of the table). For the same reason the stored ancestors below are not indexed:
+    # (an insert that has used up its parent's room, network.services.TREE_ROOM, shifts the
+    # lft/rght of every hall to its right, rewriting all their entries in every index of the
+    # table). For the same reason the stored ancestors below are not indexed:
     # nothing looks halls up by them, roll-ups scan.
     name = models.CharField(_("名称"), max_length=120)
     locality = models.CharField(

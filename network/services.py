@@ -4,6 +4,12 @@ django-mptt leaves locking to its caller. Each tree write here runs in one trans
 takes a PostgreSQL advisory lock on the tree it renumbers, so concurrent inserts and moves into one
 city's tree queue instead of corrupting ``lft``/``rght``; other cities' trees are untouched.
 On SQLite the settings open every transaction with ``BEGIN IMMEDIATE``, which serialises writers.
+
+The tree numbers keep room (``TREE_ROOM``): free numbers at the end of every hall's range, below
+its ``rght``. A new hall takes its numbers from its parent's room and renumbers nothing; only when
+that room is used up does an insert shift the rest of the tree (as a dense nested set does on every
+insert), and then it leaves fresh room behind. The nesting stays exact, so every read by range
+(``lft``/``rght``) is unchanged; only ``rght - lft`` no longer counts descendants.
 """
 
 from __future__ import annotations
@@ -44,6 +50,21 @@ TREE_LOCK_NAMESPACE = 7001
 NEW_TREE_KEY = 0
 
 HALL_FIELDS = set(Hall.OWN_FIELDS)
+
+# Free tree numbers kept at the end of each kind's range, two per future child: a township
+# branch has room for 16 more points, a county for 2 more branches with their own room, a city
+# for 2 more counties. Points are leaves and keep none.
+TREE_ROOM = {
+    HallKind.CENTRE: 2 * 75,
+    HallKind.MAIN: 2 * 36,
+    HallKind.BRANCH: 2 * 16,
+    HallKind.POINT: 0,
+}
+
+
+def tree_span(kind: str) -> int:
+    """How many tree numbers a new hall of ``kind`` takes: its own two and its room."""
+    return 2 + TREE_ROOM[kind]
 
 
 def lock_trees(*tree_ids: int) -> None:
@@ -101,6 +122,9 @@ def hall_create(*, parent: Hall | None, name: str, locality: str, **fields: Any)
         **fields,
     )
     hall.full_clean(exclude=["parent", "main_hall", "branch_hall"])
+    if parent is not None:
+        _place_in_room(hall, parent)
+    # With its tree numbers set, django-mptt inserts the row as it is (a root it numbers itself).
     hall.save()
     # A main hall is its own main hall, a branch its own branch: rows that point to themselves.
     if kind == HallKind.MAIN:
@@ -110,6 +134,28 @@ def hall_create(*, parent: Hall | None, name: str, locality: str, **fields: Any)
         hall.branch_hall_id = hall.pk
         Hall.objects.filter(pk=hall.pk).update(branch_hall=hall.pk)
     return hall
+
+
+def _place_in_room(hall: Hall, parent: Hall) -> None:
+    """Give ``hall`` the numbers right after its parent's last child, taken from the parent's
+    room; when the room is too small, first shift everything from the parent's ``rght`` on to
+    make room for this hall and leave the parent's full room behind. Under the tree's lock."""
+    table = Hall._meta.db_table
+    span = tree_span(hall.kind)
+    last = Hall.objects.filter(parent_id=parent.pk).aggregate(m=Max("rght"))["m"]
+    lft = (last if last is not None else parent.lft) + 1
+    if lft + span > parent.rght:
+        shift = lft + span + TREE_ROOM[parent.kind] - parent.rght
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET "
+                "lft = CASE WHEN lft >= %s THEN lft + %s ELSE lft END, rght = rght + %s "
+                "WHERE tree_id = %s AND rght >= %s",
+                [parent.rght, shift, shift, parent.tree_id, parent.rght],
+            )
+        parent.rght += shift
+    hall.lft, hall.rght = lft, lft + span - 1
+    hall.tree_id, hall.level = parent.tree_id, parent.level + 1
 
 
 @transaction.atomic

@@ -52,13 +52,20 @@ def test_a_right_number_not_above_the_left_is_found(cast, capsys):
     assert f"“关上一社区服务中心”(编号 {cast.point.pk},编码 530111001001)" in out
 
 
-def test_a_gap_in_the_numbers_is_found(cast, capsys):
+def test_free_numbers_are_room_not_damage(cast, capsys):
     damage("UPDATE hall SET rght = rght + 100 WHERE parent_id IS NULL")
+
+    call_command("check_tree")
+
+    assert "全部完好" in capsys.readouterr().out
+
+
+def test_a_point_with_room_is_found(cast, capsys):
+    damage("UPDATE hall SET rght = lft + 3 WHERE id = %s", cast.point.pk)
 
     out = check_fails(capsys)
 
-    assert "每棵树的左右值应恰为 1 到 2n,不缺不重" in out
-    assert "第 1 棵树的 20 个左右值中只有 20 个不同,最小 1,最大 120,应为 1 到 20" in out
+    assert "基层服务点的右值应为左值加一" in out
 
 
 def test_a_duplicate_number_is_found(cast, capsys):
@@ -92,7 +99,7 @@ def test_overlapping_siblings_are_found_even_when_every_number_is_unique(cast, c
 
     out = check_fails(capsys)
 
-    assert "左右值应与上级馆和同级馆紧密衔接" in out
+    assert "同级馆的左右值不应交叠" in out
     assert "左右值应落在上级馆的左右值之内" not in out
 
 
@@ -134,3 +141,13 @@ def test_a_plaque_out_of_step_with_its_parent_is_found(cast, capsys):
     assert "统一标识牌匾应由上级馆的牌匾和本馆所在地名生成" in out
     assert "现为“官渡区文化馆关上街道分馆”,应为“官渡区文化馆新关上街道分馆”" in out
     assert "现为“随便写的”" in out
+
+
+def test_an_odd_width_is_found(cast, capsys):
+    # An odd shift of one hall's right number: its width is no longer what django-mptt's moves
+    # compute from rght - lft.
+    damage("UPDATE hall SET rght = rght + 1 WHERE parent_id IS NULL")
+
+    out = check_fails(capsys)
+
+    assert "左值加层级应为奇数,右值加层级应为偶数" in out

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, connections
 
 from network import services
+from network.management.commands.check_tree import find_damage
 from network.models import Hall, HallKind
 from network.selectors import hall_subtree
 from tests.conftest import need_postgres
@@ -74,8 +75,7 @@ def test_moving_a_point_to_another_branch_updates_plaque_and_ancestors(cast):
     assert cast.point.pk in hall_subtree(Hall.objects.get(pk=cast.other_county.pk)).values_list(
         "pk", flat=True
     )
-    Hall.objects.partial_rebuild(cast.centre.tree_id)  # numbers must already be right
-    assert Hall.objects.get(pk=cast.point.pk).lft == moved.lft
+    assert find_damage() == []
 
 
 def test_moving_a_branch_under_a_branch_is_refused(cast):
@@ -139,25 +139,84 @@ def test_concurrent_inserts_and_moves_keep_the_tree_whole():
     connections.close_all()
     assert errors == []
     assert Hall.objects.filter(tree_id=centre.tree_id).count() == 1 + 3 + 6 + 60
-    before = list(
-        Hall.objects.filter(tree_id=centre.tree_id)
-        .order_by("pk")
-        .values_list("pk", "lft", "rght", "level", "parent_id")
+    rows = list(
+        Hall.objects.filter(tree_id=centre.tree_id).values_list("pk", "lft", "rght", "parent_id")
     )
-    Hall.objects.partial_rebuild(centre.tree_id)
-    after = list(
-        Hall.objects.filter(tree_id=centre.tree_id)
-        .order_by("pk")
-        .values_list("pk", "lft", "rght", "level", "parent_id")
-    )
-    # A rebuild renumbers children in its own order; what must hold is the nesting itself.
-    by_pk = {pk: (lft, rght) for pk, lft, rght, _lvl, _p in before}
-    for _pk, lft, rght, _level, parent_id in before:
+    by_pk = {pk: (lft, rght) for pk, lft, rght, _p in rows}
+    for _pk, lft, rght, parent_id in rows:
         assert lft < rght
         if parent_id:
             plft, prght = by_pk[parent_id]
             assert plft < lft and rght < prght
-    assert len(after) == len(before)
-    spans = sorted(by_pk.values())
-    numbers = sorted(n for span in spans for n in span)
-    assert numbers == list(range(1, 2 * len(before) + 1))
+    numbers = [n for span in by_pk.values() for n in span]
+    assert len(set(numbers)) == len(numbers)
+    assert find_damage() == []
+
+
+def _numbers(tree_id: int) -> dict[int, tuple[int, int]]:
+    return {
+        pk: (lft, rght)
+        for pk, lft, rght in Hall.objects.filter(tree_id=tree_id).values_list("pk", "lft", "rght")
+    }
+
+
+def test_an_insert_into_a_branch_with_room_renumbers_no_other_hall(cast):
+    before = _numbers(cast.centre.tree_id)
+
+    point = services.hall_create(parent=cast.branch, name="新村", locality="新村")
+
+    after = _numbers(cast.centre.tree_id)
+    del after[point.pk]
+    assert after == before
+    branch = Hall.objects.get(pk=cast.branch.pk)
+    assert branch.lft < point.lft < point.rght < branch.rght
+    assert point.rght == point.lft + 1
+    assert list(branch.get_children())[-1] == point
+    assert find_damage() == []
+
+
+def test_inserts_past_the_room_shift_the_rest_of_the_tree_and_leave_new_room(cast):
+    room = services.TREE_ROOM[HallKind.BRANCH] // 2
+    created = [
+        services.hall_create(parent=cast.branch, name=f"村{i}", locality=f"村{i}")
+        for i in range(room + 3)
+    ]
+
+    assert find_damage() == []
+    branch = Hall.objects.get(pk=cast.branch.pk)
+    children = list(branch.get_children())
+    assert children[-len(created) :] == created  # in the order they were added
+    assert hall_subtree(branch).count() == 1 + len(children)
+    # The halls after the branch moved up, but stayed inside their own parents.
+    county = Hall.objects.get(pk=cast.county.pk)
+    assert county.lft < branch.lft < branch.rght < county.rght
+    assert set(hall_subtree(county).values_list("pk", flat=True)) >= {
+        cast.branch.pk,
+        cast.other_branch.pk,
+        *(h.pk for h in created),
+    }
+
+
+def test_a_new_branch_brings_room_for_its_points(cast):
+    branch = services.hall_create(parent=cast.county, name="新镇", locality="新镇")
+    assert branch.rght - branch.lft - 1 == services.TREE_ROOM[HallKind.BRANCH]
+    before = _numbers(cast.centre.tree_id)
+
+    point = services.hall_create(parent=branch, name="新镇一村", locality="新镇一村")
+
+    after = _numbers(cast.centre.tree_id)
+    del after[point.pk]
+    assert after == before
+    assert find_damage() == []
+
+
+def test_moves_keep_the_tree_whole_with_room(cast):
+    services.hall_create(parent=cast.branch, name="甲村", locality="甲村")
+    services.hall_move(hall=cast.branch, new_parent=cast.other_county)
+    services.hall_move(hall=cast.point, new_parent=cast.other_branch)
+    services.hall_create(parent=cast.other_branch, name="乙村", locality="乙村")
+
+    assert find_damage() == []
+    moved = Hall.objects.get(pk=cast.point.pk)
+    assert moved.parent_id == cast.other_branch.pk
+    assert moved.main_hall_id == Hall.objects.get(pk=cast.other_branch.pk).main_hall_id
