@@ -2,19 +2,24 @@
 column widths that fit, repeated header rows on every printed page.
 
 Workbooks are written in openpyxl's write-only mode from row generators, so memory stays flat
-however many rows an export has.
+however many rows an export has. The data rows go below ``append``: see ``_Rows``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import IO, Any
 
-from openpyxl import Workbook
+from openpyxl import LXML, Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._writer import WorksheetWriter
+from openpyxl.xml.constants import SHEET_MAIN_NS
+from openpyxl.xml.functions import xmlfile
 
 HEADER_FONT = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
@@ -72,7 +77,7 @@ def _header_cell(ws, value) -> WriteOnlyCell:
     return cell
 
 
-def _write_group_row(ws, columns: Sequence[Column], row: int) -> None:
+def _write_group_row(ws, rows: _Rows, columns: Sequence[Column], row: int) -> None:
     """The row above the headers: a group's name merged across its columns; a column without
     a group has its own header merged down over both rows."""
     cells = []
@@ -90,7 +95,7 @@ def _write_group_row(ws, columns: Sequence[Column], row: int) -> None:
         elif not group:
             ws.merged_cells.add(f"{first}{row}:{first}{row + 1}")
         i = j + 1
-    ws.append(cells)
+    rows.cells(cells)
 
 
 def _write_sheet(wb: Workbook, sheet: Sheet, title: str) -> None:
@@ -106,36 +111,186 @@ def _write_sheet(wb: Workbook, sheet: Sheet, title: str) -> None:
     ws.page_setup.fitToWidth = 1
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.page_setup.fitToHeight = 0
-    for line in sheet.title_rows:
-        cell = WriteOnlyCell(ws, value=line)
-        cell.font = Font(bold=True, size=13)
-        ws.append([cell])
-    if grouped:
-        _write_group_row(ws, sheet.columns, first_header)
-    ws.append(
-        [_header_cell(ws, None if grouped and not c.group else c.header) for c in sheet.columns]
-    )
-    formats = [c.number_format for c in sheet.columns]
-    if not any(formats):
+    # Everything above is written at the top of the sheet's file, which _Rows starts.
+    rows = _Rows(ws, sheet.columns)
+    try:
+        for line in sheet.title_rows:
+            cell = WriteOnlyCell(ws, value=line)
+            cell.font = Font(bold=True, size=13)
+            rows.cells([cell])
+        if grouped:
+            _write_group_row(ws, rows, sheet.columns, first_header)
+        rows.cells(
+            [_header_cell(ws, None if grouped and not c.group else c.header) for c in sheet.columns]
+        )
         for row in sheet.rows:
-            ws.append(row)
-        return
-    # One styled cell per formatted column, refilled for every row: a write-only sheet writes
-    # each appended row out at once, so the cell is free again by the next row, and the style
-    # is looked up once per column instead of once per cell.
-    styled: list[WriteOnlyCell | None] = []
-    for fmt in formats:
-        cell = None
-        if fmt is not None:
-            cell = WriteOnlyCell(ws)
-            cell.number_format = fmt
-        styled.append(cell)
-    for row in sheet.rows:
-        out = []
-        for value, cell in zip(row, styled, strict=False):
-            if cell is None or value is None:
-                out.append(value)
-            else:
-                cell.value = value
-                out.append(cell)
-        ws.append(out)
+            rows.values(row)
+    except BaseException:
+        rows.abandon()
+        raise
+    # Closed now rather than at save: each open sheet holds a file open, and a national export
+    # has thousands of sheets.
+    ws.close()
+
+
+class _SheetFileWriter(WorksheetWriter):
+    """openpyxl's worksheet writer, with lxml writing into a file object of ours instead of
+    opening the sheet's temporary file itself, so that ``_Rows`` can write rendered rows into
+    the same file between lxml's own writes."""
+
+    def get_stream(self):
+        # As WorksheetWriter.get_stream, but for the file object.
+        with open(self.out, "wb") as self.file, xmlfile(self.file) as xf:
+            with xf.element("worksheet", xmlns=SHEET_MAIN_NS):
+                try:
+                    while True:
+                        el = yield
+                        if el is True:
+                            yield xf
+                        elif el is not None:
+                            xf.write(el)
+                except GeneratorExit:
+                    pass
+
+
+# A string openpyxl would not store as text (a formula, an error value); such a row goes
+# through openpyxl so that it does exactly what it did before.
+_NOT_TEXT = frozenset(ERROR_CODES)
+_NUMBERS = (int, float, Decimal)
+_MAX_TEXT = 32767  # Excel's limit; openpyxl truncates to it
+
+
+class _Rows:
+    """The rows of a write-only sheet, written below ``ws.append``.
+
+    ``append`` costs a bare cell about 15 µs and a cell with a number format twice that: a cell
+    object per value, a raised and caught ValueError for every styled cell, and four lxml calls
+    per cell. Here the title and header rows still go through openpyxl's cell writer
+    (``cells``), but a data row of plain values (text, numbers, None) is rendered to XML in one
+    string, with each column's style id looked up once, and written straight into the sheet's
+    file (``values``): the same ``<c>`` elements openpyxl writes, inline strings included. Any
+    other value (a date, a formula-like string) sends its row through openpyxl as before.
+
+    openpyxl's ``WriteOnlyWorksheet.close`` (at save) closes these rows through ``ws._rows``,
+    then writes the sheet's tail (merged cells, page setup) after them.
+    """
+
+    def __init__(self, ws, columns: Sequence[Column]):
+        self._ws = ws
+        self._writer = ws._writer = _SheetFileWriter(ws)
+        self._writer.write_top()
+        ws._rows = self
+        self._xf = self._writer.xf.send(True)
+        self._sheet_data = self._xf.element("sheetData")
+        self._sheet_data.__enter__()
+        self._row = 0
+        self._lxml_pending = True  # lxml holds output not yet handed to our file object
+        self._raw = LXML  # et_xmlfile, openpyxl's fallback, offers no flush
+        self._styled: list[WriteOnlyCell | None] = []
+        self._columns: list[tuple[str, str]] = []
+        for i, column in enumerate(columns, start=1):
+            cell = style = None
+            if column.number_format is not None:
+                cell = WriteOnlyCell(ws)
+                cell.number_format = column.number_format
+                style = f' s="{cell.style_id}"'
+            self._styled.append(cell)
+            self._columns.append((get_column_letter(i), style or ""))
+        self._number_text: dict[Any, str] = {}
+
+    def cells(self, values: Sequence[Any]) -> None:
+        """A row of values and WriteOnlyCells, written by openpyxl."""
+        self._row += 1
+        self._writer.write_row(self._xf, self._ws._values_to_row(values, self._row), self._row)
+        self._lxml_pending = True
+
+    def values(self, values: Sequence[Any]) -> None:
+        """A data row: each value in its column's number format."""
+        if not isinstance(values, list | tuple):
+            values = list(values)
+        xml = self._render(values, self._row + 1) if self._raw else None
+        if xml is None:
+            # One styled cell per formatted column, refilled for every row: openpyxl writes
+            # the row out at once, so the cell is free again by the next row.
+            out = []
+            for i, value in enumerate(values):
+                cell = self._styled[i] if i < len(self._styled) else None
+                if cell is None or value is None:
+                    out.append(value)
+                else:
+                    cell.value = value
+                    out.append(cell)
+            self.cells(out)
+            return
+        self._row += 1
+        if self._lxml_pending:
+            self._xf.flush()
+            self._lxml_pending = False
+        self._writer.file.write(xml)
+
+    def _render(self, values: Sequence[Any], row: int) -> bytes | None:
+        """The row's XML as openpyxl's lxml cell writer writes it, or None to leave the row to
+        openpyxl."""
+        if len(values) > len(self._columns):
+            return None
+        r = str(row)
+        out = [f'<row r="{r}">']
+        append = out.append
+        for value, (letter, style) in zip(values, self._columns, strict=False):
+            kind = type(value)
+            if kind is str:
+                if not value:
+                    append(f'<c r="{letter}{r}"{style} t="inlineStr"/>')
+                    continue
+                if value[0] in "=#" and (value in _NOT_TEXT or value[0] == "=" and len(value) > 1):
+                    return None
+                if len(value) > _MAX_TEXT:
+                    value = value[:_MAX_TEXT]
+                space = ' xml:space="preserve"' if value != value.strip() else ""
+                if "&" in value or "<" in value or ">" in value or "\r" in value:
+                    value = (
+                        value.replace("&", "&amp;")
+                        .replace("<", "&lt;")
+                        .replace(">", "&gt;")
+                        .replace("\r", "&#13;")
+                    )
+                append(
+                    f'<c r="{letter}{r}"{style} t="inlineStr"><is><t{space}>{value}</t></is></c>'
+                )
+            elif kind in _NUMBERS:
+                append(f'<c r="{letter}{r}"{style} t="n"><v>{self._number(value)}</v></c>')
+            elif value is not None:
+                return None
+        append("</row>")
+        xml = "".join(out)
+        if ILLEGAL_CHARACTERS_RE.search(xml):
+            return None  # openpyxl raises IllegalCharacterError for it
+        try:
+            return xml.encode()
+        except UnicodeEncodeError:
+            return None
+
+    def _number(self, value: int | float | Decimal) -> str:
+        # The text of openpyxl's safe_string, kept per value: the scores of a county repeat
+        # a few hundred values, and formatting a Decimal costs more than the rest of its cell.
+        text = self._number_text.get(value)
+        if text is None:
+            if len(self._number_text) > 50_000:
+                self._number_text.clear()
+            # Not format(): for a Decimal that keeps its trailing zeros ("8.0"), % goes through
+            # float as openpyxl does ("8").
+            text = "%.16g" % value  # noqa: UP031
+            if text[-1] in "nf":  # nan, inf: openpyxl writes an empty value
+                text = ""
+            self._number_text[value] = text
+        return text
+
+    def close(self) -> None:
+        self._sheet_data.__exit__(None, None, None)
+        self._writer.xf.send(None)
+
+    def abandon(self) -> None:
+        """After a failure: close the sheet's file and remove it."""
+        self._sheet_data.__exit__(None, None, None)
+        self._writer.close()
+        self._writer.cleanup()

@@ -1,0 +1,118 @@
+"""The shared spreadsheet writer: data rows rendered below openpyxl's ``append`` must read back
+exactly as openpyxl's own cell writer would have written them."""
+
+from __future__ import annotations
+
+import io
+import math
+import zipfile
+from datetime import datetime
+from decimal import Decimal
+
+import pytest
+from openpyxl import load_workbook
+from openpyxl.utils.exceptions import IllegalCharacterError
+
+from portal import xlsx
+from portal.xlsx import Column, Sheet, write_workbook
+
+COLUMNS = [
+    Column("序号", 6, "0"),
+    Column("名称", 30),
+    Column("得分", 8, "0.0", group="考核"),
+    Column("总分", 8, "0.0", group="考核"),
+    Column("备注", 20),
+]
+
+
+def rows():
+    return [
+        [1, "官渡区文化馆", Decimal("8.0"), Decimal("7.5"), None],
+        (2, "", Decimal("0.0"), 0.1, "   前后有空格  "),
+        [3, "A & B < C > D", -1, 10**17, "第一行\r\n第二行\t制表"],
+        [4, None, math.nan, math.inf, "=SUM(A1:A3)"],  # a formula-like string: openpyxl's own path
+        [5, "#N/A", Decimal("12.345678901234567"), 2.5, "末列"],
+        [6, "日期", Decimal(1), 3, datetime(2026, 5, 10, 10, 30)],  # a date: openpyxl's own path
+        [7, "多出的值", 1, 2, "x", "超出列数"],
+        iter([8, "生成器的行", Decimal("99.9"), None, None]),
+        [9, "x" * 40000, 1, 1, ""],
+    ]
+
+
+def write(data, monkeypatch=None, raw=True, buffer=None):
+    if monkeypatch is not None:
+        monkeypatch.setattr(xlsx, "LXML", raw)
+    buffer = buffer or io.BytesIO()
+    write_workbook(
+        [
+            Sheet("第一张", COLUMNS, data, ["标题"]),
+            Sheet("第二张", COLUMNS[:2], [[n, f"馆{n}"] for n in range(1, 4)]),
+        ],
+        buffer,
+    )
+    buffer.seek(0)
+    return load_workbook(buffer)
+
+
+def cells(ws):
+    return [
+        [(c.value, c.data_type, c.number_format) for c in row]
+        for row in ws.iter_rows(min_row=1, max_row=ws.max_row, max_col=ws.max_column)
+    ]
+
+
+def test_data_cells_carry_their_columns_number_formats():
+    wb = write(rows())
+    ws = wb["第一张"]
+    assert ws["A1"].value == "标题" and ws["A1"].font.b
+    assert [c.value for c in ws[2]][:5] == ["序号", "名称", "考核", None, "备注"]
+    assert [c.value for c in ws[3]][:5] == [None, None, "得分", "总分", None]
+    assert ws["C2"].font.b and ws["C2"].fill.fgColor.rgb == "00DDEBF7"
+    assert {str(r) for r in ws.merged_cells.ranges} == {"A2:A3", "B2:B3", "C2:D2", "E2:E3"}
+    assert ws.freeze_panes == "A4"
+    assert ws.print_title_rows == "$2:$3"
+    assert ws.column_dimensions["B"].width == 30
+
+    first = ws[4]
+    assert [c.value for c in first][:5] == [1, "官渡区文化馆", 8, 7.5, None]
+    assert [c.number_format for c in first[:4]] == ["0", "General", "0.0", "0.0"]
+    assert first[0].data_type == "n" and first[2].data_type == "n"
+    assert ws["E5"].value == "   前后有空格  "
+    assert ws["B6"].value == "A & B < C > D"
+    assert ws["E6"].value == "第一行\r\n第二行\t制表"
+    assert ws["D6"].value == 10**17
+    assert ws["E7"].data_type == "f"
+    assert ws["B8"].data_type == "e"
+    assert ws["E9"].value == datetime(2026, 5, 10, 10, 30)
+    assert ws["F10"].value == "超出列数"
+    assert [c.value for c in ws[11][:3]] == [8, "生成器的行", 99.9]
+    assert ws["C11"].number_format == "0.0"
+    assert len(ws["B12"].value) == 32767
+    assert ws.max_row == 12
+    assert list(wb["第二张"].iter_rows(min_row=2, values_only=True)) == [
+        (1, "馆1"),
+        (2, "馆2"),
+        (3, "馆3"),
+    ]
+
+
+def sheet_xml(buffer: io.BytesIO) -> bytes:
+    with zipfile.ZipFile(buffer) as archive:
+        return archive.read("xl/worksheets/sheet1.xml")
+
+
+def test_rendered_rows_read_back_as_openpyxls_own(monkeypatch):
+    rendered_file, by_openpyxl_file = io.BytesIO(), io.BytesIO()
+    rendered = write(rows(), monkeypatch, raw=True, buffer=rendered_file)
+    by_openpyxl = write(rows(), monkeypatch, raw=False, buffer=by_openpyxl_file)
+    # Rendered rows are UTF-8; openpyxl's lxml writer puts character references.
+    assert "官渡区文化馆".encode() in sheet_xml(rendered_file)
+    assert "官渡区文化馆".encode() not in sheet_xml(by_openpyxl_file)
+    for name in ("第一张", "第二张"):
+        assert cells(rendered[name]) == cells(by_openpyxl[name])
+
+
+@pytest.mark.parametrize("raw", [True, False])
+def test_a_control_character_is_refused_as_before(monkeypatch, raw):
+    with pytest.raises(IllegalCharacterError):
+        write([[1, "坏\x01字符", 1, 1, None]], monkeypatch, raw=raw)
