@@ -121,9 +121,11 @@ def hall_create(*, parent: Hall | None, name: str, locality: str, **fields: Any)
         branch_hall_id=parent.pk if kind == HallKind.POINT else None,
         **fields,
     )
-    hall.full_clean(exclude=["parent", "main_hall", "branch_hall"])
     if parent is not None:
+        # Numbered first, so that validation checks the kind against the real depth. A
+        # validation error rolls the whole transaction back, shift included.
         _place_in_room(hall, parent)
+    hall.full_clean(exclude=["parent", "main_hall", "branch_hall"])
     # With its tree numbers set, django-mptt inserts the row as it is (a root it numbers itself).
     hall.save()
     # A main hall is its own main hall, a branch its own branch: rows that point to themselves.
