@@ -126,26 +126,24 @@ def write_assessment(
             ]
 
     def county_rows(done: int, county: Hall) -> Iterator[list]:
-        halls = selectors.assessment_county_halls(county)
         if within is not None and within.kind in (HallKind.BRANCH, HallKind.POINT):
             keep = range(within.lft, within.rght + 1)
         else:
             keep = None
         n = 0
-        for result in selectors.assessment_results(scheme, halls, dimensions):
+        for result in selectors.assessment_county_results(scheme, county, dimensions):
             hall = result.hall
             if keep is not None and hall.lft not in keep:
                 continue
             n += 1
             rank = by_county[hall.pk].rank if hall.pk == county.pk else result.rank
-            points = result.points
             yield [
                 n,
                 hall.code or "",
                 hall.name,
                 kinds[hall.kind],
                 hall.parent_name or "",
-                *(points[d.pk] for d in dimensions),
+                *result.points.values(),  # in the order of ``dimensions``
                 result.total,
                 grades[result.grade],
                 rank,

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
 
 from django.db.models import (
     Avg,
@@ -165,8 +166,8 @@ TWO = Decimal("0.1")
 
 @dataclass
 class HallResult:
-    hall: Hall
-    points: dict[int, Decimal] = field(default_factory=dict)  # dimension id → points
+    hall: Hall | ExportHall
+    points: dict[int, Decimal] = field(default_factory=dict)  # dimension id → points, in order
     total: Decimal = Decimal(0)
     grade: str = Grade.FAIL
     rank: int = 0
@@ -188,25 +189,69 @@ def assessment_results(
     halls = list(halls)
     if dimensions is None:
         dimensions = list(scheme.dimensions.all())
-    ids = [h.pk for h in halls]
-    scores: dict[tuple[int, int], Decimal] = {
-        (h, d): p
-        for h, d, p in Score.objects.filter(scheme=scheme, hall_id__in=ids).values_list(
-            "hall_id", "dimension_id", "points"
-        )
-    }
-    deductions: dict[tuple[int, int], Decimal] = {
-        (row["hall_id"], row["dimension_id"]): row["total"]
-        for row in Inspection.objects.filter(
-            hall_id__in=ids, inspected_on__year=scheme.year, dimension__scheme=scheme
+    return _results(scheme, halls, dimensions, hall_id__in=[h.pk for h in halls])
+
+
+class ExportHall(NamedTuple):
+    """What an assessment export shows of a hall: a row, not a model instance."""
+
+    pk: int
+    code: str | None
+    name: str
+    kind: str
+    parent_id: int | None
+    parent_name: str | None
+    lft: int
+
+
+def assessment_county_results(
+    scheme: AssessmentScheme, county: Hall, dimensions: list[Dimension]
+) -> list[HallResult]:
+    """``assessment_results`` for every hall of a county (the county hall, its branches and
+    their points) in tree order, in four queries: the halls as ``ExportHall`` rows, and the
+    scores, deductions and satisfaction of the county's tree range (no list of ids)."""
+    # The subtree as a range of ``lft`` alone (the same halls in a sound tree): with both ends
+    # on the index (tree_id, lft) PostgreSQL expects a county's few hundred halls and joins
+    # them to the other tables by index, where ``rght <= …`` had it scan whole tables.
+    subtree = {"tree_id": county.tree_id, "lft__range": (county.lft, county.rght)}
+    halls = [
+        ExportHall._make(row)
+        for row in Hall.objects.filter(**subtree)
+        .order_by("lft")
+        .values_list("pk", "code", "name", "kind", "parent_id", "parent__name", "lft")
+    ]
+    return _results(
+        scheme, halls, dimensions, **{f"hall__{name}": value for name, value in subtree.items()}
+    )
+
+
+def _results(
+    scheme: AssessmentScheme,
+    halls: list[Hall] | list[ExportHall],
+    dimensions: list[Dimension],
+    **of_halls,
+) -> list[HallResult]:
+    """``assessment_results`` for ``halls``; ``of_halls`` selects their rows in the score,
+    inspection and satisfaction tables (it may select more)."""
+    scores: dict[int, dict[int, Decimal]] = defaultdict(dict)
+    for hall_id, dimension_id, points in Score.objects.filter(
+        scheme=scheme, **of_halls
+    ).values_list("hall_id", "dimension_id", "points"):
+        scores[hall_id][dimension_id] = points
+    deductions: dict[int, dict[int, Decimal]] = defaultdict(dict)
+    for hall_id, dimension_id, total in (
+        Inspection.objects.filter(
+            inspected_on__year=scheme.year, dimension__scheme=scheme, **of_halls
         )
         .filter(Q(fixed_on__isnull=True) | Q(fixed_on__gt=F("fix_by")))
         .values("hall_id", "dimension_id")
         .annotate(total=Sum("deduction"))
         .order_by()
-    }
+        .values_list("hall_id", "dimension_id", "total")
+    ):
+        deductions[hall_id][dimension_id] = total
     satisfaction = dict(
-        SatisfactionResponse.objects.filter(hall_id__in=ids, quarter__startswith=str(scheme.year))
+        SatisfactionResponse.objects.filter(quarter__startswith=str(scheme.year), **of_halls)
         .values("hall_id")
         .annotate(mean=Avg("rating"))
         .order_by()
@@ -214,24 +259,30 @@ def assessment_results(
     )
     results = []
     zero = Decimal(0)
+    nothing: dict[int, Decimal] = {}
     # Looked up once: the loop below runs for every hall of a county export on every dimension.
     dims = [(d.pk, d.max_points, d.source == Dimension.Source.SATISFACTION) for d in dimensions]
+    grade_for = scheme.grade_for
     for hall in halls:
-        result = HallResult(hall=hall)
         hall_id = hall.pk
+        own = scores.get(hall_id, nothing)
+        cut = deductions.get(hall_id, nothing)
+        mean = satisfaction.get(hall_id)
+        points: dict[int, Decimal] = {}
+        total = zero
         for dim_id, max_points, is_satisfaction in dims:
             if is_satisfaction:
-                mean = satisfaction.get(hall_id)
-                points = Decimal(str(mean)) / 5 * max_points if mean is not None else zero
+                value = Decimal(str(mean)) / 5 * max_points if mean is not None else zero
             else:
-                points = scores.get((hall_id, dim_id), zero) - deductions.get(
-                    (hall_id, dim_id), zero
-                )
-            points = max(points, zero).quantize(TWO, rounding=ROUND_HALF_UP)
-            result.points[dim_id] = points
-            result.total += points
-        result.grade = scheme.grade_for(result.total)
-        results.append(result)
+                value = own.get(dim_id, zero)
+                if cut:
+                    value -= cut.get(dim_id, zero)
+            if value < zero:
+                value = zero
+            value = value.quantize(TWO, rounding=ROUND_HALF_UP)
+            points[dim_id] = value
+            total += value
+        results.append(HallResult(hall, points, total, grade_for(total)))
     _rank_among_siblings(results)
     return results
 
@@ -329,20 +380,6 @@ def county_siblings(counties: Iterable[Hall]) -> QuerySet[Hall]:
     return Hall.objects.filter(
         kind=HallKind.MAIN, tree_id__in={c.tree_id for c in counties}
     ).order_by("tree_id", "lft")
-
-
-EXPORT_HALL_FIELDS = ("code", "name", "kind", "parent_id", "tree_id", "lft", "rght", "level")
-
-
-def assessment_county_halls(county: Hall) -> QuerySet[Hall]:
-    """A county's halls in tree order (the county hall, its branches and their points), each
-    with ``parent_name``, in one query."""
-    return (
-        Hall.objects.filter(county.descendant_range)
-        .only(*EXPORT_HALL_FIELDS)
-        .annotate(parent_name=F("parent__name"))
-        .order_by("lft")
-    )
 
 
 def level_halls(level: str, within: Hall | None = None):

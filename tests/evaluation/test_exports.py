@@ -11,10 +11,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from evaluation import exports, services
+from evaluation import exports, selectors, services
 from evaluation.models import Dimension, ReportKind
 from network import services as network_services
-from network.models import HallStatus, Role
+from network.models import Hall, HallStatus, Role
 
 from .factories import YEAR, open_window
 
@@ -176,6 +176,24 @@ def test_assessment_queries_do_not_grow_with_the_halls_of_a_county(cast, scored)
     assert two - one == 4
     wb = read(exports.write_assessment, scored, within=cast.county)
     assert len(values(wb["官渡区文化馆"], 3)) == 13
+
+
+def test_county_results_by_tree_range_match_results_by_hall(cast, scored):
+    """The export reads a county by its tree range, as rows: the same points, totals, grades
+    and ranks as ``assessment_results`` over the same halls, and nothing from the next county."""
+    dimensions = list(scored.dimensions.all())
+    county = Hall.objects.get(pk=cast.county.pk)
+    by_range = selectors.assessment_county_results(scored, county, dimensions)
+    halls = Hall.objects.filter(county.descendant_range).order_by("lft")
+    by_hall = selectors.assessment_results(scored, halls, dimensions)
+    assert [r.hall.pk for r in by_range] == [h.pk for h in halls]
+    assert [(r.points, r.total, r.grade, r.rank) for r in by_range] == [
+        (r.points, r.total, r.grade, r.rank) for r in by_hall
+    ]
+    assert list(by_range[0].points) == [d.pk for d in dimensions]
+    point = next(r for r in by_range if r.hall.pk == cast.point.pk)
+    assert point.hall.parent_name == cast.branch.name
+    assert point.total == 4  # 5 less the unfixed finding
 
 
 # --- statistics -----------------------------------------------------------------------------------
