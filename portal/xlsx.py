@@ -47,8 +47,9 @@ class Sheet:
 def write_workbook(sheets: Iterable[Sheet], target: str | IO[bytes]) -> None:
     wb = Workbook(write_only=True)
     used: set[str] = set()
+    numbers = _NumberText()
     for sheet in sheets:
-        _write_sheet(wb, sheet, _unique_title(sheet.title, used))
+        _write_sheet(wb, sheet, _unique_title(sheet.title, used), numbers)
     wb.save(target)
 
 
@@ -98,7 +99,7 @@ def _write_group_row(ws, rows: _Rows, columns: Sequence[Column], row: int) -> No
     rows.cells(cells)
 
 
-def _write_sheet(wb: Workbook, sheet: Sheet, title: str) -> None:
+def _write_sheet(wb: Workbook, sheet: Sheet, title: str, numbers: _NumberText) -> None:
     ws = wb.create_sheet(title)
     for i, column in enumerate(sheet.columns, start=1):
         ws.column_dimensions[get_column_letter(i)].width = column.width
@@ -112,7 +113,7 @@ def _write_sheet(wb: Workbook, sheet: Sheet, title: str) -> None:
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.page_setup.fitToHeight = 0
     # Everything above is written at the top of the sheet's file, which _Rows starts.
-    rows = _Rows(ws, sheet.columns)
+    rows = _Rows(ws, sheet.columns, numbers)
     try:
         for line in sheet.title_rows:
             cell = WriteOnlyCell(ws, value=line)
@@ -160,6 +161,23 @@ _NUMBERS = (int, float, Decimal)
 _MAX_TEXT = 32767  # Excel's limit; openpyxl truncates to it
 
 
+class _NumberText(dict):
+    """The text openpyxl's ``safe_string`` gives a number, kept per value for a workbook: an
+    export repeats a few thousand values, and formatting a Decimal costs more than the rest of
+    its cell."""
+
+    def __missing__(self, value: int | float | Decimal) -> str:
+        if len(self) > 50_000:
+            self.clear()
+        # Not format(): for a Decimal that keeps its trailing zeros ("8.0"), % goes through
+        # float as openpyxl does ("8").
+        text = "%.16g" % value  # noqa: UP031
+        if text[-1] in "nf":  # nan, inf: openpyxl writes an empty value
+            text = ""
+        self[value] = text
+        return text
+
+
 class _Rows:
     """The rows of a write-only sheet, written below ``ws.append``.
 
@@ -175,7 +193,7 @@ class _Rows:
     then writes the sheet's tail (merged cells, page setup) after them.
     """
 
-    def __init__(self, ws, columns: Sequence[Column]):
+    def __init__(self, ws, columns: Sequence[Column], numbers: _NumberText):
         self._ws = ws
         self._writer = ws._writer = _SheetFileWriter(ws)
         self._writer.write_top()
@@ -196,7 +214,7 @@ class _Rows:
                 style = f' s="{cell.style_id}"'
             self._styled.append(cell)
             self._columns.append((get_column_letter(i), style or ""))
-        self._number_text: dict[Any, str] = {}
+        self._numbers = numbers
 
     def cells(self, values: Sequence[Any]) -> None:
         """A row of values and WriteOnlyCells, written by openpyxl."""
@@ -236,6 +254,7 @@ class _Rows:
         r = str(row)
         out = [f'<row r="{r}">']
         append = out.append
+        numbers = self._numbers
         for value, (letter, style) in zip(values, self._columns, strict=False):
             kind = type(value)
             if kind is str:
@@ -258,7 +277,7 @@ class _Rows:
                     f'<c r="{letter}{r}"{style} t="inlineStr"><is><t{space}>{value}</t></is></c>'
                 )
             elif kind in _NUMBERS:
-                append(f'<c r="{letter}{r}"{style} t="n"><v>{self._number(value)}</v></c>')
+                append(f'<c r="{letter}{r}"{style} t="n"><v>{numbers[value]}</v></c>')
             elif value is not None:
                 return None
         append("</row>")
@@ -270,24 +289,11 @@ class _Rows:
         except UnicodeEncodeError:
             return None
 
-    def _number(self, value: int | float | Decimal) -> str:
-        # The text of openpyxl's safe_string, kept per value: the scores of a county repeat
-        # a few hundred values, and formatting a Decimal costs more than the rest of its cell.
-        text = self._number_text.get(value)
-        if text is None:
-            if len(self._number_text) > 50_000:
-                self._number_text.clear()
-            # Not format(): for a Decimal that keeps its trailing zeros ("8.0"), % goes through
-            # float as openpyxl does ("8").
-            text = "%.16g" % value  # noqa: UP031
-            if text[-1] in "nf":  # nan, inf: openpyxl writes an empty value
-                text = ""
-            self._number_text[value] = text
-        return text
-
     def close(self) -> None:
         self._sheet_data.__exit__(None, None, None)
         self._writer.xf.send(None)
+        # The sheet, and these rows through it, stay in the workbook until it is saved.
+        self._styled = self._columns = []
 
     def abandon(self) -> None:
         """After a failure: close the sheet's file and remove it."""
