@@ -13,7 +13,8 @@ SELECT on the server), and prints:
   each, alternated; target at most 3×;
 * the assessment export of every hall (``write_assessment``), beside bare openpyxl write-only
   writing the very same cells from a generator (read back from the export beforehand, untimed):
-  time (target at most 1.2×) and peak RSS over the process's RSS at the start (target < 150 MB).
+  time (target at most 1.2×) and peak RSS over the process's RSS at the start (target < 150 MB),
+  with the load average before and after, since the machine may be shared.
 
 Each measured step runs in a process of its own so that its peak RSS is its own. Not a test: it
 prints figures, and they go to docs/BENCHMARKS.md by hand. The database is dropped at the end
@@ -424,9 +425,11 @@ def main(args) -> None:
             if args.only == "rollup":
                 return
             ours, floor, dump = (Path(tmp) / n for n in ("ours.xlsx", "floor.xlsx", "cells.bin"))
+            figures["load_before_export"] = os.getloadavg()
             figures["export"] = run_phase("export", args, env, f"--output={ours}")
             figures["dump"] = run_phase("dump", args, env, f"--output={ours}", f"--dump={dump}")
             figures["floor"] = run_phase("floor", args, env, f"--output={floor}", f"--dump={dump}")
+            figures["load_after_floor"] = os.getloadavg()
     finally:
         if not args.keep:
             admin_sql(server_url, f"DROP DATABASE IF EXISTS {args.db_name}")
@@ -454,6 +457,12 @@ def report(f: dict) -> None:
         report_rollup(f["rollup"])
     if "floor" in f:
         report_export(f["export"], f["floor"], f["dump"])
+        before, after = f["load_before_export"], f["load_after_floor"]
+        print(
+            "   load average (1, 5, 15 min) before the export "
+            f"{' / '.join(f'{x:.2f}' for x in before)}, after the floor "
+            f"{' / '.join(f'{x:.2f}' for x in after)}"
+        )
 
 
 def report_rollup(r: dict) -> None:
