@@ -14,7 +14,7 @@ import math
 import django_filters
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -161,17 +161,11 @@ class BookingSerializer(serializers.ModelSerializer):
 
 def _with_position(booking: Booking) -> Booking:
     """Sets ``booking.position``: its place in the waiting list, by the promotion order."""
-    booking.position = None
-    if booking.status == Booking.Status.WAITLISTED:
-        ahead = (
-            Booking.objects.filter(activity_id=booking.activity_id, status=booking.status)
-            .filter(
-                Q(created_at__lt=booking.created_at)
-                | Q(created_at=booking.created_at, pk__lt=booking.pk)
-            )
-            .count()
-        )
-        booking.position = ahead + 1
+    booking.position = (
+        selectors.waitlist_position(booking)
+        if booking.status == Booking.Status.WAITLISTED
+        else None
+    )
     return booking
 
 
@@ -436,22 +430,21 @@ class ActivityViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     )
     def bookings(self, request: Request, pk: str | None = None) -> Response:
         _rate_limit(RATE_SCOPE_IP, ratelimit.client_ip(request), settings.BOOKING_RATE_LIMIT_IP)
-        activity = _activity_or_404(pk)
+        # The activity alone, without its halls: the booking's answer names none of them.
+        activity = _activity_or_404(pk, selectors.activity_bookable)
         data = _valid(BookingCreateSerializer, request.data)
         _rate_limit(RATE_SCOPE_PHONE, data["phone"], settings.BOOKING_RATE_LIMIT_PHONE)
-        booking = services.booking_create(activity_id=activity.pk, **data)
-        booking.activity = activity
-        return Response(
-            BookingSerializer(_with_position(booking)).data, status=status.HTTP_201_CREATED
-        )
+        booking = services.booking_create(activity_id=activity.pk, activity=activity, **data)
+        booking.activity = activity  # the service has set its position
+        return Response(BookingSerializer(booking).data, status=status.HTTP_201_CREATED)
 
 
-def _activity_or_404(pk) -> Activity:
+def _activity_or_404(pk, read=activity_public) -> Activity:
     try:
         activity_id = int(pk)
     except (TypeError, ValueError):
         activity_id = None
-    activity = activity_public(activity_id) if activity_id and activity_id > 0 else None
+    activity = read(activity_id) if activity_id and activity_id > 0 else None
     if activity is None:
         raise NotFound(gettext("没有这个活动,或它尚未发布。"))
     return activity

@@ -88,6 +88,14 @@ def activity_public(activity_id: int) -> Activity | None:
     )
 
 
+def activity_bookable(activity_id: int) -> Activity | None:
+    """What a booking needs of its activity, in one read of one row: a draft is not there."""
+    try:
+        return Activity.objects.exclude(status=Activity.Status.DRAFT).get(pk=activity_id)
+    except Activity.DoesNotExist:
+        return None
+
+
 # Confirmed parties first, then the waiting list in its order, then the cancelled ones.
 BOOKING_ORDER = (
     Case(

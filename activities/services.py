@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Max
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from network.models import Hall
 from network.selectors import hall_subtree_by_id
 
+from . import selectors
 from .models import (
     Activity,
     Booking,
@@ -150,25 +151,33 @@ class Ban:
     no_shows: int
 
 
-def no_show_ban(phone: str, *, now: datetime | None = None) -> Ban | None:
-    """After ``NO_SHOW_LIMIT`` no-shows within ``NO_SHOW_WINDOW_DAYS`` a phone may not book for
-    ``NO_SHOW_BAN_DAYS`` after the latest one. A no-show is a confirmed booking of an activity that
-    has ended without the party checking in."""
-    now = now or timezone.now()
-    limit = settings.NO_SHOW_LIMIT
-    window = timedelta(days=settings.NO_SHOW_WINDOW_DAYS)
-    stats = Booking.objects.filter(
-        phone=phone,
+def _no_shows(now: datetime) -> Q:
+    """A no-show is a confirmed booking of an activity that has ended, within the window, without
+    the party checking in."""
+    return Q(
         status=Booking.Status.CONFIRMED,
         checked_in_at__isnull=True,
         activity__end__lt=now,
-        activity__end__gte=now - window,
+        activity__end__gte=now - timedelta(days=settings.NO_SHOW_WINDOW_DAYS),
         activity__status=Activity.Status.PUBLISHED,
-    ).aggregate(latest=Max("activity__end"), n=Count("pk"))
-    if stats["n"] < limit:
+    )
+
+
+def _ban(no_shows: int, latest: datetime | None, now: datetime) -> Ban | None:
+    if no_shows < settings.NO_SHOW_LIMIT:
         return None
-    until = stats["latest"] + timedelta(days=settings.NO_SHOW_BAN_DAYS)
-    return Ban(until=until, no_shows=stats["n"]) if until > now else None
+    until = latest + timedelta(days=settings.NO_SHOW_BAN_DAYS)
+    return Ban(until=until, no_shows=no_shows) if until > now else None
+
+
+def no_show_ban(phone: str, *, now: datetime | None = None) -> Ban | None:
+    """After ``NO_SHOW_LIMIT`` no-shows within ``NO_SHOW_WINDOW_DAYS`` a phone may not book for
+    ``NO_SHOW_BAN_DAYS`` after the latest one."""
+    now = now or timezone.now()
+    stats = Booking.objects.filter(_no_shows(now), phone=phone).aggregate(
+        latest=Max("activity__end"), n=Count("pk")
+    )
+    return _ban(stats["n"], stats["latest"], now)
 
 
 def _validate_booking_input(name: str, phone: str, seats) -> tuple[str, str, int]:
@@ -195,31 +204,28 @@ def _validate_booking_input(name: str, phone: str, seats) -> tuple[str, str, int
 
 
 def booking_create(
-    *, activity_id: int, name: str, phone: str, seats: int, now: datetime | None = None
+    *,
+    activity_id: int,
+    name: str,
+    phone: str,
+    seats: int,
+    now: datetime | None = None,
+    activity: Activity | None = None,
 ) -> Booking:
-    """Book ``seats`` for a party; confirmed if they all fit, else the party waits whole."""
+    """Book ``seats`` for a party; confirmed if they all fit, else the party waits whole.
+
+    ``activity`` is the caller's copy when it has just read it (a view has), which saves reading
+    it again. Its seat count is never trusted: the conditional UPDATE decides.
+    """
     name, phone, seats = _validate_booking_input(name, phone, seats)
     now = now or timezone.now()
-    try:
-        return _booking_create(
-            activity_id=activity_id, name=name, phone=phone, seats=seats, now=now
-        )
-    except IntegrityError as exc:
-        # Two requests from one phone raced past the friendly check; the constraint decided.
-        if "booking_one_per_phone" in str(exc) or "phone" in str(exc):
-            raise ValidationError({"phone": _("这个手机号码已经预约过本活动。")}) from exc
-        raise
-
-
-@transaction.atomic
-def _booking_create(
-    *, activity_id: int, name: str, phone: str, seats: int, now: datetime
-) -> Booking:
-    activity = Activity.objects.filter(pk=activity_id).first()
-    if activity is None:
-        raise ValidationError({"activity": _("活动不存在。")})
+    if activity is None or activity.pk != activity_id:
+        activity = Activity.objects.filter(pk=activity_id).first()
+        if activity is None:
+            raise ValidationError({"activity": _("活动不存在。")})
     _check_bookable(activity, seats, now)
-    ban = no_show_ban(phone, now=now)
+    booked, no_shows = _phone_record(phone, activity_id, now)
+    ban = no_show_ban(phone, now=now) if no_shows >= settings.NO_SHOW_LIMIT else None
     if ban is not None:
         raise ValidationError(
             {
@@ -230,34 +236,139 @@ def _booking_create(
                 }
             }
         )
-    if (
-        Booking.objects.filter(activity_id=activity_id, phone=phone)
-        .exclude(status=Booking.Status.CANCELLED)
-        .exists()
-    ):
+    if booked:
         raise ValidationError({"phone": _("这个手机号码已经预约过本活动。")})
-    taken = Activity.objects.filter(
-        pk=activity_id,
-        status=Activity.Status.PUBLISHED,
-        seats_taken__lte=F("capacity") - seats,
-    ).update(seats_taken=F("seats_taken") + seats)
-    status = Booking.Status.CONFIRMED if taken else Booking.Status.WAITLISTED
     for _attempt in range(5):
         try:
-            with transaction.atomic():
-                return Booking.objects.create(
-                    activity_id=activity_id,
-                    code=_new_code(),
-                    name=name,
-                    phone=phone,
-                    seats=seats,
-                    status=status,
-                    confirmed_at=now if taken else None,
-                )
+            return _booking_save(
+                activity_id=activity_id, name=name, phone=phone, seats=seats, now=now
+            )
         except IntegrityError as exc:
-            if "code" not in str(exc):
-                raise
+            # A drawn code that exists already rolls the whole booking back: draw again.
+            if "code" in str(exc):
+                continue
+            # Two requests from one phone raced past the check above; the constraint decided.
+            if "booking_one_per_phone" in str(exc) or "phone" in str(exc):
+                raise ValidationError({"phone": _("这个手机号码已经预约过本活动。")}) from exc
+            raise
     raise RuntimeError("could not draw a unique booking code")
+
+
+def _phone_record(phone: str, activity_id: int, now: datetime) -> tuple[int, int]:
+    """The phone's live bookings of this activity (0 or 1) and its no-shows in the window, as
+    ``_no_shows`` defines them, in one read before the transaction: nothing here needs the seat
+    lock, and the constraint still decides a race between two requests of one phone.
+
+    Plain SQL, because every booking asks this: building the ORM's filtered aggregate cost
+    several times what PostgreSQL took to answer it.
+    """
+    ops = connection.ops
+    booking, activity = Booking._meta.db_table, Activity._meta.db_table
+    sql = (
+        "SELECT"
+        " COALESCE(SUM(CASE WHEN b.activity_id = %s THEN 1 ELSE 0 END), 0),"
+        " COALESCE(SUM(CASE WHEN b.status = %s AND b.checked_in_at IS NULL AND a.status = %s"
+        ' AND a."end" < %s AND a."end" >= %s THEN 1 ELSE 0 END), 0)'
+        f" FROM {booking} b JOIN {activity} a ON a.id = b.activity_id"
+        " WHERE b.phone = %s AND b.status <> %s"
+    )
+    window = now - timedelta(days=settings.NO_SHOW_WINDOW_DAYS)
+    params = [
+        activity_id,
+        Booking.Status.CONFIRMED.value,
+        Activity.Status.PUBLISHED.value,
+        ops.adapt_datetimefield_value(now),
+        ops.adapt_datetimefield_value(window),
+        phone,
+        Booking.Status.CANCELLED.value,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        booked, no_shows = cursor.fetchone()
+    return int(booked), int(no_shows)
+
+
+def _booking_save(*, activity_id: int, name: str, phone: str, seats: int, now: datetime) -> Booking:
+    """Take the seats if they all fit and save the booking, confirmed or waiting, as one unit.
+    Sets ``booking.position``, the place of a waiting party in the queue (else None)."""
+    fields = {
+        "activity_id": activity_id,
+        "code": _new_code(),
+        "name": name,
+        "phone": phone,
+        "seats": seats,
+        "created_at": timezone.now(),
+    }
+    if connection.vendor == "postgresql":
+        # Outside a transaction the statement commits on its own; inside one (a caller's, a
+        # test's) it needs a savepoint, so that a duplicate code or phone spoils nothing.
+        if connection.in_atomic_block:
+            with transaction.atomic():
+                return _booking_insert(fields, now)
+        return _booking_insert(fields, now)
+    with transaction.atomic():
+        # The UPDATE locks the activity's row until COMMIT; bookings of the activity queue
+        # behind it while seats are left, so only the INSERT runs while it is held.
+        taken = Activity.objects.filter(
+            pk=activity_id,
+            status=Activity.Status.PUBLISHED,
+            seats_taken__lte=F("capacity") - seats,
+        ).update(seats_taken=F("seats_taken") + seats)
+        booking = Booking.objects.create(
+            **fields,
+            status=Booking.Status.CONFIRMED if taken else Booking.Status.WAITLISTED,
+            confirmed_at=now if taken else None,
+        )
+    booking.position = None if taken else selectors.waitlist_position(booking)
+    return booking
+
+
+# The same conditional UPDATE, with the INSERT and the count of the parties ahead in the queue,
+# as one PostgreSQL statement: its own transaction, one round trip, and the activity's row is
+# locked (while seats are left) only for as long as the statement runs. The count reads the
+# statement's snapshot, so the booking it inserts is not among those ahead of it.
+_BOOKING_INSERT = f"""
+WITH seat AS (
+    UPDATE {Activity._meta.db_table} SET seats_taken = seats_taken + %(seats)s
+    WHERE id = %(activity_id)s AND status = %(published)s AND seats_taken <= capacity - %(seats)s
+    RETURNING id
+), saved AS (
+    INSERT INTO {Booking._meta.db_table}
+        (activity_id, code, name, phone, seats, status, created_at, confirmed_at, cancel_reason)
+    SELECT %(activity_id)s, %(code)s, %(name)s, %(phone)s, %(seats)s,
+        CASE WHEN taken THEN %(confirmed)s ELSE %(waitlisted)s END,
+        %(created_at)s, CASE WHEN taken THEN %(now)s::timestamptz END, ''
+    FROM (SELECT EXISTS (SELECT FROM seat) AS taken) AS outcome
+    RETURNING id, status, confirmed_at
+)
+SELECT saved.id, saved.status, saved.confirmed_at,
+    CASE WHEN saved.status = %(waitlisted)s THEN 1 + (
+        SELECT COUNT(*) FROM {Booking._meta.db_table} ahead
+        WHERE ahead.activity_id = %(activity_id)s AND ahead.status = %(waitlisted)s
+            AND (ahead.created_at, ahead.id) < (%(created_at)s, saved.id)
+    ) END
+FROM saved
+"""
+
+
+def _booking_insert(fields: dict, now: datetime) -> Booking:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _BOOKING_INSERT,
+            {
+                **fields,
+                "now": now,
+                "published": Activity.Status.PUBLISHED.value,
+                "confirmed": Booking.Status.CONFIRMED.value,
+                "waitlisted": Booking.Status.WAITLISTED.value,
+            },
+        )
+        pk, status, confirmed_at, position = cursor.fetchone()
+    booking = Booking(pk=pk, status=status, confirmed_at=confirmed_at, **fields)
+    booking._state.adding = False
+    booking._state.db = connection.alias
+    booking.position = position
+    return booking
 
 
 def _check_bookable(activity: Activity, seats: int, now: datetime) -> None:

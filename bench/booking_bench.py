@@ -12,7 +12,10 @@ address). Then:
 1. the burst: ``--requests`` bookings (distinct phones, one seat each) fired by a pool of
    ``--concurrency`` threads with ``http.client``; it prints confirmed (must be exactly the seats),
    waitlisted, errors (must be 0), throughput and p50/p95 latency, and checks the seat count in
-   the database;
+   the database. Beside each latency it prints the server's CPU time per booking (gunicorn's
+   workers and the PostgreSQL backends of the scratch database, from /proc): on a machine shared
+   with other work, latency follows the neighbours' load, while the CPU a booking costs moves
+   far less, so that is the figure to compare changes by;
 2. throughput of ``GET /api/v1/activities/``, the public ``/activities/`` page (when the portal
    has it), ``/health/`` and the bare view (a constant JSON response through the whole middleware
    stack, reachable only in this run: ``DJANGO_SETTINGS_MODULE=bench.bench_settings`` with
@@ -307,6 +310,55 @@ def db_check(url: str, activity_id: int) -> dict:
     return {"capacity": capacity, "seats_taken": taken, "bookings": rows}
 
 
+def server_pids(master: int, url: str, db_name: str) -> dict[str, list[int]]:
+    """gunicorn's workers, and the PostgreSQL backends serving the scratch database."""
+    with open(f"/proc/{master}/task/{master}/children") as f:
+        workers = [int(pid) for pid in f.read().split()]
+    import psycopg2
+
+    conn = psycopg2.connect(url)
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                [db_name],
+            )
+            backends = [pid for (pid,) in cursor.fetchall()]
+    finally:
+        conn.close()
+    return {"gunicorn": workers, "postgres": backends}
+
+
+def cpu_seconds(pids: dict[str, list[int]]) -> dict[str, dict[int, float]]:
+    """User plus system CPU time of each process still there. PostgreSQL's backends run on this
+    machine too, under another user: reading their /proc entries needs that user or root."""
+    tick = os.sysconf("SC_CLK_TCK")
+    seconds: dict[str, dict[int, float]] = {}
+    for kind, group in pids.items():
+        seconds[kind] = {}
+        for pid in group:
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            seconds[kind][pid] = (int(fields[11]) + int(fields[12])) / tick
+    return seconds
+
+
+def cpu_per_request(before: dict, after: dict, n: int) -> dict[str, float] | None:
+    """Milliseconds of server CPU per request, by kind of process: a figure that the neighbours'
+    load inflates far less than latency. None when a process went away in between (a recycled
+    worker, a closed connection)."""
+    spent = {}
+    for kind, now in after.items():
+        if set(before.get(kind, {})) - set(now):
+            return None
+        spent[kind] = sum(t - before.get(kind, {}).get(pid, 0.0) for pid, t in now.items())
+    spent["total"] = sum(spent.values())
+    return {kind: round(t / n * 1000, 2) for kind, t in spent.items()}
+
+
 def machine() -> str:
     mem_kb = 0
     with open("/proc/meminfo") as f:
@@ -315,6 +367,12 @@ def machine() -> str:
                 mem_kb = int(line.split()[1])
     cpu = platform.processor() or platform.machine()
     return f"{os.cpu_count()} CPUs ({cpu}), {mem_kb / 1024 / 1024:.1f} GB RAM, {platform.system()}"
+
+
+def _ms(value: dict[str, float] | None) -> str:
+    if value is None:
+        return "unknown (a process went away)"
+    return f"{value['total']:.2f} ms (gunicorn {value['gunicorn']:.2f}, PostgreSQL {value['postgres']:.2f})"
 
 
 # --- Main -----------------------------------------------------------------------------------------
@@ -409,13 +467,22 @@ def main() -> int:
 
         # One booking at a time first, on another activity: the service time of a booking,
         # which the burst's latency is to be read against.
+        pids = server_pids(process.pid, url, name)
+        cpu_before = cpu_seconds(pids)
         alone = burst(port, seeded["probe"], 50, 1)
+        pids = server_pids(process.pid, url, name)  # the workers' connections are open now
+        cpu_alone = cpu_seconds(pids)
+        alone["server_cpu_ms"] = cpu_per_request(cpu_before, cpu_alone, 50)
         print(
             f"one at a time: {alone['throughput_rps']:.1f} req/s, p50 {alone['p50_ms']:.1f} ms, "
-            f"p95 {alone['p95_ms']:.1f} ms, errors {alone['errors']}",
+            f"p95 {alone['p95_ms']:.1f} ms, errors {alone['errors']}, "
+            f"server CPU {_ms(alone['server_cpu_ms'])} a booking",
             flush=True,
         )
         result = burst(port, seeded["activity"], args.requests, args.concurrency)
+        result["server_cpu_ms"] = cpu_per_request(
+            cpu_alone, cpu_seconds(server_pids(process.pid, url, name)), args.requests
+        )
         check = db_check(url, seeded["activity"])
         print("\nBURST " + json.dumps(result, ensure_ascii=False), flush=True)
         print("DB " + json.dumps(check), flush=True)
@@ -493,6 +560,7 @@ def main() -> int:
                     "p95_ms": round(result["p95_ms"], 1),
                     "p95_target_met": result["p95_ms"] < 300,
                     "one_at_a_time_p50_ms": round(alone["p50_ms"], 1),
+                    "server_cpu_ms_per_booking": result["server_cpu_ms"],
                     "list_ratio": round(rows["/api/v1/activities/"]["ratio_to_bare"], 3),
                     "list_target_met": rows["/api/v1/activities/"]["ratio_to_bare"] >= 0.5,
                     "uncached_list_ratio": round(

@@ -426,6 +426,25 @@ def test_a_party_that_does_not_fit_waits_whole_in_order(client, cast):
     assert Activity.objects.get(pk=activity.pk).seats_taken == 4
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_booking_costs_a_fixed_few_statements(client, django_assert_num_queries):
+    # Outside a test's transaction, as a request runs: the activity, the phone's record, then on
+    # PostgreSQL one statement takes the seat, saves the booking and counts the queue ahead of
+    # it. Elsewhere that is BEGIN, UPDATE, INSERT, COMMIT, and the count for a waiting party.
+    cast = build_cast()
+    activity = published_activity(cast.branch, capacity=1)
+    postgres = connection.vendor == "postgresql"
+    with django_assert_num_queries(3 if postgres else 6):
+        assert book(client, activity, resident(1)).json()["status"] == "confirmed"
+    with django_assert_num_queries(3 if postgres else 7):
+        body = book(client, activity, resident(2)).json()
+    assert (body["status"], body["position"]) == ("waitlisted", 1)
+    with django_assert_num_queries(3 if postgres else 7):
+        body = book(client, activity, resident(3)).json()
+    assert (body["status"], body["position"]) == ("waitlisted", 2)
+    assert Activity.objects.get(pk=activity.pk).seats_taken == 1
+
+
 def test_one_phone_books_an_activity_once(client, cast):
     activity = published_activity(cast.branch)
     assert book(client, activity, resident(1)).status_code == 201

@@ -177,6 +177,53 @@ def test_checked_in_parties_are_not_no_shows(cast):
     assert book(upcoming, phone, now=max(ends) + timedelta(days=1)).status == "confirmed"
 
 
+@override_settings(NO_SHOW_WINDOW_DAYS=365)
+def test_the_quick_no_show_count_agrees_with_the_rule(cast):
+    # A booking counts its phone's no-shows in plain SQL; it must count what _no_shows says.
+    phone = "13800000009"
+    now = timezone.now() + timedelta(days=10)
+    kinds = {
+        "no_show": {},
+        "checked_in": {},
+        "waiting": {},
+        "cancelled_booking": {},
+        "not_ended": {"start_in": timedelta(days=20)},
+        "long_ago": {},
+    }
+    for title, fields in kinds.items():
+        activity = published_activity(cast.branch, capacity=1, title=title, **fields)
+        if title == "waiting":
+            book(activity, "13900000000")
+        booking = book(activity, phone)
+        if title == "checked_in":
+            services.booking_check_in(code=booking.code, by_user=cast.branch_staff)
+        if title == "cancelled_booking":
+            services.booking_cancel(code=booking.code, phone=phone)
+    Activity.objects.filter(title="long_ago").update(
+        start=now - timedelta(days=400), end=now - timedelta(days=399)
+    )
+    cancelled = published_activity(cast.branch, title="cancelled_activity")
+    book(cancelled, phone)
+    Activity.objects.filter(pk=cancelled.pk).update(status=Activity.Status.CANCELLED)
+    other = published_activity(cast.branch, start_in=timedelta(days=30))
+    expected = Booking.objects.filter(services._no_shows(now), phone=phone).count()
+    assert expected == 1
+    assert services._phone_record(phone, other.pk, now) == (0, expected)
+    assert services._phone_record(phone, cancelled.pk, now) == (1, expected)
+
+
+def test_a_code_drawn_twice_is_drawn_again_and_the_seats_are_taken_once(cast, monkeypatch):
+    activity = published_activity(cast.branch, capacity=5)
+    first = book(activity, "13800000001")
+    codes = iter([first.code, "NEWCODE2"])
+    monkeypatch.setattr(services, "_new_code", lambda: next(codes))
+    second = book(activity, "13800000002", seats=2)
+    assert (second.code, second.status) == ("NEWCODE2", Booking.Status.CONFIRMED)
+    assert Booking.objects.get(code="NEWCODE2").seats == 2
+    activity.refresh_from_db()
+    assert activity.seats_taken == 3
+
+
 def test_check_in_marks_a_confirmed_booking_once(cast):
     activity = published_activity(cast.branch)
     booking = book(activity, "13800000001")
