@@ -181,9 +181,10 @@ class _NumberText(dict):
 class _Rows:
     """The rows of a write-only sheet, written below ``ws.append``.
 
-    ``append`` costs a bare cell about 15 µs and a cell with a number format twice that: a cell
-    object per value, a raised and caught ValueError for every styled cell, and four lxml calls
-    per cell. Here the title and header rows still go through openpyxl's cell writer
+    ``append`` makes a cell object per value, raises and catches a ValueError for every cell
+    with a number format (then makes a fresh cell for the next value), and makes four lxml
+    calls per cell; a formatted cell costs about twice a plain one. Here the title and header
+    rows still go through openpyxl's cell writer
     (``cells``), but a data row of plain values (text, numbers, None) is rendered to XML in one
     string, with each column's style id looked up once, and written straight into the sheet's
     file (``values``): the same ``<c>`` elements openpyxl writes, inline strings included. Any
