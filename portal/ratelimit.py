@@ -6,7 +6,8 @@ from __future__ import annotations
 import hashlib
 import math
 
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -25,14 +26,34 @@ def check(scope: str, key: str, *, limit: int, window: int) -> None:
         return
     digest = hashlib.sha256(key.encode()).hexdigest()[:32]
     cache_key = f"rl:{scope}:{digest}"
-    cache.add(cache_key, 0, timeout=window)
-    try:
-        count = cache.incr(cache_key)
-    except ValueError:  # expired between add and incr
-        cache.set(cache_key, 1, timeout=window)
-        count = 1
+    count = _hit_redis(cache_key, window)
+    if count is None:
+        count = _hit(cache_key, window)
     if count > limit:
         raise RateLimited(retry_after=window)
+
+
+def _hit_redis(cache_key: str, window: int) -> int | None:
+    """The count after this hit, in one round trip to Redis: the window starts with the first
+    hit (SET NX with the expiry) and INCR counts, both in one MULTI/EXEC, which is what ``_hit``
+    does in two. None when the cache is not Redis."""
+    backend = caches[DEFAULT_CACHE_ALIAS]
+    if not isinstance(backend, RedisCache):
+        return None
+    key = backend.make_and_validate_key(cache_key)
+    pipe = backend._cache.get_client(key, write=True).pipeline(transaction=True)
+    pipe.set(key, 0, ex=window, nx=True)
+    pipe.incr(key)
+    return pipe.execute()[1]
+
+
+def _hit(cache_key: str, window: int) -> int:
+    cache.add(cache_key, 0, timeout=window)
+    try:
+        return cache.incr(cache_key)
+    except ValueError:  # expired between add and incr
+        cache.set(cache_key, 1, timeout=window)
+        return 1
 
 
 def client_ip(request: HttpRequest) -> str:
