@@ -24,38 +24,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import random
-import resource
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
+import _common
+from _common import ROOT, admin_sql, django_setup, emit, machine, peak_rss_mb
+
 TABLE = "network_hall"
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def emit(**figures) -> None:
-    print("RESULT " + json.dumps(figures), flush=True)
-
-
-def django_setup() -> None:
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-    import django
-
-    django.setup()
-    from django.conf import settings
-
-    settings.DEBUG = False  # no query log growing through thousands of timed queries
 
 
 def ms(seconds: list[float]) -> dict:
@@ -336,14 +315,7 @@ PHASES = {
 
 
 def run_phase(name: str, args, env: dict, *extra: str) -> dict:
-    command = [sys.executable, __file__, "--phase", name, *extra, *shape_args(args)]
-    print(f"… {name}", file=sys.stderr, flush=True)
-    done = subprocess.run(command, env=env, capture_output=True, text=True, cwd=ROOT)
-    if done.returncode != 0:
-        sys.stderr.write(done.stdout + done.stderr)
-        raise SystemExit(f"phase {name} failed")
-    line = [x for x in done.stdout.splitlines() if x.startswith("RESULT ")][-1]
-    return json.loads(line.removeprefix("RESULT "))
+    return _common.run_phase(__file__, name, env, [*extra, *shape_args(args)])
 
 
 def shape_args(args) -> list[str]:
@@ -355,40 +327,6 @@ def shape_args(args) -> list[str]:
         f"--samples={args.samples}",
         f"--warmup={args.warmup}",
     ]
-
-
-def admin_sql(url: str, *statements: str) -> list:
-    import psycopg2
-
-    conn = psycopg2.connect(url)
-    conn.autocommit = True
-    out = []
-    with conn.cursor() as cursor:
-        for statement in statements:
-            cursor.execute(statement)
-            if cursor.description:
-                out.append(cursor.fetchall())
-    conn.close()
-    return out
-
-
-def machine() -> dict:
-    mem_kb = int(
-        next(line for line in open("/proc/meminfo") if line.startswith("MemTotal")).split()[1]
-    )
-    return {
-        "nproc": os.cpu_count(),
-        "ram_gb": round(mem_kb / 1024 / 1024, 1),
-        "cpu": next(
-            (
-                line.split(":", 1)[1].strip()
-                for line in open("/proc/cpuinfo")
-                if "model name" in line
-            ),
-            platform.processor(),
-        ),
-        "python": platform.python_version(),
-    }
 
 
 def main(args) -> None:

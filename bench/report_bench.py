@@ -28,47 +28,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
 import time
 from datetime import datetime, timedelta
-from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
+from _common import ROOT, admin_sql, machine
+
 PROVINCE = {"cities": 16, "counties_per_city": 8, "townships_per_county": 11, "points": 10}
-
-
-def admin_sql(url: str, *statements: str) -> list:
-    import psycopg2
-
-    conn = psycopg2.connect(url)
-    conn.autocommit = True
-    out = []
-    with conn.cursor() as cursor:
-        for statement in statements:
-            cursor.execute(statement)
-            if cursor.description:
-                out.append(cursor.fetchall())
-    conn.close()
-    return out
-
-
-def machine() -> dict:
-    mem_kb = int(
-        next(line for line in open("/proc/meminfo") if line.startswith("MemTotal")).split()[1]
-    )
-    cpu = next(
-        (line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if "model name" in line),
-        platform.processor(),
-    )
-    return {
-        "nproc": os.cpu_count(),
-        "ram_gb": round(mem_kb / 1024 / 1024, 1),
-        "cpu": cpu,
-        "python": platform.python_version(),
-    }
 
 
 def django_setup(url: str, media: str) -> None:
