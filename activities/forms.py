@@ -7,14 +7,10 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from network.models import Hall
+from network.forms import AreaFilterForm
 
 from .models import Activity, Category, mobile_validator
 from .services import CODE_LENGTH, NAME_MAX, normalize_code
-
-# Enough for a province's counties in one select; a bigger network narrows by ``within`` links
-# from the hall directory instead.
-COUNTY_CHOICES_MAX = 300
 
 PHONE_ERRORS = {
     "required": _("请填写手机号码。"),
@@ -32,15 +28,9 @@ def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
         form.add_error(field if field in form.fields else None, messages)
 
 
-class ActivityFilterForm(forms.Form):
-    """The list's filters. ``within`` is any hall id (the directory links to it for villages);
-    the county and township selects narrow it from the top."""
+class ActivityFilterForm(AreaFilterForm):
+    """The list's filters: the area, then category, dates and seats left."""
 
-    county = forms.TypedChoiceField(label=_("县(区)"), required=False, coerce=int, empty_value=None)
-    township = forms.TypedChoiceField(
-        label=_("乡镇(街道)"), required=False, coerce=int, empty_value=None
-    )
-    within = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
     category = forms.ChoiceField(
         label=_("类别"),
         required=False,
@@ -61,39 +51,12 @@ class ActivityFilterForm(forms.Form):
     )
     seats = forms.BooleanField(label=_("只看有余位"), required=False)
 
-    def __init__(self, data=None, *, counties: list[Hall], townships: list[Hall]) -> None:
-        super().__init__(data)
-        self.county_by_id = {hall.pk: hall for hall in counties}
-        self.township_by_id = {hall.pk: hall for hall in townships}
-        groups: dict[str, list[tuple[int, str]]] = {}
-        for hall in counties:
-            groups.setdefault(hall.parent.locality, []).append((hall.pk, hall.locality))
-        self.fields["county"].choices = [("", _("全部县(区)")), *groups.items()]
-        self.fields["township"].choices = [
-            ("", _("全部乡镇(街道)")),
-            *((hall.pk, hall.locality) for hall in townships),
-        ]
-        self.fields["county"].error_messages["invalid_choice"] = _("没有这个县(区),请重新选择。")
-        self.fields["township"].error_messages["invalid_choice"] = _(
-            "所选乡镇(街道)不在该县(区),请重新选择。"
-        )
-        self.fields["within"].error_messages["invalid"] = _("区域编号不正确。")
-        self.fields["within"].error_messages["min_value"] = _("区域编号不正确。")
-
     def clean(self):
         data = super().clean()
         start, end = data.get("date_from"), data.get("date_to")
         if start and end and start > end:
             self.add_error("date_to", _("结束日期不能早于开始日期。"))
         return data
-
-    @property
-    def selected_county(self) -> Hall | None:
-        return self.county_by_id.get(self.cleaned_data.get("county"))
-
-    @property
-    def selected_township(self) -> Hall | None:
-        return self.township_by_id.get(self.cleaned_data.get("township"))
 
 
 class BookingForm(forms.Form):

@@ -22,11 +22,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from network.forms import COUNTY_CHOICES_MAX
 from network.models import Hall, Membership, Role
 from portal import ratelimit
 
 from . import selectors, services
-from .forms import COUNTY_CHOICES_MAX, PHONE_ERRORS, add_service_errors
+from .forms import PHONE_ERRORS, add_service_errors
 from .models import DemandOrder, MenuItem, mobile_validator
 from .services import NAME_MAX, normalize_code
 

@@ -10,26 +10,18 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from activities.forms import COUNTY_CHOICES_MAX
 from activities.selectors import area_counties, area_townships
 
+from .forms import COUNTY_CHOICES_MAX, AreaFilterForm
 from .models import Hall, ResourceKind
 from .selectors import PUBLIC_RESOURCE_KINDS, resources_public
 
 RESOURCES_PER_PAGE = 20
 
 
-class ResourceFilterForm(forms.Form):
-    """The area picker of the activity list (county, then township; ``within`` for any hall,
-    as the hall pages link to it) and the kind."""
+class ResourceFilterForm(AreaFilterForm):
+    """The area, and the kind: teams or venues."""
 
-    county = forms.TypedChoiceField(
-        label=gettext_lazy("县(区)"), required=False, coerce=int, empty_value=None
-    )
-    township = forms.TypedChoiceField(
-        label=gettext_lazy("乡镇(街道)"), required=False, coerce=int, empty_value=None
-    )
-    within = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
     kind = forms.ChoiceField(
         label=gettext_lazy("类别"),
         required=False,
@@ -39,33 +31,6 @@ class ResourceFilterForm(forms.Form):
         ],
         error_messages={"invalid_choice": gettext_lazy("只能查看文艺团队或场地,请重新选择。")},
     )
-
-    def __init__(self, data=None, *, counties: list[Hall], townships: list[Hall]) -> None:
-        super().__init__(data)
-        self.county_by_id = {hall.pk: hall for hall in counties}
-        self.township_by_id = {hall.pk: hall for hall in townships}
-        groups: dict[str, list[tuple[int, str]]] = {}
-        for hall in counties:
-            groups.setdefault(hall.parent.locality, []).append((hall.pk, hall.locality))
-        self.fields["county"].choices = [("", _("全部县(区)")), *groups.items()]
-        self.fields["township"].choices = [
-            ("", _("全部乡镇(街道)")),
-            *((hall.pk, hall.locality) for hall in townships),
-        ]
-        self.fields["county"].error_messages["invalid_choice"] = _("没有这个县(区),请重新选择。")
-        self.fields["township"].error_messages["invalid_choice"] = _(
-            "所选乡镇(街道)不在该县(区),请重新选择。"
-        )
-        self.fields["within"].error_messages["invalid"] = _("区域编号不正确。")
-        self.fields["within"].error_messages["min_value"] = _("区域编号不正确。")
-
-    @property
-    def selected_county(self) -> Hall | None:
-        return self.county_by_id.get(self.cleaned_data.get("county"))
-
-    @property
-    def selected_township(self) -> Hall | None:
-        return self.township_by_id.get(self.cleaned_data.get("township"))
 
 
 def resource_list(request: HttpRequest) -> HttpResponse:
