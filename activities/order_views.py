@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from network.forms import COUNTY_CHOICES_MAX
+from network.forms import COUNTY_CHOICES_MAX, county_choices
 from network.models import Hall, Membership, Role
 from portal import ratelimit
 
@@ -110,10 +110,7 @@ class VillagePickForm(forms.Form):
 
     def __init__(self, data, *, counties, townships, points) -> None:
         super().__init__(data)
-        groups: dict[str, list[tuple[int, str]]] = {}
-        for hall in counties:
-            groups.setdefault(hall.parent.locality, []).append((hall.pk, hall.locality))
-        self.fields["county"].choices = [("", _("请选择县(区)")), *groups.items()]
+        self.fields["county"].choices = county_choices(counties, _("请选择县(区)"))
         self.fields["township"].choices = [
             ("", _("请选择乡镇(街道)")),
             *((h.pk, h.locality) for h in townships),

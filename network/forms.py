@@ -13,6 +13,14 @@ from .models import Hall
 COUNTY_CHOICES_MAX = 300
 
 
+def county_choices(counties: list[Hall], blank: str) -> list:
+    """The counties of a select, grouped under their city, after the ``blank`` choice."""
+    groups: dict[str, list[tuple[int, str]]] = {}
+    for hall in counties:
+        groups.setdefault(hall.parent.locality, []).append((hall.pk, hall.locality))
+    return [("", blank), *groups.items()]
+
+
 class AreaFilterForm(forms.Form):
     """``counties`` fill the county select, grouped by city; ``townships`` are those of the
     county asked for (the view reads them once it knows it)."""
@@ -32,10 +40,7 @@ class AreaFilterForm(forms.Form):
         super().__init__(data)
         self.county_by_id = {hall.pk: hall for hall in counties}
         self.township_by_id = {hall.pk: hall for hall in townships}
-        groups: dict[str, list[tuple[int, str]]] = {}
-        for hall in counties:
-            groups.setdefault(hall.parent.locality, []).append((hall.pk, hall.locality))
-        self.fields["county"].choices = [("", _("全部县(区)")), *groups.items()]
+        self.fields["county"].choices = county_choices(counties, _("全部县(区)"))
         self.fields["township"].choices = [
             ("", _("全部乡镇(街道)")),
             *((hall.pk, hall.locality) for hall in townships),
