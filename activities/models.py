@@ -11,6 +11,7 @@ from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from network.models import Hall
 
@@ -85,7 +86,7 @@ class Activity(models.Model):
 
     class Meta:
         verbose_name = _("活动")
-        verbose_name_plural = _("活动")
+        verbose_name_plural = pgettext_lazy("复数", "活动")
         ordering = ["start", "pk"]
         indexes = [models.Index(fields=["status", "start"], name="activity_status_start")]
         constraints = [
@@ -151,7 +152,7 @@ class Booking(models.Model):
 
     class Meta:
         verbose_name = _("预约")
-        verbose_name_plural = _("预约")
+        verbose_name_plural = pgettext_lazy("复数", "预约")
         ordering = ["created_at", "pk"]
         indexes = [
             models.Index(fields=["activity", "status", "created_at"], name="booking_queue"),
@@ -191,7 +192,7 @@ class Notice(models.Model):
 
     class Meta:
         verbose_name = _("公告")
-        verbose_name_plural = _("公告")
+        verbose_name_plural = pgettext_lazy("复数", "公告")
         ordering = ["-pinned", "-published_at"]
 
     def __str__(self) -> str:
@@ -304,7 +305,7 @@ class DemandOrder(models.Model):
 
     class Meta:
         verbose_name = _("点单")
-        verbose_name_plural = _("点单")
+        verbose_name_plural = pgettext_lazy("复数", "点单")
         ordering = ["created_at", "pk"]
         indexes = [models.Index(fields=["handler", "status", "created_at"], name="order_inbox")]
         constraints = [
@@ -349,7 +350,7 @@ class OrderEvent(models.Model):
 
     class Meta:
         verbose_name = _("点单记录")
-        verbose_name_plural = _("点单记录")
+        verbose_name_plural = pgettext_lazy("复数", "点单记录")
         ordering = ["at", "pk"]
 
     def __str__(self) -> str:

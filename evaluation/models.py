@@ -11,6 +11,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from network.models import Hall
 
@@ -37,7 +38,7 @@ class ReportingWindow(models.Model):
 
     class Meta:
         verbose_name = _("填报期限")
-        verbose_name_plural = _("填报期限")
+        verbose_name_plural = pgettext_lazy("复数", "填报期限")
         constraints = [
             models.UniqueConstraint(fields=["year", "kind"], name="window_year_kind_unique"),
             models.CheckConstraint(
@@ -156,7 +157,7 @@ class ServiceReport(AnnualReport):
 
     class Meta:
         verbose_name = _("服务统计年报")
-        verbose_name_plural = _("服务统计年报")
+        verbose_name_plural = pgettext_lazy("复数", "服务统计年报")
         constraints = [
             models.UniqueConstraint(fields=["hall", "year"], name="service_report_hall_year")
         ]
@@ -193,7 +194,7 @@ class AssetReport(AnnualReport):
 
     class Meta:
         verbose_name = _("资产统计年报")
-        verbose_name_plural = _("资产统计年报")
+        verbose_name_plural = pgettext_lazy("复数", "资产统计年报")
         constraints = [
             models.UniqueConstraint(fields=["hall", "year"], name="asset_report_hall_year")
         ]
@@ -221,7 +222,7 @@ class FigureChange(models.Model):
 
     class Meta:
         verbose_name = _("数据修改记录")
-        verbose_name_plural = _("数据修改记录")
+        verbose_name_plural = pgettext_lazy("复数", "数据修改记录")
         ordering = ["-at", "-pk"]
 
     def __str__(self) -> str:
@@ -249,7 +250,7 @@ class AssessmentScheme(models.Model):
 
     class Meta:
         verbose_name = _("考核方案")
-        verbose_name_plural = _("考核方案")
+        verbose_name_plural = pgettext_lazy("复数", "考核方案")
         ordering = ["-year"]
 
     def __str__(self) -> str:
@@ -294,7 +295,7 @@ class Dimension(models.Model):
 
     class Meta:
         verbose_name = _("考核维度")
-        verbose_name_plural = _("考核维度")
+        verbose_name_plural = pgettext_lazy("复数", "考核维度")
         ordering = ["scheme", "order"]
         constraints = [
             models.UniqueConstraint(fields=["scheme", "code"], name="dimension_scheme_code"),
@@ -332,7 +333,7 @@ class Score(models.Model):
 
     class Meta:
         verbose_name = _("评分")
-        verbose_name_plural = _("评分")
+        verbose_name_plural = pgettext_lazy("复数", "评分")
         constraints = [
             models.UniqueConstraint(
                 fields=["scheme", "hall", "dimension"], name="score_scheme_hall_dimension"
@@ -361,7 +362,7 @@ class ScoreChange(models.Model):
 
     class Meta:
         verbose_name = _("评分修改记录")
-        verbose_name_plural = _("评分修改记录")
+        verbose_name_plural = pgettext_lazy("复数", "评分修改记录")
         ordering = ["-at", "-pk"]
 
     def __str__(self) -> str:
@@ -401,7 +402,7 @@ class Inspection(models.Model):
 
     class Meta:
         verbose_name = _("监督检查")
-        verbose_name_plural = _("监督检查")
+        verbose_name_plural = pgettext_lazy("复数", "监督检查")
         ordering = ["-inspected_on", "-pk"]
 
     def __str__(self) -> str:
@@ -424,7 +425,7 @@ class SatisfactionResponse(models.Model):
 
     class Meta:
         verbose_name = _("满意度测评")
-        verbose_name_plural = _("满意度测评")
+        verbose_name_plural = pgettext_lazy("复数", "满意度测评")
         constraints = [
             models.UniqueConstraint(
                 fields=["hall", "phone", "quarter"], name="satisfaction_once_a_quarter"
@@ -519,7 +520,7 @@ class JointMeeting(models.Model):
 
     class Meta:
         verbose_name = _("联席会议")
-        verbose_name_plural = _("联席会议")
+        verbose_name_plural = pgettext_lazy("复数", "联席会议")
         ordering = ["-held_on"]
 
     def __str__(self) -> str:
@@ -545,7 +546,7 @@ class MeetingDecision(models.Model):
 
     class Meta:
         verbose_name = _("会议决定")
-        verbose_name_plural = _("会议决定")
+        verbose_name_plural = pgettext_lazy("复数", "会议决定")
         ordering = ["due_on", "pk"]
 
     def __str__(self) -> str:

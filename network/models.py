@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from mptt.models import MPTTModel, TreeForeignKey
 
 
@@ -162,7 +163,7 @@ class Hall(MPTTModel):
 
     class Meta:
         verbose_name = _("文化馆")
-        verbose_name_plural = _("文化馆")
+        verbose_name_plural = pgettext_lazy("复数", "文化馆")
         indexes = [models.Index(fields=["tree_id", "lft"], name="hall_tree_lft")]
         constraints = [
             models.UniqueConstraint(fields=["code"], name="hall_code_unique"),
@@ -227,7 +228,7 @@ class Membership(models.Model):
 
     class Meta:
         verbose_name = _("人员岗位")
-        verbose_name_plural = _("人员岗位")
+        verbose_name_plural = pgettext_lazy("复数", "人员岗位")
         constraints = [
             models.UniqueConstraint(fields=["user", "hall"], name="membership_user_hall_unique")
         ]
@@ -270,7 +271,7 @@ class StaffAssignment(models.Model):
 
     class Meta:
         verbose_name = _("人员派驻与挂职")
-        verbose_name_plural = _("人员派驻与挂职")
+        verbose_name_plural = pgettext_lazy("复数", "人员派驻与挂职")
         ordering = ["-start_date", "-pk"]
         constraints = [
             models.CheckConstraint(
@@ -347,7 +348,7 @@ class Training(models.Model):
 
     class Meta:
         verbose_name = _("培训档案")
-        verbose_name_plural = _("培训档案")
+        verbose_name_plural = pgettext_lazy("复数", "培训档案")
         ordering = ["-start_date", "-pk"]
         constraints = [
             models.CheckConstraint(
@@ -391,7 +392,7 @@ class TrainingAttendance(models.Model):
 
     class Meta:
         verbose_name = _("参训记录")
-        verbose_name_plural = _("参训记录")
+        verbose_name_plural = pgettext_lazy("复数", "参训记录")
         constraints = [
             models.UniqueConstraint(
                 fields=["training", "name", "hall"], name="attendance_once_per_training"
@@ -441,7 +442,7 @@ class Volunteer(models.Model):
 
     class Meta:
         verbose_name = _("文化志愿者")
-        verbose_name_plural = _("文化志愿者")
+        verbose_name_plural = pgettext_lazy("复数", "文化志愿者")
         ordering = ["-registered_on", "-pk"]
         constraints = [
             models.UniqueConstraint(fields=["hall", "phone"], name="volunteer_once_per_hall")
@@ -585,7 +586,7 @@ class Dispatch(models.Model):
 
     class Meta:
         verbose_name = _("资源调配")
-        verbose_name_plural = _("资源调配")
+        verbose_name_plural = pgettext_lazy("复数", "资源调配")
         ordering = ["-start", "-pk"]
         indexes = [models.Index(fields=["resource", "status", "start"], name="dispatch_busy")]
         constraints = [
@@ -617,7 +618,7 @@ class DispatchStop(models.Model):
 
     class Meta:
         verbose_name = _("巡演站点")
-        verbose_name_plural = _("巡演站点")
+        verbose_name_plural = pgettext_lazy("复数", "巡演站点")
         ordering = ["dispatch", "order"]
         constraints = [
             models.UniqueConstraint(fields=["dispatch", "order"], name="dispatch_stop_order")
