@@ -55,6 +55,11 @@ def test_the_dashboard_and_a_printed_report_draw_their_charts(
     assert board.locator("svg.chart rect.bar").count() >= 12
     box = charts.first.bounding_box()
     assert box and box["width"] > 200 and box["height"] > 50
+    # Each chart stays inside its card (the card's padding and border are not the chart's).
+    for i in range(charts.count()):
+        chart = charts.nth(i).bounding_box()
+        card = board.locator(".chart-card").nth(i).bounding_box()
+        assert card["x"] < chart["x"] and chart["x"] + chart["width"] < card["x"] + card["width"]
     # The app list is still below the dashboard.
     assert page.locator("#content-main .app-evaluation").count() == 1
 
