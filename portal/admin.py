@@ -19,7 +19,7 @@ from django.contrib import admin
 from django.contrib.admin import RelatedOnlyFieldListFilter
 from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.auth import get_user_model
-from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -224,6 +224,18 @@ class ScopedAdminMixin(ScopeRulesMixin):
                     item = (item, RelatedOnlyFieldListFilter)
             filters.append(item)
         return filters
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        # An action of this page that the account may not run (an official's write, a staff
+        # member's delete) is refused with 403, not Django's "no action selected".
+        action = request.POST.get("action") if request.method == "POST" else None
+        if action and action in self._action_names() and action not in self.get_actions(request):
+            raise PermissionDenied
+        return super().changelist_view(request, extra_context)
+
+    def _action_names(self) -> set[str]:
+        own = {getattr(a, "__name__", a) for a in self.actions or ()}
+        return own | {name for name, _func in self.admin_site.actions} | {"export_xlsx"}
 
     def get_actions(self, request: HttpRequest):
         actions = super().get_actions(request)

@@ -271,7 +271,8 @@ def test_actions_touch_only_the_scope(client, cast, tester):
                 _url(model, "changelist"),
                 {"action": action, "_selected_action": [obj.pk], "post": "yes"},
             )
-            assert response.status_code in (200, 302), (model, action)
+            # 403 when the account may not run the action at all (nobody deletes a hall).
+            assert response.status_code in (200, 302, 403), (model, action)
             if response.get("Content-Type", "").startswith("application/vnd.openxml"):
                 sheet = load_workbook(io.BytesIO(response.content)).active
                 assert sheet.max_row == 1, f"{model._meta.label}: exported out-of-scope rows"
@@ -331,7 +332,7 @@ def test_officials_read_but_cannot_change_add_or_delete(client, cast):
             {"action": "delete_selected", "_selected_action": [obj.pk], "post": "yes"},
         )
         assert model_to_dict(model.objects.get(pk=obj.pk)) == before, label
-        assert response.status_code in (200, 302)
+        assert response.status_code == 403, label
 
 
 def test_staff_open_the_add_and_change_pages_of_their_own_scope(client, cast):
