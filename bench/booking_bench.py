@@ -9,13 +9,15 @@ activity of ``--seats`` seats, and starts ``gunicorn portal.wsgi -w 3`` on a fre
 127.0.0.1 with ``DEBUG=0`` and the booking rate limits off (every request comes from one
 address). Then:
 
-1. the burst: ``--requests`` bookings (distinct phones, one seat each) fired by a pool of
-   ``--concurrency`` threads with ``http.client``; it prints confirmed (must be exactly the seats),
-   waitlisted, errors (must be 0), throughput and p50/p95 latency, and checks the seat count in
-   the database. Beside each latency it prints the server's CPU time per booking (gunicorn's
-   workers and the PostgreSQL backends of the scratch database, from /proc): on a machine shared
-   with other work, latency follows the neighbours' load, while the CPU a booking costs moves
-   far less, so that is the figure to compare changes by;
+1. the burst: a few bookings warm every worker, 50 go one at a time to another activity (the
+   service time of one booking), then ``--requests`` bookings (distinct phones, one seat each)
+   are fired by a pool of ``--concurrency`` threads with ``http.client``; it prints confirmed
+   (must be exactly the seats), waitlisted, errors (must be 0), throughput and p50/p95 latency,
+   and checks the seat count in the database. Beside each latency it prints the server's CPU
+   time per booking (gunicorn's workers and the PostgreSQL backends of the scratch database,
+   from /proc, in clock ticks: read the 50 single bookings' figure to about ±1 ms): on a machine
+   shared with other work, latency follows the neighbours' load, while the CPU a booking costs
+   moves far less, so that is the figure to compare changes by;
 2. throughput of ``GET /api/v1/activities/``, the public ``/activities/`` page (when the portal
    has it), ``/health/`` and the bare view (a constant JSON response through the whole middleware
    stack, reachable only in this run: ``DJANGO_SETTINGS_MODULE=bench.bench_settings`` with
