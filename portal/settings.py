@@ -326,5 +326,10 @@ SURVEY_RATE_WINDOW = env.int("SURVEY_RATE_WINDOW", default=600)
 ACTIVITY_LIST_CACHE_SECONDS = env.int("ACTIVITY_LIST_CACHE_SECONDS", default=3)
 # An order nobody answers within this many working days goes up to the parent hall.
 ORDER_RESPONSE_WORKING_DAYS = env.int("ORDER_RESPONSE_WORKING_DAYS", default=5)
+# The State Council's public holidays and the weekend days worked instead (调休), one row a day;
+# add the next year's rows when they are published (usually in November). portal/workdays.py.
+HOLIDAY_CALENDAR = Path(
+    env.str("HOLIDAY_CALENDAR", default=str(BASE_DIR / "fixtures" / "holidays.csv"))
+)
 # A report sent back by the parent hall stays open this long for corrections.
 REPORT_RETURN_GRACE = timedelta(days=env.int("REPORT_RETURN_GRACE_DAYS", default=7))
