@@ -215,7 +215,8 @@ def booking_create(
     """Book ``seats`` for a party; confirmed if they all fit, else the party waits whole.
 
     ``activity`` is the caller's copy when it has just read it (a view has), which saves reading
-    it again. Its seat count is never trusted: the conditional UPDATE decides.
+    it again. Its seat count is never trusted: the conditional UPDATE decides. The booking comes
+    back with ``position``, its place in the waiting list (None when confirmed).
     """
     name, phone, seats = _validate_booking_input(name, phone, seats)
     now = now or timezone.now()
