@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from network.models import Hall
 from network.selectors import hall_subtree_by_id
+from portal.workdays import working_days_after
 
 from . import selectors
 from .models import (
@@ -489,17 +490,6 @@ def booking_check_in(*, code: str, by_user=None, now: datetime | None = None) ->
 
 
 # --- Order-style service (点单) -------------------------------------------------------------------
-
-
-def working_days_after(start: datetime, days: int) -> datetime:
-    """``start`` plus ``days`` working days (Monday to Friday; public holidays are not known)."""
-    moment = start
-    left = days
-    while left > 0:
-        moment += timedelta(days=1)
-        if timezone.localtime(moment).weekday() < 5:
-            left -= 1
-    return moment
 
 
 def _order_event(order, *, action: str, from_status: str, by_user=None, by_phone="", note=""):

@@ -136,11 +136,17 @@ def test_rating_needs_the_matching_phone_and_a_score_from_1_to_5(cast):
     assert "code" in exc.value.message_dict
 
 
-def test_five_working_days_skip_the_weekend():
-    friday = timezone.make_aware(datetime(2026, 11, 27, 10, 0))
-    assert timezone.localtime(services.working_days_after(friday, 5)).date().isoformat() == (
-        "2026-12-04"
+def test_the_answer_is_due_five_working_days_later_holidays_excluded(cast):
+    # Placed on Wednesday 2026-09-30: 10-01..07 are the National Day holiday, Saturday 10-10 is
+    # worked instead, so the fifth working day is Tuesday 10-13 (fixtures/holidays.csv).
+    placed = services.order_create(
+        point_id=cast.point.pk,
+        name="李四",
+        phone="13700000009",
+        description="想请剧团来村里演出",
+        now=timezone.make_aware(datetime(2026, 9, 30, 10, 0)),
     )
+    assert timezone.localtime(placed.respond_by).date().isoformat() == "2026-10-13"
 
 
 def test_an_unanswered_order_escalates_to_the_parent_hall_by_itself(cast):
