@@ -139,7 +139,9 @@ def activity_detail(request: HttpRequest, activity_id: int) -> HttpResponse:
         form = BookingForm(request.POST, activity=activity)
         if form.is_valid():
             try:
-                booking = services.booking_create(activity_id=activity.pk, **form.cleaned_data)
+                booking = services.booking_create(
+                    activity_id=activity.pk, activity=activity, **form.cleaned_data
+                )
             except ValidationError as exc:
                 add_service_errors(form, exc)
             else:
