@@ -3,6 +3,7 @@ placed around today so the demo always has upcoming events."""
 
 from __future__ import annotations
 
+import random
 from datetime import datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
@@ -12,7 +13,7 @@ from django.utils import timezone
 from network.models import Hall, HallKind
 
 from . import services
-from .models import Activity, Booking, Category, Notice
+from .models import Activity, Booking, Category, DemandOrder, Notice
 
 TITLES = {
     Category.PERFORMANCE: ["花灯戏专场演出", "民族歌舞晚会", "滇剧折子戏展演"],
@@ -89,6 +90,7 @@ def seed_activities(centre: Hall) -> int:
         featured=True,
     )
     services.activity_publish(activity=mobile)
+    fix_codes(Booking, Booking.objects.filter(activity__hall__tree_id=centre.tree_id), "booking")
     for hall, title in [
         (county, "国庆期间开放时间调整"),
         (centre, "昆明市文化馆新开设数字文化体验区"),
@@ -102,6 +104,23 @@ def seed_activities(centre: Hall) -> int:
     return n + 1
 
 
+def fix_codes(model, rows, seed: str) -> None:
+    """Give the demo's bookings or orders codes drawn from a fixed seed (the services draw them
+    at random), so that every run of seed_demo prints the same code to try."""
+    rng = random.Random(seed)
+    taken = set(model.objects.values_list("code", flat=True))
+    for row in rows.order_by("pk"):
+        code = row.code
+        while code in taken or code == row.code:
+            code = "".join(rng.choice(services.CODE_ALPHABET) for _i in range(services.CODE_LENGTH))
+        taken.add(code)
+        model.objects.filter(pk=row.pk).update(code=code)
+
+
+def activity_count(centre: Hall) -> int:
+    return Activity.objects.filter(hall__tree_id=centre.tree_id).count()
+
+
 def demo_booking() -> Booking | None:
     return Booking.objects.filter(status=Booking.Status.CONFIRMED).order_by("pk").first()
 
@@ -109,7 +128,7 @@ def demo_booking() -> Booking | None:
 @transaction.atomic
 def seed_orders(centre: Hall) -> int:
     """Menus of the 官渡 county hall and its first branch, and orders in every state."""
-    from .models import DemandOrder, MenuItem
+    from .models import MenuItem
 
     if DemandOrder.objects.filter(handler__tree_id=centre.tree_id).exists():
         return DemandOrder.objects.filter(handler__tree_id=centre.tree_id).count()
@@ -169,4 +188,5 @@ def seed_orders(centre: Hall) -> int:
             services.order_complete(order=order, by_user=by)
         if step >= 4:
             services.order_rate(code=order.code, phone=order.phone, rating=5, comment="很满意")
+    fix_codes(DemandOrder, DemandOrder.objects.filter(pk__in=[o.pk for o in orders]), "order")
     return len(orders)

@@ -14,11 +14,12 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         centre = network_demo.seed_network()
         logins = network_demo.seed_staff()
-        activities = activities_demo.seed_activities(centre)
+        activities_demo.seed_activities(centre)
         orders = activities_demo.seed_orders(centre)
         resources = network_demo.seed_resources(centre)
         reports = evaluation_demo.seed_figures(centre)
         count = Hall.objects.filter(tree_id=centre.tree_id).count()
+        activities = activities_demo.activity_count(centre)
         self.stdout.write(self.style.SUCCESS(f"演示网络:{centre.name},共 {count} 个馆。"))
         self.stdout.write(f"演示活动:{activities} 场;点单 {orders} 个;资源 {resources} 项。")
         self.stdout.write(f"上一年度统计年报:{reports} 个馆已报送,并有考核评分。")
