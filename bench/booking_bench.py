@@ -53,7 +53,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
+import _common
+from _common import ROOT
+
 PYTHON = sys.executable
 HOST = "127.0.0.1"
 
@@ -70,16 +72,8 @@ def database_url(name: str) -> str:
 
 
 def admin_sql(url: str, *statements: str) -> None:
-    import psycopg2
-
-    conn = psycopg2.connect(urlunsplit(urlsplit(url)._replace(path="/postgres")))
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cursor:
-            for statement in statements:
-                cursor.execute(statement)
-    finally:
-        conn.close()
+    """``statements`` on the server of ``url`` (through its ``postgres`` database)."""
+    _common.admin_sql(urlunsplit(urlsplit(url)._replace(path="/postgres")), *statements)
 
 
 def run(args: list[str], env: dict[str, str]) -> str:
@@ -362,13 +356,8 @@ def cpu_per_request(before: dict, after: dict, n: int) -> dict[str, float] | Non
 
 
 def machine() -> str:
-    mem_kb = 0
-    with open("/proc/meminfo") as f:
-        for line in f:
-            if line.startswith("MemTotal:"):
-                mem_kb = int(line.split()[1])
-    cpu = platform.processor() or platform.machine()
-    return f"{os.cpu_count()} CPUs ({cpu}), {mem_kb / 1024 / 1024:.1f} GB RAM, {platform.system()}"
+    m = _common.machine()
+    return f"{m['nproc']} CPUs ({m['cpu']}), {m['ram_gb']} GB RAM"
 
 
 def _ms(value: dict[str, float] | None) -> str:
