@@ -104,6 +104,8 @@ def test_the_home_page_draws_the_charts_of_the_scope(client, cast):
     assert 'data-figure="activities"><strong>1</strong>' in html
     # The app list is still there below it.
     assert page.context["app_list"] and 'id="content-main"' in html
+    english = client.get(reverse("admin:index"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Scope: 五华区文化馆 (last 12 months)" in english
 
 
 def _index_queries(client, user) -> int:
