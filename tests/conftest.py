@@ -158,3 +158,17 @@ def eager_tasks():
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = before
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_stray_connections_at_the_end(django_db_setup, django_db_blocker):
+    """Threads of the concurrency and browser tests can leave a PostgreSQL session open on the
+    test database; end them before pytest-django drops it, so the drop does not fail."""
+    yield
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
