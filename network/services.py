@@ -197,7 +197,13 @@ def hall_move(*, hall: Hall, new_parent: Hall) -> Hall:
         )
     if new_parent.pk == hall.parent_id:
         return hall
-    hall.move_to(new_parent, "last-child")
+    # After the new parent's last child, so that the room below its rght stays at the end,
+    # where the next insert looks for it.
+    last_child = Hall.objects.filter(parent_id=new_parent.pk).order_by("-lft").first()
+    if last_child is None:
+        hall.move_to(new_parent, "first-child")
+    else:
+        hall.move_to(last_child, "right")
     hall = Hall.objects.get(pk=hall.pk)
     subtree = Hall.objects.filter(hall.descendant_range)
     if hall.kind == HallKind.BRANCH:

@@ -220,3 +220,27 @@ def test_moves_keep_the_tree_whole_with_room(cast):
     moved = Hall.objects.get(pk=cast.point.pk)
     assert moved.parent_id == cast.other_branch.pk
     assert moved.main_hall_id == Hall.objects.get(pk=cast.other_branch.pk).main_hall_id
+
+
+def _room(parent: Hall) -> int:
+    parent = Hall.objects.get(pk=parent.pk)
+    return parent.rght - list(parent.get_children())[-1].rght - 1
+
+
+def test_a_moved_hall_lands_before_its_new_parents_room(cast):
+    room = _room(cast.other_branch)
+    assert room > 0
+
+    services.hall_move(hall=cast.point, new_parent=cast.other_branch)
+
+    parent = Hall.objects.get(pk=cast.other_branch.pk)
+    assert list(parent.get_children())[-1].pk == cast.point.pk  # the last child, in tree order
+    assert _room(parent) == room
+    before = _numbers(cast.centre.tree_id)
+
+    point = services.hall_create(parent=parent, name="丙村", locality="丙村")
+
+    after = _numbers(cast.centre.tree_id)
+    del after[point.pk]
+    assert after == before  # the room was there: nothing renumbered
+    assert find_damage() == []
