@@ -28,7 +28,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from portal.admin import ScopedAdminMixin, ScopedInlineMixin
+from network.admin_scope import ScopedAdminMixin, ScopedInlineMixin
 
 from . import services
 from .exports import write_signup_list

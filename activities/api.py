@@ -3,7 +3,7 @@
 Residents have no account: booking, looking a booking up and cancelling it take no
 authentication at all (``authentication_classes = []``), so a browser's admin session neither
 helps nor trips CSRF there; the booking code together with the phone is the proof. Every write
-goes through ``activities.services``, whose ``ValidationError`` becomes a 400 in ``portal.api``.
+goes through ``activities.services``, whose ``ValidationError`` becomes a 400 in ``common.api``.
 """
 
 from __future__ import annotations
@@ -36,10 +36,10 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from common import ratelimit
+from common.api import FIELD_ERRORS, FORBIDDEN, NOT_AUTHENTICATED, NOT_FOUND
 from network.api import OPTIONAL_AUTH
 from network.selectors import user_scope
-from portal import ratelimit
-from portal.api import FIELD_ERRORS, FORBIDDEN, NOT_AUTHENTICATED, NOT_FOUND
 
 from . import selectors, services
 from .filters import ActivityFilter

@@ -8,7 +8,7 @@ from typing import IO
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from portal.xlsx import Column, Sheet, write_workbook
+from common.xlsx import Column, Sheet, write_workbook
 
 from .models import Activity, Booking
 from .selectors import activity_bookings

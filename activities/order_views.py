@@ -22,9 +22,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from common import ratelimit
 from network.forms import COUNTY_CHOICES_MAX, county_choices
 from network.models import Hall, Membership, Role
-from portal import ratelimit
 
 from . import selectors, services
 from .forms import PHONE_ERRORS, add_service_errors

@@ -20,9 +20,9 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from common.workdays import working_days_after
 from network.models import Hall
 from network.selectors import hall_subtree_by_id
-from portal.workdays import working_days_after
 
 from . import selectors
 from .models import (

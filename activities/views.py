@@ -21,8 +21,8 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from common import ratelimit
 from network.forms import COUNTY_CHOICES_MAX
-from portal import ratelimit
 
 from . import selectors, services
 from .forms import (

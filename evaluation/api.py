@@ -18,9 +18,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.api import FIELD_ERRORS, NOT_AUTHENTICATED, NOT_FOUND, Pagination
 from network.models import Hall
 from network.selectors import user_scope
-from portal.api import FIELD_ERRORS, NOT_AUTHENTICATED, NOT_FOUND, Pagination
 
 from . import selectors
 from .models import AssessmentScheme, AssetReport, Grade, ServiceReport

@@ -4,7 +4,7 @@
 * ``write_statistics``: the yearly figures rolled up level by level;
 * ``write_coverage``: the coverage table in the shape of attachment 2 of the second seed.
 
-Rows come from generators and go to ``portal.xlsx`` (openpyxl write-only), so memory stays flat
+Rows come from generators and go to ``common.xlsx`` (openpyxl write-only), so memory stays flat
 however large the network. Each county costs one bounded set of queries, never one per hall.
 Exports too large for a request run as the Celery task ``evaluation.tasks.build_export``;
 ``export_start`` queues one and ``export_status`` reports its progress from the cache.
@@ -26,9 +26,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from common.xlsx import Column, Sheet, write_workbook
 from network.models import KIND_BY_LEVEL, LEVEL_BY_KIND, Hall, HallKind
 from network.selectors import user_scope
-from portal.xlsx import Column, Sheet, write_workbook
 
 from . import selectors
 from .models import AssessmentScheme, AssetReport, Grade, ReportKind, ServiceReport

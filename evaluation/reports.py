@@ -26,8 +26,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from activities.models import Activity, Booking, Category, DemandOrder
+from common.xlsx import Column, Sheet, write_workbook
 from network.models import KIND_BY_LEVEL, Dispatch, Hall, HallKind, ResourceKind
-from portal.xlsx import Column, Sheet, write_workbook
 
 from . import selectors
 from .models import AssessmentScheme, AssetReport, Grade, ReportKind, ReportRun, ServiceReport
@@ -674,7 +674,7 @@ def write_report_xlsx(data: dict, target: str | IO[bytes]) -> None:
 
 def chart_for(section: dict[str, Any]):
     """The section's chart as inline SVG, or ``None``."""
-    from portal.charts import Series, bar_chart, line_chart
+    from common.charts import Series, bar_chart, line_chart
 
     spec = section.get("chart")
     if not spec:

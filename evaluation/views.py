@@ -16,8 +16,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from activities.forms import add_service_errors
+from common import ratelimit
 from network.models import Hall, HallStatus
-from portal import ratelimit
 
 from . import services
 

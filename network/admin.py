@@ -33,9 +33,8 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from portal.admin import ScopedAdminMixin, ScopedInlineMixin, scoped_queryset
-
 from . import services
+from .admin_scope import ScopedAdminMixin, ScopedInlineMixin, scoped_queryset
 from .models import (
     Condition,
     Dispatch,

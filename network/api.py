@@ -2,7 +2,7 @@
 
 Reads need no account. ``PATCH`` is for staff whose scope covers the hall; a hall outside it
 answers 404 as if it did not exist, and officials (read-only) get 403. Writes go through
-``network.services.hall_update``; its ``ValidationError`` becomes a 400 in ``portal.api``.
+``network.services.hall_update``; its ``ValidationError`` becomes a 400 in ``common.api``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.validators import UniqueValidator
 
-from portal.api import FIELD_ERRORS, FORBIDDEN, NOT_AUTHENTICATED, NOT_FOUND
+from common.api import FIELD_ERRORS, FORBIDDEN, NOT_AUTHENTICATED, NOT_FOUND
 
 from . import services
 from .filters import HallFilter

@@ -187,8 +187,8 @@ def _write_csv(path: Path, rows: Iterator[list[Any]]) -> int:
 
 
 def _write_xlsx(path: Path, rows: Iterator[list[Any]]) -> int:
-    from portal.xlsx import Column as XlsxColumn
-    from portal.xlsx import Sheet, write_workbook
+    from common.xlsx import Column as XlsxColumn
+    from common.xlsx import Sheet, write_workbook
 
     widths = {"code": 16, "name": 30, "parent_code": 16, "address": 36, "plaque_name": 50}
     next(rows)  # the shared writer writes the header itself

@@ -5,7 +5,7 @@ public, active teams and venues that residents see on ``/resources/``; a staff a
 whole catalogue of the city trees its scope lies in, the catalogue being shared so that halls can
 ask each other for things. ``dispatches/`` is for staff: a dispatch is seen by the scopes of its
 requesting, owning and approving halls (404 outside them); each step calls its service, whose
-PermissionDenied is a 403 and whose ValidationError a 400 (``portal.api``). Officials read only.
+PermissionDenied is a 403 and whose ValidationError a 400 (``common.api``). Officials read only.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from activities.api import UNSUPPORTED, JSONParser
-from portal.api import FIELD_ERRORS, FORBIDDEN, NOT_AUTHENTICATED, NOT_FOUND
+from common.api import FIELD_ERRORS, FORBIDDEN, NOT_AUTHENTICATED, NOT_FOUND
 
 from . import services
 from .api import OPTIONAL_AUTH

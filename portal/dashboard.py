@@ -17,11 +17,11 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from activities.models import Activity, Booking, DemandOrder
+from common.charts import Series, bar_chart, line_chart
 from evaluation.models import AssessmentScheme, AssetReport, Grade, ReportRun, ServiceReport
 from evaluation.selectors import REPORTED, assessment_results
 from network.models import Hall, HallStatus, Membership
 from network.selectors import user_scope
-from portal.charts import Series, bar_chart, line_chart
 
 MONTHS = 12
 TOP_HALLS = 10

@@ -30,9 +30,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from activities.forms import add_service_errors
+from network.admin_scope import ScopedAdminMixin
 from network.models import Hall, Membership, Role
 from network.selectors import hall_ancestors, user_scope
-from portal.admin import ScopedAdminMixin
 
 from .. import exports, selectors, services
 from ..models import (

@@ -13,7 +13,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from portal.admin import ScopedAdminMixin, ScopedInlineMixin
+from network.admin_scope import ScopedAdminMixin, ScopedInlineMixin
 
 from .. import reports, services
 from ..models import JointMeeting, MeetingDecision, ReportRun

@@ -24,6 +24,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from network import services
+from network.admin_scope import ScopedAdminMixin
 from network.models import (
     AssignmentKind,
     Hall,
@@ -32,7 +33,7 @@ from network.models import (
     ResourceKind,
     Role,
 )
-from portal.admin import SUPERUSER_ONLY_APPS, ScopedAdminMixin
+from portal.admin import SUPERUSER_ONLY_APPS
 
 pytestmark = pytest.mark.django_db
 
@@ -229,7 +230,7 @@ def test_every_admin_is_scoped_or_for_superusers_only():
         if model._meta.app_label in SUPERUSER_ONLY_APPS:
             continue
         assert isinstance(model_admin, ScopedAdminMixin), (
-            f"{model._meta.label}'s admin must use portal.admin.ScopedAdminMixin"
+            f"{model._meta.label}'s admin must use network.admin_scope.ScopedAdminMixin"
         )
 
 

@@ -14,7 +14,7 @@ from django.core.management import call_command
 from django.http import Http404
 from rest_framework.test import APIRequestFactory
 
-from portal.api import exception_handler
+from common.api import exception_handler
 
 SCHEMA = "/api/v1/schema/"
 DOCS = "/api/v1/docs/"

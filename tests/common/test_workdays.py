@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from portal.workdays import is_working_day, working_days_after
+from common.workdays import is_working_day, working_days_after
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 

@@ -13,8 +13,8 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import IllegalCharacterError
 
-from portal import xlsx
-from portal.xlsx import Column, Sheet, write_workbook
+from common import xlsx
+from common.xlsx import Column, Sheet, write_workbook
 
 COLUMNS = [
     Column("序号", 6, "0"),

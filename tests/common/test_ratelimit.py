@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.cache import caches
 
-from portal import ratelimit
+from common import ratelimit
 from tests.conftest import need_redis
 
 
