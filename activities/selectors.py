@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from network.models import Hall, Membership
-from network.selectors import Scope, hall_subtree_by_id
+from network.selectors import Scope, hall_subtree
 
 from .models import Activity, Booking, DemandOrder, MenuItem, Notice, OrderEvent
 
@@ -50,7 +50,7 @@ def activities_public(
     if not include_past:
         qs = qs.filter(end__gt=now)
     if within is not None:
-        qs = qs.filter(venue_hall__in=hall_subtree_by_id(within).values("pk"))
+        qs = qs.filter(venue_hall__in=hall_subtree(within).values("pk"))
     if hall is not None:
         qs = qs.filter(Q(hall_id=hall) | Q(venue_hall_id=hall))
     if category:
@@ -127,7 +127,7 @@ def waitlist(activity: Activity) -> QuerySet[Booking]:
 def notices_recent(*, within: Hall | None = None, limit: int = 5) -> QuerySet[Notice]:
     qs = Notice.objects.select_related("hall").filter(published_at__lte=timezone.now())
     if within is not None:
-        qs = qs.filter(hall__in=hall_subtree_by_id(within.pk).values("pk"))
+        qs = qs.filter(hall__in=hall_subtree(within.pk).values("pk"))
     return qs.order_by("-pinned", "-published_at")[:limit]
 
 
@@ -180,7 +180,7 @@ def waitlist_position(booking: Booking) -> int:
 def notices_public(*, within: int | None = None) -> QuerySet[Notice]:
     qs = Notice.objects.select_related("hall").filter(published_at__lte=timezone.now())
     if within is not None:
-        qs = qs.filter(hall__in=hall_subtree_by_id(within).values("pk"))
+        qs = qs.filter(hall__in=hall_subtree(within).values("pk"))
     return qs.order_by("-pinned", "-published_at", "-pk")
 
 
@@ -386,7 +386,7 @@ def order_performance(
     if hall_ids is not None:
         qs = qs.filter(handler_id__in=hall_ids)
     if within is not None:
-        qs = qs.filter(handler__in=hall_subtree_by_id(within).values("pk"))
+        qs = qs.filter(handler__in=hall_subtree(within).values("pk"))
     rows = (
         qs.values("handler_id", "handler__name", "handler__tree_id", "handler__lft")
         .annotate(

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from common.workdays import working_days_after
 from network.models import Hall
-from network.selectors import hall_subtree_by_id
+from network.selectors import hall_subtree
 
 from . import selectors
 from .models import (
@@ -57,7 +57,7 @@ def _check_venue(hall: Hall, venue_hall: Hall, category: str) -> None:
     if venue_hall.pk == hall.pk:
         return
     # Tree numbers on the callers' copies may be stale: ask the database.
-    below = hall_subtree_by_id(hall.pk).filter(pk=venue_hall.pk).exists()
+    below = hall_subtree(hall.pk).filter(pk=venue_hall.pk).exists()
     if not below:
         raise ValidationError({"venue_hall": _("举办地点必须是主办馆本身或其下属的馆。")})
 
@@ -559,7 +559,7 @@ def order_create(
     if errors:
         raise ValidationError(errors)
     if item is not None:
-        above = hall_subtree_by_id(item.hall_id).filter(pk=point.pk).exists()
+        above = hall_subtree(item.hall_id).filter(pk=point.pk).exists()
         if not above:
             raise ValidationError(
                 {"item": _("“%(hall)s”的服务菜单只对其下属服务点开放。") % {"hall": item.hall.name}}

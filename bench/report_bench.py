@@ -245,6 +245,7 @@ def time_one(kind: str, period: str, hall, samples: int) -> dict:
     from django.test.utils import CaptureQueriesContext
 
     from evaluation import services
+    from network.selectors import subtree_q
 
     def build():
         run, outcome = services.report_run_build(
@@ -263,7 +264,7 @@ def time_one(kind: str, period: str, hall, samples: int) -> dict:
         run = build()
     return {
         "hall": hall.name,
-        "halls_in_subtree": type(hall).objects.filter(hall.descendant_range).count(),
+        "halls_in_subtree": type(hall).objects.filter(subtree_q(hall)).count(),
         "median_s": statistics.median(seconds),
         "all_s": [round(s, 3) for s in seconds],
         "queries": len(ctx.captured_queries),
@@ -286,12 +287,13 @@ def time_all(kind: str, period: str, tag: str) -> dict:
 
 def measure(tag: str, samples: int) -> dict:
     from network.models import Hall, HallKind
+    from network.selectors import subtree_q
 
     scope = Hall.objects.all() if tag == "kunming" else Hall.objects.filter(code__startswith=tag)
 
     # The tree numbers keep room (network.services.TREE_ROOM), so count the halls themselves.
     def size(hall) -> int:
-        return Hall.objects.filter(hall.descendant_range).count()
+        return Hall.objects.filter(subtree_q(hall)).count()
 
     centre = max(scope.filter(kind=HallKind.CENTRE), key=size)
     county = max(scope.filter(kind=HallKind.MAIN, tree_id=centre.tree_id), key=size)

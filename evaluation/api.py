@@ -20,7 +20,7 @@ from rest_framework.views import APIView
 
 from common.api import FIELD_ERRORS, NOT_AUTHENTICATED, NOT_FOUND, Pagination
 from network.models import Hall
-from network.selectors import user_scope
+from network.selectors import subtree_q, user_scope
 
 from . import selectors
 from .models import AssessmentScheme, AssetReport, Grade, ServiceReport
@@ -160,7 +160,7 @@ class ScoresView(GenericAPIView):
             within = halls.filter(pk=query.validated_data["within"]).first()
             if within is None:
                 raise NotFound(_("没有这个馆,或它不在您的管辖范围内。"))
-            halls = halls.filter(within.descendant_range)
+            halls = halls.filter(subtree_q(within))
         page = self.paginate_queryset(halls.order_by("tree_id", "lft"))
         dimensions = list(scheme.dimensions.all())
         codes = {d.pk: d.code for d in dimensions}

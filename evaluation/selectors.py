@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from activities.models import Activity, Booking, Category, DemandOrder
 from network.models import LEVEL_BY_KIND, Hall, HallKind, HallStatus
+from network.selectors import subtree_q
 
 from .models import (
     AssessmentScheme,
@@ -327,7 +328,7 @@ def completeness_rollup(
     depth = LEVEL_BY_KIND[level]
     below = Hall.objects.filter(status=HallStatus.OPEN, level__gt=depth)
     if within is not None:
-        below = below.filter(within.descendant_range)
+        below = below.filter(subtree_q(within))
     expected = dict(
         below.values(group=F(column)).annotate(n=Count("pk")).order_by().values_list("group", "n")
     )
@@ -387,7 +388,7 @@ def level_halls(level: str, within: Hall | None = None):
     order, in one query."""
     halls = Hall.objects.filter(kind=level)
     if within is not None:
-        halls = halls.filter(within.descendant_range)
+        halls = halls.filter(subtree_q(within))
     return halls.order_by("tree_id", "lft").values_list("pk", "code", "name", "parent__name")
 
 
@@ -421,7 +422,7 @@ def coverage_by_county(
 
     area = Q(tree_id=centre.tree_id)
     if within is not None:
-        area &= within.descendant_range
+        area &= subtree_q(within)
     counties = list(
         Hall.objects.filter(area, kind=HallKind.MAIN)
         .order_by("lft")

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from activities.models import mobile_validator
 from network.models import Hall
-from network.selectors import user_scope
+from network.selectors import subtree_q, user_scope
 
 from . import reports
 from .models import (
@@ -81,7 +81,7 @@ def _log(report, kind: str, field: str, old, new, by) -> FigureChange:
 
 def reports_follow_moved_hall(*, hall: Hall, **_signal) -> None:
     """Report rows carry copies of their hall's ancestors; a moved subtree takes them along."""
-    halls = Hall.objects.filter(hall.descendant_range)
+    halls = Hall.objects.filter(subtree_q(hall))
     for model in REPORT_MODELS.values():
         model.objects.filter(hall__in=halls).update(
             tree_id=Subquery(halls.filter(pk=OuterRef("hall_id")).values("tree_id")[:1]),

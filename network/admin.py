@@ -49,9 +49,10 @@ from .models import (
 )
 from .selectors import (
     DISPATCH_HALL_PATHS,
-    hall_subtree_by_id,
+    hall_subtree,
     resource_busy_periods,
     staffing_shortfalls,
+    subtree_q,
     user_scope,
 )
 
@@ -125,7 +126,7 @@ class HallChangeList(ChangeList):
         searching = bool(self.query) or any(k.startswith("kind") for k in self.filter_params)
         if parent is not None:
             if searching:
-                qs = qs.filter(parent.descendant_range).exclude(pk=parent.pk)
+                qs = qs.filter(subtree_q(parent)).exclude(pk=parent.pk)
             else:
                 qs = qs.filter(parent=parent)
         elif not searching:
@@ -770,7 +771,7 @@ class StopForm(forms.Form):
 
     def __init__(self, *args, dispatch: Dispatch, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["point"].queryset = hall_subtree_by_id(dispatch.requesting_hall_id).filter(
+        self.fields["point"].queryset = hall_subtree(dispatch.requesting_hall_id).filter(
             kind=HallKind.POINT
         )
         if not self.is_bound:

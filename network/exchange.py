@@ -36,6 +36,7 @@ from django.utils.translation import gettext as _
 
 from . import services
 from .models import KIND_BY_LEVEL, Hall, HallKind, HallStatus, Operator
+from .selectors import subtree_q
 
 
 @dataclass(frozen=True)
@@ -142,7 +143,7 @@ def export_rows(halls: Iterable[tuple]) -> Iterator[list[Any]]:
 def halls_for_export(top: Hall | None = None):
     qs = Hall.objects.order_by("tree_id", "lft")
     if top is not None:
-        qs = qs.filter(Hall.objects.get(pk=top.pk).descendant_range)  # fresh tree numbers
+        qs = qs.filter(subtree_q(Hall.objects.get(pk=top.pk)))  # fresh tree numbers
     return qs.values_list(
         "id",
         "code",

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 
 from .models import Hall, HallKind, HallStatus
+from .selectors import subtree_q
 
 
 class HallIdField(forms.IntegerField):
@@ -73,7 +74,7 @@ class HallFilter(django_filters.FilterSet):
         }
     )
     def filter_within(self, queryset: QuerySet[Hall], name: str, hall: Hall) -> QuerySet[Hall]:
-        return queryset.filter(hall.descendant_range)
+        return queryset.filter(subtree_q(hall))
 
     def filter_q(self, queryset: QuerySet[Hall], name: str, value: str) -> QuerySet[Hall]:
         value = value.strip()

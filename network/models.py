@@ -181,11 +181,6 @@ class Hall(MPTTModel):
     def __str__(self) -> str:
         return self.name
 
-    @property
-    def descendant_range(self) -> Q:
-        """Halls in this hall's subtree, itself included, as a filter on Hall."""
-        return Q(tree_id=self.tree_id, lft__gte=self.lft, rght__lte=self.rght)
-
 
 def plaque_name_for(*, kind: str, locality: str, parent_plaque: str | None) -> str:
     """The unified plaque (统一标识) of the second seed.
@@ -413,13 +408,9 @@ class TrainingAttendance(models.Model):
             }
         if self.hall_id and training.hall_id:
             # Asked of the database: tree numbers held in memory go stale with every insert.
-            top = Hall.objects.filter(pk=training.hall_id)
-            inside = Hall.objects.filter(
-                pk=self.hall_id,
-                tree_id=models.Subquery(top.values("tree_id")),
-                lft__gte=models.Subquery(top.values("lft")),
-                rght__lte=models.Subquery(top.values("rght")),
-            ).exists()
+            from .selectors import subtree_q
+
+            inside = Hall.objects.filter(subtree_q(training.hall_id), pk=self.hall_id).exists()
             if not inside:
                 errors["hall"] = _("参训人员须来自“%(hall)s”或其下级馆。") % {"hall": training.hall}
         if errors:

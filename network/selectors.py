@@ -77,25 +77,35 @@ def user_scope(user) -> Scope:
     return scope
 
 
+def subtree_q(hall: Hall | int, *, through: str = "") -> Q:
+    """The one subtree filter: rows whose hall lies in ``hall``'s subtree, ``hall`` included.
+
+    ``through`` names the path from the filtered model to its hall (``"hall"``,
+    ``"activity__hall"``; empty when filtering halls). Given a Hall, its tree numbers are used as
+    they are; given an id, they are read by subqueries inside the same statement, so numbers held
+    in memory can never go stale (every insert may renumber a tree).
+    """
+    prefix = f"{through}__" if through else ""
+    if isinstance(hall, Hall):
+        tree_id, lft, rght = hall.tree_id, hall.lft, hall.rght
+    else:
+        top = Hall.objects.filter(pk=hall)
+        tree_id = Subquery(top.values("tree_id")[:1])
+        lft = Subquery(top.values("lft")[:1])
+        rght = Subquery(top.values("rght")[:1])
+    return Q(**{f"{prefix}tree_id": tree_id, f"{prefix}lft__gte": lft, f"{prefix}rght__lte": rght})
+
+
 def halls_in_scope(user) -> QuerySet[Hall]:
     return Hall.objects.filter(user_scope(user).q())
 
 
-def hall_subtree(hall: Hall, *, include_self: bool = True) -> QuerySet[Hall]:
-    qs = Hall.objects.filter(hall.descendant_range)
+def hall_subtree(hall: Hall | int, *, include_self: bool = True) -> QuerySet[Hall]:
+    """A hall's subtree, given the hall or its id (then in one query: subqueries on its row)."""
+    qs = Hall.objects.filter(subtree_q(hall))
     if not include_self:
-        qs = qs.exclude(pk=hall.pk)
+        qs = qs.exclude(pk=hall if isinstance(hall, int) else hall.pk)
     return qs
-
-
-def hall_subtree_by_id(hall_id: int) -> QuerySet[Hall]:
-    """The subtree of a hall given its id, in one query (a self-join on the tree range)."""
-    top = Hall.objects.filter(pk=hall_id)
-    return Hall.objects.filter(
-        tree_id=top.values("tree_id")[:1],
-        lft__gte=top.values("lft")[:1],
-        rght__lte=top.values("rght")[:1],
-    )
 
 
 def hall_ancestors(hall: Hall) -> QuerySet[Hall]:

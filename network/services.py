@@ -43,6 +43,7 @@ from .models import (
     Volunteer,
     plaque_name_for,
 )
+from .selectors import subtree_q
 from .signals import hall_moved
 
 # Two-key advisory locks: (namespace, tree_id). Key 0 guards the allocation of a new tree_id.
@@ -205,7 +206,7 @@ def hall_move(*, hall: Hall, new_parent: Hall) -> Hall:
     else:
         hall.move_to(last_child, "right")
     hall = Hall.objects.get(pk=hall.pk)
-    subtree = Hall.objects.filter(hall.descendant_range)
+    subtree = Hall.objects.filter(subtree_q(hall))
     if hall.kind == HallKind.BRANCH:
         subtree.update(main_hall=new_parent.main_hall_id)
     elif hall.kind == HallKind.POINT:
@@ -225,7 +226,7 @@ def _refresh_plaques(top: Hall) -> None:
     plaques: dict[int, str] = {}
     changed = []
     rows = (
-        Hall.objects.filter(top.descendant_range)
+        Hall.objects.filter(subtree_q(top))
         .order_by("lft")
         .only("pk", "parent_id", "kind", "locality", "plaque_name")
     )
@@ -727,9 +728,9 @@ def dispatch_add_stop(
     point = Hall.objects.get(pk=point.pk)
     if point.kind != HallKind.POINT:
         raise ValidationError({"point": _("巡演站点须是村(社区)基层服务点。")})
-    from .selectors import hall_subtree_by_id
+    from .selectors import hall_subtree
 
-    if not hall_subtree_by_id(dispatch.requesting_hall_id).filter(pk=point.pk).exists():
+    if not hall_subtree(dispatch.requesting_hall_id).filter(pk=point.pk).exists():
         raise ValidationError(
             {
                 "point": _("巡演站点须在申请馆“%(hall)s”的下属范围内。")
