@@ -105,13 +105,7 @@ class ActivitySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_bookable(self, activity: Activity) -> bool:
-        now = timezone.now()
-        return (
-            activity.status == Activity.Status.PUBLISHED
-            and activity.capacity is not None
-            and (activity.booking_opens is None or activity.booking_opens <= now)
-            and now < activity.closes_at
-        )
+        return activity.is_bookable(timezone.now())
 
 
 class BookingCreateSerializer(serializers.Serializer):

@@ -28,6 +28,7 @@ from . import selectors
 from .models import (
     Activity,
     Booking,
+    BookingState,
     Category,
     DemandOrder,
     MenuItem,
@@ -374,18 +375,19 @@ def _booking_insert(fields: dict, now: datetime) -> Booking:
 
 
 def _check_bookable(activity: Activity, seats: int, now: datetime) -> None:
-    if activity.status != Activity.Status.PUBLISHED:
+    state = activity.booking_state(now)
+    if state in (BookingState.CANCELLED, BookingState.NOT_PUBLISHED):
         raise ValidationError({"activity": _("该活动未开放预约。")})
-    if activity.capacity is None:
+    if state == BookingState.NO_BOOKING:
         raise ValidationError({"activity": _("该活动无需预约,直接到场即可。")})
-    if activity.booking_opens and now < activity.booking_opens:
+    if state == BookingState.NOT_OPEN:
         raise ValidationError(
             {
                 "activity": _("预约将于 %(when)s 开始。")
                 % {"when": date_format(timezone.localtime(activity.booking_opens), "Y-m-d H:i")}
             }
         )
-    if now >= activity.closes_at:
+    if state not in BookingState.BOOKABLE:  # closed, or ended
         raise ValidationError({"activity": _("该活动的预约已截止。")})
     if seats > activity.max_seats_per_booking:
         raise ValidationError(

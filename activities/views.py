@@ -6,8 +6,6 @@ lookup by phone + code), so a guessed code alone shows nothing.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
@@ -75,23 +73,6 @@ def _rate_limited(request: HttpRequest, *, phone: str = "", lookup: bool = False
     )
 
 
-def booking_state(activity: Activity, now: datetime) -> str:
-    """What a resident can do with an activity right now; the templates explain each state."""
-    if activity.status == Activity.Status.CANCELLED:
-        return "cancelled"
-    if activity.end <= now:
-        return "ended"
-    if activity.capacity is None:
-        return "no_booking"
-    if activity.booking_opens and now < activity.booking_opens:
-        return "not_open"
-    if now >= activity.closes_at:
-        return "closed"
-    if not activity.seats_left:
-        return "full"
-    return "open"
-
-
 # --- Activities ---------------------------------------------------------------------------------
 
 
@@ -155,7 +136,7 @@ def activity_detail(request: HttpRequest, activity_id: int) -> HttpResponse:
         {
             "activity": activity,
             "form": form,
-            "state": booking_state(activity, now),
+            "state": activity.booking_state(now),
             "now": now,
             "no_show_limit": settings.NO_SHOW_LIMIT,
             "no_show_window_days": settings.NO_SHOW_WINDOW_DAYS,
