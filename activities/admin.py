@@ -28,6 +28,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from common.forms import add_service_errors
 from network.admin_scope import ScopedAdminMixin, ScopedInlineMixin
 
 from . import services
@@ -53,14 +54,6 @@ ACTIVITY_FORM_FIELDS = [
     "max_seats_per_booking",
     "featured",
 ]
-
-
-def _add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for field, errors in exc.error_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
 
 
 class ActivityAdminForm(forms.ModelForm):
@@ -101,7 +94,7 @@ class ActivityAdminForm(forms.ModelForm):
                         changed["venue_hall"] = data.get("hall") or self.instance.hall
                     self.instance = services.activity_update(activity=self.instance, **changed)
         except ValidationError as exc:
-            _add_service_errors(self, exc)
+            add_service_errors(self, exc)
 
     def save(self, commit: bool = True) -> Activity:
         self.save_m2m = lambda: None  # the model has no many-to-many fields
@@ -626,7 +619,7 @@ class DemandOrderAdmin(ScopedAdminMixin, admin.ModelAdmin):
                 try:
                     self._run_step(step, order, request.user, form.cleaned_data)
                 except ValidationError as exc:
-                    _add_service_errors(form, exc)
+                    add_service_errors(form, exc)
                 else:
                     self.message_user(
                         request,

@@ -23,11 +23,12 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from common import ratelimit
+from common.forms import add_service_errors
 from network.forms import COUNTY_CHOICES_MAX, county_choices
 from network.models import Hall, Membership, Role
 
 from . import selectors, services
-from .forms import PHONE_ERRORS, add_service_errors
+from .forms import PHONE_ERRORS
 from .models import DemandOrder, MenuItem, mobile_validator
 from .services import NAME_MAX, normalize_code
 

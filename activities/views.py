@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from common import ratelimit
+from common.forms import add_service_errors
 from network.forms import COUNTY_CHOICES_MAX
 
 from . import selectors, services
@@ -27,7 +28,6 @@ from .forms import (
     ActivityFilterForm,
     BookingForm,
     LookupForm,
-    add_service_errors,
 )
 from .models import Activity, Booking
 from .qr import qr_svg

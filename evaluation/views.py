@@ -15,8 +15,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from activities.forms import add_service_errors
 from common import ratelimit
+from common.forms import add_service_errors
 from network.models import Hall, HallStatus
 
 from . import services

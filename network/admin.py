@@ -33,6 +33,8 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from common.forms import add_service_errors
+
 from . import services
 from .admin_scope import ScopedAdminMixin, ScopedInlineMixin, scoped_queryset
 from .models import (
@@ -60,14 +62,6 @@ PARENT_VAR = "parent"
 HALL_FORM_FIELDS = ["parent", *Hall.OWN_FIELDS]
 
 
-def _add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for field, errors in exc.error_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
-
-
 class HallAdminForm(forms.ModelForm):
     """Saves through ``hall_create``/``hall_update``/``hall_move`` while the form is validated,
     so that whatever those services refuse (depth, duplicate code, a point under a point) comes
@@ -89,7 +83,7 @@ class HallAdminForm(forms.ModelForm):
             with transaction.atomic():
                 self.instance = self._save_through_services()
         except ValidationError as exc:
-            _add_service_errors(self, exc)
+            add_service_errors(self, exc)
 
     def _save_through_services(self) -> Hall:
         data = self.cleaned_data
@@ -339,7 +333,7 @@ class MembershipAddForm(forms.ModelForm):
                     password=data.get("password") or None,
                 )
         except ValidationError as exc:
-            _add_service_errors(self, exc)
+            add_service_errors(self, exc)
         return data
 
     def _post_clean(self):
@@ -547,7 +541,7 @@ class ResourceAdminForm(forms.ModelForm):
                         resource=self.instance, by=self.by, **changed
                     )
         except ValidationError as exc:
-            _add_service_errors(self, exc)
+            add_service_errors(self, exc)
         except PermissionDenied as exc:
             self.add_error(None, str(exc))
 
@@ -717,7 +711,7 @@ class DispatchRequestForm(forms.ModelForm):
                     by=self.by,
                 )
         except ValidationError as exc:
-            _add_service_errors(self, exc)
+            add_service_errors(self, exc)
         except PermissionDenied as exc:
             self.add_error("requesting_hall", str(exc))
 
@@ -1042,7 +1036,7 @@ class DispatchAdmin(ScopedAdminMixin, admin.ModelAdmin):
                 self.message_user(request, str(exc) or _("您无权办理这一步。"), messages.ERROR)
                 return redirect(change_url)
             except ValidationError as exc:
-                _add_service_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 self.message_user(request, spec.done, messages.SUCCESS)
                 return redirect(change_url)
