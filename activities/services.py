@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from common.ratelimit import Budget
 from common.workdays import working_days_after
 from network.models import Hall
 from network.selectors import hall_subtree
@@ -38,6 +39,14 @@ from .models import (
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read aloud
 CODE_LENGTH = 8
+# One budget for booking whichever way it arrives (page or API), so a client cannot double it.
+BOOKING_BUDGET = Budget(
+    "booking", "BOOKING_RATE_LIMIT_IP", "BOOKING_RATE_LIMIT_PHONE", "BOOKING_RATE_WINDOW"
+)
+# The same limits as booking, counted apart: ordering does not eat a resident's booking budget.
+ORDER_BUDGET = Budget(
+    "order", "BOOKING_RATE_LIMIT_IP", "BOOKING_RATE_LIMIT_PHONE", "BOOKING_RATE_WINDOW"
+)
 NAME_MAX = 40
 
 
