@@ -33,6 +33,7 @@ from .models import (
     Category,
     DemandOrder,
     MenuItem,
+    Notice,
     OrderEvent,
     mobile_validator,
 )
@@ -121,6 +122,24 @@ def activity_update(*, activity: Activity, **fields) -> Activity:
     if "capacity" in fields:
         _promote_waitlist(activity.pk)
     return activity
+
+
+@transaction.atomic
+def notice_create(*, hall: Hall, created_by=None, **fields) -> Notice:
+    notice = Notice(hall=hall, created_by=created_by, **fields)
+    notice.full_clean()
+    notice.save()
+    return notice
+
+
+@transaction.atomic
+def notice_update(*, notice: Notice, **fields) -> Notice:
+    notice = Notice.objects.select_for_update().get(pk=notice.pk)
+    for name, value in fields.items():
+        setattr(notice, name, value)
+    notice.full_clean()
+    notice.save(update_fields=list(fields))
+    return notice
 
 
 @transaction.atomic
