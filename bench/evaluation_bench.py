@@ -4,12 +4,12 @@
 
 It creates a scratch database (``portal_xlsx_bench`` unless ``--db-name`` says otherwise) on the
 same server, builds the synthetic national network with ``network.bulk`` (as the
-``generate_network`` command does), fills a submitted ``ServiceReport`` for every hall, a score
+``generate_network`` command does), fills a submitted ``ServiceReturn`` for every hall, a score
 on every scored dimension and a satisfaction answer for every hall below the centres (INSERT …
 SELECT on the server), and prints:
 
 * the roll-up for all counties, ``stats_rollup(level=main)``, beside a bare full scan summing
-  the same figures (``SELECT sum(...) FROM evaluation_servicereport``): median of several runs
+  the same figures (``SELECT sum(...) FROM returns_servicereturn``): median of several runs
   each, alternated; target at most 3×;
 * the assessment export of every hall (``write_assessment``), beside bare openpyxl write-only
   writing the very same cells from a generator (read back from the export beforehand, untimed):
@@ -76,11 +76,11 @@ def phase_fill(args) -> None:
     django_setup()
     from django.db import connection
 
-    from evaluation import services
-    from evaluation.models import ServiceReport
+    from evaluation.returns.models import ServiceReturn
+    from evaluation.scoring import services as scoring
 
-    scheme = services.scheme_create(year=YEAR)
-    figures = ServiceReport.FIGURES
+    scheme = scoring.scheme_create(year=YEAR)
+    figures = ServiceReturn.FIGURES
     values = ", ".join(
         "round((random() * 80)::numeric, 1)"
         if name == "opening_hours_weekly"
@@ -94,7 +94,7 @@ def phase_fill(args) -> None:
         cursor.execute("SET session_replication_role = replica")
         started = time.perf_counter()
         cursor.execute(
-            "INSERT INTO evaluation_servicereport (hall_id, year, status, submitted_at, "
+            "INSERT INTO returns_servicereturn (hall_id, year, status, submitted_at, "
             f"review_comment, updated_at, tree_id, main_id, branch_id, {', '.join(figures)}) "
             "SELECT id, %s, 'submitted', now(), '', now(), tree_id, main_hall_id, branch_hall_id, "
             f"{values} FROM network_hall",
@@ -106,16 +106,16 @@ def phase_fill(args) -> None:
             return
         started = time.perf_counter()
         cursor.execute(
-            "INSERT INTO evaluation_score (scheme_id, dimension_id, hall_id, points, comment, "
+            "INSERT INTO scoring_score (scheme_id, dimension_id, hall_id, points, comment, "
             "scored_at) SELECT %s, d.id, h.id, round((random() * d.max_points)::numeric, 1), "
-            "'', now() FROM network_hall h CROSS JOIN evaluation_dimension d "
+            "'', now() FROM network_hall h CROSS JOIN scoring_dimension d "
             "WHERE d.scheme_id = %s AND d.source = 'scored' AND h.level > 0",
             [scheme.pk, scheme.pk],
         )
         timings["scores"] = (cursor.rowcount, time.perf_counter() - started)
         started = time.perf_counter()
         cursor.execute(
-            "INSERT INTO evaluation_satisfactionresponse (hall_id, phone, quarter, rating, "
+            "INSERT INTO scoring_satisfactionresponse (hall_id, phone, quarter, rating, "
             "comment, created_at) SELECT id, '13800000000', %s, 1 + (random() * 4)::int, '', "
             "now() FROM network_hall WHERE level > 0",
             [f"{YEAR}Q2"],
@@ -129,15 +129,15 @@ def phase_rollup(args) -> None:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from evaluation.models import ReportKind, ServiceReport
-    from evaluation.selectors import stats_rollup
+    from evaluation.returns.models import ReturnKind, ServiceReturn
+    from evaluation.returns.selectors import stats_rollup
     from network.models import HallKind
 
-    sums = ", ".join(f"sum({name})" for name in ServiceReport.FIGURES)
-    bare_sql = f"SELECT count(*), {sums} FROM evaluation_servicereport"
+    sums = ", ".join(f"sum({name})" for name in ServiceReturn.FIGURES)
+    bare_sql = f"SELECT count(*), {sums} FROM returns_servicereturn"
 
     def rollup():
-        return stats_rollup(kind=ReportKind.SERVICE, year=YEAR, level=HallKind.MAIN)
+        return stats_rollup(kind=ReturnKind.SERVICE, year=YEAR, level=HallKind.MAIN)
 
     def bare():
         with connection.cursor() as cursor:
@@ -187,7 +187,7 @@ def rollup_shapes(args, rollup, bare, bare_sql) -> dict:
     county stored on each report row, so no join at all."""
     from django.db import connection
 
-    from evaluation.models import ServiceReport
+    from evaluation.returns.models import ServiceReturn
 
     def timed(fn) -> tuple[float, float]:
         ours, floor = [], []
@@ -206,19 +206,19 @@ def rollup_shapes(args, rollup, bare, bare_sql) -> dict:
         )
         cursor.execute("VACUUM ANALYZE network_hall")
     out["covering_index"] = timed(rollup)
-    sums = ", ".join(f"sum({name})" for name in ServiceReport.FIGURES)
+    sums = ", ".join(f"sum({name})" for name in ServiceReturn.FIGURES)
     stored_sql = (
-        f"SELECT main_hall_id, count(*), {sums} FROM evaluation_servicereport "
+        f"SELECT main_hall_id, count(*), {sums} FROM returns_servicereturn "
         "WHERE year = %s AND status IN ('submitted', 'approved') "
         "AND main_hall_id IS NOT NULL GROUP BY main_hall_id"
     )
     with connection.cursor() as cursor:
-        cursor.execute("ALTER TABLE evaluation_servicereport ADD COLUMN main_hall_id integer")
+        cursor.execute("ALTER TABLE returns_servicereturn ADD COLUMN main_hall_id integer")
         cursor.execute(
-            "UPDATE evaluation_servicereport r SET main_hall_id = h.main_hall_id "
+            "UPDATE returns_servicereturn r SET main_hall_id = h.main_hall_id "
             "FROM network_hall h WHERE h.id = r.hall_id"
         )
-        cursor.execute("VACUUM ANALYZE evaluation_servicereport")
+        cursor.execute("VACUUM ANALYZE returns_servicereturn")
 
     def stored():
         with connection.cursor() as cursor:
@@ -232,7 +232,7 @@ def rollup_shapes(args, rollup, bare, bare_sql) -> dict:
 def phase_export(args) -> None:
     django_setup()
     from evaluation.exports import write_assessment
-    from evaluation.models import AssessmentScheme
+    from evaluation.scoring.models import AssessmentScheme
 
     scheme = AssessmentScheme.objects.get(year=YEAR)
     start_rss = rss_now_mb()
@@ -352,7 +352,7 @@ def main(args) -> None:
             figures["fill"] = run_phase("fill", args, env)
             admin_sql(bench_url, "VACUUM ANALYZE")
         [[(reports_size,)]] = admin_sql(
-            bench_url, "SELECT pg_size_pretty(pg_total_relation_size('evaluation_servicereport'))"
+            bench_url, "SELECT pg_size_pretty(pg_total_relation_size('returns_servicereturn'))"
         )
         figures["reports_table"] = reports_size
         if args.only in ("all", "rollup"):

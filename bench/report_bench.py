@@ -88,8 +88,9 @@ def fill(tag: str) -> dict:
     from django.utils import timezone
 
     from activities.models import Activity, Booking, Category, DemandOrder
-    from evaluation import services
-    from evaluation.models import AssetReport, ReportStatus, ServiceReport
+    from evaluation.returns.models import AssetReturn, ReturnStatus, ServiceReturn
+    from evaluation.scoring import services as scoring
+    from evaluation.scoring.models import AssessmentScheme
     from network.models import Dispatch, Hall, Resource, ResourceKind
 
     tz = timezone.get_current_timezone()
@@ -197,18 +198,18 @@ def fill(tag: str) -> dict:
     )
 
     for year in (2025, 2026):
-        for model in (ServiceReport, AssetReport):
+        for model in (ServiceReturn, AssetReturn):
             model.objects.bulk_create(
                 [
                     model(
                         hall_id=pk,
                         year=year,
-                        status=ReportStatus.SUBMITTED,
+                        status=ReturnStatus.SUBMITTED,
                         submitted_at=now,
                         tree_id=tree,
                         main_id=main,
                         branch_id=branch,
-                        **({"activities": 10 + pk % 40} if model is ServiceReport else {}),
+                        **({"activities": 10 + pk % 40} if model is ServiceReturn else {}),
                     )
                     for pk, _level, tree, main, branch, status in halls
                     if status == "open" and pk % 9
@@ -216,14 +217,14 @@ def fill(tag: str) -> dict:
                 batch_size=5000,
                 ignore_conflicts=True,  # seed_demo has figures of its own for some halls
             )
-    from evaluation.models import AssessmentScheme
+    from evaluation.returns.models import AssetReturn, ReturnStatus, ServiceReturn
 
-    scheme = AssessmentScheme.objects.filter(year=2026).first() or services.scheme_create(year=2026)
+    scheme = AssessmentScheme.objects.filter(year=2026).first() or scoring.scheme_create(year=2026)
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO evaluation_score (scheme_id, dimension_id, hall_id, points, comment, "
+            "INSERT INTO scoring_score (scheme_id, dimension_id, hall_id, points, comment, "
             "scored_at) SELECT %s, d.id, h.id, round((random() * d.max_points)::numeric, 1), "
-            "'', now() FROM network_hall h CROSS JOIN evaluation_dimension d "
+            "'', now() FROM network_hall h CROSS JOIN scoring_dimension d "
             "WHERE d.scheme_id = %s AND d.source = 'scored' AND h.level > 0 "
             "ON CONFLICT DO NOTHING",
             [scheme.pk, scheme.pk],
@@ -244,11 +245,11 @@ def time_one(kind: str, period: str, hall, samples: int) -> dict:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from evaluation import services
+    from evaluation.reports import services as report_services
     from network.selectors import subtree_q
 
     def build():
-        run, outcome = services.report_run_build(
+        run, outcome = report_services.report_run_build(
             kind=kind, period=period, hall_id=hall.pk, worker="bench", force=True
         )
         assert outcome == "built", outcome
@@ -273,15 +274,18 @@ def time_one(kind: str, period: str, hall, samples: int) -> dict:
 
 
 def time_all(kind: str, period: str, tag: str) -> dict:
-    from evaluation import reports, services
+    from evaluation.reports import documents
+    from evaluation.reports import services as report_services
 
-    halls = reports.report_halls()
+    halls = documents.report_halls()
     if tag != "kunming":
         halls = halls.filter(code__startswith=tag)
     ids = list(halls.values_list("pk", flat=True))
     started = time.perf_counter()
     for pk in ids:
-        services.report_run_build(kind=kind, period=period, hall_id=pk, worker="bench", force=True)
+        report_services.report_run_build(
+            kind=kind, period=period, hall_id=pk, worker="bench", force=True
+        )
     return {"reports": len(ids), "seconds": time.perf_counter() - started}
 
 

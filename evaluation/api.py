@@ -22,8 +22,10 @@ from common.api import FIELD_ERRORS, NOT_AUTHENTICATED, NOT_FOUND, Pagination
 from network.models import Hall
 from network.selectors import subtree_q, user_scope
 
-from . import selectors
-from .models import AssessmentScheme, AssetReport, Grade, ServiceReport
+from .returns import selectors as returns
+from .returns.models import AssetReturn, ServiceReturn
+from .scoring import selectors as scoring
+from .scoring.models import AssessmentScheme, Grade
 
 OPTIONAL_AUTH = [{"basicAuth": []}, {"cookieAuth": []}, {}]
 MIN_YEAR, MAX_YEAR = 2000, 2100
@@ -53,8 +55,8 @@ def _figures_serializer(name: str, model) -> type[serializers.Serializer]:
     return type(name, (serializers.Serializer,), fields)
 
 
-ServiceTotalsSerializer = _figures_serializer("ServiceTotals", ServiceReport)
-AssetTotalsSerializer = _figures_serializer("AssetTotals", AssetReport)
+ServiceTotalsSerializer = _figures_serializer("ServiceTotals", ServiceReturn)
+AssetTotalsSerializer = _figures_serializer("AssetTotals", AssetReturn)
 
 
 class CompletenessSerializer(serializers.Serializer):
@@ -104,7 +106,7 @@ class StatisticsView(APIView):
         if hall is None:
             raise NotFound(_("没有这个馆。"))
         year = query.validated_data["year"]
-        data = selectors.statistics_for_hall(hall=hall, year=year)
+        data = returns.statistics_for_hall(hall=hall, year=year)
         return Response(StatisticsSerializer({"hall": hall, "year": year, **data}).data)
 
 
@@ -164,7 +166,7 @@ class ScoresView(GenericAPIView):
         page = self.paginate_queryset(halls.order_by("tree_id", "lft"))
         dimensions = list(scheme.dimensions.all())
         codes = {d.pk: d.code for d in dimensions}
-        results = selectors.assessment_results_among_siblings(scheme, page, dimensions)
+        results = scoring.assessment_results_among_siblings(scheme, page, dimensions)
         rows = [
             {
                 "hall": r.hall,

@@ -6,34 +6,33 @@
 
 Rows come from generators and go to ``common.xlsx`` (openpyxl write-only), so memory stays flat
 however large the network. Each county costs one bounded set of queries, never one per hall.
-Exports too large for a request run as the Celery task ``evaluation.tasks.build_export``;
-``export_start`` queues one and ``export_status`` reports its progress from the cache.
+
+Each spreadsheet is an ``Exporter`` in ``EXPORTERS`` (pretix's ``BaseExporter``): an identifier,
+a name, a check of the request and ``render``. The admin, the command and the background run
+(``services.export_start``) all pick one from the registry.
 """
 
 from __future__ import annotations
 
-import logging
-import os
-import uuid
 from collections.abc import Callable, Iterator
 from decimal import Decimal
-from pathlib import Path
 from typing import IO
 
 from django.conf import settings
-from django.core.cache import cache
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from common.xlsx import Column, Sheet, write_workbook
 from network.models import KIND_BY_LEVEL, LEVEL_BY_KIND, Hall, HallKind
-from network.selectors import user_scope
 
 from . import selectors
-from .models import AssessmentScheme, AssetReport, Grade, ReportKind, ServiceReport
-
-log = logging.getLogger(__name__)
+from .returns import selectors as returns
+from .returns.models import AssetReturn, ReturnKind, ServiceReturn
+from .scoring import selectors as scoring
+from .scoring.models import AssessmentScheme, Grade
 
 Progress = Callable[[int, int], None]
 POINTS = "0.0"
@@ -104,9 +103,7 @@ def write_assessment(
     # A county is ranked among all the counties of its city, even those outside ``within``.
     by_county = {
         r.hall.pk: r
-        for r in selectors.assessment_results(
-            scheme, selectors.county_siblings(counties), dimensions
-        )
+        for r in scoring.assessment_results(scheme, selectors.county_siblings(counties), dimensions)
     }
     total = len(counties)
     if progress:
@@ -131,7 +128,7 @@ def write_assessment(
         else:
             keep = None
         n = 0
-        for result in selectors.assessment_county_results(scheme, county, dimensions):
+        for result in scoring.assessment_county_results(scheme, county, dimensions):
             hall = result.hall
             if keep is not None and hall.lft not in keep:
                 continue
@@ -205,8 +202,8 @@ def _statistics_columns() -> list[Column]:
         Column(_("编码"), 16),
         Column(_("馆名"), 30),
         Column(_("上级馆"), 24),
-        *_figure_columns(ServiceReport, service),
-        *_figure_columns(AssetReport, asset),
+        *_figure_columns(ServiceReturn, service),
+        *_figure_columns(AssetReturn, asset),
         Column(_("已报送/应报送"), 10, group=_("服务年报报送")),
         Column(_("按时"), 8, WHOLE, group=_("服务年报报送")),
         Column(_("已报送/应报送"), 10, group=_("资产年报报送")),
@@ -224,19 +221,19 @@ def write_statistics(year: int, target: str | IO[bytes], within: Hall | None = N
         for level, title in STATISTICS_LEVELS
         if within is None or LEVEL_BY_KIND[level] >= within.level
     ]
-    kinds = (ReportKind.SERVICE, ServiceReport), (ReportKind.ASSET, AssetReport)
+    kinds = (ReturnKind.SERVICE, ServiceReturn), (ReturnKind.ASSET, AssetReturn)
 
     def rows(level: str) -> Iterator[list]:
         figures = {
-            kind: selectors.stats_rollup(kind=kind, year=year, level=level, within=within)
+            kind: returns.stats_rollup(kind=kind, year=year, level=level, within=within)
             for kind, _model in kinds
         }
         complete = {
-            kind: selectors.completeness_rollup(kind=kind, year=year, level=level, within=within)
+            kind: returns.completeness_rollup(kind=kind, year=year, level=level, within=within)
             for kind, _model in kinds
         }
-        empty = selectors.Completeness(expected=0, submitted=0, on_time=0)
-        halls = selectors.level_halls(level, within).iterator(chunk_size=2000)
+        empty = returns.Completeness(expected=0, submitted=0, on_time=0)
+        halls = returns.level_halls(level, within).iterator(chunk_size=2000)
         for n, (pk, code, name, parent_name) in enumerate(halls, start=1):
             row = [n, code or "", name, parent_name or ""]
             for kind, model in kinds:
@@ -331,131 +328,82 @@ def write_coverage(centre: Hall | None, target: str | IO[bytes], within: Hall | 
     return len(centres)
 
 
-# --- As a background task -------------------------------------------------------------------------
-
-KINDS = ("assessment", "statistics", "coverage")
-EXPORT_TTL = 60 * 60 * 24
-EXPORT_DIR = "exports"
+# --- The registry ---------------------------------------------------------------------------------
 
 
-def _key(export_id: str) -> str:
-    return f"evaluation:export:{export_id}"
+class Exporter:
+    """One spreadsheet: ``identifier`` (what a request names), ``verbose_name`` (what a person
+    reads), ``check`` (a bad request refused before anything is queued) and ``render``."""
+
+    identifier: str
+    verbose_name: str | Promise
+
+    def check(self, *, year: int, within: Hall | None) -> None:
+        """Raise ValidationError for a request that cannot be rendered."""
+
+    def render(
+        self, *, year: int, within: Hall | None, target, progress: Progress | None = None
+    ) -> None:
+        raise NotImplementedError
 
 
-def export_write(
-    *, kind: str, year: int, within: Hall | None, target, progress: Progress | None = None
-) -> None:
-    """Write one export of ``kind`` to ``target``; raises ValidationError on a bad request."""
-    if kind == "assessment":
+EXPORTERS: dict[str, Exporter] = {}
+
+
+def register(cls: type[Exporter]) -> type[Exporter]:
+    EXPORTERS[cls.identifier] = cls()
+    return cls
+
+
+def exporter(identifier: str) -> Exporter:
+    try:
+        return EXPORTERS[identifier]
+    except KeyError:
+        raise ValidationError(
+            {"kind": _("没有这种导出:%(kind)s。") % {"kind": identifier}}
+        ) from None
+
+
+@register
+class AssessmentExporter(Exporter):
+    identifier = "assessment"
+    verbose_name = gettext_lazy("考核结果表")
+
+    def _scheme(self, year: int) -> AssessmentScheme:
         scheme = AssessmentScheme.objects.filter(year=year).first()
         if scheme is None:
             raise ValidationError({"year": _("%(year)d 年还没有考核方案。") % {"year": year}})
-        write_assessment(scheme, target, within=within, progress=progress)
-    elif kind == "statistics":
+        return scheme
+
+    def check(self, *, year, within):
+        self._scheme(year)
+
+    def render(self, *, year, within, target, progress=None):
+        write_assessment(self._scheme(year), target, within=within, progress=progress)
+
+
+@register
+class StatisticsExporter(Exporter):
+    identifier = "statistics"
+    verbose_name = gettext_lazy("年度统计汇总表")
+
+    def render(self, *, year, within, target, progress=None):
         write_statistics(year, target, within=within)
-    elif kind == "coverage":
+        if progress:
+            progress(1, 1)
+
+
+@register
+class CoverageExporter(Exporter):
+    identifier = "coverage"
+    verbose_name = gettext_lazy("总分馆建设情况表")
+
+    def render(self, *, year, within, target, progress=None):
         centre = None
         if within is not None:
             centre = Hall.objects.get(tree_id=within.tree_id, level=0)
         write_coverage(
             centre, target, within=None if within is None or within.level == 0 else within
         )
-    else:
-        raise ValidationError({"kind": _("没有这种导出:%(kind)s。") % {"kind": kind}})
-    if progress and kind != "assessment":
-        progress(1, 1)
-
-
-def export_start(*, kind: str, year: int, within: Hall | None, user) -> str:
-    """Queue an export for ``user`` and return its id; ``export_status`` follows it."""
-    from .tasks import build_export
-
-    if kind not in KINDS:
-        raise ValidationError({"kind": _("没有这种导出:%(kind)s。") % {"kind": kind}})
-    if kind == "assessment" and not AssessmentScheme.objects.filter(year=year).exists():
-        raise ValidationError({"year": _("%(year)d 年还没有考核方案。") % {"year": year}})
-    scope = user_scope(user)
-    if within is None and not scope.everything:
-        raise PermissionDenied(_("请选择要导出的馆;只能导出本馆及下属馆的数据。"))
-    if within is not None and not scope.covers(within):
-        raise PermissionDenied(_("只能导出本馆及下属馆的数据。"))
-    export_id = uuid.uuid4().hex
-    cache.set(
-        _key(export_id),
-        {
-            "id": export_id,
-            "kind": kind,
-            "year": year,
-            "within_id": within.pk if within else None,
-            "user_id": user.pk,
-            "status": "pending",
-            "done": 0,
-            "total": 0,
-            "path": None,
-            "filename": None,
-            "error": None,
-            "created_at": timezone.now().isoformat(),
-        },
-        EXPORT_TTL,
-    )
-    build_export.delay(export_id)
-    return export_id
-
-
-def export_status(export_id: str, user=None) -> dict | None:
-    """The export's state: ``status`` (pending, running, done, failed), ``done``/``total``,
-    and when done ``path`` (under MEDIA_ROOT) and ``filename``. None when unknown, expired,
-    or started by another account than ``user``."""
-    state = cache.get(_key(export_id))
-    if state is None:
-        return None
-    if user is not None and not user.is_superuser and state["user_id"] != user.pk:
-        return None
-    return state
-
-
-def _update(export_id: str, **changes) -> dict | None:
-    state = cache.get(_key(export_id))
-    if state is None:
-        return None
-    state.update(changes)
-    cache.set(_key(export_id), state, EXPORT_TTL)
-    return state
-
-
-def export_run(export_id: str) -> dict | None:
-    """Build a queued export (the body of the Celery task). The file is written under a
-    temporary name and renamed when complete, so a half-written file is never offered; run
-    again after a worker died, it starts over."""
-    state = cache.get(_key(export_id))
-    if state is None or state["status"] == "done":
-        return state
-    within = None
-    if state["within_id"] is not None:
-        within = Hall.objects.filter(pk=state["within_id"]).first()
-    folder = Path(settings.MEDIA_ROOT) / EXPORT_DIR
-    folder.mkdir(parents=True, exist_ok=True)
-    filename = f"{state['kind']}-{state['year']}-{export_id}.xlsx"
-    final = folder / filename
-    partial = folder / f".{filename}.part"
-    _update(export_id, status="running", done=0, total=0, error=None)
-    try:
-        if state["within_id"] is not None and within is None:
-            raise ValidationError(_("要导出的馆已不存在。"))
-        with open(partial, "wb") as f:
-            export_write(
-                kind=state["kind"],
-                year=state["year"],
-                within=within,
-                target=f,
-                progress=lambda done, total: _update(export_id, done=done, total=total),
-            )
-        os.replace(partial, final)
-    except ValidationError as exc:
-        partial.unlink(missing_ok=True)
-        return _update(export_id, status="failed", error="; ".join(exc.messages))
-    except Exception:
-        partial.unlink(missing_ok=True)
-        log.exception("export %s failed", export_id)
-        return _update(export_id, status="failed", error=_("导出失败,请稍后重试。"))
-    return _update(export_id, status="done", path=f"{EXPORT_DIR}/{filename}", filename=filename)
+        if progress:
+            progress(1, 1)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from evaluation.scoring import views
 
 app_name = "evaluation"
 urlpatterns = [

@@ -18,8 +18,11 @@ from django.utils.translation import gettext as _
 
 from activities.models import Activity, Booking, DemandOrder
 from common.charts import Series, bar_chart, line_chart
-from evaluation.models import AssessmentScheme, AssetReport, Grade, ReportRun, ServiceReport
-from evaluation.selectors import REPORTED, assessment_results
+from evaluation.reports.models import ReportRun
+from evaluation.returns.models import AssetReturn, ServiceReturn
+from evaluation.returns.selectors import REPORTED
+from evaluation.scoring.models import AssessmentScheme, Grade
+from evaluation.scoring.selectors import assessment_results
 from network.models import Hall, HallStatus, Membership
 from network.selectors import user_scope
 
@@ -145,7 +148,7 @@ def dashboard_for(user, now: datetime | None = None) -> Dashboard | None:
     year = timezone.localtime(now).year - 1
     reported = {
         name: Exists(model.objects.filter(hall=OuterRef("pk"), year=year, status__in=REPORTED))
-        for name, model in (("service", ServiceReport), ("asset", AssetReport))
+        for name, model in (("service", ServiceReturn), ("asset", AssetReturn))
     }
     figures = Hall.objects.filter(scope.q(), status=HallStatus.OPEN).aggregate(
         expected=Count("pk"),

@@ -61,6 +61,9 @@ INSTALLED_APPS = [
     "portal",
     "network",
     "activities",
+    "evaluation.returns",
+    "evaluation.scoring",
+    "evaluation.reports",
     "evaluation",
 ]
 
@@ -141,7 +144,7 @@ CELERY_BEAT_SCHEDULE = {
     # The quarter (or year) that has just ended, for every county and centre hall: one task
     # fans out one build_report per hall.
     "quarterly-reports": {
-        "task": "evaluation.report_tasks.enqueue_reports",
+        "task": "evaluation.reports.services.enqueue_reports",
         "schedule": crontab(
             minute=0,
             hour=env.int("REPORT_HOUR", default=2),
@@ -151,7 +154,7 @@ CELERY_BEAT_SCHEDULE = {
         "args": ("quarterly",),
     },
     "annual-reports": {
-        "task": "evaluation.report_tasks.enqueue_reports",
+        "task": "evaluation.reports.services.enqueue_reports",
         "schedule": crontab(
             minute=0,
             hour=env.int("REPORT_HOUR", default=2),
@@ -161,8 +164,6 @@ CELERY_BEAT_SCHEDULE = {
         "args": ("annual",),
     },
 }
-# The report tasks live beside the report code, not in a ``tasks`` module.
-CELERY_IMPORTS = ["evaluation.report_tasks"]
 # Redis has no real acknowledgement: a message taken by a worker that died goes back on the queue
 # once it has been unacknowledged this long. Keep it above the longest report build.
 CELERY_BROKER_TRANSPORT_OPTIONS = {

@@ -4,14 +4,14 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from evaluation.models import ReportingWindow, ReportKind
+from evaluation.returns.models import ReturnKind, ReturnWindow
 
 YEAR = 2026
 
 
-def open_window(kind=ReportKind.SERVICE, year=YEAR, *, days_left=30) -> ReportingWindow:
+def open_window(kind=ReturnKind.SERVICE, year=YEAR, *, days_left=30) -> ReturnWindow:
     now = timezone.now()
-    return ReportingWindow.objects.create(
+    return ReturnWindow.objects.create(
         kind=kind,
         year=year,
         opens_at=now - timedelta(days=10),
@@ -19,9 +19,9 @@ def open_window(kind=ReportKind.SERVICE, year=YEAR, *, days_left=30) -> Reportin
     )
 
 
-def closed_window(kind=ReportKind.SERVICE, year=YEAR) -> ReportingWindow:
+def closed_window(kind=ReturnKind.SERVICE, year=YEAR) -> ReturnWindow:
     tz = timezone.get_current_timezone()
-    return ReportingWindow.objects.create(
+    return ReturnWindow.objects.create(
         kind=kind,
         year=year,
         opens_at=datetime(year + 1, 1, 1, tzinfo=tz) - timedelta(days=400),
@@ -30,37 +30,24 @@ def closed_window(kind=ReportKind.SERVICE, year=YEAR) -> ReportingWindow:
 
 
 def scheme_for(year=YEAR):
-    from evaluation.models import AssessmentScheme
-    from evaluation.services import scheme_create
+    from evaluation.scoring import services as scoring
+    from evaluation.scoring.models import AssessmentScheme
 
-    return AssessmentScheme.objects.filter(year=year).first() or scheme_create(year=year)
+    return AssessmentScheme.objects.filter(year=year).first() or scoring.scheme_create(year=year)
 
 
 def admin_scope_object(model, halls):
-    """An object of ``model`` tied to ``halls`` (for tests/network/test_admin_scope.py)."""
-    from datetime import date
+    """An export run of ``halls`` (for tests/network/test_admin_scope.py): started by an
+    account of those halls, so outside the tester's own runs and scope."""
+    from evaluation.models import ExportRun
+    from network.models import Role
+    from network.services import staff_member_add
 
-    from django.contrib.auth import get_user_model
-
-    from evaluation import services
-    from evaluation.models import AssetReport, Dimension, Inspection, ServiceReport
-
-    if model is ServiceReport:
-        return services.report_get_or_create(kind=ReportKind.SERVICE, hall=halls.branch, year=YEAR)
-    if model is AssetReport:
-        return services.report_get_or_create(kind=ReportKind.ASSET, hall=halls.branch, year=YEAR)
-    if model is Inspection:
-        dimension = scheme_for().dimensions.filter(source=Dimension.Source.SCORED).first()
-        return services.inspection_record(
-            hall=halls.branch,
-            inspector_hall=halls.main,
-            inspected_on=date(YEAR, 5, 1),
-            findings="服务时间未公示",
-            dimension=dimension,
-            deduction=1,
-            fix_by=date(YEAR, 6, 1),
-            by=get_user_model().objects.get(username="root"),
+    if model is ExportRun:
+        someone = staff_member_add(
+            username=f"exporter{ExportRun.objects.count() + 1}", hall=halls.main, role=Role.STAFF
         )
-    from .report_factories import report_scope_object
-
-    return report_scope_object(model, halls)
+        return ExportRun.objects.create(
+            kind="statistics", year=YEAR, within=halls.main, user=someone.user
+        )
+    return None

@@ -12,34 +12,31 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from evaluation import services
-from evaluation.models import (
-    AssessmentScheme,
-    Dimension,
+from evaluation.returns import services as returns
+from evaluation.returns.models import (
     FigureChange,
-    Inspection,
-    ReportingWindow,
-    ReportKind,
-    ReportStatus,
-    Score,
-    ScoreChange,
-    ServiceReport,
+    ReturnKind,
+    ReturnStatus,
+    ReturnWindow,
+    ServiceReturn,
 )
+from evaluation.scoring import services as scoring_services
+from evaluation.scoring.models import AssessmentScheme, Dimension, Inspection, Score, ScoreChange
 from network import services as network_services
 from tests.activities.factories import published_activity
 
 from .factories import YEAR, closed_window, open_window, scheme_for
 
 pytestmark = pytest.mark.django_db
-SERVICE = ReportKind.SERVICE
+SERVICE = ReturnKind.SERVICE
 
 
 def url(view, *args):
-    return reverse(f"admin:evaluation_servicereport_{view}", args=args)
+    return reverse(f"admin:returns_servicereturn_{view}", args=args)
 
 
 def report(hall, year=YEAR):
-    return services.report_get_or_create(kind=SERVICE, hall=hall, year=year)
+    return returns.return_get_or_create(kind=SERVICE, hall=hall, year=year)
 
 
 def figures(**values):
@@ -54,7 +51,7 @@ def figures(**values):
         "teams": 0,
         "volunteers": 0,
     }
-    data = {k: v for k, v in data.items() if k not in ServiceReport.AUTOFILLED}
+    data = {k: v for k, v in data.items() if k not in ServiceReturn.AUTOFILLED}
     data.update(values)
     return data
 
@@ -73,7 +70,7 @@ def test_branch_staff_open_this_years_report_and_enter_figures(client, cast):
     assert [h.pk for h in page.context["entry_halls"]] == [cast.branch.pk]
 
     response = client.post(url("open"), {"hall": cast.branch.pk, "year": YEAR})
-    r = ServiceReport.objects.get(hall=cast.branch, year=YEAR)
+    r = ServiceReturn.objects.get(hall=cast.branch, year=YEAR)
     assert response.status_code == 302 and response["Location"] == url("change", r.pk)
 
     page = client.get(url("change", r.pk))
@@ -88,7 +85,7 @@ def test_branch_staff_open_this_years_report_and_enter_figures(client, cast):
     assert response.status_code == 302
     r = fresh(r)
     assert (r.teams, r.volunteers) == (12, 30)
-    change = FigureChange.objects.get(report_id=r.pk, field="teams")
+    change = FigureChange.objects.get(return_id=r.pk, field="teams")
     assert (change.old_value, change.new_value, change.by) == ("0", "12", cast.branch_staff)
     # The history is on the report's page.
     history = client.get(url("change", r.pk)).context["history"]
@@ -111,7 +108,7 @@ def test_bad_figures_are_form_errors_and_nothing_is_saved(client, cast, values, 
     assert response.status_code == 200
     assert field in response.context["adminform"].form.errors
     assert fresh(r).volunteers == 0
-    assert not FigureChange.objects.filter(report_id=r.pk, by=cast.branch_staff).exists()
+    assert not FigureChange.objects.filter(return_id=r.pk, by=cast.branch_staff).exists()
 
 
 def test_a_submitted_report_is_read_only_with_the_reason(client, cast):
@@ -120,7 +117,7 @@ def test_a_submitted_report_is_read_only_with_the_reason(client, cast):
     client.force_login(cast.branch_staff)
     response = client.post(url("workflow", r.pk), {"action": "submit"})
     assert response.status_code == 302
-    assert fresh(r).status == ReportStatus.SUBMITTED
+    assert fresh(r).status == ReturnStatus.SUBMITTED
 
     page = client.get(url("change", r.pk))
     assert not page.context["adminform"].form.fields
@@ -133,32 +130,32 @@ def test_a_submitted_report_is_read_only_with_the_reason(client, cast):
 def test_own_staff_cannot_approve_but_the_county_can(client, cast):
     open_window()
     r = report(cast.branch)
-    services.report_submit(kind=SERVICE, report=r, by=cast.branch_staff)
+    returns.return_submit(kind=SERVICE, annual_return=r, by=cast.branch_staff)
 
     client.force_login(cast.branch_staff)
     assert not client.get(url("change", r.pk)).context["may_review"]
     assert client.post(url("workflow", r.pk), {"action": "approve"}).status_code == 403
-    assert fresh(r).status == ReportStatus.SUBMITTED
+    assert fresh(r).status == ReturnStatus.SUBMITTED
 
     client.force_login(cast.county_director)
     page = client.get(url("change", r.pk))
     assert page.context["may_review"] and "审核通过" in page.content.decode()
     assert client.post(url("workflow", r.pk), {"action": "approve"}).status_code == 302
     r = fresh(r)
-    assert (r.status, r.reviewed_by) == (ReportStatus.APPROVED, cast.county_director)
+    assert (r.status, r.reviewed_by) == (ReturnStatus.APPROVED, cast.county_director)
 
 
 def test_a_return_needs_a_comment_and_lets_the_branch_correct(client, cast):
     open_window()
     r = report(cast.branch)
-    services.report_submit(kind=SERVICE, report=r, by=cast.branch_staff)
+    returns.return_submit(kind=SERVICE, annual_return=r, by=cast.branch_staff)
     client.force_login(cast.county_director)
     response = client.post(url("workflow", r.pk), {"action": "return", "comment": " "}, follow=True)
     assert "退回时请写明原因" in response.content.decode()
-    assert fresh(r).status == ReportStatus.SUBMITTED
+    assert fresh(r).status == ReturnStatus.SUBMITTED
 
     client.post(url("workflow", r.pk), {"action": "return", "comment": "志愿者人数偏低,请核实"})
-    assert fresh(r).status == ReportStatus.RETURNED
+    assert fresh(r).status == ReturnStatus.RETURNED
 
     client.force_login(cast.branch_staff)
     page = client.get(url("change", r.pk))
@@ -182,7 +179,7 @@ def test_a_locked_report_is_reopened_by_the_parent_only(client, cast):
     client.force_login(cast.county_director)
     until = timezone.localdate() + timedelta(days=3)
     client.post(url("workflow", r.pk), {"action": "reopen", "until": until.isoformat()})
-    assert services.report_is_open(fresh(r), kind=SERVICE)
+    assert returns.return_is_open(fresh(r), kind=SERVICE)
 
     client.force_login(cast.branch_staff)
     assert client.post(url("change", r.pk), figures(teams=7)).status_code == 302
@@ -197,7 +194,7 @@ def test_a_bad_reopen_date_is_a_message(client, cast):
         url("workflow", r.pk), {"action": "reopen", "until": "昨天"}, follow=True
     )
     assert "请填写重新开放的截止日期" in response.content.decode()
-    assert not services.report_is_open(fresh(r), kind=SERVICE)
+    assert not returns.return_is_open(fresh(r), kind=SERVICE)
 
 
 def test_a_sibling_branch_gets_404_everywhere(client, cast):
@@ -208,7 +205,7 @@ def test_a_sibling_branch_gets_404_everywhere(client, cast):
     assert client.post(url("workflow", r.pk), {"action": "submit"}).status_code == 404
     assert client.post(url("open"), {"hall": cast.branch.pk, "year": YEAR}).status_code == 404
     assert client.get(url("completeness"), {"hall": cast.branch.pk}).status_code == 404
-    assert fresh(r).status == ReportStatus.DRAFT
+    assert fresh(r).status == ReturnStatus.DRAFT
 
 
 def test_an_official_reads_but_cannot_write(client, cast):
@@ -221,8 +218,8 @@ def test_an_official_reads_but_cannot_write(client, cast):
     assert client.post(url("workflow", r.pk), {"action": "submit"}).status_code == 403
     assert client.post(url("open"), {"hall": cast.point.pk, "year": YEAR}).status_code == 403
     assert client.post(url("change", r.pk), figures(teams=3)).status_code == 403
-    assert not ServiceReport.objects.filter(hall=cast.point).exists()
-    assert fresh(r).status == ReportStatus.DRAFT
+    assert not ServiceReturn.objects.filter(hall=cast.point).exists()
+    assert fresh(r).status == ReturnStatus.DRAFT
 
 
 def test_refresh_fills_in_what_the_portal_recorded_since(client, cast):
@@ -272,9 +269,9 @@ def _completeness(client, hall, year=YEAR):
 def test_completeness_shows_each_child_and_the_halls_below_it(client, cast):
     open_window()
     r = report(cast.branch)
-    services.report_submit(kind=SERVICE, report=r, by=cast.branch_staff)
+    returns.return_submit(kind=SERVICE, annual_return=r, by=cast.branch_staff)
     p = report(cast.point)
-    services.report_submit(kind=SERVICE, report=p, by=cast.village_manager)
+    returns.return_submit(kind=SERVICE, annual_return=p, by=cast.village_manager)
     report(cast.other_branch)  # opened, not submitted
 
     client.force_login(cast.county_official)
@@ -284,10 +281,10 @@ def test_completeness_shows_each_child_and_the_halls_below_it(client, cast):
     assert rows.keys() == {cast.branch.pk, cast.other_branch.pk}
     gs, th = rows[cast.branch.pk], rows[cast.other_branch.pk]
     assert (gs.status, gs.on_time, gs.below.expected, gs.below.submitted) == (
-        ReportStatus.SUBMITTED, True, 2, 1,
+        ReturnStatus.SUBMITTED, True, 2, 1,
     )  # fmt: skip
     assert (th.status, th.on_time, th.below.expected, th.below.submitted) == (
-        ReportStatus.DRAFT, False, 1, 0,
+        ReturnStatus.DRAFT, False, 1, 0,
     )  # fmt: skip
     summary = page.context["summary"]
     assert (summary.expected, summary.submitted, summary.on_time) == (5, 2, 2)
@@ -313,7 +310,7 @@ def test_completeness_costs_the_same_with_many_halls(client, cast, django_assert
         )
         director = fresh(cast.county_director)  # the scope cached on the user is stale now
         for hall in (branch, point):
-            services.report_submit(kind=SERVICE, report=report(hall), by=director)
+            returns.return_submit(kind=SERVICE, annual_return=report(hall), by=director)
     with django_assert_num_queries(len(few)):
         page = _completeness(client, cast.county)
     assert len(page.context["rows"]) == 14
@@ -324,7 +321,7 @@ def test_completeness_costs_the_same_with_many_halls(client, cast, django_assert
 
 
 def test_centre_staff_set_windows_and_others_only_read_them(client, cast):
-    windows = reverse("admin:evaluation_windows")
+    windows = reverse("admin:returns_windows")
     data = {
         "year": YEAR,
         "kind": SERVICE,
@@ -337,9 +334,9 @@ def test_centre_staff_set_windows_and_others_only_read_them(client, cast):
 
     client.force_login(cast.centre_director)
     assert client.post(windows, {**data, "deadline": f"{YEAR - 1}-12-01T00:00"}).status_code == 200
-    assert not ReportingWindow.objects.exists()
+    assert not ReturnWindow.objects.exists()
     assert client.post(windows, data).status_code == 302
-    window = ReportingWindow.objects.get()
+    window = ReturnWindow.objects.get()
     assert timezone.localtime(window.deadline).date() == date(YEAR, 3, 31)
     # The same year and kind twice is a form error, not a second window.
     assert "__all__" in client.post(windows, data).context["form"].errors
@@ -351,18 +348,18 @@ def test_centre_staff_set_windows_and_others_only_read_them(client, cast):
 
 
 def test_centre_staff_create_a_years_scheme(client, cast):
-    schemes = reverse("admin:evaluation_schemes")
+    schemes = reverse("admin:scoring_schemes")
     client.force_login(cast.county_director)
     assert client.post(schemes, {"year": YEAR}).status_code == 403
     client.force_login(cast.centre_director)
     response = client.post(schemes, {"year": YEAR})
     scheme = AssessmentScheme.objects.get(year=YEAR)
-    assert response["Location"] == reverse("admin:evaluation_scheme", args=[scheme.pk])
+    assert response["Location"] == reverse("admin:scoring_scheme", args=[scheme.pk])
     assert scheme.dimensions.count() == 13
     again = client.post(schemes, {"year": YEAR})
     assert "已存在" in str(again.context["form"].errors["year"])
 
-    page = client.get(reverse("admin:evaluation_scheme", args=[scheme.pk]))
+    page = client.get(reverse("admin:scoring_scheme", args=[scheme.pk]))
     assert page.status_code == 200 and "满意度" in page.content.decode()
     # Thresholds out of order are refused.
     formset = page.context["formset"]
@@ -382,7 +379,7 @@ def test_centre_staff_create_a_years_scheme(client, cast):
             f"dims-{i}-max_points": d.max_points,
             f"dims-{i}-criteria": d.criteria,
         })  # fmt: skip
-    response = client.post(reverse("admin:evaluation_scheme", args=[scheme.pk]), data)
+    response = client.post(reverse("admin:scoring_scheme", args=[scheme.pk]), data)
     assert response.status_code == 200
     assert fresh(scheme).excellent_from == 90
 
@@ -391,7 +388,7 @@ def test_centre_staff_create_a_years_scheme(client, cast):
 
 
 def scoring(hall, year=YEAR):
-    return reverse("admin:evaluation_scoring", args=[hall.pk, year])
+    return reverse("admin:scoring_scoring", args=[hall.pk, year])
 
 
 def dim(scheme, code):
@@ -461,16 +458,18 @@ def test_another_county_cannot_see_the_scores(client, cast):
     scheme_for()
     client.force_login(cast.other_county_director)
     assert client.get(scoring(cast.branch)).status_code == 404
-    results = reverse("admin:evaluation_results")
+    results = reverse("admin:scoring_results")
     assert client.get(results, {"parent": cast.county.pk, "year": YEAR}).status_code == 404
 
 
 def test_results_rank_the_halls_under_a_parent(client, cast, django_assert_num_queries):
     scheme = scheme_for()
     std = dim(scheme, "service_standard")
-    services.score_set(dimension=std, hall=cast.branch, points=6, by=cast.county_director)
-    services.score_set(dimension=std, hall=cast.other_branch, points=8, by=cast.county_director)
-    results = reverse("admin:evaluation_results")
+    scoring_services.score_set(dimension=std, hall=cast.branch, points=6, by=cast.county_director)
+    scoring_services.score_set(
+        dimension=std, hall=cast.other_branch, points=8, by=cast.county_director
+    )
+    results = reverse("admin:scoring_results")
     client.force_login(cast.county_official)
     params = {"parent": cast.county.pk, "year": YEAR}
     page = client.get(results, params)
@@ -488,7 +487,7 @@ def test_results_rank_the_halls_under_a_parent(client, cast, django_assert_num_q
             parent=cast.county, name=f"新街道{i}", locality=f"新{i}"
         )
         director = fresh(cast.county_director)  # the scope cached on the user is stale now
-        services.score_set(dimension=std, hall=hall, points=i % 8, by=director)
+        scoring_services.score_set(dimension=std, hall=hall, points=i % 8, by=director)
     with django_assert_num_queries(len(few)):
         page = client.get(results, params)
     assert len(page.context["results"]) == 12
@@ -498,7 +497,7 @@ def test_results_rank_the_halls_under_a_parent(client, cast, django_assert_num_q
 
 
 def inspection_url(view, *args):
-    return reverse(f"admin:evaluation_inspection_{view}", args=args)
+    return reverse(f"admin:scoring_inspection_{view}", args=args)
 
 
 def test_the_county_records_an_inspection_and_marks_it_fixed(client, cast):
@@ -563,8 +562,8 @@ def test_an_official_exports_the_statistics_of_the_county(client, cast, settings
     settings.MEDIA_ROOT = tmp_path
     open_window()
     r = report(cast.branch)
-    services.report_update(kind=SERVICE, report=r, by=cast.branch_staff, values={"teams": 4})
-    services.report_submit(kind=SERVICE, report=r, by=cast.branch_staff)
+    returns.return_update(kind=SERVICE, annual_return=r, by=cast.branch_staff, values={"teams": 4})
+    returns.return_submit(kind=SERVICE, annual_return=r, by=cast.branch_staff)
     client.force_login(cast.county_official)
     response = client.post(
         reverse("admin:evaluation_export"),
@@ -572,16 +571,16 @@ def test_an_official_exports_the_statistics_of_the_county(client, cast, settings
     )
     assert response.status_code == 302
     status = client.get(response["Location"])
-    assert status.context["state"]["status"] == "done"
+    assert status.context["run"].status == "done"
     download = client.get(
-        reverse("admin:evaluation_export_download", args=[status.context["state"]["id"]])
+        reverse("admin:evaluation_export_download", args=[status.context["run"].pk])
     )
     assert download.status_code == 200
     workbook = load_workbook(io.BytesIO(b"".join(download.streaming_content)))
     assert workbook.sheetnames
 
     # Another account cannot follow or download it; outside the scope there is nothing to start.
-    export_id = status.context["state"]["id"]
+    export_id = status.context["run"].pk
     client.force_login(cast.other_county_director)
     assert (
         client.get(reverse("admin:evaluation_export_status", args=[export_id])).status_code == 404
@@ -611,7 +610,7 @@ def test_the_inspection_list_costs_the_same_with_more_rows(client, cast, django_
     d = dim(scheme, "mechanism")
 
     def inspect(hall):
-        services.inspection_record(
+        scoring_services.inspection_record(
             hall=hall,
             inspector_hall=cast.county,
             inspected_on=date(YEAR, 5, 1),
@@ -640,11 +639,11 @@ def test_the_inspection_list_costs_the_same_with_more_rows(client, cast, django_
 # --- Who reaches the pages -----------------------------------------------------------------------
 
 PAGES = [
-    ("admin:evaluation_servicereport_completeness", ()),
-    ("admin:evaluation_assetreport_completeness", ()),
-    ("admin:evaluation_windows", ()),
-    ("admin:evaluation_schemes", ()),
-    ("admin:evaluation_results", ()),
+    ("admin:returns_servicereturn_completeness", ()),
+    ("admin:returns_assetreturn_completeness", ()),
+    ("admin:returns_windows", ()),
+    ("admin:scoring_schemes", ()),
+    ("admin:scoring_results", ()),
 ]
 
 
@@ -670,7 +669,7 @@ def test_every_page_opens_for_staff_and_officials(client, cast, who):
         assert client.get(reverse(name, args=args)).status_code == 200, (name, who)
     assert client.get(scoring(cast.point)).status_code == 200
     index = client.get(reverse("admin:app_list", args=["evaluation"]))
-    assert reverse("admin:evaluation_results") in index.content.decode()
+    assert reverse("admin:scoring_results") in index.content.decode()
 
 
 def test_open_reporting_sets_both_windows(cast):
@@ -678,13 +677,13 @@ def test_open_reporting_sets_both_windows(cast):
 
     call_command("open_reporting", "--year", str(YEAR), "--opens", f"{YEAR + 1}-01-01",
                  "--deadline", f"{YEAR + 1}-03-31", stdout=io.StringIO())  # fmt: skip
-    windows = ReportingWindow.objects.filter(year=YEAR)
+    windows = ReturnWindow.objects.filter(year=YEAR)
     assert windows.count() == 2
     deadline = timezone.localtime(windows.first().deadline)
     assert (deadline.date(), deadline.hour) == (date(YEAR + 1, 4, 1), 0)
     call_command("open_reporting", "--year", str(YEAR), "--opens", f"{YEAR + 1}-01-01",
                  "--deadline", f"{YEAR + 1}-02-28", "--kind", "asset", stdout=io.StringIO())  # fmt: skip
-    assert ReportingWindow.objects.count() == 2
+    assert ReturnWindow.objects.count() == 2
     with pytest.raises(CommandError, match="--deadline"):
         call_command("open_reporting", "--year", str(YEAR), "--opens", "2027-03-01",
                      "--deadline", "2027-02-01")  # fmt: skip

@@ -11,23 +11,24 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from evaluation import services
-from evaluation.models import AssetReport, ReportKind, ServiceReport
+from evaluation.returns import services as returns
+from evaluation.returns.models import AssetReturn, ReturnKind, ServiceReturn
+from evaluation.scoring import services as scoring
 from network import services as network_services
 from network.models import Hall
 
 from .factories import YEAR, open_window, scheme_for
 
 pytestmark = pytest.mark.django_db
-SERVICE, ASSET = ReportKind.SERVICE, ReportKind.ASSET
+SERVICE, ASSET = ReturnKind.SERVICE, ReturnKind.ASSET
 STATISTICS = "/api/v1/statistics/"
 SCORES = "/api/v1/scores/"
 
 
 def submitted(kind, hall, by, **values):
-    report = services.report_get_or_create(kind=kind, hall=hall, year=YEAR)
-    services.report_update(kind=kind, report=report, by=by, values=values)
-    return services.report_submit(kind=kind, report=report, by=by)
+    report = returns.return_get_or_create(kind=kind, hall=hall, year=YEAR)
+    returns.return_update(kind=kind, annual_return=report, by=by, values=values)
+    return returns.return_submit(kind=kind, annual_return=report, by=by)
 
 
 def test_routes():
@@ -40,9 +41,9 @@ def test_statistics_are_public_and_count_submitted_reports_only(client, cast):
     submitted(SERVICE, cast.branch, cast.branch_staff, teams=3, volunteers=10)
     submitted(SERVICE, cast.point, cast.village_manager, teams=2, opening_hours_weekly="40.5")
     submitted(ASSET, cast.point, cast.village_manager, floor_area="120.5", staff=1)
-    draft = services.report_get_or_create(kind=SERVICE, hall=cast.other_branch, year=YEAR)
-    services.report_update(
-        kind=SERVICE, report=draft, by=cast.other_branch_staff, values={"teams": 100}
+    draft = returns.return_get_or_create(kind=SERVICE, hall=cast.other_branch, year=YEAR)
+    returns.return_update(
+        kind=SERVICE, annual_return=draft, by=cast.other_branch_staff, values={"teams": 100}
     )
 
     response = client.get(STATISTICS, {"hall": cast.county.pk, "year": YEAR})
@@ -56,8 +57,8 @@ def test_statistics_are_public_and_count_submitted_reports_only(client, cast):
         "parent": cast.centre.pk,
     }
     assert data["year"] == YEAR
-    assert set(data["service"]) == {"halls", *ServiceReport.FIGURES}
-    assert set(data["asset"]) == {"halls", *AssetReport.FIGURES}
+    assert set(data["service"]) == {"halls", *ServiceReturn.FIGURES}
+    assert set(data["asset"]) == {"halls", *AssetReturn.FIGURES}
     assert (data["service"]["halls"], data["service"]["teams"]) == (2, 5)  # not the draft's 100
     assert data["service"]["volunteers"] == 10
     assert data["service"]["opening_hours_weekly"] == 40.5
@@ -143,8 +144,8 @@ def basic(user, password):
 def scored(cast):
     scheme = scheme_for()
     std = scheme.dimensions.get(code="service_standard")
-    services.score_set(dimension=std, hall=cast.branch, points=6, by=cast.county_director)
-    services.score_set(dimension=std, hall=cast.other_branch, points=8, by=cast.county_director)
+    scoring.score_set(dimension=std, hall=cast.branch, points=6, by=cast.county_director)
+    scoring.score_set(dimension=std, hall=cast.other_branch, points=8, by=cast.county_director)
     return scheme
 
 
@@ -206,7 +207,7 @@ def test_scores_cost_a_fixed_number_of_queries(client, cast, scored, django_asse
             parent=cast.county, name=f"新街道{i}", locality=f"新{i}"
         )
         director = type(cast.county_director).objects.get(pk=cast.county_director.pk)
-        services.score_set(dimension=std, hall=hall, points=Decimal(i % 8), by=director)
+        scoring.score_set(dimension=std, hall=hall, points=Decimal(i % 8), by=director)
     with django_assert_num_queries(len(few)):
         data = client.get(SCORES, params).json()
     assert data["count"] == 18

@@ -11,8 +11,12 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from evaluation import exports, selectors, services
-from evaluation.models import Dimension, ReportKind
+from evaluation import exports
+from evaluation.returns import services as returns
+from evaluation.returns.models import ReturnKind
+from evaluation.scoring import selectors as scoring_selectors
+from evaluation.scoring import services as scoring
+from evaluation.scoring.models import Dimension
 from network import services as network_services
 from network.models import Hall, HallStatus, Role
 from network.selectors import subtree_q
@@ -21,18 +25,18 @@ from .factories import YEAR, open_window
 
 pytestmark = pytest.mark.django_db
 
-SERVICE, ASSET = ReportKind.SERVICE, ReportKind.ASSET
+SERVICE, ASSET = ReturnKind.SERVICE, ReturnKind.ASSET
 IN_YEAR = datetime(YEAR, 5, 10, 10, 0, tzinfo=timezone.get_current_timezone())
 
 
 @pytest.fixture
 def scheme(db):
-    return services.scheme_create(year=YEAR)
+    return scoring.scheme_create(year=YEAR)
 
 
 def score(scheme, hall, by, **points):
     for code, value in points.items():
-        services.score_set(
+        scoring.score_set(
             dimension=scheme.dimensions.get(code=code), hall=hall, points=value, by=by
         )
 
@@ -45,14 +49,14 @@ def scored(cast, scheme):
     scored = scheme.dimensions.filter(source=Dimension.Source.SCORED)
     score(scheme, cast.county, by, **{d.code: d.max_points for d in scored})
     for phone in ("13800000001", "13800000002"):
-        services.satisfaction_submit(hall_id=cast.county.pk, phone=phone, rating=5, now=IN_YEAR)
+        scoring.satisfaction_submit(hall_id=cast.county.pk, phone=phone, rating=5, now=IN_YEAR)
     score(scheme, cast.other_county, by, service_standard=6)
     score(scheme, cast.branch, by, service_standard="7.5", service_content=8)
     score(scheme, cast.other_branch, by, service_standard="7.5", service_content=8)
-    services.satisfaction_submit(hall_id=cast.branch.pk, phone="13800000003", rating=4, now=IN_YEAR)
-    services.satisfaction_submit(hall_id=cast.branch.pk, phone="13800000004", rating=5, now=IN_YEAR)
+    scoring.satisfaction_submit(hall_id=cast.branch.pk, phone="13800000003", rating=4, now=IN_YEAR)
+    scoring.satisfaction_submit(hall_id=cast.branch.pk, phone="13800000004", rating=5, now=IN_YEAR)
     score(scheme, cast.point, by, service_standard=5)
-    services.inspection_record(
+    scoring.inspection_record(
         hall=cast.point,
         inspector_hall=cast.county,
         inspected_on=date(YEAR, 3, 1),
@@ -184,9 +188,9 @@ def test_county_results_by_tree_range_match_results_by_hall(cast, scored):
     and ranks as ``assessment_results`` over the same halls, and nothing from the next county."""
     dimensions = list(scored.dimensions.all())
     county = Hall.objects.get(pk=cast.county.pk)
-    by_range = selectors.assessment_county_results(scored, county, dimensions)
+    by_range = scoring_selectors.assessment_county_results(scored, county, dimensions)
     halls = Hall.objects.filter(subtree_q(county)).order_by("lft")
-    by_hall = selectors.assessment_results(scored, halls, dimensions)
+    by_hall = scoring_selectors.assessment_results(scored, halls, dimensions)
     assert [r.hall.pk for r in by_range] == [h.pk for h in halls]
     assert [(r.points, r.total, r.grade, r.rank) for r in by_range] == [
         (r.points, r.total, r.grade, r.rank) for r in by_hall
@@ -201,9 +205,9 @@ def test_county_results_by_tree_range_match_results_by_hall(cast, scored):
 
 
 def _report(kind, hall, by, **figures):
-    report = services.report_get_or_create(kind=kind, hall=hall, year=YEAR)
-    services.report_update(kind=kind, report=report, by=by, values=figures)
-    services.report_submit(kind=kind, report=report, by=by)
+    report = returns.return_get_or_create(kind=kind, hall=hall, year=YEAR)
+    returns.return_update(kind=kind, annual_return=report, by=by, values=figures)
+    returns.return_submit(kind=kind, annual_return=report, by=by)
     return report
 
 
@@ -220,8 +224,8 @@ def figures(cast):
     _report(ASSET, cast.point, by, floor_area="120.5", staff=1)
     _report(ASSET, cast.branch, by, floor_area="300", equipment_value="12.34", staff=3)
     # Entered but never submitted: not counted.
-    draft = services.report_get_or_create(kind=SERVICE, hall=cast.other_branch, year=YEAR)
-    services.report_update(kind=SERVICE, report=draft, by=by, values={"trainees": 999})
+    draft = returns.return_get_or_create(kind=SERVICE, hall=cast.other_branch, year=YEAR)
+    returns.return_update(kind=SERVICE, annual_return=draft, by=by, values={"trainees": 999})
     return cast
 
 

@@ -145,7 +145,7 @@ def _factory(model):
     if model._meta.label in SCOPE_OBJECTS:
         return SCOPE_OBJECTS[model._meta.label]
     try:
-        factories = importlib.import_module(f"tests.{model._meta.app_label}.factories")
+        factories = importlib.import_module(f"tests.{model._meta.app_config.name}.factories")
     except ModuleNotFoundError:
         return None
     make = getattr(factories, "admin_scope_object", None)

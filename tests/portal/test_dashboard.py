@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from activities import services as activity_services
 from activities.models import Activity, Booking, DemandOrder
-from evaluation import services as evaluation_services
-from evaluation.models import ReportStatus, ServiceReport
+from evaluation.returns.models import ReturnStatus, ServiceReturn
+from evaluation.scoring import services as scoring
 from network import services as network_services
 from network.models import Hall
 from portal.dashboard import dashboard_for
@@ -55,10 +55,10 @@ def _network(cast):
     )
     year = timezone.localtime().year - 1
     for hall in (cast.branch, cast.point, cast.other_county_branch):
-        ServiceReport.objects.create(hall=hall, year=year, status=ReportStatus.SUBMITTED)
-    scheme = evaluation_services.scheme_create(year=year)
+        ServiceReturn.objects.create(hall=hall, year=year, status=ReturnStatus.SUBMITTED)
+    scheme = scoring.scheme_create(year=year)
     dimension = scheme.dimensions.exclude(source="satisfaction").order_by("order").first()
-    evaluation_services.score_set(
+    scoring.score_set(
         dimension=dimension, hall=cast.branch, points=dimension.max_points, by=cast.superuser
     )
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from evaluation import services as evaluation_services
+from evaluation.reports import services as report_services
+from evaluation.scoring import services as scoring
 from tests.activities.factories import published_activity
 
 pytest_plugins = ["tests.browser"]
@@ -39,8 +40,8 @@ def test_the_dashboard_and_a_printed_report_draw_their_charts(
 ):
     settings.MEDIA_ROOT = tmp_path
     published_activity(cast.branch, capacity=10)
-    evaluation_services.scheme_create(year=2025)
-    run, _ = evaluation_services.report_run_build(
+    scoring.scheme_create(year=2025)
+    run, _ = report_services.report_run_build(
         kind="quarterly", period="2026Q3", hall_id=cast.county.pk, worker="browser-test"
     )
     _log_in(page, live_server, "county_director", cast.password)
@@ -63,7 +64,7 @@ def test_the_dashboard_and_a_printed_report_draw_their_charts(
     # The app list is still below the dashboard.
     assert page.locator("#content-main .app-evaluation").count() == 1
 
-    page.goto(f"{live_server.url}/admin/evaluation/reportrun/{run.pk}/print/")
+    page.goto(f"{live_server.url}/admin/reports/reportrun/{run.pk}/print/")
     assert page.locator("h1").inner_text() == "官渡区文化馆 2026Q3 季度报告"
     assert page.locator("section svg.chart").count() >= 5
     assert page.locator("#section-categories svg rect.bar").count() == 14

@@ -14,7 +14,7 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 def portal_models():
     return [
         model
-        for app in ("network", "activities", "evaluation")
+        for app in ("network", "activities", "evaluation", "returns", "scoring", "reports")
         for model in apps.get_app_config(app).get_models()
     ]
 

@@ -4,9 +4,10 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from evaluation import reports, services
-from evaluation.models import ReportRun
-from evaluation.report_tasks import build_report, worker_name
+from common.jobs import worker_name
+from evaluation.reports import documents as reports
+from evaluation.reports import services
+from evaluation.reports.models import ReportRun
 from network.management.commands.create_staff import hall_by_code_or_id
 
 
@@ -41,7 +42,7 @@ class Command(BaseCommand):
         failed = 0
         for hall_id in hall_ids:
             if not options["sync"]:
-                build_report.delay(kind, period, hall_id, options["force"])
+                services.build_report.delay(kind, period, hall_id, options["force"])
                 continue
             try:
                 run, outcome = services.report_run_build(

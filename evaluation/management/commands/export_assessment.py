@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from evaluation.exports import KINDS, export_write
+from evaluation.exports import EXPORTERS, exporter
 from network.management.commands.create_staff import hall_by_code_or_id
 
 
@@ -22,7 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("--output", required=True, help=_("输出文件,须以 .xlsx 结尾"))
         parser.add_argument(
             "--kind",
-            choices=KINDS,
+            choices=list(EXPORTERS),
             default="assessment",
             help=_("assessment 考核表(默认)、statistics 统计年报汇总、coverage 布点覆盖表"),
         )
@@ -37,7 +37,7 @@ class Command(BaseCommand):
         partial = output.with_name(f".{output.name}.part")
         try:
             with open(partial, "wb") as f:
-                export_write(kind=options["kind"], year=options["year"], within=within, target=f)
+                exporter(options["kind"]).render(year=options["year"], within=within, target=f)
             partial.replace(output)
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from exc

@@ -13,7 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from evaluation.models import ReportingWindow, ReportKind
+from evaluation.returns.models import ReturnKind, ReturnWindow
+from evaluation.returns.services import return_window_save
 
 
 def _day(raw: str, option: str) -> date:
@@ -36,7 +37,7 @@ class Command(BaseCommand):
         parser.add_argument("--deadline", required=True, help=_("报送截止日期 YYYY-MM-DD(含当日)"))
         parser.add_argument(
             "--kind",
-            choices=[*ReportKind.values, "both"],
+            choices=[*ReturnKind.values, "both"],
             default="both",
             help=_("service 服务统计年报、asset 资产统计年报、both 两张都设(默认)"),
         )
@@ -49,12 +50,14 @@ class Command(BaseCommand):
             raise CommandError(_("--deadline:截止日期不能早于开始日期"))
         opens_at = timezone.make_aware(datetime.combine(first, time()))
         deadline_at = timezone.make_aware(datetime.combine(last + timedelta(days=1), time()))
-        kinds = ReportKind.values if kind == "both" else [kind]
+        kinds = ReturnKind.values if kind == "both" else [kind]
         with transaction.atomic():
             for k in kinds:
-                window, created = ReportingWindow.objects.update_or_create(
-                    year=year, kind=k, defaults={"opens_at": opens_at, "deadline": deadline_at}
+                existing = ReturnWindow.objects.filter(year=year, kind=k).first()
+                window = return_window_save(
+                    window=existing, year=year, kind=k, opens_at=opens_at, deadline=deadline_at
                 )
+                created = existing is None
                 message = _("已设置") if created else _("已更新")
                 self.stdout.write(
                     self.style.SUCCESS(

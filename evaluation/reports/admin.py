@@ -1,4 +1,4 @@
-"""Admin for quarterly and annual reports and the joint meetings."""
+"""Admin of the quarterly and annual reports and of the joint meetings."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from django.utils.translation import gettext_lazy
 
 from network.admin_scope import ScopedAdminMixin, ScopedInlineMixin
 
-from .. import reports, services
-from ..models import JointMeeting, MeetingDecision, ReportRun
+from . import documents, services
+from .models import JointMeeting, MeetingDecision, ReportRun
 
 
 @admin.register(ReportRun)
@@ -66,13 +66,11 @@ class ReportRunAdmin(ScopedAdminMixin, admin.ModelAdmin):
     def get_urls(self):
         wrap = self.admin_site.admin_view
         return [
-            path(
-                "<int:object_id>/print/", wrap(self.print_view), name="evaluation_reportrun_print"
-            ),
+            path("<int:object_id>/print/", wrap(self.print_view), name="reports_reportrun_print"),
             path(
                 "<int:object_id>/download/",
                 wrap(self.download_view),
-                name="evaluation_reportrun_download",
+                name="reports_reportrun_download",
             ),
             *super().get_urls(),
         ]
@@ -81,14 +79,14 @@ class ReportRunAdmin(ScopedAdminMixin, admin.ModelAdmin):
     def download_link(self, run: ReportRun):
         if run.status != ReportRun.Status.DONE or not run.file:
             return "—"
-        url = reverse("admin:evaluation_reportrun_download", args=[run.pk])
+        url = reverse("admin:reports_reportrun_download", args=[run.pk])
         return format_html('<a href="{}">{}</a>', url, _("Excel"))
 
     @admin.display(description=gettext_lazy("打印"))
     def print_link(self, run: ReportRun):
         if run.status != ReportRun.Status.DONE:
             return "—"
-        url = reverse("admin:evaluation_reportrun_print", args=[run.pk])
+        url = reverse("admin:reports_reportrun_print", args=[run.pk])
         return format_html('<a href="{}" target="_blank">{}</a>', url, _("打印版"))
 
     @admin.display(description=gettext_lazy("报告"))
@@ -109,9 +107,9 @@ class ReportRunAdmin(ScopedAdminMixin, admin.ModelAdmin):
         sections = [
             {
                 **section,
-                "svg": reports.chart_for(section),
-                "shown": section["rows"][: reports.PRINT_ROWS],
-                "more": max(len(section["rows"]) - reports.PRINT_ROWS, 0),
+                "svg": documents.chart_for(section),
+                "shown": section["rows"][: documents.PRINT_ROWS],
+                "more": max(len(section["rows"]) - documents.PRINT_ROWS, 0),
             }
             for section in run.data.get("sections", [])
         ]
@@ -120,7 +118,7 @@ class ReportRunAdmin(ScopedAdminMixin, admin.ModelAdmin):
             "evaluation/reports/print.html",
             {
                 "run": run,
-                "title": reports.report_title(run.data),
+                "title": documents.report_title(run.data),
                 "data": run.data,
                 "sections": sections,
                 "meetings": run.meetings.prefetch_related("decisions").order_by("held_on"),
@@ -135,17 +133,15 @@ class ReportRunAdmin(ScopedAdminMixin, admin.ModelAdmin):
             handle = run.file.open("rb")
         except FileNotFoundError:
             raise Http404(_("报告文件已不存在,请重新生成。")) from None
-        filename = f"{reports.report_title(run.data) or run}.xlsx".replace(" ", "-")
+        filename = f"{documents.report_title(run.data) or run}.xlsx".replace(" ", "-")
         return FileResponse(handle, as_attachment=True, filename=filename)
 
     @admin.action(description=gettext_lazy("重新生成所选报告"), permissions=["change"])
     def regenerate(self, request: HttpRequest, queryset) -> None:
-        from ..report_tasks import build_report
-
         queued = failed = 0
         for kind, period, hall_id in queryset.values_list("kind", "period", "hall_id"):
             try:
-                build_report.delay(kind, period, hall_id, True)
+                services.build_report.delay(kind, period, hall_id, True)
                 queued += 1
             except Exception as exc:  # noqa: BLE001 - eager runs raise here; say so, go on
                 failed += 1
@@ -232,8 +228,14 @@ class JointMeetingAdmin(ScopedAdminMixin, admin.ModelAdmin):
         run = meeting.report
         if run is None or run.status != ReportRun.Status.DONE:
             return "—"
-        url = reverse("admin:evaluation_reportrun_print", args=[run.pk])
+        url = reverse("admin:reports_reportrun_print", args=[run.pk])
         return format_html('<a href="{}" target="_blank">{}</a>', url, run.period)
 
     def save_model(self, request: HttpRequest, obj: JointMeeting, form, change: bool) -> None:
         services.joint_meeting_save(meeting=obj, by=request.user)
+
+    def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
+        decisions = formset.save(commit=False)
+        services.meeting_decisions_save(
+            meeting=form.instance, changed=decisions, deleted=formset.deleted_objects
+        )

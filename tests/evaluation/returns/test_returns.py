@@ -9,30 +9,34 @@ from django.utils import timezone
 
 from activities import services as activity_services
 from activities.models import Category
-from evaluation import selectors, services
-from evaluation.models import FigureChange, ReportKind, ReportStatus
+from evaluation.returns import selectors as returns_selectors
+from evaluation.returns import services as returns
+from evaluation.returns.models import FigureChange, ReturnKind, ReturnStatus
 from network.models import HallKind
 from tests.activities.factories import published_activity
 
-from .factories import YEAR, closed_window, open_window
+from ..factories import YEAR, closed_window, open_window
 
 pytestmark = pytest.mark.django_db
-SERVICE, ASSET = ReportKind.SERVICE, ReportKind.ASSET
+SERVICE, ASSET = ReturnKind.SERVICE, ReturnKind.ASSET
 
 
 def report(hall, kind=SERVICE):
-    return services.report_get_or_create(kind=kind, hall=hall, year=YEAR)
+    return returns.return_get_or_create(kind=kind, hall=hall, year=YEAR)
 
 
 def test_entering_figures_keeps_who_and_when(cast):
     open_window()
     r = report(cast.branch)
-    services.report_update(
-        kind=SERVICE, report=r, by=cast.branch_staff, values={"teams": "12", "volunteers": 30}
+    returns.return_update(
+        kind=SERVICE,
+        annual_return=r,
+        by=cast.branch_staff,
+        values={"teams": "12", "volunteers": 30},
     )
     r.refresh_from_db()
     assert (r.teams, r.volunteers) == (12, 30)
-    changes = FigureChange.objects.filter(report_id=r.pk, field="teams")
+    changes = FigureChange.objects.filter(return_id=r.pk, field="teams")
     assert [(c.old_value, c.new_value, c.by.username) for c in changes] == [
         ("0", "12", "branch_staff")
     ]
@@ -52,8 +56,8 @@ def test_bad_figures_name_the_field_and_change_nothing(cast, values, field):
     open_window()
     r = report(cast.branch)
     with pytest.raises(ValidationError) as exc:
-        services.report_update(
-            kind=SERVICE, report=r, by=cast.branch_staff, values={"volunteers": 5, **values}
+        returns.return_update(
+            kind=SERVICE, annual_return=r, by=cast.branch_staff, values={"volunteers": 5, **values}
         )
     assert field in exc.value.message_dict
     r.refresh_from_db()
@@ -67,24 +71,32 @@ def test_figures_the_portal_knows_are_filled_in_from_its_records(cast):
     )
     activity_services.booking_check_in(code=booking.code, by_user=cast.branch_staff)
     year = timezone.localtime(activity.start).year
-    r = services.report_get_or_create(kind=SERVICE, hall=cast.branch, year=year)
+    r = returns.return_get_or_create(kind=SERVICE, hall=cast.branch, year=year)
     assert (r.activities, r.trainings, r.participants) == (1, 1, 3)
-    assert FigureChange.objects.filter(report_id=r.pk, field="participants").exists()
+    assert FigureChange.objects.filter(return_id=r.pk, field="participants").exists()
 
 
 def test_a_report_locks_at_its_deadline_until_the_parent_reopens_it(cast):
     closed_window()
     r = report(cast.branch)
     with pytest.raises(ValidationError):
-        services.report_update(kind=SERVICE, report=r, by=cast.branch_staff, values={"teams": 1})
-    with pytest.raises(PermissionDenied):  # a hall cannot reopen its own report
-        services.report_reopen(
-            kind=SERVICE, report=r, by=cast.branch_staff, until=timezone.now() + timedelta(days=3)
+        returns.return_update(
+            kind=SERVICE, annual_return=r, by=cast.branch_staff, values={"teams": 1}
         )
-    services.report_reopen(
-        kind=SERVICE, report=r, by=cast.county_director, until=timezone.now() + timedelta(days=3)
+    with pytest.raises(PermissionDenied):  # a hall cannot reopen its own report
+        returns.return_reopen(
+            kind=SERVICE,
+            annual_return=r,
+            by=cast.branch_staff,
+            until=timezone.now() + timedelta(days=3),
+        )
+    returns.return_reopen(
+        kind=SERVICE,
+        annual_return=r,
+        by=cast.county_director,
+        until=timezone.now() + timedelta(days=3),
     )
-    services.report_update(kind=SERVICE, report=r, by=cast.branch_staff, values={"teams": 1})
+    returns.return_update(kind=SERVICE, annual_return=r, by=cast.branch_staff, values={"teams": 1})
     r.refresh_from_db()
     assert r.teams == 1
 
@@ -92,26 +104,30 @@ def test_a_report_locks_at_its_deadline_until_the_parent_reopens_it(cast):
 def test_submission_and_approval_by_the_parent(cast):
     open_window()
     r = report(cast.branch)
-    services.report_submit(kind=SERVICE, report=r, by=cast.branch_staff)
+    returns.return_submit(kind=SERVICE, annual_return=r, by=cast.branch_staff)
     with pytest.raises(ValidationError):  # submitted: locked
-        services.report_update(kind=SERVICE, report=r, by=cast.branch_staff, values={"teams": 2})
+        returns.return_update(
+            kind=SERVICE, annual_return=r, by=cast.branch_staff, values={"teams": 2}
+        )
     for wrong in (cast.branch_staff, cast.other_branch_staff, cast.other_county_director):
         with pytest.raises(PermissionDenied):
-            services.report_review(kind=SERVICE, report=r, by=wrong, approve=True)
+            returns.return_review(kind=SERVICE, annual_return=r, by=wrong, approve=True)
     with pytest.raises(PermissionDenied):  # officials read, they do not approve
-        services.report_review(kind=SERVICE, report=r, by=cast.county_official, approve=True)
+        returns.return_review(kind=SERVICE, annual_return=r, by=cast.county_official, approve=True)
     with pytest.raises(ValidationError) as exc:
-        services.report_review(kind=SERVICE, report=r, by=cast.county_director, approve=False)
+        returns.return_review(kind=SERVICE, annual_return=r, by=cast.county_director, approve=False)
     assert "comment" in exc.value.message_dict
-    returned = services.report_review(
-        kind=SERVICE, report=r, by=cast.county_director, approve=False, comment="团队数有误"
+    returned = returns.return_review(
+        kind=SERVICE, annual_return=r, by=cast.county_director, approve=False, comment="团队数有误"
     )
-    assert returned.status == ReportStatus.RETURNED
-    services.report_update(kind=SERVICE, report=r, by=cast.branch_staff, values={"teams": 2})
-    services.report_submit(kind=SERVICE, report=r, by=cast.branch_staff)
-    approved = services.report_review(kind=SERVICE, report=r, by=cast.county_director, approve=True)
-    assert approved.status == ReportStatus.APPROVED
-    steps = FigureChange.objects.filter(report_id=r.pk, field="status").order_by("at", "pk")
+    assert returned.status == ReturnStatus.RETURNED
+    returns.return_update(kind=SERVICE, annual_return=r, by=cast.branch_staff, values={"teams": 2})
+    returns.return_submit(kind=SERVICE, annual_return=r, by=cast.branch_staff)
+    approved = returns.return_review(
+        kind=SERVICE, annual_return=r, by=cast.county_director, approve=True
+    )
+    assert approved.status == ReturnStatus.APPROVED
+    steps = FigureChange.objects.filter(return_id=r.pk, field="status").order_by("at", "pk")
     assert [s.new_value for s in steps] == ["submitted", "returned", "submitted", "approved"]
 
 
@@ -119,14 +135,14 @@ def test_staff_of_another_branch_cannot_enter_figures(cast):
     open_window()
     r = report(cast.branch)
     with pytest.raises(PermissionDenied):
-        services.report_update(
-            kind=SERVICE, report=r, by=cast.other_branch_staff, values={"teams": 9}
+        returns.return_update(
+            kind=SERVICE, annual_return=r, by=cast.other_branch_staff, values={"teams": 9}
         )
 
 
 def _reported(hall, kind=SERVICE, **values):
     r = report(hall, kind)
-    type(r).objects.filter(pk=r.pk).update(status=ReportStatus.SUBMITTED, **values)
+    type(r).objects.filter(pk=r.pk).update(status=ReturnStatus.SUBMITTED, **values)
     return r
 
 
@@ -138,23 +154,23 @@ def test_rollup_totals_equal_the_sum_of_their_leaves(cast):
     _reported(cast.other_county_point, teams=100)
     _reported(cast.county, teams=1)
     report(cast.other_branch)  # a draft counts for nothing
-    by_branch = selectors.stats_rollup(kind=SERVICE, year=YEAR, level=HallKind.BRANCH)
+    by_branch = returns_selectors.stats_rollup(kind=SERVICE, year=YEAR, level=HallKind.BRANCH)
     assert by_branch[cast.branch.pk]["teams"] == 3 + 4 + 5
     assert by_branch[cast.other_branch.pk]["teams"] == 7
-    by_county = selectors.stats_rollup(kind=SERVICE, year=YEAR, level=HallKind.MAIN)
+    by_county = returns_selectors.stats_rollup(kind=SERVICE, year=YEAR, level=HallKind.MAIN)
     assert by_county[cast.county.pk]["teams"] == 3 + 4 + 5 + 7 + 1
     assert by_county[cast.county.pk]["volunteers"] == 11
     assert by_county[cast.other_county.pk]["teams"] == 100
-    by_centre = selectors.stats_rollup(kind=SERVICE, year=YEAR, level=HallKind.CENTRE)
+    by_centre = returns_selectors.stats_rollup(kind=SERVICE, year=YEAR, level=HallKind.CENTRE)
     assert by_centre[cast.centre.pk]["teams"] == 120
     county = type(cast.county).objects.get(pk=cast.county.pk)
-    assert selectors.stats_for_hall(kind=SERVICE, hall=county, year=YEAR)["teams"] == 20
+    assert returns_selectors.stats_for_hall(kind=SERVICE, hall=county, year=YEAR)["teams"] == 20
 
 
 def test_rollup_of_a_level_is_one_query(cast, django_assert_num_queries):
     _reported(cast.point, teams=3)
     with django_assert_num_queries(1):
-        selectors.stats_rollup(kind=SERVICE, year=YEAR, level=HallKind.MAIN)
+        returns_selectors.stats_rollup(kind=SERVICE, year=YEAR, level=HallKind.MAIN)
 
 
 def test_completeness_counts_submitted_and_on_time(cast):
@@ -162,19 +178,19 @@ def test_completeness_counts_submitted_and_on_time(cast):
     _reported(cast.point, submitted_at=window.deadline - timedelta(days=1))
     _reported(cast.point2, submitted_at=window.deadline + timedelta(days=1))
     branch = type(cast.branch).objects.get(pk=cast.branch.pk)
-    result = selectors.completeness(kind=SERVICE, hall=branch, year=YEAR)
+    result = returns_selectors.completeness(kind=SERVICE, hall=branch, year=YEAR)
     assert (result.expected, result.submitted, result.on_time) == (2, 2, 1)
     county = type(cast.county).objects.get(pk=cast.county.pk)
-    result = selectors.completeness(kind=SERVICE, hall=county, year=YEAR)
+    result = returns_selectors.completeness(kind=SERVICE, hall=county, year=YEAR)
     assert (result.expected, result.submitted) == (5, 2)
 
 
 def test_asset_reports_take_decimals(cast):
     open_window(ASSET)
     r = report(cast.branch, ASSET)
-    services.report_update(
+    returns.return_update(
         kind=ASSET,
-        report=r,
+        annual_return=r,
         by=cast.branch_staff,
         values={"floor_area": "350.5", "funding": "12.30"},
     )
@@ -187,8 +203,8 @@ def test_a_moved_halls_figures_roll_up_under_its_new_parent(cast):
 
     _reported(cast.point, teams=3)
     network_services.hall_move(hall=cast.point, new_parent=cast.other_county_branch)
-    by_county = selectors.stats_rollup(kind=SERVICE, year=YEAR, level=HallKind.MAIN)
+    by_county = returns_selectors.stats_rollup(kind=SERVICE, year=YEAR, level=HallKind.MAIN)
     assert by_county[cast.other_county.pk]["teams"] == 3
     assert cast.county.pk not in by_county
-    by_branch = selectors.stats_rollup(kind=SERVICE, year=YEAR, level=HallKind.BRANCH)
+    by_branch = returns_selectors.stats_rollup(kind=SERVICE, year=YEAR, level=HallKind.BRANCH)
     assert by_branch[cast.other_county_branch.pk]["teams"] == 3

@@ -9,8 +9,8 @@ from datetime import date
 _serial = itertools.count(1)
 
 
-def report_scope_object(model, halls):
-    from evaluation.models import JointMeeting, MeetingDecision, ReportRun
+def admin_scope_object(model, halls):
+    from evaluation.reports.models import JointMeeting, MeetingDecision, ReportRun
 
     if model is ReportRun:
         return ReportRun.objects.create(

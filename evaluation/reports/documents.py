@@ -27,10 +27,14 @@ from django.utils.translation import gettext_lazy
 
 from activities.models import Activity, Booking, Category, DemandOrder
 from common.xlsx import Column, Sheet, write_workbook
+from evaluation.returns import selectors as returns
+from evaluation.returns.models import AssetReturn, ReturnKind, ServiceReturn
+from evaluation.scoring import selectors as scoring
+from evaluation.scoring.models import AssessmentScheme, Grade
 from network.models import KIND_BY_LEVEL, Dispatch, Hall, HallKind, ResourceKind
+from network.selectors import subtree_q
 
-from . import selectors
-from .models import AssessmentScheme, AssetReport, Grade, ReportKind, ReportRun, ServiceReport
+from .models import ReportRun
 
 REPORT_HALL_KINDS = (HallKind.CENTRE, HallKind.MAIN)
 LEVEL_LABELS = {
@@ -143,16 +147,6 @@ def report_data(run_kind: str, hall: Hall, period: Period, beat: Beat = lambda: 
     return annual_data(hall, period, beat)
 
 
-def _within(hall: Hall, prefix: str) -> Q:
-    return Q(
-        **{
-            f"{prefix}tree_id": hall.tree_id,
-            f"{prefix}lft__gte": hall.lft,
-            f"{prefix}rght__lte": hall.rght,
-        }
-    )
-
-
 def _change(current, previous) -> str:
     if current is None or previous is None:
         return ""
@@ -187,7 +181,7 @@ def quarterly_data(hall: Hall, period: Period, beat: Beat = lambda: None) -> dic
     prev = Q(start__gte=previous.start, start__lt=previous.end)
 
     held = Activity.objects.filter(
-        _within(hall, "hall__"),
+        subtree_q(hall, through="hall"),
         status=Activity.Status.PUBLISHED,
         start__gte=previous.start,
         start__lt=period.end,
@@ -239,7 +233,7 @@ def quarterly_data(hall: Hall, period: Period, beat: Beat = lambda: None) -> dic
         }
 
     bookings = Booking.objects.filter(
-        _within(hall, "activity__hall__"),
+        subtree_q(hall, through="activity__hall"),
         activity__status=Activity.Status.PUBLISHED,
         activity__start__gte=previous.start,
         activity__start__lt=period.end,
@@ -282,7 +276,7 @@ def quarterly_data(hall: Hall, period: Period, beat: Beat = lambda: None) -> dic
     dispatches = {
         row["resource__kind"]: row
         for row in Dispatch.objects.filter(
-            _within(hall, "requesting_hall__"),
+            subtree_q(hall, through="requesting_hall"),
             start__gte=previous.start,
             start__lt=period.end,
         )
@@ -386,7 +380,7 @@ def order_figures(hall: Hall, period: Period, previous: Period) -> dict[str, dic
     received, answered, answered by the deadline without escalation, fulfilled, rejected, and
     the mean hours to the first answer."""
     orders = DemandOrder.objects.filter(
-        _within(hall, "point__"), created_at__gte=previous.start, created_at__lt=period.end
+        subtree_q(hall, through="point"), created_at__gte=previous.start, created_at__lt=period.end
     )
     took = ExpressionWrapper(F("answered_at") - F("created_at"), output_field=DurationField())
     on_time = Q(answered_at__isnull=False, escalations=0, answered_at__lte=F("respond_by"))
@@ -430,12 +424,12 @@ def _completeness_rows(hall: Hall, period: Period, previous: Period) -> list[lis
     )
     snapshot = (earlier or {}).get("completeness") or {}
     rows = []
-    for kind, label in ReportKind.choices:
-        now = selectors.completeness(kind=kind, hall=hall, year=period.year - 1)
+    for kind, label in ReturnKind.choices:
+        now = returns.completeness(kind=kind, hall=hall, year=period.year - 1)
         if kind in snapshot:
             before = snapshot[kind]
         else:
-            c = selectors.completeness(kind=kind, hall=hall, year=previous.year - 1)
+            c = returns.completeness(kind=kind, hall=hall, year=previous.year - 1)
             before = {"expected": c.expected, "submitted": c.submitted, "on_time": c.on_time}
         rows.append(
             _compare(
@@ -462,7 +456,7 @@ def _document(kind: str, hall: Hall, period: Period, previous: Period, sections)
     for s in sections:
         if s["key"] == "completeness" and kind == ReportRun.Kind.QUARTERLY:
             rows = s["rows"]
-            for i, (k, _label) in enumerate(ReportKind.choices):
+            for i, (k, _label) in enumerate(ReturnKind.choices):
                 completeness[k] = {"submitted": rows[2 * i][1], "on_time": rows[2 * i + 1][1]}
     return {
         "kind": kind,
@@ -482,9 +476,9 @@ def annual_data(hall: Hall, period: Period, beat: Beat = lambda: None) -> dict:
     year, last = period.year, previous.year
     cols = [_("项目"), str(year), str(last), _("变化")]
     sections = []
-    for kind, model in ((ReportKind.SERVICE, ServiceReport), (ReportKind.ASSET, AssetReport)):
-        now = selectors.stats_for_hall(kind=kind, hall=hall, year=year)
-        before = selectors.stats_for_hall(kind=kind, hall=hall, year=last)
+    for kind, model in ((ReturnKind.SERVICE, ServiceReturn), (ReturnKind.ASSET, AssetReturn)):
+        now = returns.stats_for_hall(kind=kind, hall=hall, year=year)
+        before = returns.stats_for_hall(kind=kind, hall=hall, year=last)
         rows = [_compare(_("报送馆数"), now["halls"], before["halls"])]
         rows += [
             _compare(str(model._meta.get_field(name).verbose_name), now[name], before[name])
@@ -505,12 +499,10 @@ def annual_data(hall: Hall, period: Period, beat: Beat = lambda: None) -> dict:
 
     below_level = hall.level + 1
     below_kind = KIND_BY_LEVEL[below_level]
-    names = list(selectors.level_halls(below_kind, within=hall))
-    rollup = selectors.stats_rollup(
-        kind=ReportKind.SERVICE, year=year, level=below_kind, within=hall
-    )
+    names = list(returns.level_halls(below_kind, within=hall))
+    rollup = returns.stats_rollup(kind=ReturnKind.SERVICE, year=year, level=below_kind, within=hall)
     shown = ["activities", "participants", "trainings", "mobile_services", "orders_fulfilled"]
-    labels = [str(ServiceReport._meta.get_field(n).verbose_name) for n in shown]
+    labels = [str(ServiceReturn._meta.get_field(n).verbose_name) for n in shown]
     rows = [
         [name, code or "", rollup.get(pk, {}).get("halls", 0)]
         + [_json(rollup.get(pk, {}).get(n) or 0) for n in shown]
@@ -569,9 +561,9 @@ def _order_section(hall: Hall, year: int) -> dict:
 
 def _annual_completeness(hall: Hall, year: int, last: int) -> list[list]:
     rows = []
-    for kind, label in ReportKind.choices:
-        now = selectors.completeness(kind=kind, hall=hall, year=year)
-        before = selectors.completeness(kind=kind, hall=hall, year=last)
+    for kind, label in ReturnKind.choices:
+        now = returns.completeness(kind=kind, hall=hall, year=year)
+        before = returns.completeness(kind=kind, hall=hall, year=last)
         rows.append(_compare(_("%(k)s应报馆数") % {"k": label}, now.expected, before.expected))
         rows.append(_compare(_("%(k)s已报送") % {"k": label}, now.submitted, before.submitted))
         rows.append(_compare(_("%(k)s按期报送") % {"k": label}, now.on_time, before.on_time))
@@ -594,12 +586,12 @@ def _assessment_sections(hall: Hall, year: int) -> list[dict]:
     dimensions = list(scheme.dimensions.order_by("order"))
     halls = (
         Hall.objects.filter(
-            _within(hall, ""), level__gt=hall.level, level__lte=min(hall.level + 2, 3)
+            subtree_q(hall), level__gt=hall.level, level__lte=min(hall.level + 2, 3)
         )
         .annotate(parent_name=F("parent__name"))
         .order_by("lft")
     )
-    results = selectors.assessment_results(scheme, halls, dimensions)
+    results = scoring.assessment_results(scheme, halls, dimensions)
     rows = [
         [
             r.hall.name,

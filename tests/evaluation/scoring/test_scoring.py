@@ -7,18 +7,19 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from evaluation import selectors, services
-from evaluation.models import Dimension, Grade, ScoreChange
+from evaluation.scoring import selectors as scoring_selectors
+from evaluation.scoring import services as scoring
+from evaluation.scoring.models import Dimension, Grade, ScoreChange
 from network.models import Hall
 
-from .factories import YEAR
+from ..factories import YEAR
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def scheme(db):
-    return services.scheme_create(year=YEAR)
+    return scoring.scheme_create(year=YEAR)
 
 
 def dim(scheme, code):
@@ -33,7 +34,7 @@ def test_a_scheme_has_the_13_dimensions_of_the_seed(scheme):
     ]  # fmt: skip
     assert sum(d.max_points for d in scheme.dimensions.all()) == 100
     with pytest.raises(ValidationError):
-        services.scheme_create(year=YEAR)
+        scoring.scheme_create(year=YEAR)
 
 
 def test_only_staff_of_an_ancestor_score_a_hall(cast, scheme):
@@ -45,10 +46,10 @@ def test_only_staff_of_an_ancestor_score_a_hall(cast, scheme):
         cast.county_official,  # officials read only
     ):
         with pytest.raises(PermissionDenied):
-            services.score_set(dimension=d, hall=cast.branch, points=5, by=wrong)
-    score = services.score_set(dimension=d, hall=cast.branch, points=7, by=cast.county_director)
+            scoring.score_set(dimension=d, hall=cast.branch, points=5, by=wrong)
+    score = scoring.score_set(dimension=d, hall=cast.branch, points=7, by=cast.county_director)
     assert score.points == 7
-    services.score_set(
+    scoring.score_set(
         dimension=d, hall=cast.branch, points="6.5", comment="改", by=cast.centre_director
     )
     assert list(ScoreChange.objects.order_by("pk").values_list("old_points", "new_points")) == [
@@ -59,7 +60,7 @@ def test_only_staff_of_an_ancestor_score_a_hall(cast, scheme):
 
 def test_points_must_fit_the_dimension(cast, scheme):
     with pytest.raises(ValidationError) as exc:
-        services.score_set(
+        scoring.score_set(
             dimension=dim(scheme, "service_standard"),
             hall=cast.branch,
             points=9,
@@ -67,7 +68,7 @@ def test_points_must_fit_the_dimension(cast, scheme):
         )
     assert "points" in exc.value.message_dict
     with pytest.raises(ValidationError) as exc:
-        services.score_set(
+        scoring.score_set(
             dimension=dim(scheme, "satisfaction"),
             hall=cast.branch,
             points=1,
@@ -79,14 +80,14 @@ def test_points_must_fit_the_dimension(cast, scheme):
 def test_totals_grades_and_ranks_among_siblings(cast, scheme):
     dims = list(scheme.dimensions.exclude(source=Dimension.Source.SATISFACTION))
     for d in dims:  # 关上: full marks on every scored dimension = 92
-        services.score_set(
+        scoring.score_set(
             dimension=d, hall=cast.branch, points=d.max_points, by=cast.county_director
         )
-    services.score_set(dimension=dims[0], hall=cast.other_branch, points=8, by=cast.county_director)
+    scoring.score_set(dimension=dims[0], hall=cast.other_branch, points=8, by=cast.county_director)
     for phone, rating in [("13800000001", 5), ("13800000002", 4)]:
-        services.satisfaction_submit(hall_id=cast.branch.pk, phone=phone, rating=rating)
+        scoring.satisfaction_submit(hall_id=cast.branch.pk, phone=phone, rating=rating)
     halls = Hall.objects.filter(pk__in=[cast.branch.pk, cast.other_branch.pk])
-    results = {r.hall.pk: r for r in selectors.assessment_results(scheme, halls)}
+    results = {r.hall.pk: r for r in scoring_selectors.assessment_results(scheme, halls)}
     best = results[cast.branch.pk]
     assert best.points[dim(scheme, "satisfaction").pk] == Decimal("7.2")  # 4.5 / 5 × 8
     assert best.total == Decimal("99.2")
@@ -97,9 +98,9 @@ def test_totals_grades_and_ranks_among_siblings(cast, scheme):
 
 def test_an_unfixed_inspection_finding_costs_points(cast, scheme):
     d = dim(scheme, "mechanism")
-    services.score_set(dimension=d, hall=cast.point, points=7, by=cast.branch_staff)
+    scoring.score_set(dimension=d, hall=cast.point, points=7, by=cast.branch_staff)
     today = timezone.localdate().replace(year=YEAR)
-    inspection = services.inspection_record(
+    inspection = scoring.inspection_record(
         hall=cast.point,
         inspector_hall=cast.county,
         inspected_on=today,
@@ -110,38 +111,38 @@ def test_an_unfixed_inspection_finding_costs_points(cast, scheme):
         by=cast.county_director,
     )
     point = Hall.objects.filter(pk=cast.point.pk)
-    assert selectors.assessment_results(scheme, point)[0].points[d.pk] == Decimal("5.0")
-    services.inspection_mark_fixed(inspection=inspection, fixed_on=today, by=cast.county_director)
-    assert selectors.assessment_results(scheme, point)[0].points[d.pk] == Decimal("7.0")
+    assert scoring_selectors.assessment_results(scheme, point)[0].points[d.pk] == Decimal("5.0")
+    scoring.inspection_mark_fixed(inspection=inspection, fixed_on=today, by=cast.county_director)
+    assert scoring_selectors.assessment_results(scheme, point)[0].points[d.pk] == Decimal("7.0")
 
 
 def test_inspections_only_of_halls_below_and_with_sane_dates(cast, scheme):
     d = dim(scheme, "mechanism")
     common = {"findings": "x", "dimension": d, "by": cast.county_director}
     with pytest.raises(ValidationError):
-        services.inspection_record(
+        scoring.inspection_record(
             hall=cast.other_county_point, inspector_hall=cast.county,
             inspected_on=date(YEAR, 5, 1), fix_by=date(YEAR, 6, 1), **common,
         )  # fmt: skip
     with pytest.raises(ValidationError) as exc:
-        services.inspection_record(
+        scoring.inspection_record(
             hall=cast.point, inspector_hall=cast.county,
             inspected_on=date(YEAR, 5, 1), fix_by=date(YEAR, 4, 1), **common,
         )  # fmt: skip
     assert "fix_by" in exc.value.message_dict
     with pytest.raises(PermissionDenied):
-        services.inspection_record(
+        scoring.inspection_record(
             hall=cast.point, inspector_hall=cast.county, inspected_on=date(YEAR, 5, 1),
             fix_by=date(YEAR, 6, 1), findings="x", dimension=d, by=cast.county_official,
         )  # fmt: skip
 
 
 def test_one_survey_answer_per_phone_per_hall_per_quarter(cast):
-    services.satisfaction_submit(hall_id=cast.point.pk, phone="13800000001", rating=5)
+    scoring.satisfaction_submit(hall_id=cast.point.pk, phone="13800000001", rating=5)
     with pytest.raises(ValidationError) as exc:
-        services.satisfaction_submit(hall_id=cast.point.pk, phone="13800000001", rating=3)
+        scoring.satisfaction_submit(hall_id=cast.point.pk, phone="13800000001", rating=3)
     assert "phone" in exc.value.message_dict
-    services.satisfaction_submit(hall_id=cast.point2.pk, phone="13800000001", rating=3)
+    scoring.satisfaction_submit(hall_id=cast.point2.pk, phone="13800000001", rating=3)
     with pytest.raises(ValidationError) as exc:
-        services.satisfaction_submit(hall_id="x", phone="1", rating=9)
+        scoring.satisfaction_submit(hall_id="x", phone="1", rating=9)
     assert set(exc.value.message_dict) == {"hall", "phone", "rating"}

@@ -18,15 +18,13 @@ from openpyxl import load_workbook
 
 from activities import services as activity_services
 from activities.models import Activity, Booking, Category, DemandOrder
-from evaluation import reports, services
-from evaluation.models import (
-    AssessmentScheme,
-    JointMeeting,
-    ReportRun,
-    ReportStatus,
-    ServiceReport,
-)
-from evaluation.report_tasks import enqueue_reports
+from common.jobs import ClaimLost
+from evaluation.reports import documents
+from evaluation.reports import services as report_services
+from evaluation.reports.models import JointMeeting, ReportRun
+from evaluation.returns.models import ReturnStatus, ServiceReturn
+from evaluation.scoring import services as scoring
+from evaluation.scoring.models import AssessmentScheme
 from network import services as network_services
 from network.models import Dispatch, Hall, ResourceKind
 from tests.activities.factories import published_activity
@@ -102,17 +100,17 @@ def _row(data, key, label):
 
 
 def test_periods_parse_and_step_back():
-    q1 = reports.parse_period("quarterly", "2026q1")
+    q1 = documents.parse_period("quarterly", "2026q1")
     assert (q1.label, q1.start, q1.end) == (
         "2026Q1",
         datetime(2026, 1, 1, tzinfo=TZ),
         datetime(2026, 4, 1, tzinfo=TZ),
     )
     assert q1.previous().label == "2025Q4"
-    assert reports.parse_period("annual", "2026").previous().label == "2025"
+    assert documents.parse_period("annual", "2026").previous().label == "2025"
     now = datetime(2026, 10, 1, 2, tzinfo=TZ)
-    assert reports.period_just_ended("quarterly", now).label == "2026Q3"
-    assert reports.period_just_ended("annual", datetime(2027, 1, 20, tzinfo=TZ)).label == "2026"
+    assert documents.period_just_ended("quarterly", now).label == "2026Q3"
+    assert documents.period_just_ended("annual", datetime(2027, 1, 20, tzinfo=TZ)).label == "2026"
 
 
 @pytest.mark.parametrize(
@@ -127,7 +125,7 @@ def test_periods_parse_and_step_back():
 )
 def test_bad_periods_are_refused_by_name(kind, text, field):
     with pytest.raises(ValidationError) as exc:
-        reports.parse_period(kind, text)
+        documents.parse_period(kind, text)
     assert field in exc.value.message_dict
 
 
@@ -135,19 +133,19 @@ def test_bad_periods_are_refused_by_name(kind, text, field):
 
 
 def test_a_run_is_claimed_once_and_a_done_run_is_left_alone(cast):
-    run, claimed = services.report_run_claim(
+    run, claimed = report_services.report_run_claim(
         kind="quarterly", period="2026Q3", hall=cast.county, worker="a"
     )
     assert claimed and run.status == "running" and run.attempts == 1
-    again, claimed = services.report_run_claim(
+    again, claimed = report_services.report_run_claim(
         kind="quarterly", period="2026Q3", hall=cast.county, worker="b"
     )
     assert not claimed and again.pk == run.pk and again.claimed_by == "a"
 
-    assert services.report_run_finish(run=run, worker="a", content=b"PK", data={"x": 1})
+    assert report_services.report_run_finish(run=run, worker="a", content=b"PK", data={"x": 1})
     run.refresh_from_db()
     assert run.status == "done" and run.file.name and run.finished_at
-    same, claimed = services.report_run_claim(
+    same, claimed = report_services.report_run_claim(
         kind="quarterly", period="2026Q3", hall=cast.county, worker="c"
     )
     assert not claimed and same.status == "done" and same.attempts == 1
@@ -155,23 +153,23 @@ def test_a_run_is_claimed_once_and_a_done_run_is_left_alone(cast):
 
 
 def test_a_stale_run_is_taken_over_and_the_old_worker_cannot_finish_it(cast):
-    run, _ = services.report_run_claim(
+    run, _ = report_services.report_run_claim(
         kind="annual", period="2025", hall=cast.county, worker="dead"
     )
     fresh = timezone.now() + timedelta(seconds=settings.REPORT_STALE_SECONDS - 5)
-    assert not services.report_run_claim(
+    assert not report_services.report_run_claim(
         kind="annual", period="2025", hall=cast.county, worker="new", now=fresh
     )[1]
     later = timezone.now() + timedelta(seconds=settings.REPORT_STALE_SECONDS + 5)
-    taken, claimed = services.report_run_claim(
+    taken, claimed = report_services.report_run_claim(
         kind="annual", period="2025", hall=cast.county, worker="new", now=later
     )
     assert claimed and taken.attempts == 2 and taken.claimed_by == "new"
 
-    with pytest.raises(services.ReportClaimLost):
-        services.report_run_heartbeat(run=run, worker="dead")
-    assert not services.report_run_finish(run=run, worker="dead", content=b"PK", data={})
-    assert not services.report_run_fail(run=run, worker="dead", error="boom")
+    with pytest.raises(ClaimLost):
+        report_services.report_run_heartbeat(run=run, worker="dead")
+    assert not report_services.report_run_finish(run=run, worker="dead", content=b"PK", data={})
+    assert not report_services.report_run_fail(run=run, worker="dead", error="boom")
     taken.refresh_from_db()
     assert taken.status == "running" and not taken.file
     assert not any((settings.MEDIA_ROOT / "reports").rglob("*.xlsx"))
@@ -181,30 +179,30 @@ def test_a_failed_build_is_recorded_and_the_next_attempt_finishes_it(cast, monke
     def broken(*args, **kwargs):
         raise RuntimeError("磁盘已满")
 
-    monkeypatch.setattr(reports, "write_report_xlsx", broken)
+    monkeypatch.setattr(documents, "write_report_xlsx", broken)
     with pytest.raises(RuntimeError):
-        services.report_run_build(
+        report_services.report_run_build(
             kind="quarterly", period="2026Q3", hall_id=cast.county.pk, worker="w1"
         )
     run = ReportRun.objects.get()
     assert run.status == "failed" and "磁盘已满" in run.error
     monkeypatch.undo()
-    run, outcome = services.report_run_build(
+    run, outcome = report_services.report_run_build(
         kind="quarterly", period="2026Q3", hall_id=cast.county.pk, worker="w2"
     )
     assert outcome == "built" and run.status == "done" and run.attempts == 2 and run.error == ""
 
 
 def test_a_forced_rebuild_replaces_the_file(cast):
-    first, _ = services.report_run_build(
+    first, _ = report_services.report_run_build(
         kind="quarterly", period="2026Q3", hall_id=cast.county.pk, worker="w1"
     )
     old = first.file.name
-    run, outcome = services.report_run_build(
+    run, outcome = report_services.report_run_build(
         kind="quarterly", period="2026Q3", hall_id=cast.county.pk, worker="w2"
     )
     assert outcome == "done" and run.attempts == 1
-    run, outcome = services.report_run_build(
+    run, outcome = report_services.report_run_build(
         kind="quarterly", period="2026Q3", hall_id=cast.county.pk, worker="w3", force=True
     )
     assert outcome == "built" and run.attempts == 2
@@ -215,7 +213,7 @@ def test_a_forced_rebuild_replaces_the_file(cast):
 
 def test_only_county_and_centre_halls_get_reports(cast):
     with pytest.raises(ValidationError) as exc:
-        services.report_run_build(
+        report_services.report_run_build(
             kind="quarterly", period="2026Q3", hall_id=cast.branch.pk, worker="w"
         )
     assert "hall" in exc.value.message_dict
@@ -252,7 +250,7 @@ def _quarter_of_activity(cast):
 def test_the_quarterly_report_counts_the_subtree_against_the_previous_quarter(cast):
     _quarter_of_activity(cast)
     county = Hall.objects.get(pk=cast.county.pk)
-    data = reports.report_data("quarterly", county, reports.parse_period("quarterly", "2026Q3"))
+    data = documents.report_data("quarterly", county, documents.parse_period("quarterly", "2026Q3"))
 
     assert data["period"] == "2026Q3" and data["previous_period"] == "2026Q2"
     assert _row(data, "summary", "举办活动(场次)")[1:3] == [3, 1]
@@ -278,20 +276,22 @@ def test_the_quarterly_report_counts_the_subtree_against_the_previous_quarter(ca
     assert months["rows"][3:] == [["2026-07", 0], ["2026-08", 2], ["2026-09", 1]]
 
     centre = Hall.objects.get(pk=cast.centre.pk)
-    city = reports.report_data("quarterly", centre, reports.parse_period("quarterly", "2026Q3"))
+    city = documents.report_data("quarterly", centre, documents.parse_period("quarterly", "2026Q3"))
     assert _row(city, "summary", "举办活动(场次)")[1] == 4
     assert _row(city, "participation", "签到参与人次")[1] == 18
 
 
 def test_completeness_compares_with_the_previous_quarters_own_report(cast):
-    ServiceReport.objects.create(
-        hall=cast.branch, year=2025, status=ReportStatus.SUBMITTED, submitted_at=timezone.now()
+    ServiceReturn.objects.create(
+        hall=cast.branch, year=2025, status=ReturnStatus.SUBMITTED, submitted_at=timezone.now()
     )
-    services.report_run_build(kind="quarterly", period="2026Q2", hall_id=cast.county.pk, worker="w")
-    ServiceReport.objects.create(
-        hall=cast.point, year=2025, status=ReportStatus.APPROVED, submitted_at=timezone.now()
+    report_services.report_run_build(
+        kind="quarterly", period="2026Q2", hall_id=cast.county.pk, worker="w"
     )
-    run, _ = services.report_run_build(
+    ServiceReturn.objects.create(
+        hall=cast.point, year=2025, status=ReturnStatus.APPROVED, submitted_at=timezone.now()
+    )
+    run, _ = report_services.report_run_build(
         kind="quarterly", period="2026Q3", hall_id=cast.county.pk, worker="w"
     )
     row = next(r for r in run.data["sections"][-1]["rows"] if r[0].startswith("服务统计年报"))
@@ -301,7 +301,7 @@ def test_completeness_compares_with_the_previous_quarters_own_report(cast):
 def _build_queries(hall, kind, period):
     hall = Hall.objects.get(pk=hall.pk)
     with CaptureQueriesContext(connection) as ctx:
-        reports.report_data(kind, hall, reports.parse_period(kind, period))
+        documents.report_data(kind, hall, documents.parse_period(kind, period))
     return len(ctx.captured_queries)
 
 
@@ -309,7 +309,7 @@ def _build_queries(hall, kind, period):
 def test_the_number_of_queries_does_not_grow_with_the_tree(cast, kind, period):
     AssessmentScheme.objects.all().delete()
     _quarter_of_activity(cast)
-    services.scheme_create(year=2026)
+    scoring.scheme_create(year=2026)
     small = _build_queries(cast.county, kind, period)
     for b in range(3):
         branch = network_services.hall_create(
@@ -320,25 +320,25 @@ def test_the_number_of_queries_does_not_grow_with_the_tree(cast, kind, period):
                 parent=branch, name=f"新{b}村{p}服务中心", locality=f"新{b}村{p}"
             )
             _held(point, Q3, checked_in=[1])
-            ServiceReport.objects.create(hall=point, year=2026, status=ReportStatus.SUBMITTED)
+            ServiceReturn.objects.create(hall=point, year=2026, status=ReturnStatus.SUBMITTED)
     assert _build_queries(cast.county, kind, period) == small
 
 
 def test_the_annual_report_rolls_up_and_ranks(cast):
     for hall, activities in ((cast.branch, 10), (cast.point, 4), (cast.other_branch, 7)):
-        ServiceReport.objects.create(
-            hall=hall, year=2026, status=ReportStatus.APPROVED, activities=activities
+        ServiceReturn.objects.create(
+            hall=hall, year=2026, status=ReturnStatus.APPROVED, activities=activities
         )
-    ServiceReport.objects.create(hall=cast.branch, year=2025, status="approved", activities=5)
-    ServiceReport.objects.create(hall=cast.point2, year=2026, status="draft", activities=99)
-    scheme = services.scheme_create(year=2026)
+    ServiceReturn.objects.create(hall=cast.branch, year=2025, status="approved", activities=5)
+    ServiceReturn.objects.create(hall=cast.point2, year=2026, status="draft", activities=99)
+    scheme = scoring.scheme_create(year=2026)
     first = scheme.dimensions.exclude(source="satisfaction").order_by("order").first()
-    services.score_set(
+    scoring.score_set(
         dimension=first, hall=cast.branch, points=first.max_points, by=cast.county_director
     )
     _order(cast.point, timezone.now(), answered_after=timedelta(hours=4), by=cast.branch_staff)
     county = Hall.objects.get(pk=cast.county.pk)
-    data = reports.report_data("annual", county, reports.parse_period("annual", "2026"))
+    data = documents.report_data("annual", county, documents.parse_period("annual", "2026"))
 
     assert _row(data, "stats_service", "举办活动(场次)")[1:3] == [21, 5]
     assert _row(data, "orders", "关上街道综合文化站")[1:5] == [1, 1, 0, 4.0]
@@ -356,7 +356,7 @@ def test_the_annual_report_rolls_up_and_ranks(cast):
 
 def test_the_spreadsheet_has_a_sheet_a_section_with_the_figures(cast):
     _quarter_of_activity(cast)
-    run, _ = services.report_run_build(
+    run, _ = report_services.report_run_build(
         kind="quarterly", period="2026Q3", hall_id=cast.county.pk, worker="w"
     )
     with run.file.open("rb") as f:
@@ -396,7 +396,7 @@ def test_the_command_builds_one_or_all_and_refuses_bad_input(cast):
 
 def test_the_schedule_fans_out_one_build_per_county_and_centre(cast, eager_celery):
     # Eager Celery here: the fan-out builds each report in turn.
-    assert enqueue_reports("annual", "2025") == 3
+    assert report_services.enqueue_reports("annual", "2025") == 3
     assert ReportRun.objects.filter(period="2025", status="done").count() == 3
     schedule = settings.CELERY_BEAT_SCHEDULE
     assert schedule["quarterly-reports"]["args"] == ("quarterly",)
@@ -408,7 +408,7 @@ def test_the_schedule_fans_out_one_build_per_county_and_centre(cast, eager_celer
 
 
 def _built(cast, hall=None, period="2026Q3"):
-    run, _ = services.report_run_build(
+    run, _ = report_services.report_run_build(
         kind="quarterly", period=period, hall_id=(hall or cast.county).pk, worker="w"
     )
     return run
@@ -418,28 +418,28 @@ def test_staff_list_print_and_download_the_reports_of_their_scope(client, cast):
     _quarter_of_activity(cast)
     ours, theirs = _built(cast), _built(cast, cast.other_county)
     client.force_login(cast.county_director)
-    listing = client.get(reverse("admin:evaluation_reportrun_changelist"))
+    listing = client.get(reverse("admin:reports_reportrun_changelist"))
     assert [r.pk for r in listing.context["cl"].result_list] == [ours.pk]
     body = listing.content.decode()
-    assert reverse("admin:evaluation_reportrun_print", args=[ours.pk]) in body
+    assert reverse("admin:reports_reportrun_print", args=[ours.pk]) in body
 
-    page = client.get(reverse("admin:evaluation_reportrun_print", args=[ours.pk]))
+    page = client.get(reverse("admin:reports_reportrun_print", args=[ours.pk]))
     html = page.content.decode()
     assert page.status_code == 200 and html.count("<svg") >= 5
     assert "@media print" in html and "官渡区文化馆 2026Q3 季度报告" in html
-    download = client.get(reverse("admin:evaluation_reportrun_download", args=[ours.pk]))
+    download = client.get(reverse("admin:reports_reportrun_download", args=[ours.pk]))
     assert download.status_code == 200
     assert load_workbook(io.BytesIO(b"".join(download.streaming_content))).sheetnames
 
     for name in ("print", "download", "change"):
-        url = reverse(f"admin:evaluation_reportrun_{name}", args=[theirs.pk])
+        url = reverse(f"admin:reports_reportrun_{name}", args=[theirs.pk])
         assert client.get(url).status_code == 404, name
 
 
 def test_staff_regenerate_and_officials_may_not(client, cast, eager_celery):
     run = _built(cast)
     client.force_login(cast.county_official)
-    url = reverse("admin:evaluation_reportrun_changelist")
+    url = reverse("admin:reports_reportrun_changelist")
     choices = client.get(url).context["action_form"].fields["action"].choices
     assert "regenerate" not in {name for name, _label in choices}
     client.post(url, {"action": "regenerate", "_selected_action": [run.pk]})
@@ -475,24 +475,24 @@ def test_a_joint_meeting_is_recorded_with_decisions_and_linked_to_its_report(cli
         "decisions-0-due_on": "2026-12-31",
         "decisions-0-done_on": "",
     }
-    response = client.post(reverse("admin:evaluation_jointmeeting_add"), form)
+    response = client.post(reverse("admin:reports_jointmeeting_add"), form)
     assert response.status_code == 302, response.context["adminform"].form.errors
     meeting = JointMeeting.objects.get()
     assert meeting.quarter == "2026Q3" and meeting.report_id == run.pk
     assert meeting.created_by == cast.county_director
     assert meeting.decisions.get().due_on == date(2026, 12, 31)
-    printed = client.get(reverse("admin:evaluation_reportrun_print", args=[run.pk]))
+    printed = client.get(reverse("admin:reports_reportrun_print", args=[run.pk]))
     assert "关上街道补齐三名专职人员" in printed.content.decode()
 
     bad = dict(form, quarter="三季度", hall=cast.branch.pk)
-    response = client.post(reverse("admin:evaluation_jointmeeting_add"), bad)
+    response = client.post(reverse("admin:reports_jointmeeting_add"), bad)
     errors = response.context["adminform"].form.errors
     assert response.status_code == 200 and {"quarter", "hall"} <= set(errors)
     assert JointMeeting.objects.count() == 1
 
 
 def test_a_meeting_held_before_its_report_is_linked_when_the_report_is_done(cast):
-    meeting = services.joint_meeting_save(
+    meeting = report_services.joint_meeting_save(
         meeting=JointMeeting(
             hall=cast.county,
             quarter="2026Q3",
@@ -523,7 +523,7 @@ def test_a_meeting_cannot_link_another_halls_report(cast):
         report=theirs,
     )
     with pytest.raises(ValidationError) as exc:
-        services.joint_meeting_save(meeting=meeting, by=cast.superuser)
+        report_services.joint_meeting_save(meeting=meeting, by=cast.superuser)
     assert "report" in exc.value.message_dict
 
 
@@ -534,7 +534,7 @@ MEETING_LIST_QUERIES = 9
 
 
 def _changelist_queries(client, name) -> int:
-    url = reverse(f"admin:evaluation_{name}_changelist")
+    url = reverse(f"admin:reports_{name}_changelist")
     client.get(url)
     with CaptureQueriesContext(connection) as ctx:
         assert client.get(url).status_code == 200
@@ -545,7 +545,7 @@ def test_the_report_and_meeting_lists_cost_the_same_queries_for_more_rows(client
     client.force_login(cast.centre_director)
 
     def meeting(quarter):
-        return services.joint_meeting_save(
+        return report_services.joint_meeting_save(
             meeting=JointMeeting(
                 hall=cast.county,
                 quarter=quarter,

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from evaluation.models import SatisfactionResponse
-from evaluation.services import quarter_of
+from evaluation.scoring.models import SatisfactionResponse
+from evaluation.scoring.services import quarter_of
 from network import services as network_services
 from network.models import HallStatus
 

@@ -1,0 +1,265 @@
+"""Reads of the yearly returns: figures, roll-ups and completeness.
+
+Roll-ups group by the ancestor columns stored on every hall (``main_hall_id``,
+``branch_hall_id``, ``tree_id``), so the totals of every hall of a level come from one
+aggregate query, never from recursion over children.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.db.models import Count, F, Q, Sum
+from django.utils import timezone
+
+from activities.models import Activity, Booking, Category, DemandOrder
+from network.models import LEVEL_BY_KIND, Hall, HallKind, HallStatus
+from network.selectors import subtree_q
+
+from .models import AssetReturn, ReturnKind, ReturnStatus, ReturnWindow, ServiceReturn
+
+RETURN_MODELS = {ReturnKind.SERVICE: ServiceReturn, ReturnKind.ASSET: AssetReturn}
+REPORTED = (ReturnStatus.SUBMITTED, ReturnStatus.APPROVED)
+# Columns of the return rows themselves (copies of the hall's ancestors): no join to the halls.
+GROUP_COLUMN = {
+    HallKind.CENTRE: "tree_id",
+    HallKind.MAIN: "main_id",
+    HallKind.BRANCH: "branch_id",
+    HallKind.POINT: "hall_id",
+}
+HALL_GROUP_COLUMN = {
+    HallKind.CENTRE: "tree_id",
+    HallKind.MAIN: "main_hall_id",
+    HallKind.BRANCH: "branch_hall_id",
+    HallKind.POINT: "id",
+}
+LEVEL_KIND = {level: kind for kind, level in LEVEL_BY_KIND.items()}
+
+
+def return_window(kind: str, year: int) -> ReturnWindow | None:
+    return ReturnWindow.objects.filter(kind=kind, year=year).first()
+
+
+def year_bounds(year: int) -> tuple[datetime, datetime]:
+    tz = timezone.get_current_timezone()
+    return datetime(year, 1, 1, tzinfo=tz), datetime(year + 1, 1, 1, tzinfo=tz)
+
+
+def portal_figures(*, hall_id: int, year: int) -> dict[str, int]:
+    """What the portal itself recorded for a hall in a year: activities it held (by category),
+    residents checked in, orders it received and fulfilled."""
+    start, end = year_bounds(year)
+    held = Activity.objects.filter(
+        hall_id=hall_id, status=Activity.Status.PUBLISHED, start__gte=start, start__lt=end
+    )
+    counts = held.aggregate(
+        activities=Count("pk"),
+        performances=Count("pk", filter=Q(category=Category.PERFORMANCE)),
+        exhibitions=Count("pk", filter=Q(category=Category.EXHIBITION)),
+        lectures=Count("pk", filter=Q(category=Category.LECTURE)),
+        trainings=Count("pk", filter=Q(category=Category.TRAINING)),
+        mobile_services=Count("pk", filter=Q(category=Category.MOBILE)),
+    )
+    counts["participants"] = (
+        Booking.objects.filter(activity__in=held, checked_in_at__isnull=False).aggregate(
+            n=Sum("seats")
+        )["n"]
+        or 0
+    )
+    orders = DemandOrder.objects.filter(handler_id=hall_id)
+    counts["orders_received"] = orders.filter(created_at__gte=start, created_at__lt=end).count()
+    counts["orders_fulfilled"] = orders.filter(
+        status__in=[DemandOrder.Status.DONE, DemandOrder.Status.RATED],
+        done_at__gte=start,
+        done_at__lt=end,
+    ).count()
+    return counts
+
+
+def stats_rollup(
+    *, kind: str, year: int, level: str, within: Hall | None = None, statuses=REPORTED
+) -> dict[int, dict[str, Decimal | int]]:
+    """Totals over the subtree of every hall of ``level``, keyed by hall id, in one query."""
+    model = RETURN_MODELS[kind]
+    column = GROUP_COLUMN[level]
+    qs = model.objects.filter(year=year, status__in=statuses)
+    if within is not None:
+        qs = qs.filter(subtree_q(within, through="hall"))
+    rows = (
+        qs.exclude(**{f"{column}__isnull": True})
+        .values(group=F(column))
+        .annotate(halls=Count("pk"), **{name: Sum(name) for name in model.FIGURES})
+        .order_by()
+    )
+    totals = {row.pop("group"): row for row in rows}
+    if level == HallKind.CENTRE:
+        centres = _centre_ids(totals)
+        totals = {centres[tree_id]: row for tree_id, row in totals.items() if tree_id in centres}
+    return totals
+
+
+def stats_for_hall(*, kind: str, hall: Hall, year: int, statuses=REPORTED) -> dict:
+    """One hall's totals over its whole subtree (itself included)."""
+    model = RETURN_MODELS[kind]
+    row = model.objects.filter(
+        subtree_q(hall, through="hall"), year=year, status__in=statuses
+    ).aggregate(halls=Count("pk"), **{name: Sum(name) for name in model.FIGURES})
+    return {name: (value or 0) for name, value in row.items()}
+
+
+@dataclass(frozen=True)
+class Completeness:
+    expected: int
+    submitted: int
+    on_time: int
+
+    @property
+    def rate(self) -> float:
+        return self.submitted / self.expected if self.expected else 1.0
+
+
+def completeness(*, kind: str, hall: Hall, year: int) -> Completeness:
+    """Of the open halls below ``hall``, how many returned the year, and how many on time."""
+    model = RETURN_MODELS[kind]
+    below = Hall.objects.filter(subtree_q(hall), status=HallStatus.OPEN).exclude(pk=hall.pk)
+    window = return_window(kind, year)
+    on_time = Q(submitted_at__lte=window.deadline) if window else Q(pk__in=[])
+    row = model.objects.filter(year=year, status__in=REPORTED, hall__in=below).aggregate(
+        submitted=Count("pk"), on_time=Count("pk", filter=on_time)
+    )
+    return Completeness(expected=below.count(), submitted=row["submitted"], on_time=row["on_time"])
+
+
+def _centre_ids(tree_ids) -> dict[int, int]:
+    return dict(
+        Hall.objects.filter(kind=HallKind.CENTRE, tree_id__in=list(tree_ids)).values_list(
+            "tree_id", "pk"
+        )
+    )
+
+
+def completeness_rollup(
+    *, kind: str, year: int, level: str, within: Hall | None = None
+) -> dict[int, Completeness]:
+    """``completeness`` for every hall of ``level`` (inside ``within``) in two aggregate queries:
+    the open halls below each, and how many of them returned the year, and on time."""
+    model = RETURN_MODELS[kind]
+    column = HALL_GROUP_COLUMN[level]
+    depth = LEVEL_BY_KIND[level]
+    below = Hall.objects.filter(status=HallStatus.OPEN, level__gt=depth)
+    if within is not None:
+        below = below.filter(subtree_q(within))
+    expected = dict(
+        below.values(group=F(column)).annotate(n=Count("pk")).order_by().values_list("group", "n")
+    )
+    window = return_window(kind, year)
+    on_time = Q(submitted_at__lte=window.deadline) if window else Q(pk__in=[])
+    returns = model.objects.filter(
+        year=year,
+        status__in=REPORTED,
+        hall__status=HallStatus.OPEN,
+        hall__level__gt=depth,
+    )
+    if within is not None:
+        returns = returns.filter(subtree_q(within, through="hall"))
+    returned = {
+        row["group"]: row
+        for row in returns.values(group=F(f"hall__{column}"))
+        .annotate(submitted=Count("pk"), on_time=Count("pk", filter=on_time))
+        .order_by()
+    }
+    result = {
+        group: Completeness(
+            expected=n,
+            submitted=returned.get(group, {}).get("submitted", 0),
+            on_time=returned.get(group, {}).get("on_time", 0),
+        )
+        for group, n in expected.items()
+    }
+    if level == HallKind.CENTRE:
+        centres = _centre_ids(result)
+        result = {centres[t]: row for t, row in result.items() if t in centres}
+    return result
+
+
+def level_halls(level: str, within: Hall | None = None):
+    """(id, code, name, parent name) of every hall of ``level`` inside ``within``, in tree
+    order, in one query."""
+    halls = Hall.objects.filter(kind=level)
+    if within is not None:
+        halls = halls.filter(subtree_q(within))
+    return halls.order_by("tree_id", "lft").values_list("pk", "code", "name", "parent__name")
+
+
+# --- Staff pages and the statistics API -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChildStatus:
+    """A hall directly below the one being looked at: its own return of the year, and how the
+    halls below it returned theirs."""
+
+    hall: Hall
+    return_id: int | None
+    status: str | None
+    submitted_at: datetime | None
+    on_time: bool
+    below: Completeness
+
+    @property
+    def status_label(self) -> str:
+        return str(ReturnStatus(self.status).label) if self.status else ""
+
+
+def return_children_status(*, kind: str, hall: Hall, year: int) -> list[ChildStatus]:
+    """Every child of ``hall`` with its own return's status and the completeness of its
+    subtree, in a fixed number of queries however many children there are."""
+    model = RETURN_MODELS[kind]
+    children = list(Hall.objects.filter(parent=hall).order_by("lft"))
+    if not children:
+        return []
+    returns = {
+        row["hall_id"]: row
+        for row in model.objects.filter(hall__parent=hall, year=year).values(
+            "hall_id", "pk", "status", "submitted_at"
+        )
+    }
+    window = return_window(kind, year)
+    below = completeness_rollup(kind=kind, year=year, level=LEVEL_KIND[hall.level + 1], within=hall)
+    empty = Completeness(expected=0, submitted=0, on_time=0)
+    rows = []
+    for child in children:
+        row = returns.get(child.pk, {})
+        submitted_at = row.get("submitted_at")
+        reported = row.get("status") in REPORTED
+        rows.append(
+            ChildStatus(
+                hall=child,
+                return_id=row.get("pk"),
+                status=row.get("status"),
+                submitted_at=submitted_at,
+                on_time=bool(
+                    reported and window and submitted_at and submitted_at <= window.deadline
+                ),
+                below=below.get(child.pk, empty),
+            )
+        )
+    return rows
+
+
+def statistics_for_hall(*, hall: Hall, year: int) -> dict:
+    """The public figures of a hall's subtree for a year: both returns' totals, counting
+    submitted and approved returns only, and the completeness of the halls below."""
+    result: dict = {"completeness": {}}
+    for kind in (ReturnKind.SERVICE, ReturnKind.ASSET):
+        result[str(kind)] = stats_for_hall(kind=kind, hall=hall, year=year)
+        done = completeness(kind=kind, hall=hall, year=year)
+        result["completeness"][str(kind)] = {
+            "expected": done.expected,
+            "submitted": done.submitted,
+            "on_time": done.on_time,
+            "rate": round(done.rate, 4),
+        }
+    return result
