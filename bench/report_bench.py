@@ -88,9 +88,10 @@ def fill(tag: str) -> dict:
     from django.utils import timezone
 
     from activities.models import Activity, Booking, Category, DemandOrder
+    from activities.resources.models import Dispatch, Resource, ResourceKind
     from evaluation import services
     from evaluation.models import AssetReport, ReportStatus, ServiceReport
-    from network.models import Dispatch, Hall, Resource, ResourceKind
+    from network.models import Hall
 
     tz = timezone.get_current_timezone()
     q3, q2 = datetime(2026, 7, 3, 10, tzinfo=tz), datetime(2026, 4, 3, 10, tzinfo=tz)

@@ -26,8 +26,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from activities.models import Activity, Booking, Category, DemandOrder
+from activities.resources.models import Dispatch, ResourceKind
 from common.xlsx import Column, Sheet, write_workbook
-from network.models import KIND_BY_LEVEL, Dispatch, Hall, HallKind, ResourceKind
+from network.models import KIND_BY_LEVEL, Hall, HallKind
 
 from . import selectors
 from .models import AssessmentScheme, AssetReport, Grade, ReportKind, ReportRun, ServiceReport

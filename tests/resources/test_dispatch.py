@@ -9,9 +9,10 @@ from django.db import IntegrityError, connection, connections, transaction
 from django.utils import timezone
 
 from activities.models import Category
+from activities.resources import services
+from activities.resources.models import Condition, Dispatch, Resource, ResourceKind
 from activities.selectors import activities_public
-from network import services
-from network.models import Condition, Dispatch, Resource, ResourceKind
+from network import services as network_services
 from tests.conftest import build_cast, need_postgres
 
 pytestmark = pytest.mark.django_db
@@ -119,8 +120,8 @@ def test_bad_requests_are_refused(cast):
     assert "end" in exc.value.message_dict
     with pytest.raises(PermissionDenied):
         request(cast, resource, hall=cast.other_county_branch)  # not the requester's hall
-    other_city = services.hall_create(parent=None, name="玉溪市文化馆", locality="玉溪市")
-    far = services.hall_create(parent=other_city, name="红塔区文化馆", locality="红塔区")
+    other_city = network_services.hall_create(parent=None, name="玉溪市文化馆", locality="玉溪市")
+    far = network_services.hall_create(parent=other_city, name="红塔区文化馆", locality="红塔区")
     with pytest.raises(ValidationError) as exc:
         services.dispatch_request(
             resource=resource, requesting_hall=far, start=T0, end=T0 + timedelta(hours=1),

@@ -12,8 +12,9 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
 
-from network import services
-from network.models import Condition, Dispatch, Resource, ResourceKind
+from activities.resources import services
+from activities.resources.models import Condition, Dispatch, Resource, ResourceKind
+from network import services as network_services
 
 pytestmark = pytest.mark.django_db
 
@@ -22,11 +23,11 @@ T0 += timedelta(days=10)
 
 
 def _url(model: str, view: str, *args) -> str:
-    return reverse(f"admin:network_{model}_{view}", args=args)
+    return reverse(f"admin:resources_{model}_{view}", args=args)
 
 
 def _step(dispatch: Dispatch, step: str) -> str:
-    return reverse("admin:network_dispatch_step", args=[dispatch.pk, step])
+    return reverse("admin:resources_dispatch_step", args=[dispatch.pk, step])
 
 
 def _messages(response) -> list[str]:
@@ -267,12 +268,12 @@ def test_the_resource_autocomplete_offers_the_city_catalogue_that_can_be_asked_f
     services.resource_create(
         hall=cast.county, kind=ResourceKind.EQUIPMENT, name="报废音响", dispatchable=False
     )
-    other_city = services.hall_create(parent=None, name="玉溪市文化馆", locality="玉溪市")
+    other_city = network_services.hall_create(parent=None, name="玉溪市文化馆", locality="玉溪市")
     services.resource_create(hall=other_city, kind=ResourceKind.TEAM, name="玉溪花灯队")
     client.force_login(cast.branch_staff)
     response = client.get(
         reverse("admin:autocomplete"),
-        {"app_label": "network", "model_name": "dispatch", "field_name": "resource", "term": ""},
+        {"app_label": "resources", "model_name": "dispatch", "field_name": "resource", "term": ""},
     )
     texts = {row["text"].split(" ", 1)[1] for row in response.json()["results"]}
     assert texts == {"流动舞台车", "五华花灯队"}
