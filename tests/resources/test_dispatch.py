@@ -41,6 +41,34 @@ def request(cast, resource, *, hall=None, by=None, start=T0, hours=48):
     )
 
 
+def test_the_steps_each_status_allows_are_declared_once_on_the_model():
+    S, Step = Dispatch.Status, Dispatch.Step
+    expected = {
+        S.REQUESTED: [Step.APPROVE, Step.REJECT, Step.CANCEL],
+        S.APPROVED: [Step.CANCEL, Step.HAND_OVER, Step.ADD_STOP],
+        S.HANDED_OVER: [Step.RETURN, Step.ADD_STOP],
+        S.REJECTED: [],
+        S.RETURNED: [],
+        S.CANCELLED: [],
+    }
+    for status, steps in expected.items():
+        dispatch = Dispatch(status=status)
+        assert dispatch.next_steps() == steps, status
+        assert [step for step in Step if dispatch.can(step)] == steps, status
+    assert Dispatch(status=S.APPROVED).status_after(Step.ADD_STOP) == S.APPROVED
+    assert Dispatch.statuses_allowing(Step.APPROVE) == [S.REQUESTED]
+    assert set(Dispatch.STEP_HALL) == set(Step)
+
+
+def test_a_step_the_status_does_not_allow_is_refused_and_changes_nothing(cast):
+    dispatch = request(cast, truck(cast))
+    services.dispatch_cancel(dispatch=dispatch, by=cast.branch_staff)
+    with pytest.raises(ValidationError) as exc:
+        services.dispatch_approve(dispatch=dispatch, by=cast.county_director)
+    assert "不能进行这一步" in exc.value.message_dict["status"][0]
+    assert Dispatch.objects.get(pk=dispatch.pk).status == Dispatch.Status.CANCELLED
+
+
 def test_catalogue_numbers_follow_the_scheme(cast):
     a = truck(cast)
     b = services.resource_create(hall=cast.county, kind=ResourceKind.STAGE_TRUCK, name="二号车")
