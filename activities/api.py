@@ -9,7 +9,6 @@ goes through ``activities.services``, whose ``ValidationError`` becomes a 400 in
 from __future__ import annotations
 
 import hashlib
-import math
 
 import django_filters
 from django.conf import settings
@@ -31,7 +30,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, parsers, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, ParseError, Throttled
+from rest_framework.exceptions import NotFound, ParseError
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -105,13 +104,7 @@ class ActivitySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_bookable(self, activity: Activity) -> bool:
-        now = timezone.now()
-        return (
-            activity.status == Activity.Status.PUBLISHED
-            and activity.capacity is not None
-            and (activity.booking_opens is None or activity.booking_opens <= now)
-            and now < activity.closes_at
-        )
+        return activity.is_bookable(timezone.now())
 
 
 class BookingCreateSerializer(serializers.Serializer):
@@ -173,31 +166,9 @@ class JSONParser(parsers.JSONParser):
             raise ParseError(gettext("请求正文不是有效的 JSON。")) from exc
 
 
-class RateLimited(Throttled):
-    def __init__(self, retry_after: int) -> None:
-        minutes = max(1, math.ceil(retry_after / 60))
-        super().__init__(
-            detail=gettext("操作太频繁,请 %(minutes)d 分钟后再试。") % {"minutes": minutes}
-        )
-        self.wait = retry_after  # becomes the Retry-After header
-
-
-# The same scopes as the public booking pages, so that a form and the API count together.
-RATE_SCOPE_IP = "booking:ip"
-RATE_SCOPE_PHONE = "booking:phone"
-RATE_SCOPE_LOOKUP = "booking-lookup:ip"
-
-
-def _rate_limit(scope: str, key: str, limit: int) -> None:
-    try:
-        ratelimit.check(scope, key, limit=limit, window=settings.BOOKING_RATE_WINDOW)
-    except ratelimit.RateLimited as exc:
-        raise RateLimited(exc.retry_after) from exc
-
-
 def _rate_limit_lookup(request: Request) -> None:
     # A code is only good with its phone; counting guesses per address keeps guessing slow.
-    _rate_limit(RATE_SCOPE_LOOKUP, ratelimit.client_ip(request), settings.BOOKING_RATE_LIMIT_IP)
+    services.BOOKING_BUDGET.charge_address(ratelimit.client_ip(request), lookup=True)
 
 
 def _valid(serializer_class, data) -> dict:
@@ -420,11 +391,11 @@ class ActivityViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         pagination_class=None,
     )
     def bookings(self, request: Request, pk: str | None = None) -> Response:
-        _rate_limit(RATE_SCOPE_IP, ratelimit.client_ip(request), settings.BOOKING_RATE_LIMIT_IP)
+        services.BOOKING_BUDGET.charge_address(ratelimit.client_ip(request))
         # The activity alone, without its halls: the booking's answer names none of them.
         activity = _activity_or_404(pk, selectors.activity_bookable)
         data = _valid(BookingCreateSerializer, request.data)
-        _rate_limit(RATE_SCOPE_PHONE, data["phone"], settings.BOOKING_RATE_LIMIT_PHONE)
+        services.BOOKING_BUDGET.charge_phone(data["phone"])
         booking = services.booking_create(activity_id=activity.pk, activity=activity, **data)
         booking.activity = activity  # the service has set its position
         return Response(BookingSerializer(booking).data, status=status.HTTP_201_CREATED)
@@ -542,10 +513,6 @@ class BookingViewSet(ResidentEndpoint, viewsets.GenericViewSet):
 # Residents order and follow an order without an account, like a booking: the code with the
 # phone is the proof. Staff answer orders through the staff endpoints, scoped by the handler
 # hall: an order whose handler is outside the account's scope answers 404, officials get 403.
-
-RATE_SCOPE_ORDER_IP = "order:ip"
-RATE_SCOPE_ORDER_PHONE = "order:phone"
-RATE_SCOPE_ORDER_LOOKUP = "order-lookup:ip"
 
 
 @_enum(
@@ -681,9 +648,7 @@ class DemandCreateSerializer(serializers.Serializer):
 
 
 def _rate_limit_order_lookup(request: Request) -> None:
-    _rate_limit(
-        RATE_SCOPE_ORDER_LOOKUP, ratelimit.client_ip(request), settings.BOOKING_RATE_LIMIT_IP
-    )
+    services.ORDER_BUDGET.charge_address(ratelimit.client_ip(request), lookup=True)
 
 
 DEMAND_ERRORS = OpenApiResponse(
@@ -822,11 +787,9 @@ class DemandViewSet(ResidentEndpoint, viewsets.GenericViewSet):
         return DemandOrder.objects.none()
 
     def create(self, request: Request) -> Response:
-        _rate_limit(
-            RATE_SCOPE_ORDER_IP, ratelimit.client_ip(request), settings.BOOKING_RATE_LIMIT_IP
-        )
+        services.ORDER_BUDGET.charge_address(ratelimit.client_ip(request))
         data = _valid(DemandCreateSerializer, request.data)
-        _rate_limit(RATE_SCOPE_ORDER_PHONE, data["phone"], settings.BOOKING_RATE_LIMIT_PHONE)
+        services.ORDER_BUDGET.charge_phone(data["phone"])
         order = services.order_create(
             point_id=data["point"],
             item_id=data.get("item"),

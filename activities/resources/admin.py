@@ -2,10 +2,11 @@
 
 The catalogue is shared by the whole city network (``read_scope = "city"``): every staff account
 lists and opens the resources of its city trees so that halls can ask each other for things,
-while only the owner's scope changes an entry. Forms only validate; the admin then writes through
-``resource_create``/``resource_update`` and ``dispatch_request``, and every later step of a
-dispatch through its service, whose PermissionDenied or ValidationError comes back as a message
-or a form error. Which steps a dispatch allows is the model's to say (``Dispatch.next_steps``).
+while only the owner's scope changes an entry. Forms only validate; ``save_model`` writes through
+``resource_create``/``resource_update`` and ``dispatch_request`` (a refusal comes back on the same
+form: ``ScopedAdminMixin.changeform_view``), and every later step of a dispatch goes through its
+service on a page of its own, whose PermissionDenied or ValidationError comes back as a message or
+a form error. Which steps a dispatch allows is the model's to say (``Dispatch.next_steps``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.forms.models import construct_instance
 from django.http import Http404, HttpRequest
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -28,7 +30,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from activities.forms import add_service_errors
+from common.forms import add_service_errors
 from network.admin_scope import ScopedAdminMixin
 from network.models import Hall, HallKind, Membership
 from network.selectors import hall_subtree, user_scope
@@ -197,32 +199,18 @@ REQUEST_FIELDS = ["resource", "requesting_hall", "start", "end", "purpose"]
 
 
 class DispatchRequestForm(forms.ModelForm):
-    """A request (申请调配), validated by the checks ``dispatch_request`` makes, which only read;
-    ``DispatchAdmin.save_model`` then makes it through the service."""
+    """A request (申请调配): validates the input; ``DispatchAdmin.save_model`` makes it through
+    ``dispatch_request``, whose refusals (a period already given out, an end before the start)
+    come back on this form."""
 
     class Meta:
         model = Dispatch
         fields = REQUEST_FIELDS
 
-    by = None  # the requesting user, set by ``DispatchAdmin.get_form``
-
-    def clean(self):
-        data = super().clean()
-        # A saved dispatch has no editable field: it changes only by its steps.
-        if self._errors or self.instance.pk is not None:
-            return data
-        try:
-            services.dispatch_request_check(by=self.by, **{k: data[k] for k in REQUEST_FIELDS})
-        except ValidationError as exc:
-            add_service_errors(self, exc)
-        except PermissionDenied as exc:
-            self.add_error("requesting_hall", str(exc))
-        return data
-
     def _post_clean(self) -> None:
-        # The model's own validation would repeat the service's checks in vaguer words (the
-        # end-after-start constraint by its name); the service's check above is the one rule.
-        pass
+        # The model's own validation is the service's to run (its messages name the rule, not the
+        # end-after-start constraint); here only the instance is filled in.
+        self.instance = construct_instance(self, self.instance, self._meta.fields)
 
 
 # --- Steps --------------------------------------------------------------------------------------
@@ -454,11 +442,6 @@ class DispatchAdmin(ScopedAdminMixin, admin.ModelAdmin):
             for name in ((row,) if isinstance(row, str) else row)
         ]
 
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change, **kwargs)
-        form.by = request.user
-        return form
-
     def get_changeform_initial_data(self, request: HttpRequest):
         initial = super().get_changeform_initial_data(request)
         if "requesting_hall" not in initial:
@@ -473,15 +456,6 @@ class DispatchAdmin(ScopedAdminMixin, admin.ModelAdmin):
         data = form.cleaned_data
         saved = services.dispatch_request(by=request.user, **{k: data[k] for k in REQUEST_FIELDS})
         _adopt(obj, saved)
-
-    def add_view(self, request: HttpRequest, form_url="", extra_context=None):
-        try:
-            return super().add_view(request, form_url, extra_context)
-        except ValidationError as exc:
-            # dispatch_request checks again as it writes: a period given to another hall
-            # between validating the form and saving it ends here, with nothing written.
-            self.message_user(request, " ".join(exc.messages), messages.ERROR)
-            return redirect(request.get_full_path())
 
     def change_view(self, request: HttpRequest, object_id, form_url="", extra_context=None):
         dispatch = self.get_object(request, object_id)

@@ -124,18 +124,16 @@ def _busy_error(other: Dispatch) -> ValidationError:
     )
 
 
-def dispatch_request_check(
+@transaction.atomic
+def dispatch_request(
     *,
     resource: Resource,
     requesting_hall: Hall,
-    start: datetime | None,
-    end: datetime | None,
+    start: datetime,
+    end: datetime,
     purpose: str,
     by,
-) -> tuple[Resource, Hall, Hall]:
-    """Everything ``dispatch_request`` checks, reading only: a form validates with it before
-    anything is written. Raises PermissionDenied or ValidationError; returns the resource and
-    the requesting hall as read now, and the hall that will approve."""
+) -> Dispatch:
     _require_writer(by, requesting_hall, _("只能以本馆或下属馆的名义申请调配。"))
     resource = Resource.objects.select_related("hall").get(pk=resource.pk)
     requesting_hall = Hall.objects.get(pk=requesting_hall.pk)
@@ -158,27 +156,6 @@ def dispatch_request_check(
     other = _overlapping(resource.pk, start, end)
     if other is not None:
         raise _busy_error(other)
-    return resource, requesting_hall, approver
-
-
-@transaction.atomic
-def dispatch_request(
-    *,
-    resource: Resource,
-    requesting_hall: Hall,
-    start: datetime,
-    end: datetime,
-    purpose: str,
-    by,
-) -> Dispatch:
-    resource, requesting_hall, approver = dispatch_request_check(
-        resource=resource,
-        requesting_hall=requesting_hall,
-        start=start,
-        end=end,
-        purpose=purpose,
-        by=by,
-    )
     return Dispatch.objects.create(
         resource=resource,
         requesting_hall=requesting_hall,
