@@ -88,10 +88,11 @@ def fill(tag: str) -> dict:
     from django.utils import timezone
 
     from activities.models import Activity, Booking, Category, DemandOrder
+    from activities.resources.models import Dispatch, Resource, ResourceKind
     from evaluation.returns.models import AssetReturn, ReturnStatus, ServiceReturn
     from evaluation.scoring import services as scoring
     from evaluation.scoring.models import AssessmentScheme
-    from network.models import Dispatch, Hall, Resource, ResourceKind
+    from network.models import Hall
 
     tz = timezone.get_current_timezone()
     q3, q2 = datetime(2026, 7, 3, 10, tzinfo=tz), datetime(2026, 4, 3, 10, tzinfo=tz)

@@ -11,9 +11,9 @@ from activities.api import (
     MenuItemViewSet,
     StaffDemandViewSet,
 )
+from activities.resources.api import DispatchViewSet, ResourceViewSet
 from evaluation.api import ScoresView, StatisticsView
 from network.api import HallViewSet
-from network.resource_api import DispatchViewSet, ResourceViewSet
 
 router = DefaultRouter()
 router.include_format_suffixes = False

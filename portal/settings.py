@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "portal",
     "network",
     "activities",
+    "activities.resources",
     "evaluation.returns",
     "evaluation.scoring",
     "evaluation.reports",

@@ -12,7 +12,7 @@ urlpatterns = [
     path("", include("activities.order_urls")),
     path("", include("activities.urls")),
     path("", include("evaluation.urls")),
-    path("", include("network.resource_urls")),
+    path("", include("activities.resources.urls")),
     path("", include("network.urls")),
     path("", views.home, name="home"),
 ]

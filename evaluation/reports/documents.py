@@ -26,12 +26,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from activities.models import Activity, Booking, Category, DemandOrder
+from activities.resources.models import Dispatch, ResourceKind
 from common.xlsx import Column, Sheet, write_workbook
 from evaluation.returns import selectors as returns
 from evaluation.returns.models import AssetReturn, ReturnKind, ServiceReturn
 from evaluation.scoring import selectors as scoring
 from evaluation.scoring.models import AssessmentScheme, Grade
-from network.models import KIND_BY_LEVEL, Dispatch, Hall, HallKind, ResourceKind
+from network.models import KIND_BY_LEVEL, Hall, HallKind
 from network.selectors import subtree_q
 
 from .models import ReportRun

@@ -30,7 +30,6 @@ from network.models import (
     Hall,
     HallKind,
     Membership,
-    ResourceKind,
     Role,
 )
 from network.selectors import subtree_q
@@ -105,35 +104,12 @@ def _notice(halls):
     )
 
 
-def _resource(halls):
-    return services.resource_create(
-        hall=halls.branch, kind=ResourceKind.EQUIPMENT, name=f"移动音响{next(_serial)}"
-    )
-
-
-def _dispatch(halls):
-    truck = services.resource_create(
-        hall=halls.main, kind=ResourceKind.STAGE_TRUCK, name=f"流动舞台车{next(_serial)}"
-    )
-    start = dt.datetime(2026, 9, 1, 9, tzinfo=dt.UTC)
-    return services.dispatch_request(
-        resource=truck,
-        requesting_hall=halls.branch,
-        start=start,
-        end=start + dt.timedelta(days=2),
-        purpose="送戏下乡",
-        by=get_user_model().objects.get(username="root"),
-    )
-
-
 SCOPE_OBJECTS = {
     "network.Hall": lambda halls: halls.branch,
     "network.Membership": _membership,
     "network.StaffAssignment": _assignment,
     "network.Training": _training,
     "network.Volunteer": _volunteer,
-    "network.Resource": _resource,
-    "network.Dispatch": _dispatch,
     # Models of other apps may instead define admin_scope_object() in tests/<app>/factories.py.
     "activities.Activity": _activity,
     "activities.Booking": _booking,

@@ -18,6 +18,8 @@ from openpyxl import load_workbook
 
 from activities import services as activity_services
 from activities.models import Activity, Booking, Category, DemandOrder
+from activities.resources import services as resource_services
+from activities.resources.models import Dispatch, ResourceKind
 from common.jobs import ClaimLost
 from evaluation.reports import documents
 from evaluation.reports import services as report_services
@@ -26,7 +28,7 @@ from evaluation.returns.models import ReturnStatus, ServiceReturn
 from evaluation.scoring import services as scoring
 from evaluation.scoring.models import AssessmentScheme
 from network import services as network_services
-from network.models import Dispatch, Hall, ResourceKind
+from network.models import Hall
 from tests.activities.factories import published_activity
 
 pytestmark = pytest.mark.django_db
@@ -235,10 +237,10 @@ def _quarter_of_activity(cast):
     _order(cast.point, Q3 + timedelta(days=1))
     _order(cast.point, Q2, answered_after=timedelta(hours=2), by=cast.branch_staff)
     _order(cast.other_county_point, Q3)
-    truck = network_services.resource_create(
+    truck = resource_services.resource_create(
         hall=cast.county, kind=ResourceKind.STAGE_TRUCK, name="流动舞台车一号"
     )
-    kit = network_services.resource_create(
+    kit = resource_services.resource_create(
         hall=cast.county, kind=ResourceKind.EQUIPMENT, name="音响一套"
     )
     _dispatch(truck, cast.branch, Q3)

@@ -9,9 +9,10 @@ from django.db import IntegrityError, connection, connections, transaction
 from django.utils import timezone
 
 from activities.models import Category
+from activities.resources import services
+from activities.resources.models import Condition, Dispatch, Resource, ResourceKind
 from activities.selectors import activities_public
-from network import services
-from network.models import Condition, Dispatch, Resource, ResourceKind
+from network import services as network_services
 from tests.conftest import build_cast, need_postgres
 
 pytestmark = pytest.mark.django_db
@@ -38,6 +39,34 @@ def request(cast, resource, *, hall=None, by=None, start=T0, hours=48):
         purpose="送戏下乡",
         by=by or cast.branch_staff,
     )
+
+
+def test_the_steps_each_status_allows_are_declared_once_on_the_model():
+    S, Step = Dispatch.Status, Dispatch.Step
+    expected = {
+        S.REQUESTED: [Step.APPROVE, Step.REJECT, Step.CANCEL],
+        S.APPROVED: [Step.CANCEL, Step.HAND_OVER, Step.ADD_STOP],
+        S.HANDED_OVER: [Step.RETURN, Step.ADD_STOP],
+        S.REJECTED: [],
+        S.RETURNED: [],
+        S.CANCELLED: [],
+    }
+    for status, steps in expected.items():
+        dispatch = Dispatch(status=status)
+        assert dispatch.next_steps() == steps, status
+        assert [step for step in Step if dispatch.can(step)] == steps, status
+    assert Dispatch(status=S.APPROVED).status_after(Step.ADD_STOP) == S.APPROVED
+    assert Dispatch.statuses_allowing(Step.APPROVE) == [S.REQUESTED]
+    assert set(Dispatch.STEP_HALL) == set(Step)
+
+
+def test_a_step_the_status_does_not_allow_is_refused_and_changes_nothing(cast):
+    dispatch = request(cast, truck(cast))
+    services.dispatch_cancel(dispatch=dispatch, by=cast.branch_staff)
+    with pytest.raises(ValidationError) as exc:
+        services.dispatch_approve(dispatch=dispatch, by=cast.county_director)
+    assert "不能进行这一步" in exc.value.message_dict["status"][0]
+    assert Dispatch.objects.get(pk=dispatch.pk).status == Dispatch.Status.CANCELLED
 
 
 def test_catalogue_numbers_follow_the_scheme(cast):
@@ -119,8 +148,8 @@ def test_bad_requests_are_refused(cast):
     assert "end" in exc.value.message_dict
     with pytest.raises(PermissionDenied):
         request(cast, resource, hall=cast.other_county_branch)  # not the requester's hall
-    other_city = services.hall_create(parent=None, name="玉溪市文化馆", locality="玉溪市")
-    far = services.hall_create(parent=other_city, name="红塔区文化馆", locality="红塔区")
+    other_city = network_services.hall_create(parent=None, name="玉溪市文化馆", locality="玉溪市")
+    far = network_services.hall_create(parent=other_city, name="红塔区文化馆", locality="红塔区")
     with pytest.raises(ValidationError) as exc:
         services.dispatch_request(
             resource=resource, requesting_hall=far, start=T0, end=T0 + timedelta(hours=1),

@@ -11,9 +11,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from activities.selectors import area_counties, area_townships
+from network.forms import COUNTY_CHOICES_MAX, AreaFilterForm
+from network.models import Hall
 
-from .forms import COUNTY_CHOICES_MAX, AreaFilterForm
-from .models import Hall, ResourceKind
+from .models import ResourceKind
 from .selectors import PUBLIC_RESOURCE_KINDS, resources_public
 
 RESOURCES_PER_PAGE = 20
@@ -55,7 +56,7 @@ def resource_list(request: HttpRequest) -> HttpResponse:
     kind = data.get("kind")
     return render(
         request,
-        "network/resources/resource_list.html",
+        "resources/resource_list.html",
         {
             "form": form,
             "page": page,

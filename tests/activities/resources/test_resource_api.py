@@ -8,8 +8,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from network import services
-from network.models import Dispatch, Resource, ResourceKind
+from activities.resources import services
+from activities.resources.models import Dispatch, Resource, ResourceKind
+from network import services as network_services
 
 pytestmark = pytest.mark.django_db
 
@@ -56,7 +57,7 @@ def _body(resource, hall, start=T0, hours=48, purpose="送戏下乡") -> dict:
 @pytest.fixture
 def catalogue(cast):
     make = services.resource_create
-    other_city = services.hall_create(parent=None, name="玉溪市文化馆", locality="玉溪市")
+    other_city = network_services.hall_create(parent=None, name="玉溪市文化馆", locality="玉溪市")
     return {
         "truck": truck(cast),
         "lantern": make(hall=cast.point, kind=ResourceKind.TEAM, name="花灯队"),
@@ -204,7 +205,7 @@ def test_a_hall_requests_a_resource(client, cast):
 
 def test_bad_requests_get_field_errors(client, cast):
     resource = truck(cast)
-    other_city = services.hall_create(parent=None, name="玉溪市文化馆", locality="玉溪市")
+    other_city = network_services.hall_create(parent=None, name="玉溪市文化馆", locality="玉溪市")
     far = services.resource_create(hall=other_city, kind=ResourceKind.TEAM, name="玉溪花灯团")
     client.force_login(cast.branch_staff)
     response = _post(client, DISPATCHES, _body(resource, cast.branch, hours=-2))

@@ -8,12 +8,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.contrib import admin
 from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
 
-from network import services
-from network.models import Condition, Dispatch, Resource, ResourceKind
+from activities.resources import services
+from activities.resources.models import Condition, Dispatch, Resource, ResourceKind
+from network import services as network_services
 
 pytestmark = pytest.mark.django_db
 
@@ -22,11 +24,11 @@ T0 += timedelta(days=10)
 
 
 def _url(model: str, view: str, *args) -> str:
-    return reverse(f"admin:network_{model}_{view}", args=args)
+    return reverse(f"admin:resources_{model}_{view}", args=args)
 
 
 def _step(dispatch: Dispatch, step: str) -> str:
-    return reverse("admin:network_dispatch_step", args=[dispatch.pk, step])
+    return reverse("admin:resources_dispatch_step", args=[dispatch.pk, step])
 
 
 def _messages(response) -> list[str]:
@@ -267,12 +269,12 @@ def test_the_resource_autocomplete_offers_the_city_catalogue_that_can_be_asked_f
     services.resource_create(
         hall=cast.county, kind=ResourceKind.EQUIPMENT, name="报废音响", dispatchable=False
     )
-    other_city = services.hall_create(parent=None, name="玉溪市文化馆", locality="玉溪市")
+    other_city = network_services.hall_create(parent=None, name="玉溪市文化馆", locality="玉溪市")
     services.resource_create(hall=other_city, kind=ResourceKind.TEAM, name="玉溪花灯队")
     client.force_login(cast.branch_staff)
     response = client.get(
         reverse("admin:autocomplete"),
-        {"app_label": "network", "model_name": "dispatch", "field_name": "resource", "term": ""},
+        {"app_label": "resources", "model_name": "dispatch", "field_name": "resource", "term": ""},
     )
     texts = {row["text"].split(" ", 1)[1] for row in response.json()["results"]}
     assert texts == {"流动舞台车", "五华花灯队"}
@@ -452,3 +454,40 @@ def test_the_dispatch_list_costs_the_same_for_3_and_30_rows(
     add(27, 10)
     with django_assert_num_queries(7):
         assert len(client.get(url).context["cl"].result_list) == 30
+
+
+# --- Forms validate, services write --------------------------------------------------------------
+
+
+def test_validating_the_admin_forms_writes_nothing(rf, cast):
+    resource = truck(cast)
+    request_ = rf.post("/")
+    request_.user = cast.branch_staff
+
+    ResourceForm = admin.site.get_model_admin(Resource).get_form(request_)
+    form = ResourceForm({**RESOURCE_DATA, "hall": cast.branch.pk, "kind": "equipment"})
+    assert form.is_valid(), form.errors
+    assert Resource.objects.count() == 1
+
+    DispatchForm = admin.site.get_model_admin(Dispatch).get_form(request_)
+    form = DispatchForm(_request_data(resource, cast.branch, T0, T0 + timedelta(days=1)))
+    assert form.is_valid(), form.errors
+    assert not Dispatch.objects.exists()
+
+
+def test_a_refused_request_keeps_what_was_typed(client, cast):
+    resource = truck(cast)
+    first = request(cast, resource, hall=cast.other_branch, by=cast.other_branch_staff)
+    services.dispatch_approve(dispatch=first, by=cast.county_director)
+    client.force_login(cast.branch_staff)
+    response = client.post(
+        _url("dispatch", "add"),
+        _request_data(
+            resource, cast.branch, T0 + timedelta(hours=12), T0 + timedelta(days=3), "社区晚会"
+        ),
+    )
+    assert response.status_code == 200
+    form = response.context["adminform"].form
+    assert "太和街道综合文化站" in str(form.errors["start"])
+    assert form["purpose"].value() == "社区晚会"
+    assert Dispatch.objects.count() == 1

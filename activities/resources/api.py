@@ -28,12 +28,14 @@ from rest_framework.response import Response
 
 from activities.api import UNSUPPORTED, JSONParser
 from common.api import FIELD_ERRORS, FORBIDDEN, NOT_AUTHENTICATED, NOT_FOUND
+from network.api import OPTIONAL_AUTH
+from network.filters import HallIdFilter
+from network.models import Hall
+from network.selectors import subtree_q, user_scope
 
 from . import services
-from .api import OPTIONAL_AUTH
-from .filters import HallIdFilter
-from .models import Condition, Dispatch, DispatchStop, Hall, Resource, ResourceKind
-from .selectors import dispatches_visible, resource_catalogue, resources_public, user_scope
+from .models import Condition, Dispatch, DispatchStop, Resource, ResourceKind
+from .selectors import dispatches_visible, resource_catalogue, resources_public
 
 
 def _enum(choices, description: str, enum_id: str | None = None):
@@ -149,9 +151,7 @@ class ResourceFilter(django_filters.FilterSet):
         }
     )
     def filter_within(self, queryset: QuerySet[Resource], name: str, hall: Hall):
-        return queryset.filter(
-            hall__tree_id=hall.tree_id, hall__lft__gte=hall.lft, hall__rght__lte=hall.rght
-        )
+        return queryset.filter(subtree_q(hall, through="hall"))
 
     def filter_q(self, queryset: QuerySet[Resource], name: str, value: str):
         value = value.strip()

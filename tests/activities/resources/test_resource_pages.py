@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from network import services
-from network.models import ResourceKind
+from activities.resources import services
+from activities.resources.models import ResourceKind
 
 pytestmark = pytest.mark.django_db
 
