@@ -22,22 +22,24 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from activities import selectors as activity_selectors
+from activities.forms import PHONE_ERRORS, add_service_errors
+from activities.models import mobile_validator
+from activities.services import NAME_MAX, normalize_code
 from common import ratelimit
 from network.forms import COUNTY_CHOICES_MAX, county_choices
 from network.models import Hall, Membership, Role
 
 from . import selectors, services
-from .forms import PHONE_ERRORS, add_service_errors
-from .models import DemandOrder, MenuItem, mobile_validator
-from .services import NAME_MAX, normalize_code
+from .models import MenuItem, Order
 
+# The links residents already hold are signed with this salt: it keeps its old name.
 ORDER_SALT = "activities.order-page"
 # The same limits as booking, counted apart: ordering does not eat a resident's booking budget.
 RATE_SCOPE_IP = "order:ip"
 RATE_SCOPE_PHONE = "order:phone"
 RATE_SCOPE_LOOKUP = "order-lookup:ip"
 SEARCH_MAX = 30
-DESCRIPTION_MAX = 1000
 ORDER_CODE_MAX = 12
 
 FREE_REQUEST = ""
@@ -50,7 +52,7 @@ def order_token(code: str) -> str:
     return signing.Signer(salt=ORDER_SALT).signature(code)
 
 
-def order_url(order: DemandOrder) -> str:
+def order_url(order: Order) -> str:
     url = reverse("orders:detail", args=[order.code])
     return f"{url}?{urlencode({'t': order_token(order.code)})}"
 
@@ -59,7 +61,7 @@ def _rate_limited(request: HttpRequest, *, phone: str = "", lookup: bool = False
     """None when the caller may go on, else the 429 page to answer with."""
     return ratelimit.limited_page(
         request,
-        template="activities/orders/rate_limited.html",
+        template="orders/rate_limited.html",
         ip_scope=RATE_SCOPE_LOOKUP if lookup else RATE_SCOPE_IP,
         ip_limit=settings.BOOKING_RATE_LIMIT_IP,
         window=settings.BOOKING_RATE_WINDOW,
@@ -148,7 +150,7 @@ class OrderForm(forms.Form):
     phone = _phone_field(gettext_lazy("手机号码"))
     description = forms.CharField(
         label=gettext_lazy("需求说明"),
-        max_length=DESCRIPTION_MAX,
+        max_length=services.DESCRIPTION_MAX,
         error_messages={
             "required": gettext_lazy("请说明需要什么服务。"),
             "max_length": gettext_lazy("需求说明最多 %(limit_value)d 字。"),
@@ -220,10 +222,14 @@ def _int(value) -> int | None:
 
 
 def order_pick(request: HttpRequest) -> HttpResponse:
-    counties = selectors.area_counties(limit=COUNTY_CHOICES_MAX)
+    counties = activity_selectors.area_counties(limit=COUNTY_CHOICES_MAX)
     county_id = _int(request.GET.get("county"))
     township_id = _int(request.GET.get("township"))
-    townships = selectors.area_townships(county_id) if county_id in {h.pk for h in counties} else []
+    townships = (
+        activity_selectors.area_townships(county_id)
+        if county_id in {h.pk for h in counties}
+        else []
+    )
     points = selectors.area_points(township_id) if township_id in {h.pk for h in townships} else []
     form = VillagePickForm(
         request.GET or None, counties=counties, townships=townships, points=points
@@ -235,7 +241,7 @@ def order_pick(request: HttpRequest) -> HttpResponse:
     found = selectors.point_search(query, limit=SEARCH_MAX) if query else None
     return render(
         request,
-        "activities/orders/pick.html",
+        "orders/pick.html",
         {"form": form, "query": query, "found": found, "search_max": SEARCH_MAX},
     )
 
@@ -281,7 +287,7 @@ def order_village(request: HttpRequest, point_id: int) -> HttpResponse:
         form = OrderForm(initial=initial, items=orderable)
     return render(
         request,
-        "activities/orders/village.html",
+        "orders/village.html",
         {
             "point": point,
             "chain": [h for h in (point.parent.parent.parent, point.parent.parent, point.parent)],
@@ -298,7 +304,7 @@ def order_village(request: HttpRequest, point_id: int) -> HttpResponse:
 # --- An order's page ------------------------------------------------------------------------------
 
 
-def _order_for_token(request: HttpRequest, code: str) -> DemandOrder:
+def _order_for_token(request: HttpRequest, code: str) -> Order:
     """The order when the request carries this code's signed token; the same 404 for a code
     that does not exist, so a guess learns nothing."""
     code = normalize_code(code)
@@ -311,20 +317,19 @@ def _order_for_token(request: HttpRequest, code: str) -> DemandOrder:
     return order
 
 
-def _order_page(request: HttpRequest, order: DemandOrder, *, rating_form=None, status=200):
-    if rating_form is None and order.status == DemandOrder.Status.DONE:
+def _order_page(request: HttpRequest, order: Order, *, rating_form=None, status=200):
+    if rating_form is None and order.can(Order.Step.RATE):
         rating_form = RatingForm()
     return render(
         request,
-        "activities/orders/detail.html",
+        "orders/detail.html",
         {
             "order": order,
             "steps": selectors.order_history(order),
             "token": order_token(order.code),
             "rating_form": rating_form,
             "masked_phone": f"{order.phone[:3]}****{order.phone[-4:]}",
-            "overdue": order.status == DemandOrder.Status.SUBMITTED
-            and order.respond_by < timezone.now(),
+            "overdue": order.is_overdue(),
         },
         status=status,
     )
@@ -364,7 +369,7 @@ def order_lookup(request: HttpRequest) -> HttpResponse:
         form = LookupForm(request.POST)
         if form.is_valid():
             order = (
-                DemandOrder.objects.filter(
+                Order.objects.filter(
                     code=form.cleaned_data["code"], phone=form.cleaned_data["phone"]
                 )
                 .only("code")
@@ -376,4 +381,4 @@ def order_lookup(request: HttpRequest) -> HttpResponse:
             form.add_error(None, _("订单号与手机号码不匹配,请核对后再试。"))
     else:
         form = LookupForm()
-    return render(request, "activities/orders/lookup.html", {"form": form})
+    return render(request, "orders/lookup.html", {"form": form})
