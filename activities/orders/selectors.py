@@ -84,6 +84,11 @@ def order_public(code: str) -> Order | None:
     )
 
 
+def order_for_phone(code: str, *, phone: str) -> Order | None:
+    """The order (its code only) when ``code`` and the phone it was placed with both match."""
+    return Order.objects.filter(code=code, phone=phone).only("code").first()
+
+
 @dataclass(frozen=True)
 class OrderStep:
     event: OrderEvent

@@ -368,12 +368,8 @@ def order_lookup(request: HttpRequest) -> HttpResponse:
             return limited
         form = LookupForm(request.POST)
         if form.is_valid():
-            order = (
-                Order.objects.filter(
-                    code=form.cleaned_data["code"], phone=form.cleaned_data["phone"]
-                )
-                .only("code")
-                .first()
+            order = selectors.order_for_phone(
+                form.cleaned_data["code"], phone=form.cleaned_data["phone"]
             )
             if order is not None:
                 return redirect(order_url(order))

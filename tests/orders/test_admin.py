@@ -245,6 +245,33 @@ def test_menu_items_are_added_in_scope_only(client, cast):
     assert MenuItem.objects.count() == 1
 
 
+def test_a_menu_item_is_switched_off_through_the_service_and_a_bad_change_writes_nothing(
+    client, cast, monkeypatch
+):
+    item = services.menu_item_create(hall=cast.branch, category=Category.TRAINING, title="书法课")
+    client.force_login(cast.branch_staff)
+    url = reverse("admin:orders_menuitem_change", args=[item.pk])
+    data = {
+        "hall": cast.branch.pk,
+        "category": Category.TRAINING,
+        "title": "书法课",
+        "orderers": MenuItem.Orderers.ANYONE,
+        "lead_days": 7,
+        "monthly_limit": "",
+    }
+    calls = []
+    update = services.menu_item_update
+    monkeypatch.setattr(services, "menu_item_update", lambda **kw: calls.append(kw) or update(**kw))
+    assert client.post(url, {**data, "lead_days": "-1"}).status_code == 200
+    assert calls == []
+    item.refresh_from_db()
+    assert (item.lead_days, item.active) == (7, True)
+    assert client.post(url, data).status_code == 302  # "active" unticked
+    assert [set(kw) for kw in calls] == [{"item", "active"}]
+    item.refresh_from_db()
+    assert item.active is False
+
+
 # --- Figures for the evaluation -----------------------------------------------------------------
 
 
