@@ -1,8 +1,8 @@
 """Activities, bookings and notices in the admin, each scoped by ``ScopedAdminMixin``.
 
-Activities are written only through ``activities.services``: the add/change form calls
-``activity_create``/``activity_update`` while it is validated, so every rule of the service comes
-back as an error on the form and nothing is saved; publishing and cancelling are actions that call
+Activities are written only through ``activities.services``: the add/change form validates, and
+``save_model`` calls ``activity_create``/``activity_update``; a rule the service refuses comes
+back as an error on the form with nothing saved (``ScopedAdminMixin.changeform_view``); publishing and cancelling are actions that call
 ``activity_publish``/``activity_cancel``. Bookings are read here; their seats and status change
 only through the services (booking, cancelling, check-in on the staff check-in page).
 """
@@ -14,8 +14,8 @@ import io
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.db.models import QuerySet
+from django.forms.models import construct_instance
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -52,19 +52,8 @@ ACTIVITY_FORM_FIELDS = [
 ]
 
 
-def _add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for field, errors in exc.error_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
-
-
 class ActivityAdminForm(forms.ModelForm):
-    """Saves through the services while the form is validated (see the module docstring).
-
-    Django's own model validation is skipped: the service runs it, and its messages name the
-    rule broken instead of a database constraint's name."""
+    """Validates the input; ``ActivityAdmin.save_model`` writes it through the services."""
 
     class Meta:
         model = Activity
@@ -79,30 +68,9 @@ class ActivityAdminForm(forms.ModelForm):
             )
 
     def _post_clean(self) -> None:
-        if self._errors:
-            return
-        data = self.cleaned_data
-        if data.get("picture") is False:  # the "clear" box of the picture
-            data["picture"] = ""
-        try:
-            with transaction.atomic():
-                if self.instance.pk is None:
-                    fields = {k: data[k] for k in ACTIVITY_FORM_FIELDS if k in data}
-                    fields.pop("hall")
-                    self.instance = services.activity_create(
-                        hall=data["hall"], created_by=self.created_by, **fields
-                    )
-                else:
-                    changed = {k: data[k] for k in self.changed_data if k in data}
-                    if "venue_hall" in changed and changed["venue_hall"] is None:
-                        changed["venue_hall"] = data.get("hall") or self.instance.hall
-                    self.instance = services.activity_update(activity=self.instance, **changed)
-        except ValidationError as exc:
-            _add_service_errors(self, exc)
-
-    def save(self, commit: bool = True) -> Activity:
-        self.save_m2m = lambda: None  # the model has no many-to-many fields
-        return self.instance  # saved by the services in _post_clean
+        # Django's model validation is the service's to run (ActivityAdmin.save_model): its
+        # messages name the rule broken instead of a database constraint's name.
+        self.instance = construct_instance(self, self.instance, self._meta.fields)
 
 
 @admin.register(Activity)
@@ -170,13 +138,19 @@ class ActivityAdmin(ScopedAdminMixin, admin.ModelAdmin):
             return False
         return super().has_change_permission(request, obj)
 
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change, **kwargs)
-        form.created_by = request.user
-        return form
-
     def save_model(self, request, obj, form, change):
-        pass  # ActivityAdminForm saved it through the services
+        data = dict(form.cleaned_data)
+        if data.get("picture") is False:  # the "clear" box of the picture
+            data["picture"] = ""
+        if not change:
+            fields = {k: data[k] for k in ACTIVITY_FORM_FIELDS if k in data and k != "hall"}
+            saved = services.activity_create(hall=data["hall"], created_by=request.user, **fields)
+        else:
+            changed = {k: data[k] for k in form.changed_data if k in data}
+            if "venue_hall" in changed and changed["venue_hall"] is None:
+                changed["venue_hall"] = data.get("hall") or obj.hall
+            saved = services.activity_update(activity=obj, **changed)
+        obj.pk = saved.pk
 
     def change_view(self, request: HttpRequest, object_id, form_url="", extra_context=None):
         obj = self.get_object(request, object_id)
@@ -368,6 +342,11 @@ class NoticeAdmin(ScopedAdminMixin, admin.ModelAdmin):
         return {"published_at": timezone.now(), **super().get_changeform_initial_data(request)}
 
     def save_model(self, request, obj, form, change):
-        if not change:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
+        data = {k: v for k, v in form.cleaned_data.items() if k in self.fields}
+        if change:
+            changed = {k: data[k] for k in form.changed_data if k in data}
+            saved = services.notice_update(notice=obj, **changed)
+        else:
+            hall = data.pop("hall")
+            saved = services.notice_create(hall=hall, created_by=request.user, **data)
+        obj.pk = saved.pk

@@ -9,7 +9,6 @@ goes through ``activities.services``, whose ``ValidationError`` becomes a 400 in
 from __future__ import annotations
 
 import hashlib
-import math
 
 from django.conf import settings
 from django.core.cache import cache
@@ -29,7 +28,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, parsers, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, ParseError, Throttled
+from rest_framework.exceptions import NotFound, ParseError
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -102,13 +101,7 @@ class ActivitySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_bookable(self, activity: Activity) -> bool:
-        now = timezone.now()
-        return (
-            activity.status == Activity.Status.PUBLISHED
-            and activity.capacity is not None
-            and (activity.booking_opens is None or activity.booking_opens <= now)
-            and now < activity.closes_at
-        )
+        return activity.is_bookable(timezone.now())
 
 
 class BookingCreateSerializer(serializers.Serializer):
@@ -170,31 +163,9 @@ class JSONParser(parsers.JSONParser):
             raise ParseError(gettext("请求正文不是有效的 JSON。")) from exc
 
 
-class RateLimited(Throttled):
-    def __init__(self, retry_after: int) -> None:
-        minutes = max(1, math.ceil(retry_after / 60))
-        super().__init__(
-            detail=gettext("操作太频繁,请 %(minutes)d 分钟后再试。") % {"minutes": minutes}
-        )
-        self.wait = retry_after  # becomes the Retry-After header
-
-
-# The same scopes as the public booking pages, so that a form and the API count together.
-RATE_SCOPE_IP = "booking:ip"
-RATE_SCOPE_PHONE = "booking:phone"
-RATE_SCOPE_LOOKUP = "booking-lookup:ip"
-
-
-def _rate_limit(scope: str, key: str, limit: int) -> None:
-    try:
-        ratelimit.check(scope, key, limit=limit, window=settings.BOOKING_RATE_WINDOW)
-    except ratelimit.RateLimited as exc:
-        raise RateLimited(exc.retry_after) from exc
-
-
 def _rate_limit_lookup(request: Request) -> None:
     # A code is only good with its phone; counting guesses per address keeps guessing slow.
-    _rate_limit(RATE_SCOPE_LOOKUP, ratelimit.client_ip(request), settings.BOOKING_RATE_LIMIT_IP)
+    services.BOOKING_BUDGET.charge_address(ratelimit.client_ip(request), lookup=True)
 
 
 def _valid(serializer_class, data) -> dict:
@@ -417,11 +388,11 @@ class ActivityViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         pagination_class=None,
     )
     def bookings(self, request: Request, pk: str | None = None) -> Response:
-        _rate_limit(RATE_SCOPE_IP, ratelimit.client_ip(request), settings.BOOKING_RATE_LIMIT_IP)
+        services.BOOKING_BUDGET.charge_address(ratelimit.client_ip(request))
         # The activity alone, without its halls: the booking's answer names none of them.
         activity = _activity_or_404(pk, selectors.activity_bookable)
         data = _valid(BookingCreateSerializer, request.data)
-        _rate_limit(RATE_SCOPE_PHONE, data["phone"], settings.BOOKING_RATE_LIMIT_PHONE)
+        services.BOOKING_BUDGET.charge_phone(data["phone"])
         booking = services.booking_create(activity_id=activity.pk, activity=activity, **data)
         booking.activity = activity  # the service has set its position
         return Response(BookingSerializer(booking).data, status=status.HTTP_201_CREATED)

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from network.forms import AreaFilterForm
@@ -16,16 +15,6 @@ PHONE_ERRORS = {
     "required": _("请填写手机号码。"),
     "max_length": _("请填写 11 位中国大陆手机号码,如 13800138000。"),
 }
-
-
-def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
-    """Show a service's ValidationError on the form: on the field it names when the form has
-    that field, otherwise above the form."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc.messages)
-        return
-    for field, messages in exc.message_dict.items():
-        form.add_error(field if field in form.fields else None, messages)
 
 
 class ActivityFilterForm(AreaFilterForm):

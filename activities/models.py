@@ -6,6 +6,8 @@ A seat count is only ever changed by one conditional UPDATE (``seats_taken + n <
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
@@ -28,6 +30,20 @@ class Category(models.TextChoices):
     READING = "reading", _("阅读")
     MOBILE = "mobile", _("流动服务")
     OTHER = "other", _("其他")
+
+
+class BookingState:
+    """The answers of ``Activity.booking_state``; the activity page explains each one."""
+
+    NOT_PUBLISHED = "not_published"
+    CANCELLED = "cancelled"
+    ENDED = "ended"
+    NO_BOOKING = "no_booking"
+    NOT_OPEN = "not_open"
+    CLOSED = "closed"
+    FULL = "full"
+    OPEN = "open"
+    BOOKABLE = frozenset({OPEN, FULL})
 
 
 class Activity(models.Model):
@@ -120,6 +136,29 @@ class Activity(models.Model):
     @property
     def cancellable_until(self):
         return self.cancel_deadline or self.start
+
+    def booking_state(self, now: datetime) -> str:
+        """What a resident can do with this activity at ``now``: the one rule of "can it be
+        booked", asked by the booking service, the pages and the API alike. A full activity is
+        still bookable: the party joins the waiting list."""
+        if self.status == self.Status.CANCELLED:
+            return BookingState.CANCELLED
+        if self.status != self.Status.PUBLISHED:
+            return BookingState.NOT_PUBLISHED
+        if self.end <= now:
+            return BookingState.ENDED
+        if self.capacity is None:
+            return BookingState.NO_BOOKING
+        if self.booking_opens and now < self.booking_opens:
+            return BookingState.NOT_OPEN
+        if now >= self.closes_at:
+            return BookingState.CLOSED
+        if not self.seats_left:
+            return BookingState.FULL
+        return BookingState.OPEN
+
+    def is_bookable(self, now: datetime) -> bool:
+        return self.booking_state(now) in BookingState.BOOKABLE
 
 
 class Booking(models.Model):

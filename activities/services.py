@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from common.ratelimit import Budget
 from network.models import Hall
 from network.selectors import hall_subtree
 
@@ -27,11 +28,17 @@ from . import selectors
 from .models import (
     Activity,
     Booking,
+    BookingState,
+    Notice,
     mobile_validator,
 )
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read aloud
 CODE_LENGTH = 8
+# One budget for booking whichever way it arrives (page or API), so a client cannot double it.
+BOOKING_BUDGET = Budget(
+    "booking", "BOOKING_RATE_LIMIT_IP", "BOOKING_RATE_LIMIT_PHONE", "BOOKING_RATE_WINDOW"
+)
 NAME_MAX = 40
 
 
@@ -106,6 +113,24 @@ def activity_update(*, activity: Activity, **fields) -> Activity:
     if "capacity" in fields:
         _promote_waitlist(activity.pk)
     return activity
+
+
+@transaction.atomic
+def notice_create(*, hall: Hall, created_by=None, **fields) -> Notice:
+    notice = Notice(hall=hall, created_by=created_by, **fields)
+    notice.full_clean()
+    notice.save()
+    return notice
+
+
+@transaction.atomic
+def notice_update(*, notice: Notice, **fields) -> Notice:
+    notice = Notice.objects.select_for_update().get(pk=notice.pk)
+    for name, value in fields.items():
+        setattr(notice, name, value)
+    notice.full_clean()
+    notice.save(update_fields=list(fields))
+    return notice
 
 
 @transaction.atomic
@@ -369,18 +394,19 @@ def _booking_insert(fields: dict, now: datetime) -> Booking:
 
 
 def _check_bookable(activity: Activity, seats: int, now: datetime) -> None:
-    if activity.status != Activity.Status.PUBLISHED:
+    state = activity.booking_state(now)
+    if state in (BookingState.CANCELLED, BookingState.NOT_PUBLISHED):
         raise ValidationError({"activity": _("该活动未开放预约。")})
-    if activity.capacity is None:
+    if state == BookingState.NO_BOOKING:
         raise ValidationError({"activity": _("该活动无需预约,直接到场即可。")})
-    if activity.booking_opens and now < activity.booking_opens:
+    if state == BookingState.NOT_OPEN:
         raise ValidationError(
             {
                 "activity": _("预约将于 %(when)s 开始。")
                 % {"when": date_format(timezone.localtime(activity.booking_opens), "Y-m-d H:i")}
             }
         )
-    if now >= activity.closes_at:
+    if state not in BookingState.BOOKABLE:  # closed, or ended
         raise ValidationError({"activity": _("该活动的预约已截止。")})
     if seats > activity.max_seats_per_booking:
         raise ValidationError(

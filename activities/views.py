@@ -6,22 +6,17 @@ lookup by phone + code), so a guessed code alone shows nothing.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from django.conf import settings
-from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.crypto import constant_time_compare
-from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from common import ratelimit
+from common.forms import add_service_errors
+from common.signing import SignedLink
 from network.forms import COUNTY_CHOICES_MAX
 
 from . import selectors, services
@@ -29,7 +24,6 @@ from .forms import (
     ActivityFilterForm,
     BookingForm,
     LookupForm,
-    add_service_errors,
 )
 from .models import Activity, Booking
 from .qr import qr_svg
@@ -40,56 +34,10 @@ HOME_UPCOMING = 6
 HOME_NOTICES = 5
 # About 230 px for a version-1 code: big enough for a scanner held at arm's length, within 375 px.
 QR_SCALE = 8
-# Salted apart from every other signature of the site: a token proves "this browser was given
-# the booking by the server", for one code.
-BOOKING_SALT = "activities.booking-page"
-# One budget for booking whichever way it arrives (page or API), so a client cannot double it.
-RATE_SCOPE_IP = "booking:ip"
-RATE_SCOPE_PHONE = "booking:phone"
-RATE_SCOPE_LOOKUP = "booking-lookup:ip"
-
-
-# --- Helpers ------------------------------------------------------------------------------------
-
-
-def booking_token(code: str) -> str:
-    return signing.Signer(salt=BOOKING_SALT).signature(code)
-
-
-def booking_url(booking: Booking) -> str:
-    url = reverse("activities:booking_detail", args=[booking.code])
-    return f"{url}?{urlencode({'t': booking_token(booking.code)})}"
-
-
-def _rate_limited(request: HttpRequest, *, phone: str = "", lookup: bool = False):
-    """None when the caller may go on, else the 429 page to answer with."""
-    return ratelimit.limited_page(
-        request,
-        template="activities/rate_limited.html",
-        ip_scope=RATE_SCOPE_LOOKUP if lookup else RATE_SCOPE_IP,
-        ip_limit=settings.BOOKING_RATE_LIMIT_IP,
-        window=settings.BOOKING_RATE_WINDOW,
-        phone=phone,
-        phone_scope=RATE_SCOPE_PHONE,
-        phone_limit=settings.BOOKING_RATE_LIMIT_PHONE,
-    )
-
-
-def booking_state(activity: Activity, now: datetime) -> str:
-    """What a resident can do with an activity right now; the templates explain each state."""
-    if activity.status == Activity.Status.CANCELLED:
-        return "cancelled"
-    if activity.end <= now:
-        return "ended"
-    if activity.capacity is None:
-        return "no_booking"
-    if activity.booking_opens and now < activity.booking_opens:
-        return "not_open"
-    if now >= activity.closes_at:
-        return "closed"
-    if not activity.seats_left:
-        return "full"
-    return "open"
+RATE_LIMITED_PAGE = "activities/rate_limited.html"
+# Salted apart from every other signature: a token proves "the server gave this browser the
+# booking", for one code.
+BOOKING_LINK = SignedLink(salt="activities.booking-page", viewname="activities:booking_detail")
 
 
 # --- Activities ---------------------------------------------------------------------------------
@@ -133,7 +81,7 @@ def activity_detail(request: HttpRequest, activity_id: int) -> HttpResponse:
         raise Http404(_("没有这个活动。"))
     if request.method == "POST":
         phone = (request.POST.get("phone") or "").strip()
-        limited = _rate_limited(request, phone=phone)
+        limited = services.BOOKING_BUDGET.page(request, template=RATE_LIMITED_PAGE, phone=phone)
         if limited is not None:
             return limited
         form = BookingForm(request.POST, activity=activity)
@@ -145,7 +93,7 @@ def activity_detail(request: HttpRequest, activity_id: int) -> HttpResponse:
             except ValidationError as exc:
                 add_service_errors(form, exc)
             else:
-                return redirect(booking_url(booking))
+                return redirect(BOOKING_LINK.url(booking.code))
     else:
         form = BookingForm(activity=activity)
     now = timezone.now()
@@ -155,7 +103,7 @@ def activity_detail(request: HttpRequest, activity_id: int) -> HttpResponse:
         {
             "activity": activity,
             "form": form,
-            "state": booking_state(activity, now),
+            "state": activity.booking_state(now),
             "now": now,
             "no_show_limit": settings.NO_SHOW_LIMIT,
             "no_show_window_days": settings.NO_SHOW_WINDOW_DAYS,
@@ -172,7 +120,7 @@ def _booking_for_token(request: HttpRequest, code: str) -> Booking:
     answer for a code that does not exist, so a guess learns nothing."""
     code = services.normalize_code(code)
     token = request.GET.get("t") or request.POST.get("t") or ""
-    if not constant_time_compare(token, booking_token(code)):
+    if not BOOKING_LINK.valid(code, token):
         raise Http404(_("没有找到这个预约。"))
     booking = selectors.booking_public(code)
     if booking is None:
@@ -196,7 +144,7 @@ def _booking_page(request: HttpRequest, booking: Booking, *, errors=(), status=2
         {
             "booking": booking,
             "activity": activity,
-            "token": booking_token(booking.code),
+            "token": BOOKING_LINK.token(booking.code),
             "position": position,
             "qr": qr_svg(booking.code, scale=QR_SCALE) if live else "",
             "can_cancel": live
@@ -217,19 +165,19 @@ def booking_detail(request: HttpRequest, code: str) -> HttpResponse:
 @require_POST
 def booking_cancel(request: HttpRequest, code: str) -> HttpResponse:
     booking = _booking_for_token(request, code)
-    limited = _rate_limited(request, lookup=True)
+    limited = services.BOOKING_BUDGET.page(request, template=RATE_LIMITED_PAGE, lookup=True)
     if limited is not None:
         return limited
     try:
         services.booking_cancel(code=booking.code, phone=booking.phone)
     except ValidationError as exc:
         return _booking_page(request, booking, errors=exc.messages, status=400)
-    return redirect(booking_url(booking) + "&cancelled=1")
+    return redirect(BOOKING_LINK.url(booking.code) + "&cancelled=1")
 
 
 def booking_lookup(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
-        limited = _rate_limited(request, lookup=True)
+        limited = services.BOOKING_BUDGET.page(request, template=RATE_LIMITED_PAGE, lookup=True)
         if limited is not None:
             return limited
         form = LookupForm(request.POST)
@@ -238,7 +186,7 @@ def booking_lookup(request: HttpRequest) -> HttpResponse:
                 code=form.cleaned_data["code"], phone=form.cleaned_data["phone"]
             )
             if booking is not None:
-                return redirect(booking_url(booking))
+                return redirect(BOOKING_LINK.url(booking.code))
             # One message for an unknown code and for a wrong phone: a guess learns nothing.
             form.add_error(None, _("预约码与手机号码不匹配,请核对后再试。"))
     else:

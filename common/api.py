@@ -13,14 +13,17 @@ from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, inline_serializer
 from rest_framework import serializers
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound, Throttled, ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from . import ratelimit
 
 
 def _django_error_detail(exc: DjangoValidationError) -> dict[str, list[str]]:
@@ -35,8 +38,15 @@ def _django_error_detail(exc: DjangoValidationError) -> dict[str, list[str]]:
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]):
-    """DRF's handler, plus: a service's Django ``ValidationError`` is a 400 with field errors."""
-    if isinstance(exc, DjangoValidationError):
+    """DRF's handler, plus: a service's Django ``ValidationError`` is a 400 with field errors, and
+    a spent rate budget (``common.ratelimit``) a 429 that says when to try again."""
+    if isinstance(exc, ratelimit.RateLimited):
+        retry_after = exc.retry_after
+        exc = Throttled(
+            detail=gettext("操作太频繁,请 %(minutes)d 分钟后再试。") % {"minutes": exc.minutes}
+        )
+        exc.wait = retry_after  # becomes the Retry-After header
+    elif isinstance(exc, DjangoValidationError):
         exc = ValidationError(detail=_django_error_detail(exc))
     elif isinstance(exc, Http404):
         # get_object_or_404's message is untranslated English naming the model; say "not found"

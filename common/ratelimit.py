@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import math
+from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest, HttpResponse
@@ -18,6 +20,10 @@ class RateLimited(Exception):
     def __init__(self, retry_after: int) -> None:
         super().__init__(retry_after)
         self.retry_after = retry_after
+
+    @property
+    def minutes(self) -> int:
+        return max(1, math.ceil(self.retry_after / 60))
 
 
 def check(scope: str, key: str, *, limit: int, window: int) -> None:
@@ -65,27 +71,48 @@ def client_ip(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR", "")
 
 
-def limited_page(
-    request: HttpRequest,
-    *,
-    template: str,
-    ip_scope: str,
-    ip_limit: int,
-    window: int,
-    phone: str = "",
-    phone_scope: str = "",
-    phone_limit: int = 0,
-) -> HttpResponse | None:
-    """Count a public form's submission per address (and per phone when given). ``None`` when
-    the caller may go on, else the 429 page to answer with, saying when to try again."""
-    try:
-        check(ip_scope, client_ip(request), limit=ip_limit, window=window)
-        if phone and phone_scope:
-            check(phone_scope, phone, limit=phone_limit, window=window)
-    except RateLimited as exc:
-        response = render(
-            request, template, {"minutes": max(1, math.ceil(exc.retry_after / 60))}, status=429
+@dataclass(frozen=True)
+class Budget:
+    """One public write's budget: submissions per client address and per phone in a window.
+
+    A page and its API endpoint charge the same budget, so a client cannot double it by switching
+    between them. The limits are names of settings, read at each charge (a deployment or a test
+    changes them). A code lookup counts per address in a budget of its own, so guessing codes
+    stays slow without using up the address's bookings.
+    """
+
+    name: str
+    ip_limit: str
+    phone_limit: str
+    window: str
+
+    def charge_address(self, address: str, *, lookup: bool = False) -> None:
+        scope = f"{self.name}-lookup:ip" if lookup else f"{self.name}:ip"
+        check(scope, address, limit=getattr(settings, self.ip_limit), window=self._window)
+
+    def charge_phone(self, phone: str) -> None:
+        check(
+            f"{self.name}:phone",
+            phone,
+            limit=getattr(settings, self.phone_limit),
+            window=self._window,
         )
-        response["Retry-After"] = str(exc.retry_after)
-        return response
-    return None
+
+    @property
+    def _window(self) -> int:
+        return getattr(settings, self.window)
+
+    def page(
+        self, request: HttpRequest, *, template: str, phone: str = "", lookup: bool = False
+    ) -> HttpResponse | None:
+        """Charge a public form's submission. ``None`` when the caller may go on, else the 429
+        page to answer with, saying when to try again."""
+        try:
+            self.charge_address(client_ip(request), lookup=lookup)
+            if phone:
+                self.charge_phone(phone)
+        except RateLimited as exc:
+            response = render(request, template, {"minutes": exc.minutes}, status=429)
+            response["Retry-After"] = str(exc.retry_after)
+            return response
+        return None

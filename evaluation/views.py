@@ -8,21 +8,21 @@ stuffed from one place.
 from __future__ import annotations
 
 from django import forms
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from activities.forms import add_service_errors
-from common import ratelimit
+from common.forms import add_service_errors
+from common.ratelimit import Budget
 from network.models import Hall, HallStatus
 
 from . import services
 
-RATE_SCOPE_IP = "survey:ip"
-RATE_SCOPE_PHONE = "survey:phone"
+SURVEY_BUDGET = Budget(
+    "survey", "SURVEY_RATE_LIMIT_IP", "SURVEY_RATE_LIMIT_PHONE", "SURVEY_RATE_WINDOW"
+)
 
 STARS = [
     (5, gettext_lazy("★★★★★ 非常满意")),
@@ -62,19 +62,6 @@ class SurveyForm(forms.Form):
     )
 
 
-def _rate_limited(request: HttpRequest, phone: str) -> HttpResponse | None:
-    return ratelimit.limited_page(
-        request,
-        template="evaluation/survey_limited.html",
-        ip_scope=RATE_SCOPE_IP,
-        ip_limit=settings.SURVEY_RATE_LIMIT_IP,
-        window=settings.SURVEY_RATE_WINDOW,
-        phone=phone,
-        phone_scope=RATE_SCOPE_PHONE,
-        phone_limit=settings.SURVEY_RATE_LIMIT_PHONE,
-    )
-
-
 def _hall(hall_id: int) -> Hall:
     hall = Hall.objects.filter(pk=hall_id).first()
     if hall is None:
@@ -88,7 +75,9 @@ def survey(request: HttpRequest, hall_id: int) -> HttpResponse:
     form = SurveyForm()
     if request.method == "POST" and is_open:
         phone = (request.POST.get("phone") or "").strip()
-        limited = _rate_limited(request, phone)
+        limited = SURVEY_BUDGET.page(
+            request, template="evaluation/survey_limited.html", phone=phone
+        )
         if limited is not None:
             return limited
         form = SurveyForm(request.POST)

@@ -23,6 +23,7 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.forms.models import construct_instance
 from django.http import Http404, HttpRequest
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -32,6 +33,8 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+
+from common.forms import add_service_errors
 
 from . import services
 from .admin_scope import ScopedAdminMixin, ScopedInlineMixin, scoped_queryset
@@ -60,18 +63,10 @@ PARENT_VAR = "parent"
 HALL_FORM_FIELDS = ["parent", *Hall.OWN_FIELDS]
 
 
-def _add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for field, errors in exc.error_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
-
-
 class HallAdminForm(forms.ModelForm):
-    """Saves through ``hall_create``/``hall_update``/``hall_move`` while the form is validated,
-    so that whatever those services refuse (depth, duplicate code, a point under a point) comes
-    back as an error on the form, with nothing saved."""
+    """Validates the input; ``HallAdmin.save_model`` writes it through ``hall_create``/
+    ``hall_update``/``hall_move``, and what those refuse (depth, a duplicate code, a point under a
+    point) comes back on this form (``ScopedAdminMixin.changeform_view``) with nothing saved."""
 
     class Meta:
         model = Hall
@@ -79,36 +74,12 @@ class HallAdminForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self._parent_before = self.instance.parent_id
+        self.parent_before = self.instance.parent_id
 
-    def full_clean(self) -> None:
-        super().full_clean()
-        if not self.is_bound or self._errors:
-            return
-        try:
-            with transaction.atomic():
-                self.instance = self._save_through_services()
-        except ValidationError as exc:
-            _add_service_errors(self, exc)
-
-    def _save_through_services(self) -> Hall:
-        data = self.cleaned_data
-        parent = data.get("parent")
-        if self.instance.pk is None:
-            fields = {k: data[k] for k in HALL_FORM_FIELDS if k in data and k != "parent"}
-            return services.hall_create(parent=parent, **fields)
-        changed = {k: data[k] for k in self.changed_data if k != "parent"}
-        hall = services.hall_update(hall=self.instance, **changed)
-        if "parent" in self.fields and (parent.pk if parent else None) != self._parent_before:
-            if parent is None:
-                raise ValidationError({"parent": _("请选择上级馆。")})
-            hall = services.hall_move(hall=hall, new_parent=parent)
-        return hall
-
-    def save(self, commit: bool = True) -> Hall:
-        # Already saved by the services in full_clean; a hall has no many-to-many fields.
-        self.save_m2m = lambda: None
-        return self.instance
+    def _post_clean(self) -> None:
+        # The model's own validation is the service's to run (its messages name the rule, not a
+        # database constraint); here only the instance is filled in for the admin's messages.
+        self.instance = construct_instance(self, self.instance, self._meta.fields)
 
 
 class HallChangeList(ChangeList):
@@ -258,7 +229,19 @@ class HallAdmin(ScopedAdminMixin, admin.ModelAdmin):
         return qs, may_have_duplicates
 
     def save_model(self, request, obj, form, change):
-        pass  # HallAdminForm saved it through the services
+        data = form.cleaned_data
+        parent = data.get("parent")
+        if not change:
+            fields = {k: data[k] for k in HALL_FORM_FIELDS if k in data and k != "parent"}
+            saved = services.hall_create(parent=parent, **fields)
+        else:
+            changed = {k: data[k] for k in form.changed_data if k != "parent"}
+            saved = services.hall_update(hall=obj, **changed)
+            if "parent" in form.fields and (parent.pk if parent else None) != form.parent_before:
+                if parent is None:
+                    raise ValidationError({"parent": _("请选择上级馆。")})
+                saved = services.hall_move(hall=saved, new_parent=parent)
+        obj.pk = saved.pk
 
     def get_urls(self):
         return [
@@ -328,26 +311,11 @@ class MembershipAddForm(forms.ModelForm):
             except ValidationError as exc:
                 self.add_error("password", exc)
                 return data
-        try:
-            with transaction.atomic():
-                self.instance = services.staff_member_add(
-                    username=data["username"],
-                    hall=data["hall"],
-                    role=data["role"],
-                    public_welfare_post=data.get("public_welfare_post", False),
-                    full_name=data.get("full_name", ""),
-                    password=data.get("password") or None,
-                )
-        except ValidationError as exc:
-            _add_service_errors(self, exc)
         return data
 
     def _post_clean(self):
-        pass  # the service ran full_clean on the membership it created
-
-    def save(self, commit: bool = True) -> Membership:
-        self.save_m2m = lambda: None
-        return self.instance
+        # The service runs full_clean on the membership it creates (MembershipAdmin.save_model).
+        self.instance = construct_instance(self, self.instance, self._meta.fields)
 
 
 @admin.register(Membership)
@@ -382,7 +350,17 @@ class MembershipAdmin(ScopedAdminMixin, admin.ModelAdmin):
                 role=form.cleaned_data["role"],
                 public_welfare_post=form.cleaned_data["public_welfare_post"],
             )
-        # An added membership was created by MembershipAddForm through the services.
+        else:
+            data = form.cleaned_data
+            saved = services.staff_member_add(
+                username=data["username"],
+                hall=data["hall"],
+                role=data["role"],
+                public_welfare_post=data.get("public_welfare_post", False),
+                full_name=data.get("full_name", ""),
+                password=data.get("password") or None,
+            )
+            obj.pk, obj.user = saved.pk, saved.user  # for the admin's log entry and message
 
 
 class ServiceSavedAdmin(ScopedAdminMixin, admin.ModelAdmin):
@@ -547,7 +525,7 @@ class ResourceAdminForm(forms.ModelForm):
                         resource=self.instance, by=self.by, **changed
                     )
         except ValidationError as exc:
-            _add_service_errors(self, exc)
+            add_service_errors(self, exc)
         except PermissionDenied as exc:
             self.add_error(None, str(exc))
 
@@ -717,7 +695,7 @@ class DispatchRequestForm(forms.ModelForm):
                     by=self.by,
                 )
         except ValidationError as exc:
-            _add_service_errors(self, exc)
+            add_service_errors(self, exc)
         except PermissionDenied as exc:
             self.add_error("requesting_hall", str(exc))
 
@@ -1042,7 +1020,7 @@ class DispatchAdmin(ScopedAdminMixin, admin.ModelAdmin):
                 self.message_user(request, str(exc) or _("您无权办理这一步。"), messages.ERROR)
                 return redirect(change_url)
             except ValidationError as exc:
-                _add_service_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 self.message_user(request, spec.done, messages.SUCCESS)
                 return redirect(change_url)

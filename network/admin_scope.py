@@ -1,6 +1,6 @@
 """The admin's one scope rule, shared by every ModelAdmin of the project.
 
-A staff account sees the subtrees under the halls of its memberships (DESIGN.md, "Who sees
+A staff account sees the subtrees under the halls of its memberships (docs/ARCHITECTURE.md, "Who sees
 what"). ``ScopedAdminMixin`` applies that to a ModelAdmin: its lists, change/delete/history pages,
 actions, exports and every dropdown (plain, raw id or autocomplete) that points at a hall or at a
 model carrying one. Permissions come from memberships, not from Django's per-model permission
@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from common.forms import add_service_errors
 from common.xlsx import Column, Sheet, write_workbook
 
 from .models import Hall, Membership
@@ -133,6 +134,17 @@ class ScopeRulesMixin:
         return declared
 
 
+class _RefusedForm:
+    """The second showing of a form that a service refused: the same input, with the reasons."""
+
+    refusal: ValidationError
+
+    def clean(self):
+        data = super().clean()
+        add_service_errors(self, self.refusal)
+        return data
+
+
 class ScopedAdminMixin(ScopeRulesMixin):
     """Mix into every ModelAdmin of the project, before ``admin.ModelAdmin``.
 
@@ -152,6 +164,30 @@ class ScopedAdminMixin(ScopeRulesMixin):
 
     def _scope_paths(self) -> tuple[str, ...]:
         return (self.scope_path,) if isinstance(self.scope_path, str) else tuple(self.scope_path)
+
+    # --- Writes go through services ---------------------------------------------------------
+    # A form only validates; ``save_model`` calls the service, inside the admin's transaction.
+    # When the service refuses (a rule the form cannot see: a full tree level, a duplicate code,
+    # seats already taken), the transaction rolls back and the same POST is shown again with
+    # the service's reasons on the form, so nothing typed is lost and nothing half-written stays.
+
+    def changeform_view(
+        self, request: HttpRequest, object_id=None, form_url="", extra_context=None
+    ):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ValidationError as exc:
+            if request.method != "POST" or hasattr(request, "_service_refusal"):
+                raise
+            request._service_refusal = exc
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def get_form(self, request: HttpRequest, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        refusal = getattr(request, "_service_refusal", None)
+        if refusal is None:
+            return form
+        return type(form.__name__, (_RefusedForm, form), {"refusal": refusal})
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
         """A link may prefill an add form (``?hall=12``); junk in such a link (a word for an id,

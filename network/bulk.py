@@ -1,7 +1,7 @@
 """Loading whole trees at once, and the synthetic national network that benchmarks load.
 
-django-mptt's ``rebuild()`` takes minutes and gigabytes on the national network (DESIGN.md), so
-the loader does not ask mptt for anything: it walks each new tree once in Python, giving every
+django-mptt's ``rebuild()`` takes minutes and gigabytes on the national network (447 s and
+4.9 GB, measured: docs/ARCHITECTURE.md), so the loader does not ask mptt for anything: it walks each new tree once in Python, giving every
 hall its ``lft``/``rght``/``level`` (with the room of ``services.TREE_ROOM`` below each
 ``rght``), a fresh ``tree_id``, its stored ancestors and its plaque, and writes finished rows,
 with PostgreSQL's ``COPY`` there and ``bulk_create`` elsewhere. It only adds new trees; existing

@@ -23,7 +23,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from activities.admin import _add_service_errors
+from common.forms import add_service_errors
 from network.admin_scope import ScopedAdminMixin, ScopedInlineMixin
 
 from . import services
@@ -274,7 +274,7 @@ class OrderAdmin(ScopedAdminMixin, admin.ModelAdmin):
                 try:
                     self._run_step(step, order, request.user, form.cleaned_data)
                 except ValidationError as exc:
-                    _add_service_errors(form, exc)
+                    add_service_errors(form, exc)
                 else:
                     self.message_user(
                         request,

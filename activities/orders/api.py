@@ -13,7 +13,6 @@ goes through ``activities.orders.services``, which asks ``Order`` whether a step
 from __future__ import annotations
 
 import django_filters
-from django.conf import settings
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -41,7 +40,6 @@ from activities.api import (
     ResidentEndpoint,
     _Detail,
     _enum,
-    _rate_limit,
     _valid,
 )
 from activities.models import mobile_validator
@@ -52,10 +50,6 @@ from network.selectors import user_scope
 
 from . import selectors, services
 from .models import MenuItem, Order
-
-RATE_SCOPE_ORDER_IP = "order:ip"
-RATE_SCOPE_ORDER_PHONE = "order:phone"
-RATE_SCOPE_ORDER_LOOKUP = "order-lookup:ip"
 
 
 @_enum(
@@ -195,9 +189,7 @@ class OrderCreateSerializer(serializers.Serializer):
 
 
 def _rate_limit_order_lookup(request: Request) -> None:
-    _rate_limit(
-        RATE_SCOPE_ORDER_LOOKUP, ratelimit.client_ip(request), settings.BOOKING_RATE_LIMIT_IP
-    )
+    services.ORDER_BUDGET.charge_address(ratelimit.client_ip(request), lookup=True)
 
 
 ORDER_ERRORS = OpenApiResponse(
@@ -336,11 +328,9 @@ class OrderViewSet(ResidentEndpoint, viewsets.GenericViewSet):
         return Order.objects.none()
 
     def create(self, request: Request) -> Response:
-        _rate_limit(
-            RATE_SCOPE_ORDER_IP, ratelimit.client_ip(request), settings.BOOKING_RATE_LIMIT_IP
-        )
+        services.ORDER_BUDGET.charge_address(ratelimit.client_ip(request))
         data = _valid(OrderCreateSerializer, request.data)
-        _rate_limit(RATE_SCOPE_ORDER_PHONE, data["phone"], settings.BOOKING_RATE_LIMIT_PHONE)
+        services.ORDER_BUDGET.charge_phone(data["phone"])
         order = services.order_create(
             point_id=data["point"],
             item_id=data.get("item"),

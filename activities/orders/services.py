@@ -24,6 +24,7 @@ from activities.services import (
     activity_publish,
     normalize_code,
 )
+from common.ratelimit import Budget
 from common.workdays import working_days_after
 from network.models import Hall, HallKind
 from network.selectors import subtree_q
@@ -31,6 +32,10 @@ from network.selectors import subtree_q
 from .models import MenuItem, Order, OrderEvent
 
 DESCRIPTION_MAX = 1000
+# The same limits as booking, counted apart: ordering does not eat a resident's booking budget.
+ORDER_BUDGET = Budget(
+    "order", "BOOKING_RATE_LIMIT_IP", "BOOKING_RATE_LIMIT_PHONE", "BOOKING_RATE_WINDOW"
+)
 
 # --- Service menus ------------------------------------------------------------------------------
 

@@ -10,23 +10,20 @@ from __future__ import annotations
 
 from django import forms
 from django.conf import settings
-from django.core import signing
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.crypto import constant_time_compare
-from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from activities import selectors as activity_selectors
-from activities.forms import PHONE_ERRORS, add_service_errors
+from activities.forms import PHONE_ERRORS
 from activities.models import mobile_validator
 from activities.services import NAME_MAX, normalize_code
-from common import ratelimit
+from common.forms import add_service_errors
+from common.signing import SignedLink
 from network.forms import COUNTY_CHOICES_MAX, county_choices
 from network.models import Hall, Membership, Role
 
@@ -34,11 +31,8 @@ from . import selectors, services
 from .models import MenuItem, Order
 
 # The links residents already hold are signed with this salt: it keeps its old name.
-ORDER_SALT = "activities.order-page"
-# The same limits as booking, counted apart: ordering does not eat a resident's booking budget.
-RATE_SCOPE_IP = "order:ip"
-RATE_SCOPE_PHONE = "order:phone"
-RATE_SCOPE_LOOKUP = "order-lookup:ip"
+ORDER_LINK = SignedLink(salt="activities.order-page", viewname="orders:detail")
+RATE_LIMITED_PAGE = "orders/rate_limited.html"
 SEARCH_MAX = 30
 ORDER_CODE_MAX = 12
 
@@ -46,29 +40,6 @@ FREE_REQUEST = ""
 
 
 # --- Helpers ------------------------------------------------------------------------------------
-
-
-def order_token(code: str) -> str:
-    return signing.Signer(salt=ORDER_SALT).signature(code)
-
-
-def order_url(order: Order) -> str:
-    url = reverse("orders:detail", args=[order.code])
-    return f"{url}?{urlencode({'t': order_token(order.code)})}"
-
-
-def _rate_limited(request: HttpRequest, *, phone: str = "", lookup: bool = False):
-    """None when the caller may go on, else the 429 page to answer with."""
-    return ratelimit.limited_page(
-        request,
-        template="orders/rate_limited.html",
-        ip_scope=RATE_SCOPE_LOOKUP if lookup else RATE_SCOPE_IP,
-        ip_limit=settings.BOOKING_RATE_LIMIT_IP,
-        window=settings.BOOKING_RATE_WINDOW,
-        phone=phone,
-        phone_scope=RATE_SCOPE_PHONE,
-        phone_limit=settings.BOOKING_RATE_LIMIT_PHONE,
-    )
 
 
 def _point_staff(request: HttpRequest, point: Hall) -> bool:
@@ -259,7 +230,7 @@ def order_village(request: HttpRequest, point_id: int) -> HttpResponse:
     orderable = [item for item in menu if item.orderers != excluded]
     if request.method == "POST":
         phone = (request.POST.get("phone") or "").strip()
-        limited = _rate_limited(request, phone=phone)
+        limited = services.ORDER_BUDGET.page(request, template=RATE_LIMITED_PAGE, phone=phone)
         if limited is not None:
             return limited
         form = OrderForm(request.POST, items=orderable)
@@ -278,7 +249,7 @@ def order_village(request: HttpRequest, point_id: int) -> HttpResponse:
             except ValidationError as exc:
                 add_service_errors(form, exc)
             else:
-                return redirect(order_url(order))
+                return redirect(ORDER_LINK.url(order.code))
     else:
         initial = {}
         wanted = _int(request.GET.get("item"))
@@ -309,7 +280,7 @@ def _order_for_token(request: HttpRequest, code: str) -> Order:
     that does not exist, so a guess learns nothing."""
     code = normalize_code(code)
     token = request.GET.get("t") or request.POST.get("t") or ""
-    if not constant_time_compare(token, order_token(code)):
+    if not ORDER_LINK.valid(code, token):
         raise Http404(_("没有找到这个点单。"))
     order = selectors.order_public(code)
     if order is None:
@@ -326,7 +297,7 @@ def _order_page(request: HttpRequest, order: Order, *, rating_form=None, status=
         {
             "order": order,
             "steps": selectors.order_history(order),
-            "token": order_token(order.code),
+            "token": ORDER_LINK.token(order.code),
             "rating_form": rating_form,
             "masked_phone": f"{order.phone[:3]}****{order.phone[-4:]}",
             "overdue": order.is_overdue(),
@@ -342,7 +313,7 @@ def order_detail(request: HttpRequest, code: str) -> HttpResponse:
 @require_POST
 def order_rate(request: HttpRequest, code: str) -> HttpResponse:
     order = _order_for_token(request, code)
-    limited = _rate_limited(request, lookup=True)
+    limited = services.ORDER_BUDGET.page(request, template=RATE_LIMITED_PAGE, lookup=True)
     if limited is not None:
         return limited
     form = RatingForm(request.POST)
@@ -357,13 +328,13 @@ def order_rate(request: HttpRequest, code: str) -> HttpResponse:
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            return redirect(order_url(order) + "&rated=1")
+            return redirect(ORDER_LINK.url(order.code) + "&rated=1")
     return _order_page(request, order, rating_form=form, status=400)
 
 
 def order_lookup(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
-        limited = _rate_limited(request, lookup=True)
+        limited = services.ORDER_BUDGET.page(request, template=RATE_LIMITED_PAGE, lookup=True)
         if limited is not None:
             return limited
         form = LookupForm(request.POST)
@@ -372,7 +343,7 @@ def order_lookup(request: HttpRequest) -> HttpResponse:
                 form.cleaned_data["code"], phone=form.cleaned_data["phone"]
             )
             if order is not None:
-                return redirect(order_url(order))
+                return redirect(ORDER_LINK.url(order.code))
             # One message for an unknown code and a wrong phone: a guess learns nothing.
             form.add_error(None, _("订单号与手机号码不匹配,请核对后再试。"))
     else:

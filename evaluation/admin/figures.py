@@ -29,7 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from activities.forms import add_service_errors
+from common.forms import add_service_errors
 from network.admin_scope import ScopedAdminMixin
 from network.models import Hall, Membership, Role
 from network.selectors import hall_ancestors, user_scope

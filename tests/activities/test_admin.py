@@ -472,3 +472,34 @@ def test_changelist_queries_do_not_grow_with_rows(
     assert len(page.context["cl"].result_list) == 30
     # session, user, scope, count, rows, and the filters' and date hierarchy's own reads
     assert len(three.captured_queries) <= 10
+
+
+def test_validating_the_activity_form_writes_nothing(world):
+    from django.contrib import admin
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/")
+    request.user = world.branch_staff
+    form_class = admin.site._registry[Activity].get_form(request, None, change=False)
+    data = activity_form(world.branch)
+    data.pop("_save")
+    before = Activity.objects.count()
+    form = form_class(data=data)
+    assert form.is_valid(), form.errors
+    assert Activity.objects.count() == before
+
+
+def test_notices_are_written_through_the_services(client, world):
+    client.force_login(world.branch_staff)
+    start = timezone.now()
+    data = {"hall": world.branch.pk, "title": "闭馆通知", "body": "周一闭馆。", "pinned": "on"}
+    data["published_at_0"], data["published_at_1"] = local_parts(start)
+    assert client.post(url(Notice, "add"), data).status_code == 302
+    notice = Notice.objects.get(title="闭馆通知")
+    assert notice.created_by == world.branch_staff and notice.pinned
+
+    data["title"] = "闭馆通知(更正)"
+    response = client.post(url(Notice, "change", notice.pk), data)
+    assert response.status_code == 302
+    notice.refresh_from_db()
+    assert notice.title == "闭馆通知(更正)" and notice.created_by == world.branch_staff

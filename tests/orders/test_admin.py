@@ -161,7 +161,7 @@ def test_staff_accept_schedule_and_complete_and_the_resident_rates(client, cast)
 
     # The resident, on the order's page, rates it.
     client.logout()
-    token = views.order_token(order.code)
+    token = views.ORDER_LINK.token(order.code)
     page = client.get(f"/orders/{order.code}/", {"t": token})
     assert "评价这次服务" in page.content.decode()
     response = client.post(f"/orders/{order.code}/rate/", {"t": token, "rating": "5"})

@@ -58,7 +58,7 @@ def place(cast, **fields) -> Order:
 
 
 def detail(order) -> str:
-    return views.order_url(order)
+    return views.ORDER_LINK.url(order.code)
 
 
 # --- Picking a village ---------------------------------------------------------------------------
@@ -196,7 +196,7 @@ def test_a_resident_orders_a_menu_item_and_lands_on_the_signed_status_page(clien
     assert order.requested_by is None
     url = urlparse(response["Location"])
     assert url.path == f"/orders/{order.code}/"
-    assert parse_qs(url.query)["t"] == [views.order_token(order.code)]
+    assert parse_qs(url.query)["t"] == [views.ORDER_LINK.token(order.code)]
 
     html = main(client.get(response["Location"]))
     assert order.code in html and "已提交" in html
@@ -219,13 +219,16 @@ def test_the_status_page_needs_its_token(client, cast):
     assert client.get(path).status_code == 404
     assert client.get(path, {"t": "forged"}).status_code == 404
     other = place(cast, phone="13700000002")
-    assert client.get(path, {"t": views.order_token(other.code)}).status_code == 404
+    assert client.get(path, {"t": views.ORDER_LINK.token(other.code)}).status_code == 404
     # A code that does not exist answers the same 404.
-    assert client.get("/orders/DXXXXXXX/", {"t": views.order_token("DXXXXXXX")}).status_code == 404
+    assert (
+        client.get("/orders/DXXXXXXX/", {"t": views.ORDER_LINK.token("DXXXXXXX")}).status_code
+        == 404
+    )
     assert client.get(detail(order)).status_code == 200
     # Lower case in the address is the same order.
     lower = f"/orders/{order.code.lower()}/"
-    assert client.get(lower, {"t": views.order_token(order.code)}).status_code == 200
+    assert client.get(lower, {"t": views.ORDER_LINK.token(order.code)}).status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -409,7 +412,7 @@ def test_the_resident_rates_a_done_order_once(client, cast):
     page = client.get(detail(order))
     assert "评价这次服务" in main(page)
     rate = f"/orders/{order.code}/rate/"
-    token = views.order_token(order.code)
+    token = views.ORDER_LINK.token(order.code)
     response = client.post(rate, {"t": token, "rating": "4", "comment": "老师很耐心"})
     assert response.status_code == 302
     order.refresh_from_db()
@@ -437,7 +440,7 @@ def test_the_resident_rates_a_done_order_once(client, cast):
 def test_a_bad_rating_is_a_form_error(client, cast, data):
     order = _done(cast)
     response = client.post(
-        f"/orders/{order.code}/rate/", {"t": views.order_token(order.code), **data}
+        f"/orders/{order.code}/rate/", {"t": views.ORDER_LINK.token(order.code), **data}
     )
     assert response.status_code == 400
     assert response.context["rating_form"].errors
@@ -449,7 +452,7 @@ def test_rating_needs_the_token_and_a_post(client, cast):
     order = _done(cast)
     rate = f"/orders/{order.code}/rate/"
     assert client.post(rate, {"rating": "5"}).status_code == 404
-    assert client.get(rate, {"t": views.order_token(order.code)}).status_code == 405
+    assert client.get(rate, {"t": views.ORDER_LINK.token(order.code)}).status_code == 405
     order.refresh_from_db()
     assert order.status == Order.Status.DONE
 
@@ -457,7 +460,8 @@ def test_rating_needs_the_token_and_a_post(client, cast):
 def test_rating_before_the_service_is_done_is_refused(client, cast):
     order = place(cast)
     response = client.post(
-        f"/orders/{order.code}/rate/", {"t": views.order_token(order.code), "rating": "5"}
+        f"/orders/{order.code}/rate/",
+        {"t": views.ORDER_LINK.token(order.code), "rating": "5"},
     )
     assert response.status_code == 400
     assert "服务完成后才能评价" in main(response)
