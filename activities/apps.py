@@ -1,7 +1,7 @@
 from django.apps import AppConfig
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class ActivitiesConfig(AppConfig):
     name = "activities"
-    verbose_name = _("活动与点单")
+    verbose_name = pgettext_lazy("复数", "活动")

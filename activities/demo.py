@@ -6,14 +6,13 @@ from __future__ import annotations
 import random
 from datetime import datetime, time, timedelta
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
 from network.models import Hall, HallKind
 
 from . import services
-from .models import Activity, Booking, Category, DemandOrder, Notice
+from .models import Activity, Booking, Category, Notice
 
 TITLES = {
     Category.PERFORMANCE: ["花灯戏专场演出", "民族歌舞晚会", "滇剧折子戏展演"],
@@ -123,70 +122,3 @@ def activity_count(centre: Hall) -> int:
 
 def demo_booking() -> Booking | None:
     return Booking.objects.filter(status=Booking.Status.CONFIRMED).order_by("pk").first()
-
-
-@transaction.atomic
-def seed_orders(centre: Hall) -> int:
-    """Menus of the 官渡 county hall and its first branch, and orders in every state."""
-    from .models import MenuItem
-
-    if DemandOrder.objects.filter(handler__tree_id=centre.tree_id).exists():
-        return DemandOrder.objects.filter(handler__tree_id=centre.tree_id).count()
-    User = get_user_model()
-    county = Hall.objects.get(tree_id=centre.tree_id, name="官渡区文化馆")
-    branch = Hall.objects.get(tree_id=centre.tree_id, name="关上街道综合文化站")
-    staff = User.objects.get(username="guanshang_staff")
-    director = User.objects.get(username="guandu_director")
-    menu = [
-        MenuItem.objects.create(
-            hall=county, category=Category.PERFORMANCE, title="送戏下乡(花灯、滇剧)",
-            description="总馆文艺小分队到村(社区)演出,约 90 分钟。", lead_days=14, monthly_limit=1,
-        ),
-        MenuItem.objects.create(
-            hall=county, category=Category.TRAINING, title="广场舞辅导(4 课时)",
-            description="总馆舞蹈老师上门辅导。", lead_days=7,
-        ),
-        MenuItem.objects.create(
-            hall=branch, category=Category.READING, title="流动图书借阅点",
-            description="分馆送 200 册图书到服务点,一个月后轮换。", lead_days=3,
-        ),
-    ]  # fmt: skip
-    points = list(Hall.objects.filter(branch_hall=branch, kind=HallKind.POINT).order_by("lft")[:6])
-    today = timezone.localdate()
-    orders = []
-    for i, point in enumerate(points):
-        item = menu[i % len(menu)] if i % 4 != 3 else None
-        orders.append(
-            services.order_create(
-                point_id=point.pk,
-                item_id=item.pk if item else None,
-                name=f"{point.locality}文化管理员",
-                phone=f"1370000{i:04d}",
-                description=(
-                    f"{point.locality}希望安排:{item.title}"
-                    if item
-                    else "想请老师来教村里的孩子学葫芦丝"
-                ),
-                preferred_date=today + timedelta(days=20 + i),
-            )
-        )
-    handler_staff = {county.pk: director, branch.pk: staff}
-    # Walk the orders through the states, one further each.
-    for step, order in enumerate(orders[1:], start=1):
-        by = handler_staff[order.handler_id]
-        if step == 5:
-            services.order_reject(order=order, by_user=by, reason="本月排期已满,请下月再点")
-            continue
-        services.order_accept(order=order, by_user=by)
-        if step >= 2:
-            start = _at(10 + step, 15)
-            order = services.order_schedule(
-                order=order, by_user=by, title=f"点单服务:{order.point.locality}",
-                start=start, end=start + timedelta(hours=2), capacity=40, venue="村活动室",
-            )  # fmt: skip
-        if step >= 3:
-            services.order_complete(order=order, by_user=by)
-        if step >= 4:
-            services.order_rate(code=order.code, phone=order.phone, rating=5, comment="很满意")
-    fix_codes(DemandOrder, DemandOrder.objects.filter(pk__in=[o.pk for o in orders]), "order")
-    return len(orders)

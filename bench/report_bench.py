@@ -87,7 +87,8 @@ def fill(tag: str) -> dict:
     from django.db import connection
     from django.utils import timezone
 
-    from activities.models import Activity, Booking, Category, DemandOrder
+    from activities.models import Activity, Booking, Category
+    from activities.orders.models import Order
     from activities.resources.models import Dispatch, Resource, ResourceKind
     from evaluation.returns.models import AssetReturn, ReturnStatus, ServiceReturn
     from evaluation.scoring import services as scoring
@@ -151,7 +152,7 @@ def fill(tag: str) -> dict:
         created = q3 + timedelta(days=pk % 80)
         answered = pk % 2 == 0
         orders.append(
-            DemandOrder(
+            Order(
                 code=f"{tag[:2]}{pk:09d}",
                 point_id=pk,
                 handler_id=branch,
@@ -159,12 +160,12 @@ def fill(tag: str) -> dict:
                 phone="13900000001",
                 description="点一场花灯戏",
                 respond_by=created + timedelta(days=7),
-                status=DemandOrder.Status.ACCEPTED if answered else DemandOrder.Status.SUBMITTED,
+                status=Order.Status.ACCEPTED if answered else Order.Status.SUBMITTED,
                 answered_at=created + timedelta(hours=pk % 90) if answered else None,
             )
         )
-    DemandOrder.objects.bulk_create(orders, batch_size=5000)
-    DemandOrder.objects.filter(code__startswith=tag[:2]).update(created_at=q3 + timedelta(days=3))
+    Order.objects.bulk_create(orders, batch_size=5000)
+    Order.objects.filter(code__startswith=tag[:2]).update(created_at=q3 + timedelta(days=3))
 
     branches = [h for h in halls if h[1] == 2]
     resources = [

@@ -4,13 +4,8 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from activities.api import (
-    ActivityViewSet,
-    BookingViewSet,
-    DemandViewSet,
-    MenuItemViewSet,
-    StaffDemandViewSet,
-)
+from activities.api import ActivityViewSet, BookingViewSet
+from activities.orders.api import MenuItemViewSet, OrderViewSet, StaffOrderViewSet
 from activities.resources.api import DispatchViewSet, ResourceViewSet
 from evaluation.api import ScoresView, StatisticsView
 from network.api import HallViewSet
@@ -22,9 +17,9 @@ router.register("resources", ResourceViewSet, basename="resource")
 router.register("dispatches", DispatchViewSet, basename="dispatch")
 router.register("activities", ActivityViewSet, basename="activity")
 router.register("bookings", BookingViewSet, basename="booking")
-router.register("demands", DemandViewSet, basename="demand")
+router.register("demands", OrderViewSet, basename="demand")
 router.register("menu-items", MenuItemViewSet, basename="menu-item")
-router.register("staff/demands", StaffDemandViewSet, basename="staff-demand")
+router.register("staff/demands", StaffOrderViewSet, basename="staff-demand")
 
 urlpatterns = [
     path("", include(router.urls)),

@@ -10,13 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Count, Exists, F, OuterRef, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
-from activities.models import Activity, Booking, DemandOrder
+from activities.models import Activity, Booking
+from activities.orders.models import Order
 from common.charts import Series, bar_chart, line_chart
 from evaluation.reports.models import ReportRun
 from evaluation.returns.models import AssetReturn, ServiceReturn
@@ -132,16 +133,11 @@ def dashboard_for(user, now: datetime | None = None) -> Dashboard | None:
         "n",
         labels,
     )
-    orders = DemandOrder.objects.filter(scope.q("point__"), created_at__gte=since).aggregate(
+    orders = Order.objects.filter(scope.q("point__"), created_at__gte=since).aggregate(
         received=Count("pk"),
         answered=Count("pk", filter=Q(answered_at__isnull=False)),
-        on_time=Count(
-            "pk",
-            filter=Q(answered_at__isnull=False, escalations=0, answered_at__lte=F("respond_by")),
-        ),
-        fulfilled=Count(
-            "pk", filter=Q(status__in=[DemandOrder.Status.DONE, DemandOrder.Status.RATED])
-        ),
+        on_time=Count("pk", filter=Order.answered_on_time_q()),
+        fulfilled=Count("pk", filter=Order.fulfilled_q()),
     )
 
     # Last year's yearly figures: the ones due by now.

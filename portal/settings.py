@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "network",
     "activities",
     "activities.resources",
+    "activities.orders",
     "evaluation.returns",
     "evaluation.scoring",
     "evaluation.reports",
@@ -139,7 +140,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Beat copies these into its database schedule on start; staff can change them in the admin.
 CELERY_BEAT_SCHEDULE = {
     "escalate-overdue-orders": {
-        "task": "activities.tasks.escalate_overdue_orders",
+        "task": "activities.orders.services.escalate_overdue_orders",
         "schedule": env.int("ORDER_ESCALATION_INTERVAL", default=3600),
     },
     # The quarter (or year) that has just ended, for every county and centre hall: one task

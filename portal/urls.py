@@ -9,7 +9,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("health/", health.health, name="health"),
     path("staff/", include("activities.staff_urls")),
-    path("", include("activities.order_urls")),
+    path("", include("activities.orders.urls")),
     path("", include("activities.urls")),
     path("", include("evaluation.urls")),
     path("", include("activities.resources.urls")),

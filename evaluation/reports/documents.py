@@ -25,7 +25,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from activities.models import Activity, Booking, Category, DemandOrder
+from activities.models import Activity, Booking, Category
+from activities.orders.models import Order
 from activities.resources.models import Dispatch, ResourceKind
 from common.xlsx import Column, Sheet, write_workbook
 from evaluation.returns import selectors as returns
@@ -380,12 +381,12 @@ def order_figures(hall: Hall, period: Period, previous: Period) -> dict[str, dic
     """The village orders of the subtree, by the quarter they came in, in one aggregate query:
     received, answered, answered by the deadline without escalation, fulfilled, rejected, and
     the mean hours to the first answer."""
-    orders = DemandOrder.objects.filter(
+    orders = Order.objects.filter(
         subtree_q(hall, through="point"), created_at__gte=previous.start, created_at__lt=period.end
     )
     took = ExpressionWrapper(F("answered_at") - F("created_at"), output_field=DurationField())
-    on_time = Q(answered_at__isnull=False, escalations=0, answered_at__lte=F("respond_by"))
-    done = Q(status__in=[DemandOrder.Status.DONE, DemandOrder.Status.RATED])
+    on_time = Order.answered_on_time_q()
+    done = Order.fulfilled_q()
     windows = {
         "cur": Q(created_at__gte=period.start, created_at__lt=period.end),
         "prev": Q(created_at__gte=previous.start, created_at__lt=previous.end),
@@ -397,7 +398,7 @@ def order_figures(hall: Hall, period: Period, previous: Period) -> dict[str, dic
             f"{name}_answered": Count("pk", filter=w & Q(answered_at__isnull=False)),
             f"{name}_on_time": Count("pk", filter=w & on_time),
             f"{name}_fulfilled": Count("pk", filter=w & done),
-            f"{name}_rejected": Count("pk", filter=w & Q(status=DemandOrder.Status.REJECTED)),
+            f"{name}_rejected": Count("pk", filter=w & Q(status=Order.Status.REJECTED)),
             f"{name}_took": Avg(took, filter=w & Q(answered_at__isnull=False)),
         }
     row = orders.aggregate(**aggregates)
@@ -530,7 +531,7 @@ def annual_data(hall: Hall, period: Period, beat: Beat = lambda: None) -> dict:
 
 def _order_section(hall: Hall, year: int) -> dict:
     """The year's orders per handler hall in the subtree (``order_performance``: one query)."""
-    from activities.selectors import order_performance
+    from activities.orders.selectors import order_performance
 
     rows = [
         [

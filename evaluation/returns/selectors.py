@@ -14,7 +14,8 @@ from decimal import Decimal
 from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
-from activities.models import Activity, Booking, Category, DemandOrder
+from activities.models import Activity, Booking, Category
+from activities.orders.models import Order
 from network.models import LEVEL_BY_KIND, Hall, HallKind, HallStatus
 from network.selectors import subtree_q
 
@@ -68,13 +69,11 @@ def portal_figures(*, hall_id: int, year: int) -> dict[str, int]:
         )["n"]
         or 0
     )
-    orders = DemandOrder.objects.filter(handler_id=hall_id)
+    orders = Order.objects.filter(handler_id=hall_id)
     counts["orders_received"] = orders.filter(created_at__gte=start, created_at__lt=end).count()
-    counts["orders_fulfilled"] = orders.filter(
-        status__in=[DemandOrder.Status.DONE, DemandOrder.Status.RATED],
-        done_at__gte=start,
-        done_at__lt=end,
-    ).count()
+    counts["orders_fulfilled"] = (
+        orders.fulfilled().filter(done_at__gte=start, done_at__lt=end).count()
+    )
     return counts
 
 

@@ -12,7 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from activities import services as activity_services
-from activities.models import Activity, Booking, DemandOrder
+from activities.models import Activity, Booking
+from activities.orders import services as order_services
+from activities.orders.models import Order
 from evaluation.returns.models import ReturnStatus, ServiceReturn
 from evaluation.scoring import services as scoring
 from network import services as network_services
@@ -46,11 +48,11 @@ def _network(cast):
     _held(cast.other_branch)
     _held(cast.other_county, checked_in=4)
     _held(cast.branch, days_ago=400)  # older than twelve months
-    order = activity_services.order_create(
+    order = order_services.order_create(
         point_id=cast.point.pk, name="王五", phone="13900000001", description="想看花灯戏"
     )
-    activity_services.order_accept(order=order, by_user=cast.branch_staff)
-    activity_services.order_create(
+    order_services.order_accept(order=order, by_user=cast.branch_staff)
+    order_services.order_create(
         point_id=cast.other_county_point.pk, name="赵六", phone="13900000002", description="电影"
     )
     year = timezone.localtime().year - 1
@@ -134,7 +136,7 @@ def test_the_home_page_costs_the_same_queries_for_a_bigger_tree(client, cast, wh
                 parent=new_branch if p else branch, name=f"新{b}村{p}服务中心", locality=f"新{b}{p}"
             )
             _held(point, checked_in=1, days_ago=10 * p + 1)
-            DemandOrder.objects.create(
+            Order.objects.create(
                 code=f"T{b}{p}",
                 point=point,
                 handler=county,

@@ -9,7 +9,8 @@ import pytest
 from django.core.management import call_command
 
 from activities import services as activity_services
-from activities.models import Activity, Booking, DemandOrder
+from activities.models import Activity, Booking
+from activities.orders.models import Order
 from network.management.commands.check_tree import find_damage
 from network.models import Hall
 
@@ -26,7 +27,7 @@ def snapshot() -> tuple:
     return (
         Hall.objects.count(),
         sorted(Booking.objects.values_list("code", "phone", "status")),
-        sorted(DemandOrder.objects.values_list("code", "status")),
+        sorted(Order.objects.values_list("code", "status")),
         Activity.objects.count(),
     )
 

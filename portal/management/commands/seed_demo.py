@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand
 
 from activities import demo as activities_demo
+from activities.orders import demo as orders_demo
 from activities.resources import demo as resources_demo
 from evaluation import demo as evaluation_demo
 from network import demo as network_demo
@@ -16,7 +17,7 @@ class Command(BaseCommand):
         centre = network_demo.seed_network()
         logins = network_demo.seed_staff()
         activities_demo.seed_activities(centre)
-        orders = activities_demo.seed_orders(centre)
+        orders = orders_demo.seed_orders(centre)
         resources = resources_demo.seed_resources(centre)
         reports = evaluation_demo.seed_figures(centre)
         count = Hall.objects.filter(tree_id=centre.tree_id).count()

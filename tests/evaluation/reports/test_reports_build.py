@@ -17,7 +17,9 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from activities import services as activity_services
-from activities.models import Activity, Booking, Category, DemandOrder
+from activities.models import Activity, Booking, Category
+from activities.orders import services as order_services
+from activities.orders.models import Order
 from activities.resources import services as resource_services
 from activities.resources.models import Dispatch, ResourceKind
 from common.jobs import ClaimLost
@@ -72,12 +74,12 @@ def _held(hall, when, *, category=Category.PERFORMANCE, checked_in=(), no_shows=
 
 
 def _order(point, when, *, answered_after=None, by=None):
-    order = activity_services.order_create(
+    order = order_services.order_create(
         point_id=point.pk, name="王五", phone="13900000001", description="想看花灯戏", now=when
     )
-    DemandOrder.objects.filter(pk=order.pk).update(created_at=when)
+    Order.objects.filter(pk=order.pk).update(created_at=when)
     if answered_after is not None:
-        activity_services.order_accept(order=order, by_user=by, now=when + answered_after)
+        order_services.order_accept(order=order, by_user=by, now=when + answered_after)
     return order
 
 

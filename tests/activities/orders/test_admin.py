@@ -10,24 +10,25 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from activities import order_views, services
-from activities.models import Activity, Category, DemandOrder, MenuItem
-from activities.selectors import order_performance
+from activities.models import Activity, Category
+from activities.orders import services, views
+from activities.orders.models import MenuItem, Order
+from activities.orders.selectors import order_performance
 
 pytestmark = pytest.mark.django_db
 
-CHANGELIST = "/admin/activities/demandorder/"
+CHANGELIST = "/admin/orders/order/"
 
 
 def change(order) -> str:
-    return reverse("admin:activities_demandorder_change", args=[order.pk])
+    return reverse("admin:orders_order_change", args=[order.pk])
 
 
 def step(order, name: str) -> str:
-    return reverse(f"admin:activities_demandorder_{name}", args=[order.pk])
+    return reverse(f"admin:orders_order_{name}", args=[order.pk])
 
 
-def place(cast, point=None, phone="13700000001", **fields) -> DemandOrder:
+def place(cast, point=None, phone="13700000001", **fields) -> Order:
     return services.order_create(
         point_id=(point or cast.point).pk,
         name="王村长",
@@ -64,7 +65,7 @@ def test_the_list_shows_the_columns_and_highlights_overdue_orders(client, cast):
     )
     menu = place(cast, item_id=item.pk)
     free = place(cast, phone="13700000002")
-    DemandOrder.objects.filter(pk=free.pk).update(respond_by=timezone.now() - timedelta(hours=2))
+    Order.objects.filter(pk=free.pk).update(respond_by=timezone.now() - timedelta(hours=2))
     client.force_login(cast.county_director)
     html = client.get(CHANGELIST).content.decode()
     for text in (
@@ -110,7 +111,7 @@ def test_staff_accept_schedule_and_complete_and_the_resident_rates(client, cast)
     response = client.post(step(order, "accept"), {"note": "下周联系村里"})
     assert response.status_code == 302 and response["Location"] == change(order)
     order.refresh_from_db()
-    assert order.status == DemandOrder.Status.ACCEPTED and order.answered_at
+    assert order.status == Order.Status.ACCEPTED and order.answered_at
 
     page = client.get(step(order, "schedule"))
     assert page.status_code == 200
@@ -146,7 +147,7 @@ def test_staff_accept_schedule_and_complete_and_the_resident_rates(client, cast)
     )
     assert response.status_code == 302
     order.refresh_from_db()
-    assert order.status == DemandOrder.Status.SCHEDULED
+    assert order.status == Order.Status.SCHEDULED
     activity = order.activity
     assert activity.venue_hall == cast.point and activity.hall == cast.branch
     assert activity.status == Activity.Status.PUBLISHED and activity.capacity == 40
@@ -156,17 +157,17 @@ def test_staff_accept_schedule_and_complete_and_the_resident_rates(client, cast)
 
     assert client.post(step(order, "complete"), {}).status_code == 302
     order.refresh_from_db()
-    assert order.status == DemandOrder.Status.DONE
+    assert order.status == Order.Status.DONE
 
     # The resident, on the order's page, rates it.
     client.logout()
-    token = order_views.ORDER_LINK.token(order.code)
+    token = views.ORDER_LINK.token(order.code)
     page = client.get(f"/orders/{order.code}/", {"t": token})
     assert "评价这次服务" in page.content.decode()
     response = client.post(f"/orders/{order.code}/rate/", {"t": token, "rating": "5"})
     assert response.status_code == 302
     order.refresh_from_db()
-    assert order.status == DemandOrder.Status.RATED and order.rating == 5
+    assert order.status == Order.Status.RATED and order.rating == 5
     actions = list(order.events.values_list("action", flat=True))
     assert actions == ["submitted", "accepted", "scheduled", "done", "rated"]
 
@@ -179,7 +180,7 @@ def test_rejecting_needs_a_reason_that_the_resident_sees(client, cast):
     response = client.post(step(order, "reject"), {"reason": "场地维修,下月再办"})
     assert response.status_code == 302
     order.refresh_from_db()
-    assert order.status == DemandOrder.Status.REJECTED
+    assert order.status == Order.Status.REJECTED
     assert dict(client.get(change(order)).context["order_steps"]) == {}
     # A step that no longer applies says so on the form.
     response = client.post(step(order, "accept"), {})
@@ -205,7 +206,7 @@ def test_who_may_answer(client, cast):
         assert client.get(step(order, name)).status_code == 404
     assert client.post(step(order, "accept"), {}).status_code == 404
     order.refresh_from_db()
-    assert order.status == DemandOrder.Status.SUBMITTED
+    assert order.status == Order.Status.SUBMITTED
     # The county above answers too.
     client.force_login(cast.county_director)
     assert client.post(step(order, "accept"), {}).status_code == 302
@@ -213,7 +214,7 @@ def test_who_may_answer(client, cast):
 
 def test_an_escalated_order_is_answered_by_the_parent_hall(client, cast):
     order = place(cast)
-    DemandOrder.objects.filter(pk=order.pk).update(respond_by=timezone.now() - timedelta(hours=1))
+    Order.objects.filter(pk=order.pk).update(respond_by=timezone.now() - timedelta(hours=1))
     services.orders_escalate_overdue()
     client.force_login(cast.branch_staff)
     # Still visible to the branch (its village), but now the county's to answer.
@@ -234,14 +235,41 @@ def test_menu_items_are_added_in_scope_only(client, cast):
         "monthly_limit": "",
         "active": "on",
     }
-    response = client.post(reverse("admin:activities_menuitem_add"), data)
+    response = client.post(reverse("admin:orders_menuitem_add"), data)
     assert response.status_code == 302, response.context["adminform"].form.errors
     assert MenuItem.objects.get().hall == cast.branch
     response = client.post(
-        reverse("admin:activities_menuitem_add"), {**data, "hall": cast.other_branch.pk}
+        reverse("admin:orders_menuitem_add"), {**data, "hall": cast.other_branch.pk}
     )
     assert "hall" in response.context["adminform"].form.errors
     assert MenuItem.objects.count() == 1
+
+
+def test_a_menu_item_is_switched_off_through_the_service_and_a_bad_change_writes_nothing(
+    client, cast, monkeypatch
+):
+    item = services.menu_item_create(hall=cast.branch, category=Category.TRAINING, title="书法课")
+    client.force_login(cast.branch_staff)
+    url = reverse("admin:orders_menuitem_change", args=[item.pk])
+    data = {
+        "hall": cast.branch.pk,
+        "category": Category.TRAINING,
+        "title": "书法课",
+        "orderers": MenuItem.Orderers.ANYONE,
+        "lead_days": 7,
+        "monthly_limit": "",
+    }
+    calls = []
+    update = services.menu_item_update
+    monkeypatch.setattr(services, "menu_item_update", lambda **kw: calls.append(kw) or update(**kw))
+    assert client.post(url, {**data, "lead_days": "-1"}).status_code == 200
+    assert calls == []
+    item.refresh_from_db()
+    assert (item.lead_days, item.active) == (7, True)
+    assert client.post(url, data).status_code == 302  # "active" unticked
+    assert [set(kw) for kw in calls] == [{"item", "active"}]
+    item.refresh_from_db()
+    assert item.active is False
 
 
 # --- Figures for the evaluation -----------------------------------------------------------------
@@ -257,7 +285,7 @@ def _answered(order, hours: float, status=None, rating=None):
         fields["status"] = status
     if rating:
         fields["rating"] = rating
-    DemandOrder.objects.filter(pk=order.pk).update(**fields)
+    Order.objects.filter(pk=order.pk).update(**fields)
 
 
 def test_order_performance_per_handler_hall_in_one_query(cast, django_assert_num_queries):
@@ -266,12 +294,12 @@ def test_order_performance_per_handler_hall_in_one_query(cast, django_assert_num
     branch = [place(cast, phone=f"1370000{i:04d}") for i in range(4)]
     county = [place(cast, phone=f"1380000{i:04d}", item_id=item.pk) for i in range(2)]
     other = place(cast, point=cast.other_county_point, phone="13900000001")
-    _answered(branch[0], 2, DemandOrder.Status.RATED, rating=5)
-    _answered(branch[1], 4, DemandOrder.Status.DONE)
-    _answered(branch[2], 30, DemandOrder.Status.RATED, rating=2)
+    _answered(branch[0], 2, Order.Status.RATED, rating=5)
+    _answered(branch[1], 4, Order.Status.DONE)
+    _answered(branch[2], 30, Order.Status.RATED, rating=2)
     # branch[3] is still unanswered
-    _answered(county[0], 10, DemandOrder.Status.REJECTED)
-    _answered(other, 1, DemandOrder.Status.ACCEPTED)
+    _answered(county[0], 10, Order.Status.REJECTED)
+    _answered(other, 1, Order.Status.ACCEPTED)
 
     with django_assert_num_queries(1):
         figures = order_performance(year=year, within=cast.county.pk)
@@ -301,7 +329,7 @@ def test_order_performance_per_handler_hall_in_one_query(cast, django_assert_num
 
 def test_an_escalated_order_counts_for_the_hall_that_holds_it(cast):
     order = place(cast)
-    DemandOrder.objects.filter(pk=order.pk).update(respond_by=_at(0.1))
+    Order.objects.filter(pk=order.pk).update(respond_by=_at(0.1))
     services.orders_escalate_overdue()
     figures = order_performance(year=timezone.localdate().year)
     assert [(f.hall_id, f.received) for f in figures] == [(cast.county.pk, 1)]

@@ -10,8 +10,9 @@ import pytest
 from django.test import Client, override_settings
 from django.utils import timezone
 
-from activities import order_views, services
-from activities.models import Category, DemandOrder, MenuItem
+from activities.models import Category
+from activities.orders import services, views
+from activities.orders.models import MenuItem, Order
 from network import services as network_services
 
 pytestmark = pytest.mark.django_db
@@ -46,7 +47,7 @@ def post_order(client, point, **fields):
     return client.post(village_url(point), data)
 
 
-def place(cast, **fields) -> DemandOrder:
+def place(cast, **fields) -> Order:
     defaults = {
         "point_id": cast.point.pk,
         "name": "王村长",
@@ -57,7 +58,7 @@ def place(cast, **fields) -> DemandOrder:
 
 
 def detail(order) -> str:
-    return order_views.ORDER_LINK.url(order.code)
+    return views.ORDER_LINK.url(order.code)
 
 
 # --- Picking a village ---------------------------------------------------------------------------
@@ -190,12 +191,12 @@ def test_a_resident_orders_a_menu_item_and_lands_on_the_signed_status_page(clien
     when = (timezone.localdate() + timedelta(days=20)).isoformat()
     response = post_order(client, cast.point, item=item.pk, preferred_date=when)
     assert response.status_code == 302
-    order = DemandOrder.objects.get()
+    order = Order.objects.get()
     assert order.item == item and order.handler == cast.county
     assert order.requested_by is None
     url = urlparse(response["Location"])
     assert url.path == f"/orders/{order.code}/"
-    assert parse_qs(url.query)["t"] == [order_views.ORDER_LINK.token(order.code)]
+    assert parse_qs(url.query)["t"] == [views.ORDER_LINK.token(order.code)]
 
     html = main(client.get(response["Location"]))
     assert order.code in html and "已提交" in html
@@ -207,7 +208,7 @@ def test_a_resident_orders_a_menu_item_and_lands_on_the_signed_status_page(clien
 def test_a_free_request_goes_to_the_branch(client, cast):
     response = post_order(client, cast.point)
     assert response.status_code == 302
-    order = DemandOrder.objects.get()
+    order = Order.objects.get()
     assert order.item is None and order.handler == cast.branch
     assert "其他需求(不在菜单上)" in main(client.get(response["Location"]))
 
@@ -218,16 +219,16 @@ def test_the_status_page_needs_its_token(client, cast):
     assert client.get(path).status_code == 404
     assert client.get(path, {"t": "forged"}).status_code == 404
     other = place(cast, phone="13700000002")
-    assert client.get(path, {"t": order_views.ORDER_LINK.token(other.code)}).status_code == 404
+    assert client.get(path, {"t": views.ORDER_LINK.token(other.code)}).status_code == 404
     # A code that does not exist answers the same 404.
     assert (
-        client.get("/orders/DXXXXXXX/", {"t": order_views.ORDER_LINK.token("DXXXXXXX")}).status_code
+        client.get("/orders/DXXXXXXX/", {"t": views.ORDER_LINK.token("DXXXXXXX")}).status_code
         == 404
     )
     assert client.get(detail(order)).status_code == 200
     # Lower case in the address is the same order.
     lower = f"/orders/{order.code.lower()}/"
-    assert client.get(lower, {"t": order_views.ORDER_LINK.token(order.code)}).status_code == 200
+    assert client.get(lower, {"t": views.ORDER_LINK.token(order.code)}).status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -255,7 +256,7 @@ def test_bad_orders_are_form_errors_and_save_nothing(client, cast, fields, field
     assert field in errors, errors
     assert words in str(errors[field])
     assert 'class="errorlist"' in main(response)
-    assert not DemandOrder.objects.exists()
+    assert not Order.objects.exists()
 
 
 def test_the_service_rules_come_back_on_the_form(client, cast):
@@ -266,14 +267,14 @@ def test_the_service_rules_come_back_on_the_form(client, cast):
     assert post_order(client, cast.point, item=item.pk).status_code == 302
     response = post_order(client, cast.point, item=item.pk, phone="13700000002")
     assert "每月限量" in str(response.context["form"].errors["item"])
-    assert DemandOrder.objects.count() == 1
+    assert Order.objects.count() == 1
 
 
 def test_an_item_of_another_county_cannot_be_ordered_by_its_id(client, cast):
     elsewhere = menu_item(cast.other_county)
     response = post_order(client, cast.point, item=elsewhere.pk)
     assert "item" in response.context["form"].errors
-    assert not DemandOrder.objects.exists()
+    assert not Order.objects.exists()
 
 
 def test_the_villages_own_staff_order_as_the_point(client, cast):
@@ -282,7 +283,7 @@ def test_the_villages_own_staff_order_as_the_point(client, cast):
     page = client.get(village_url(cast.point))
     assert "以本服务点工作人员的身份" in main(page)
     assert post_order(client, cast.point, item=points_only.pk).status_code == 302
-    order = DemandOrder.objects.get()
+    order = Order.objects.get()
     assert order.requested_by == cast.village_manager
     # Staff of another hall order like anyone else.
     client.force_login(cast.branch_staff)
@@ -293,7 +294,7 @@ def test_the_villages_own_staff_order_as_the_point(client, cast):
 def test_the_order_form_needs_the_csrf_token(cast):
     client = Client(enforce_csrf_checks=True)
     assert post_order(client, cast.point).status_code == 403
-    assert not DemandOrder.objects.exists()
+    assert not Order.objects.exists()
 
 
 @override_settings(BOOKING_RATE_LIMIT_IP=3, BOOKING_RATE_LIMIT_PHONE=2)
@@ -304,7 +305,7 @@ def test_ordering_is_rate_limited_per_phone_and_per_address(client, cast):
     assert response.status_code == 429
     assert response["Retry-After"]
     assert "操作太频繁" in main(response)
-    assert not DemandOrder.objects.exists()
+    assert not Order.objects.exists()
     # Another phone from the same address: the address's own limit (3) is reached next.
     response = post_order(client, cast.point, phone="13700000009")
     assert response.status_code == 429
@@ -377,7 +378,7 @@ def test_the_status_page_shows_each_step_with_hall_and_role_never_a_username(cli
 
 def test_an_escalation_shows_in_the_history(client, cast):
     order = place(cast)
-    DemandOrder.objects.filter(pk=order.pk).update(respond_by=timezone.now() - timedelta(hours=1))
+    Order.objects.filter(pk=order.pk).update(respond_by=timezone.now() - timedelta(hours=1))
     html = main(client.get(detail(order)))
     assert "已逾期" in html
     services.orders_escalate_overdue()
@@ -392,7 +393,7 @@ def test_a_rejected_order_shows_the_reason(client, cast):
     assert "未受理" in html and "场地维修,下月再办" in html
 
 
-def _done(cast) -> DemandOrder:
+def _done(cast) -> Order:
     order = place(cast)
     services.order_accept(order=order, by_user=cast.branch_staff)
     start = timezone.now() + timedelta(days=10)
@@ -411,11 +412,11 @@ def test_the_resident_rates_a_done_order_once(client, cast):
     page = client.get(detail(order))
     assert "评价这次服务" in main(page)
     rate = f"/orders/{order.code}/rate/"
-    token = order_views.ORDER_LINK.token(order.code)
+    token = views.ORDER_LINK.token(order.code)
     response = client.post(rate, {"t": token, "rating": "4", "comment": "老师很耐心"})
     assert response.status_code == 302
     order.refresh_from_db()
-    assert order.status == DemandOrder.Status.RATED and order.rating == 4
+    assert order.status == Order.Status.RATED and order.rating == 4
     html = main(client.get(response["Location"]))
     assert "感谢您的评价" in html and "★★★★☆" in html and "老师很耐心" in html
     assert "评价这次服务" not in html
@@ -439,28 +440,28 @@ def test_the_resident_rates_a_done_order_once(client, cast):
 def test_a_bad_rating_is_a_form_error(client, cast, data):
     order = _done(cast)
     response = client.post(
-        f"/orders/{order.code}/rate/", {"t": order_views.ORDER_LINK.token(order.code), **data}
+        f"/orders/{order.code}/rate/", {"t": views.ORDER_LINK.token(order.code), **data}
     )
     assert response.status_code == 400
     assert response.context["rating_form"].errors
     order.refresh_from_db()
-    assert order.status == DemandOrder.Status.DONE
+    assert order.status == Order.Status.DONE
 
 
 def test_rating_needs_the_token_and_a_post(client, cast):
     order = _done(cast)
     rate = f"/orders/{order.code}/rate/"
     assert client.post(rate, {"rating": "5"}).status_code == 404
-    assert client.get(rate, {"t": order_views.ORDER_LINK.token(order.code)}).status_code == 405
+    assert client.get(rate, {"t": views.ORDER_LINK.token(order.code)}).status_code == 405
     order.refresh_from_db()
-    assert order.status == DemandOrder.Status.DONE
+    assert order.status == Order.Status.DONE
 
 
 def test_rating_before_the_service_is_done_is_refused(client, cast):
     order = place(cast)
     response = client.post(
         f"/orders/{order.code}/rate/",
-        {"t": order_views.ORDER_LINK.token(order.code), "rating": "5"},
+        {"t": views.ORDER_LINK.token(order.code), "rating": "5"},
     )
     assert response.status_code == 400
     assert "服务完成后才能评价" in main(response)

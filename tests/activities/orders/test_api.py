@@ -10,8 +10,9 @@ import pytest
 from django.test import Client, override_settings
 from django.utils import timezone
 
-from activities import services
-from activities.models import Activity, Category, DemandOrder, MenuItem
+from activities.models import Activity, Category
+from activities.orders import services
+from activities.orders.models import MenuItem, Order
 
 pytestmark = pytest.mark.django_db
 
@@ -86,7 +87,7 @@ def post(client, url, data, **extra):
     return client.post(url, data, content_type="application/json", **extra)
 
 
-def place(cast, **fields) -> DemandOrder:
+def place(cast, **fields) -> Order:
     body = order_body(cast, **fields)
     return services.order_create(point_id=body.pop("point"), item_id=body.pop("item", None), **body)
 
@@ -156,7 +157,7 @@ def test_a_resident_orders_a_menu_item(client, cast):
     assert body["item_title"] == "广场舞辅导" and body["preferred_date"] == when
     assert body["history"][0]["action"] == "submitted"
     assert body["history"][0]["by"] == "点单人"
-    order = DemandOrder.objects.get(code=body["code"])
+    order = Order.objects.get(code=body["code"])
     assert order.handler == cast.county and order.requested_by is None
 
 
@@ -198,7 +199,7 @@ def test_bad_orders_are_400_with_the_field_and_save_nothing(client, cast, fields
     response = post(client, DEMANDS, order_body(cast, **fields))
     assert response.status_code == 400, response.content
     assert field in response.json()
-    assert not DemandOrder.objects.exists()
+    assert not Order.objects.exists()
 
 
 def test_a_missing_body_or_a_non_object_is_400(client, cast):
@@ -211,7 +212,7 @@ def test_a_missing_body_or_a_non_object_is_400(client, cast):
 def test_ordering_needs_json(client, cast):
     response = client.post(DEMANDS, order_body(cast))  # multipart form
     assert response.status_code == 415
-    assert not DemandOrder.objects.exists()
+    assert not Order.objects.exists()
 
 
 def test_ordering_needs_no_account_and_no_csrf(cast):
@@ -219,7 +220,7 @@ def test_ordering_needs_no_account_and_no_csrf(cast):
     client.force_login(cast.branch_staff)
     assert post(client, DEMANDS, order_body(cast)).status_code == 201
     # An account does not make it a point's order: that is the pages' and the admin's job.
-    assert DemandOrder.objects.get().requested_by is None
+    assert Order.objects.get().requested_by is None
 
 
 @override_settings(BOOKING_RATE_LIMIT_IP=3, BOOKING_RATE_LIMIT_PHONE=2)
@@ -231,7 +232,7 @@ def test_ordering_is_rate_limited(client, cast):
     assert "操作太频繁" in response.json()["detail"]
     response = post(client, DEMANDS, order_body(cast, phone="13700000002"))
     assert response.status_code == 429  # the address's limit
-    assert DemandOrder.objects.count() == 2
+    assert Order.objects.count() == 2
 
 
 # --- Looking an order up -------------------------------------------------------------------------
@@ -404,7 +405,7 @@ def test_bad_schedules_are_400_and_change_nothing(client, cast, body, field):
     assert response.status_code == 400, response.content
     assert field in response.json()
     order.refresh_from_db()
-    assert order.status == DemandOrder.Status.ACCEPTED and order.activity is None
+    assert order.status == Order.Status.ACCEPTED and order.activity is None
     assert not Activity.objects.exists()
 
 
@@ -417,7 +418,7 @@ def test_out_of_scope_is_404_and_officials_are_403(client, cast):
     assert client.get(f"{INBOX}{order.code}/", **as_(cast, "county_official")).status_code == 200
     assert _act(client, cast, "branch_staff", order, "nonsense").status_code == 404
     order.refresh_from_db()
-    assert order.status == DemandOrder.Status.SUBMITTED
+    assert order.status == Order.Status.SUBMITTED
 
 
 def test_staff_answers_need_json_and_the_csrf_token_on_a_session(client, cast):
@@ -430,12 +431,12 @@ def test_staff_answers_need_json_and_the_csrf_token_on_a_session(client, cast):
     session.force_login(cast.branch_staff)
     assert post(session, f"{INBOX}{order.code}/accept/", {}).status_code == 403
     order.refresh_from_db()
-    assert order.status == DemandOrder.Status.SUBMITTED
+    assert order.status == Order.Status.SUBMITTED
 
 
 def test_an_escalated_order_moves_to_the_parent_halls_inbox(client, cast):
     order = place(cast)
-    DemandOrder.objects.filter(pk=order.pk).update(respond_by=timezone.now() - timedelta(hours=1))
+    Order.objects.filter(pk=order.pk).update(respond_by=timezone.now() - timedelta(hours=1))
     services.orders_escalate_overdue()
     assert _act(client, cast, "branch_staff", order, "accept").status_code == 404
     response = _act(client, cast, "county_director", order, "accept")

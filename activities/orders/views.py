@@ -18,20 +18,22 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from activities import selectors as activity_selectors
+from activities.forms import PHONE_ERRORS
+from activities.models import mobile_validator
+from activities.services import NAME_MAX, normalize_code
 from common.forms import add_service_errors
 from common.signing import SignedLink
 from network.forms import COUNTY_CHOICES_MAX, county_choices
 from network.models import Hall, Membership, Role
 
 from . import selectors, services
-from .forms import PHONE_ERRORS
-from .models import DemandOrder, MenuItem, mobile_validator
-from .services import NAME_MAX, normalize_code
+from .models import MenuItem, Order
 
+# The links residents already hold are signed with this salt: it keeps its old name.
 ORDER_LINK = SignedLink(salt="activities.order-page", viewname="orders:detail")
-RATE_LIMITED_PAGE = "activities/orders/rate_limited.html"
+RATE_LIMITED_PAGE = "orders/rate_limited.html"
 SEARCH_MAX = 30
-DESCRIPTION_MAX = 1000
 ORDER_CODE_MAX = 12
 
 FREE_REQUEST = ""
@@ -119,7 +121,7 @@ class OrderForm(forms.Form):
     phone = _phone_field(gettext_lazy("手机号码"))
     description = forms.CharField(
         label=gettext_lazy("需求说明"),
-        max_length=DESCRIPTION_MAX,
+        max_length=services.DESCRIPTION_MAX,
         error_messages={
             "required": gettext_lazy("请说明需要什么服务。"),
             "max_length": gettext_lazy("需求说明最多 %(limit_value)d 字。"),
@@ -191,10 +193,14 @@ def _int(value) -> int | None:
 
 
 def order_pick(request: HttpRequest) -> HttpResponse:
-    counties = selectors.area_counties(limit=COUNTY_CHOICES_MAX)
+    counties = activity_selectors.area_counties(limit=COUNTY_CHOICES_MAX)
     county_id = _int(request.GET.get("county"))
     township_id = _int(request.GET.get("township"))
-    townships = selectors.area_townships(county_id) if county_id in {h.pk for h in counties} else []
+    townships = (
+        activity_selectors.area_townships(county_id)
+        if county_id in {h.pk for h in counties}
+        else []
+    )
     points = selectors.area_points(township_id) if township_id in {h.pk for h in townships} else []
     form = VillagePickForm(
         request.GET or None, counties=counties, townships=townships, points=points
@@ -206,7 +212,7 @@ def order_pick(request: HttpRequest) -> HttpResponse:
     found = selectors.point_search(query, limit=SEARCH_MAX) if query else None
     return render(
         request,
-        "activities/orders/pick.html",
+        "orders/pick.html",
         {"form": form, "query": query, "found": found, "search_max": SEARCH_MAX},
     )
 
@@ -252,7 +258,7 @@ def order_village(request: HttpRequest, point_id: int) -> HttpResponse:
         form = OrderForm(initial=initial, items=orderable)
     return render(
         request,
-        "activities/orders/village.html",
+        "orders/village.html",
         {
             "point": point,
             "chain": [h for h in (point.parent.parent.parent, point.parent.parent, point.parent)],
@@ -269,7 +275,7 @@ def order_village(request: HttpRequest, point_id: int) -> HttpResponse:
 # --- An order's page ------------------------------------------------------------------------------
 
 
-def _order_for_token(request: HttpRequest, code: str) -> DemandOrder:
+def _order_for_token(request: HttpRequest, code: str) -> Order:
     """The order when the request carries this code's signed token; the same 404 for a code
     that does not exist, so a guess learns nothing."""
     code = normalize_code(code)
@@ -282,20 +288,19 @@ def _order_for_token(request: HttpRequest, code: str) -> DemandOrder:
     return order
 
 
-def _order_page(request: HttpRequest, order: DemandOrder, *, rating_form=None, status=200):
-    if rating_form is None and order.status == DemandOrder.Status.DONE:
+def _order_page(request: HttpRequest, order: Order, *, rating_form=None, status=200):
+    if rating_form is None and order.can(Order.Step.RATE):
         rating_form = RatingForm()
     return render(
         request,
-        "activities/orders/detail.html",
+        "orders/detail.html",
         {
             "order": order,
             "steps": selectors.order_history(order),
             "token": ORDER_LINK.token(order.code),
             "rating_form": rating_form,
             "masked_phone": f"{order.phone[:3]}****{order.phone[-4:]}",
-            "overdue": order.status == DemandOrder.Status.SUBMITTED
-            and order.respond_by < timezone.now(),
+            "overdue": order.is_overdue(),
         },
         status=status,
     )
@@ -334,12 +339,8 @@ def order_lookup(request: HttpRequest) -> HttpResponse:
             return limited
         form = LookupForm(request.POST)
         if form.is_valid():
-            order = (
-                DemandOrder.objects.filter(
-                    code=form.cleaned_data["code"], phone=form.cleaned_data["phone"]
-                )
-                .only("code")
-                .first()
+            order = selectors.order_for_phone(
+                form.cleaned_data["code"], phone=form.cleaned_data["phone"]
             )
             if order is not None:
                 return redirect(ORDER_LINK.url(order.code))
@@ -347,4 +348,4 @@ def order_lookup(request: HttpRequest) -> HttpResponse:
             form.add_error(None, _("订单号与手机号码不匹配,请核对后再试。"))
     else:
         form = LookupForm()
-    return render(request, "activities/orders/lookup.html", {"form": form})
+    return render(request, "orders/lookup.html", {"form": form})

@@ -6,9 +6,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from activities import services
-from activities.models import Activity, Category, DemandOrder, MenuItem
-from activities.tasks import escalate_overdue_orders
+from activities.models import Activity, Category
+from activities.orders import services
+from activities.orders.models import MenuItem, Order
+from activities.orders.services import escalate_overdue_orders
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +20,7 @@ def menu_item(hall, **fields) -> MenuItem:
     return MenuItem.objects.create(hall=hall, **defaults)
 
 
-def order(cast, **fields) -> DemandOrder:
+def order(cast, **fields) -> Order:
     defaults = {
         "point_id": cast.point.pk,
         "name": "王村长",
@@ -34,7 +35,7 @@ def test_a_menu_order_goes_to_the_hall_that_offers_it(cast):
     item = menu_item(cast.county)
     placed = order(cast, item_id=item.pk, preferred_date=timezone.localdate() + timedelta(days=10))
     assert placed.handler == cast.county
-    assert placed.status == DemandOrder.Status.SUBMITTED
+    assert placed.status == Order.Status.SUBMITTED
     assert placed.code.startswith("D") and len(placed.code) == 8
     assert [e.action for e in placed.events.all()] == ["submitted"]
 
@@ -60,7 +61,7 @@ def test_bad_orders_name_the_field_and_save_nothing(cast, fields, field):
     with pytest.raises(ValidationError) as exc:
         order(cast, **fields)
     assert field in exc.value.message_dict
-    assert not DemandOrder.objects.exists()
+    assert not Order.objects.exists()
 
 
 def test_only_a_village_point_orders(cast):
@@ -106,7 +107,7 @@ def test_an_order_moves_through_every_step_and_keeps_who_and_when(cast):
     rated = services.order_rate(
         code=placed.code.lower(), phone="13700000001", rating=5, comment="好"
     )
-    assert rated.status == DemandOrder.Status.RATED and rated.rating == 5
+    assert rated.status == Order.Status.RATED and rated.rating == 5
     events = list(rated.events.values_list("action", "by_user__username", "by_phone"))
     assert [e[0] for e in events] == ["submitted", "accepted", "scheduled", "done", "rated"]
     assert events[1][1] == "branch_staff"
@@ -153,7 +154,7 @@ def test_an_unanswered_order_escalates_to_the_parent_hall_by_itself(cast):
     placed = order(cast)
     assert placed.handler == cast.branch
     assert escalate_overdue_orders.apply().get() == 0  # not overdue yet
-    DemandOrder.objects.filter(pk=placed.pk).update(respond_by=timezone.now() - timedelta(hours=1))
+    Order.objects.filter(pk=placed.pk).update(respond_by=timezone.now() - timedelta(hours=1))
     assert escalate_overdue_orders.apply().get() == 1
     placed.refresh_from_db()
     assert placed.handler == cast.county
@@ -163,5 +164,5 @@ def test_an_unanswered_order_escalates_to_the_parent_hall_by_itself(cast):
     assert last.action == "escalated" and "上报至 官渡区文化馆" in last.note
     # An answered order stays where it is.
     services.order_accept(order=placed, by_user=cast.county_director)
-    DemandOrder.objects.filter(pk=placed.pk).update(respond_by=timezone.now() - timedelta(days=9))
+    Order.objects.filter(pk=placed.pk).update(respond_by=timezone.now() - timedelta(days=9))
     assert escalate_overdue_orders.apply().get() == 0

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from activities.models import Category, DemandOrder, MenuItem
+from activities.models import Category
+from activities.orders.models import MenuItem, Order
 
 pytest_plugins = ["tests.browser"]
 
@@ -77,7 +78,7 @@ def test_resident_orders_a_menu_item_and_looks_it_up(page, live_server, cast):
     page.wait_for_url("**/orders/D*/?t=*")
     step(page, "5-status")
 
-    order = DemandOrder.objects.get()
+    order = Order.objects.get()
     assert order.item == item and order.handler == cast.county
     assert page.locator(".code").inner_text() == order.code
     assert page.locator(".order-status").inner_text() == "已提交"

@@ -1,0 +1,67 @@
+"""The rules declared once on ``Order``: the steps each status allows, and which orders are
+fulfilled, answered on time or overdue, read the same through a query and on one order."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from activities.orders import services
+from activities.orders.models import Order
+
+S, Step = Order.Status, Order.Step
+
+
+@pytest.mark.parametrize(
+    ("status", "staff_steps", "rate"),
+    [
+        (S.SUBMITTED, [Step.ACCEPT, Step.REJECT], False),
+        (S.ACCEPTED, [Step.REJECT, Step.SCHEDULE], False),
+        (S.SCHEDULED, [Step.COMPLETE], False),
+        (S.DONE, [], True),
+        (S.RATED, [], False),
+        (S.REJECTED, [], False),
+    ],
+)
+def test_each_status_allows_its_steps(status, staff_steps, rate):
+    order = Order(status=status)
+    assert order.next_steps() == staff_steps
+    assert order.can(Step.RATE) is rate
+    assert order.can(Step.ESCALATE) is (status == S.SUBMITTED)
+
+
+def test_every_step_leads_to_a_status():
+    assert set(Order.TRANSITIONS) == set(Step)
+    for step in Step:
+        assert Order.step_target(step) in S.values
+        assert set(Order.step_sources(step)) <= set(S.values)
+
+
+@pytest.mark.django_db
+def test_the_queries_and_the_order_in_hand_agree(cast):
+    def place(phone):
+        return services.order_create(
+            point_id=cast.point.pk, name="王五", phone=phone, description="想看花灯戏"
+        )
+
+    waiting, late, on_time, done = (place(f"1370000000{n}") for n in range(4))
+    Order.objects.filter(pk=late.pk).update(respond_by=timezone.now() - timedelta(hours=1))
+    services.order_accept(order=on_time, by_user=cast.branch_staff)
+    services.order_accept(order=done, by_user=cast.branch_staff)
+    start = timezone.now() + timedelta(days=3)
+    services.order_schedule(
+        order=done,
+        by_user=cast.branch_staff,
+        title="花灯戏",
+        start=start,
+        end=start + timedelta(hours=2),
+    )
+    services.order_complete(order=done, by_user=cast.branch_staff)
+
+    assert list(Order.objects.overdue()) == [late]
+    assert [o for o in Order.objects.all() if o.is_overdue()] == [late]
+    assert set(Order.objects.answered_on_time()) == {on_time, done}
+    assert list(Order.objects.fulfilled()) == [done]
+    assert waiting not in Order.objects.answered_on_time()
