@@ -16,11 +16,11 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from network.admin_pages import AdminPages, messages_of, scoped_hall, year_or_404
 from network.admin_scope import ScopedAdminMixin
 
 from . import exports, services
 from .models import ExportRun
-from .returns.admin_pages import AdminPages, messages_of, scoped_hall, year_or_404
 
 
 @admin.register(ExportRun)

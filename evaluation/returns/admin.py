@@ -22,11 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from common.forms import add_service_errors
-from network.admin_scope import ScopedAdminMixin
-from network.selectors import hall_ancestors, user_scope
-
-from . import selectors, services
-from .admin_pages import (
+from network.admin_pages import (
     HISTORY_ROWS,
     AdminPages,
     current_year,
@@ -39,6 +35,10 @@ from .admin_pages import (
     scoped_hall,
     year_or_404,
 )
+from network.admin_scope import ScopedAdminMixin
+from network.selectors import hall_ancestors, user_scope
+
+from . import selectors, services
 from .models import AssetReturn, FigureChange, ReturnKind, ReturnStatus, ReturnWindow, ServiceReturn
 
 

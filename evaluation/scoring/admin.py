@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from common.forms import add_service_errors
-from evaluation.returns.admin_pages import (
+from network.admin_pages import (
     HISTORY_ROWS,
     MAX_YEAR,
     MIN_YEAR,

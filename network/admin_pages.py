@@ -1,6 +1,6 @@
-"""What the evaluation's admin pages share: years from the query, the halls an account starts
-from, the scope check of a hall picked by id, and the context of the page shell. The returns,
-scoring and export pages all use it; it imports none of them."""
+"""What the admin's own pages (beyond the ModelAdmins' lists and forms) share: years from the
+query, the halls an account starts from, the scope check of a hall picked by id, and the context
+of the page shell. The returns, scoring and export pages use it; it imports none of them."""
 
 from __future__ import annotations
 
