@@ -248,7 +248,7 @@ def time_one(kind: str, period: str, hall, samples: int) -> dict:
     from django.test.utils import CaptureQueriesContext
 
     from evaluation.reports import services as report_services
-    from network.selectors import subtree_q
+    from network.models import subtree_q
 
     def build():
         run, outcome = report_services.report_run_build(
@@ -292,8 +292,7 @@ def time_all(kind: str, period: str, tag: str) -> dict:
 
 
 def measure(tag: str, samples: int) -> dict:
-    from network.models import Hall, HallKind
-    from network.selectors import subtree_q
+    from network.models import Hall, HallKind, subtree_q
 
     scope = Hall.objects.all() if tag == "kunming" else Hall.objects.filter(code__startswith=tag)
 

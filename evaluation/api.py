@@ -19,8 +19,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.api import FIELD_ERRORS, NOT_AUTHENTICATED, NOT_FOUND, Pagination
-from network.models import Hall
-from network.selectors import subtree_q, user_scope
+from network.models import Hall, subtree_q
+from network.selectors import user_scope
 
 from .returns import selectors as returns
 from .returns.models import AssetReturn, ServiceReturn

@@ -9,8 +9,7 @@ from dataclasses import dataclass
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from network.models import Hall, HallKind, HallStatus, Membership, Role
-from network.selectors import subtree_q
+from network.models import Hall, HallKind, HallStatus, Membership, Role, subtree_q
 
 
 def export_counties(within: Hall | None = None) -> QuerySet[Hall]:

@@ -35,8 +35,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from . import services
-from .models import KIND_BY_LEVEL, Hall, HallKind, HallStatus, Operator
-from .selectors import subtree_q
+from .models import KIND_BY_LEVEL, Hall, HallKind, HallStatus, Operator, subtree_q
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 
-from .models import Hall, HallKind, HallStatus
-from .selectors import subtree_q
+from .models import Hall, HallKind, HallStatus, subtree_q
 
 
 class HallIdField(forms.IntegerField):

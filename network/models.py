@@ -182,6 +182,25 @@ class Hall(MPTTModel):
         return self.name
 
 
+def subtree_q(hall: Hall | int, *, through: str = "") -> Q:
+    """The one subtree filter: rows whose hall lies in ``hall``'s subtree, ``hall`` included.
+
+    ``through`` names the path from the filtered model to its hall (``"hall"``,
+    ``"activity__hall"``; empty when filtering halls). Given a Hall, its tree numbers are used as
+    they are; given an id, they are read by subqueries inside the same statement, so numbers held
+    in memory can never go stale (every insert may renumber a tree).
+    """
+    prefix = f"{through}__" if through else ""
+    if isinstance(hall, Hall):
+        tree_id, lft, rght = hall.tree_id, hall.lft, hall.rght
+    else:
+        top = Hall.objects.filter(pk=hall)
+        tree_id = models.Subquery(top.values("tree_id")[:1])
+        lft = models.Subquery(top.values("lft")[:1])
+        rght = models.Subquery(top.values("rght")[:1])
+    return Q(**{f"{prefix}tree_id": tree_id, f"{prefix}lft__gte": lft, f"{prefix}rght__lte": rght})
+
+
 def plaque_name_for(*, kind: str, locality: str, parent_plaque: str | None) -> str:
     """The unified plaque (统一标识) of the second seed.
 
@@ -408,8 +427,6 @@ class TrainingAttendance(models.Model):
             }
         if self.hall_id and training.hall_id:
             # Asked of the database: tree numbers held in memory go stale with every insert.
-            from .selectors import subtree_q
-
             inside = Hall.objects.filter(subtree_q(training.hall_id), pk=self.hall_id).exists()
             if not inside:
                 errors["hall"] = _("参训人员须来自“%(hall)s”或其下级馆。") % {"hall": training.hall}

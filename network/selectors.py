@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from .models import Hall, HallKind, HallStatus, Membership, Role
+from .models import Hall, HallKind, HallStatus, Membership, Role, subtree_q
 
 
 @dataclass(frozen=True)
@@ -74,25 +74,6 @@ def user_scope(user) -> Scope:
         )
     user._portal_scope = scope
     return scope
-
-
-def subtree_q(hall: Hall | int, *, through: str = "") -> Q:
-    """The one subtree filter: rows whose hall lies in ``hall``'s subtree, ``hall`` included.
-
-    ``through`` names the path from the filtered model to its hall (``"hall"``,
-    ``"activity__hall"``; empty when filtering halls). Given a Hall, its tree numbers are used as
-    they are; given an id, they are read by subqueries inside the same statement, so numbers held
-    in memory can never go stale (every insert may renumber a tree).
-    """
-    prefix = f"{through}__" if through else ""
-    if isinstance(hall, Hall):
-        tree_id, lft, rght = hall.tree_id, hall.lft, hall.rght
-    else:
-        top = Hall.objects.filter(pk=hall)
-        tree_id = Subquery(top.values("tree_id")[:1])
-        lft = Subquery(top.values("lft")[:1])
-        rght = Subquery(top.values("rght")[:1])
-    return Q(**{f"{prefix}tree_id": tree_id, f"{prefix}lft__gte": lft, f"{prefix}rght__lte": rght})
 
 
 def halls_in_scope(user) -> QuerySet[Hall]:

@@ -36,8 +36,8 @@ from .models import (
     TrainingAttendance,
     Volunteer,
     plaque_name_for,
+    subtree_q,
 )
-from .selectors import subtree_q
 from .signals import hall_moved
 
 # Two-key advisory locks: (namespace, tree_id). Key 0 guards the allocation of a new tree_id.

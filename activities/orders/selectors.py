@@ -17,8 +17,8 @@ from django.db.models import (
 )
 from django.utils.translation import gettext as _
 
-from network.models import Hall, Membership
-from network.selectors import Scope, subtree_q
+from network.models import Hall, Membership, subtree_q
+from network.selectors import Scope
 
 from .models import MenuItem, Order, OrderEvent
 

@@ -26,8 +26,7 @@ from activities.services import (
 )
 from common.ratelimit import Budget
 from common.workdays import working_days_after
-from network.models import Hall, HallKind
-from network.selectors import subtree_q
+from network.models import Hall, HallKind, subtree_q
 
 from .models import MenuItem, Order, OrderEvent
 

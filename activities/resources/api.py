@@ -30,8 +30,8 @@ from activities.api import UNSUPPORTED, JSONParser
 from common.api import FIELD_ERRORS, FORBIDDEN, NOT_AUTHENTICATED, NOT_FOUND
 from network.api import OPTIONAL_AUTH
 from network.filters import HallIdFilter
-from network.models import Hall
-from network.selectors import subtree_q, user_scope
+from network.models import Hall, subtree_q
+from network.selectors import user_scope
 
 from . import services
 from .models import Condition, Dispatch, DispatchStop, Resource, ResourceKind

@@ -6,7 +6,8 @@ from datetime import datetime
 
 from django.db.models import Q, QuerySet
 
-from network.selectors import Scope, subtree_q
+from network.models import subtree_q
+from network.selectors import Scope
 
 from .models import Dispatch, Resource, ResourceKind
 

@@ -33,8 +33,7 @@ from evaluation.returns import selectors as returns
 from evaluation.returns.models import AssetReturn, ReturnKind, ServiceReturn
 from evaluation.scoring import selectors as scoring
 from evaluation.scoring.models import AssessmentScheme, Grade
-from network.models import KIND_BY_LEVEL, Hall, HallKind
-from network.selectors import subtree_q
+from network.models import KIND_BY_LEVEL, Hall, HallKind, subtree_q
 
 from .models import ReportRun
 

@@ -16,8 +16,7 @@ from django.utils import timezone
 
 from activities.models import Activity, Booking, Category
 from activities.orders.models import Order
-from network.models import LEVEL_BY_KIND, Hall, HallKind, HallStatus
-from network.selectors import subtree_q
+from network.models import LEVEL_BY_KIND, Hall, HallKind, HallStatus, subtree_q
 
 from .models import AssetReturn, ReturnKind, ReturnStatus, ReturnWindow, ServiceReturn
 

@@ -17,8 +17,8 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from network.models import Hall
-from network.selectors import subtree_q, user_scope
+from network.models import Hall, subtree_q
+from network.selectors import user_scope
 
 from .models import FigureChange, ReturnStatus, ReturnWindow
 from .selectors import RETURN_MODELS, portal_figures, return_window

@@ -18,8 +18,7 @@ from evaluation.scoring import selectors as scoring_selectors
 from evaluation.scoring import services as scoring
 from evaluation.scoring.models import Dimension
 from network import services as network_services
-from network.models import Hall, HallStatus, Role
-from network.selectors import subtree_q
+from network.models import Hall, HallStatus, Role, subtree_q
 
 from .factories import YEAR, open_window
 

@@ -31,8 +31,8 @@ from network.models import (
     HallKind,
     Membership,
     Role,
+    subtree_q,
 )
-from network.selectors import subtree_q
 from portal.admin import SUPERUSER_ONLY_APPS
 
 pytestmark = pytest.mark.django_db
