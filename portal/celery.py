@@ -8,9 +8,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
 app = Celery("portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks()
-# The evaluation's tasks sit in the service modules whose work they run (pretix's style): a
-# service that queues a task then imports nothing back, where a separate ``tasks`` module would
-# import the service and be imported by it. Autodiscovery looks for ``tasks`` modules only, so
-# these packages are named here, and the worker imports their ``services`` at start.
-app.autodiscover_tasks(["evaluation.reports", "evaluation"], related_name="services")
+# Every task sits in the services module whose work it runs (pretix's style): a service that
+# queues a task imports nothing back, where a separate ``tasks`` module would import the service
+# and be imported by it. So the worker looks for tasks in each app's ``services``.
+app.autodiscover_tasks(related_name="services")

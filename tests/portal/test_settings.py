@@ -161,3 +161,14 @@ def test_gunicorn_access_lines_carry_the_request_as_fields():
         "bytes": 5120,
         "duration_ms": 12,
     }
+
+
+def test_the_worker_finds_every_scheduled_task():
+    # Tasks sit in the services modules; the worker discovers them there (portal/celery.py).
+    from django.conf import settings
+
+    from portal.celery import app
+
+    app.loader.import_default_modules()
+    scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert scheduled and scheduled <= set(app.tasks)
