@@ -6,4 +6,3 @@ class OrdersConfig(AppConfig):
     name = "activities.orders"
     label = "orders"
     verbose_name = _("点单")
-

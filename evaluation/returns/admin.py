@@ -136,27 +136,9 @@ class AnnualReturnAdmin(ScopedAdminMixin, admin.ModelAdmin):
         values = {name: form.cleaned_data[name] for name in form.changed_data}
         if not values:
             return
-        # The form checked these; a deadline passing in between is still refused, and said so.
-        try:
-            services.return_update(
-                kind=self.kind, annual_return=obj, by=request.user, values=values
-            )
-        except (ValidationError, PermissionDenied) as exc:
-            request._return_not_saved = True
-            self.message_user(
-                request,
-                messages_of(exc) if isinstance(exc, ValidationError) else str(exc),
-                messages.ERROR,
-            )
-
-    def log_change(self, request, obj, message):
-        if not getattr(request, "_return_not_saved", False):
-            return super().log_change(request, obj, message)
-
-    def response_change(self, request, obj):
-        if getattr(request, "_return_not_saved", False):
-            return redirect(f"admin:{self._name('change')}", obj.pk)
-        return super().response_change(request, obj)
+        # The form checked these; what the service still refuses under the row's lock (a deadline
+        # passing in between) comes back on the same form (ScopedAdminMixin.changeform_view).
+        services.return_update(kind=self.kind, annual_return=obj, by=request.user, values=values)
 
     # --- pages
 
