@@ -503,7 +503,7 @@ def report_writers(f: dict) -> None:
     same = {f["dumps"][w]["sha1"] for w in writers}
     print(f"   the writers' files read back {'the same' if len(same) == 1 else 'DIFFERENTLY'}")
     print(
-        f"{'writer':12} {'median s':>9} {'vs floor':>9} {'ratio/round':>12} {'CPU s':>7} "
+        f"{'writer':16} {'median s':>9} {'vs floor':>9} {'ratio/round':>12} {'CPU s':>7} "
         f"{'CPU ratio':>10} {'peak Δ MB':>10} {'peak MB':>8} {'file MB':>8}  rounds' ratios"
     )
     med = statistics.median
@@ -516,7 +516,7 @@ def report_writers(f: dict) -> None:
             r[w].get("cpu_seconds", 0) / r["floor"].get("cpu_seconds", 1) for r in rounds
         )
         print(
-            f"{w:12} {seconds:9.2f} {seconds / floor_s:8.2f}× {med(ratios):11.2f}× "
+            f"{w:16} {seconds:9.2f} {seconds / floor_s:8.2f}× {med(ratios):11.2f}× "
             f"{cpu:7.2f} {cpu_ratio:9.2f}× "
             f"{max(r[w]['peak_delta_mb'] for r in rounds):10.0f} "
             f"{max(r[w]['peak_rss_mb'] for r in rounds):8.0f} {rounds[0][w]['file_mb']:8.1f}  "
