@@ -16,6 +16,17 @@ SELECT on the server), and prints:
   time (target at most 1.2×) and peak RSS over the process's RSS at the start (target < 150 MB),
   with the load average before and after, since the machine may be shared.
 
+``--writers portal,openpyxl-public,xlsxwriter --rounds 5`` compares spreadsheet writers on
+the same export: ``portal`` is ``common.xlsx`` (rows written below openpyxl's write-only
+``append``), ``openpyxl-public`` is ``bench/xlsx_openpyxl_public.py`` (openpyxl's public
+write-only API only), ``xlsxwriter`` is ``bench/xlsx_xlsxwriter.py`` (XlsxWriter's
+``constant_memory`` mode; ``pip install XlsxWriter``, in the dev extras). Each round runs every
+writer and the bare floor once, in turn, each in its own process; the medians over the rounds
+and the median of each round's ratio to that round's floor are printed, in wall time and in the
+process's CPU time (the CPU figure leaves out the database's time and moves less with the
+load of a shared machine). The first round also reads every writer's file back and checks that
+the cells are the same.
+
 Each measured step runs in a process of its own so that its peak RSS is its own. Not a test: it
 prints figures, and they go to docs/BENCHMARKS.md by hand. The database is dropped at the end
 unless ``--keep``.
@@ -24,6 +35,7 @@ unless ``--keep``.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import marshal
 import os
@@ -229,18 +241,33 @@ def rollup_shapes(args, rollup, bare, bare_sql) -> dict:
     return out
 
 
+WRITERS = {
+    "portal": "common.xlsx",
+    "openpyxl-public": "xlsx_openpyxl_public",
+    "xlsxwriter": "xlsx_xlsxwriter",
+}
+
+
 def phase_export(args) -> None:
     django_setup()
+    import importlib
+
+    from evaluation import exports
     from evaluation.exports import write_assessment
     from evaluation.scoring.models import AssessmentScheme
 
+    # write_assessment calls the write_workbook that evaluation.exports imported.
+    exports.write_workbook = importlib.import_module(WRITERS[args.writer]).write_workbook
+
     scheme = AssessmentScheme.objects.get(year=YEAR)
     start_rss = rss_now_mb()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     sheets = write_assessment(scheme, args.output)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     emit(
+        writer=args.writer,
         seconds=seconds,
+        cpu_seconds=cpu,  # of this process: the database's own time is not in it
         sheets=sheets,
         rss_at_start_mb=start_rss,
         peak_rss_mb=peak_rss_mb(),
@@ -255,15 +282,22 @@ def phase_dump(args) -> None:
 
     wb = load_workbook(args.output, read_only=True)
     cells = rows = 0
+    digest = hashlib.sha1()  # of the cells, to check that the writers wrote the same
     with open(args.dump, "wb") as f:
         for ws in wb.worksheets:
             marshal.dump(("sheet", ws.title), f)
+            digest.update(ws.title.encode())
             for row in ws.iter_rows(values_only=True):
                 marshal.dump(row, f)
+                # Rows padded to the sheet's width by read-only mode, which differs by writer.
+                end = len(row)
+                while end and row[end - 1] is None:
+                    end -= 1
+                digest.update(repr(row[:end]).encode())
                 rows += 1
                 cells += sum(1 for v in row if v is not None)
     wb.close()
-    emit(rows=rows, cells=cells)
+    emit(rows=rows, cells=cells, sha1=digest.hexdigest())
 
 
 def phase_floor(args) -> None:
@@ -279,7 +313,7 @@ def phase_floor(args) -> None:
                     return
 
     start_rss = rss_now_mb()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     wb = Workbook(write_only=True)
     ws = None
     for item in stream():
@@ -288,9 +322,10 @@ def phase_floor(args) -> None:
         else:
             ws.append(item)
     wb.save(args.output)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     emit(
         seconds=seconds,
+        cpu_seconds=cpu,
         rss_at_start_mb=start_rss,
         peak_rss_mb=peak_rss_mb(),
         peak_delta_mb=peak_rss_mb() - start_rss,
@@ -330,6 +365,9 @@ def shape_args(args) -> list[str]:
 
 def main(args) -> None:
     url = os.environ.get("DATABASE_URL", "")
+    unknown = set(args.writers.split(",")) - set(WRITERS)
+    if unknown:
+        raise SystemExit(f"unknown writer(s) {', '.join(sorted(unknown))}: {', '.join(WRITERS)}")
     if not url.startswith(("postgres://", "postgresql://")):
         raise SystemExit("set DATABASE_URL=postgres://… (the server to create the scratch db on)")
     parts = urlsplit(url)
@@ -360,11 +398,26 @@ def main(args) -> None:
         with tempfile.TemporaryDirectory() as tmp:
             if args.only == "rollup":
                 return
-            ours, floor, dump = (Path(tmp) / n for n in ("ours.xlsx", "floor.xlsx", "cells.bin"))
+            floor, dump = Path(tmp) / "floor.xlsx", Path(tmp) / "cells.bin"
+            writers = args.writers.split(",")
             figures["load_before_export"] = os.getloadavg()
-            figures["export"] = run_phase("export", args, env, f"--output={ours}")
-            figures["dump"] = run_phase("dump", args, env, f"--output={ours}", f"--dump={dump}")
-            figures["floor"] = run_phase("floor", args, env, f"--output={floor}", f"--dump={dump}")
+            rounds = figures["rounds"] = []
+            for n in range(args.rounds):
+                this = {"load": os.getloadavg()}
+                for writer in writers:
+                    ours = Path(tmp) / f"{writer}.xlsx"
+                    this[writer] = run_phase(
+                        "export", args, env, f"--output={ours}", f"--writer={writer}"
+                    )
+                    if n == 0:  # the same cells from every writer, and the floor's input
+                        figures.setdefault("dumps", {})[writer] = run_phase(
+                            "dump", args, env, f"--output={ours}", f"--dump={dump}"
+                        )
+                this["floor"] = run_phase("floor", args, env, f"--output={floor}", f"--dump={dump}")
+                rounds.append(this)
+            figures["export"] = rounds[0][writers[0]]
+            figures["floor"] = rounds[0]["floor"]
+            figures["dump"] = figures["dumps"][writers[0]]
             figures["load_after_floor"] = os.getloadavg()
     finally:
         if not args.keep:
@@ -391,7 +444,9 @@ def report(f: dict) -> None:
     print(f"{'what':52} {'figure':>10} {'floor':>10} {'ratio':>7}")
     if "rollup" in f:
         report_rollup(f["rollup"])
-    if "floor" in f:
+    if f.get("rounds"):
+        report_writers(f)
+    elif "floor" in f:
         report_export(f["export"], f["floor"], f["dump"])
         before, after = f["load_before_export"], f["load_after_floor"]
         print(
@@ -437,6 +492,43 @@ def report_export(e: dict, fl: dict, d: dict) -> None:
     )
 
 
+def report_writers(f: dict) -> None:
+    rounds = f["rounds"]
+    writers = [w for w in rounds[0] if w not in ("load", "floor")]
+    d = f["dump"]
+    print(
+        f"assessment export, {rounds[0][writers[0]]['sheets']} county sheets + summary, "
+        f"{d['rows']:,} rows, {d['cells']:,} cells; {len(rounds)} rounds, interleaved"
+    )
+    same = {f["dumps"][w]["sha1"] for w in writers}
+    print(f"   the writers' files read back {'the same' if len(same) == 1 else 'DIFFERENTLY'}")
+    print(
+        f"{'writer':16} {'median s':>9} {'vs floor':>9} {'ratio/round':>12} {'CPU s':>7} "
+        f"{'CPU ratio':>10} {'peak Δ MB':>10} {'peak MB':>8} {'file MB':>8}  rounds' ratios"
+    )
+    med = statistics.median
+    floor_s = med(r["floor"]["seconds"] for r in rounds)
+    for w in [*writers, "floor"]:
+        seconds = med(r[w]["seconds"] for r in rounds)
+        ratios = [r[w]["seconds"] / r["floor"]["seconds"] for r in rounds]
+        cpu = med(r[w].get("cpu_seconds", 0) for r in rounds)
+        cpu_ratio = med(
+            r[w].get("cpu_seconds", 0) / r["floor"].get("cpu_seconds", 1) for r in rounds
+        )
+        print(
+            f"{w:16} {seconds:9.2f} {seconds / floor_s:8.2f}× {med(ratios):11.2f}× "
+            f"{cpu:7.2f} {cpu_ratio:9.2f}× "
+            f"{max(r[w]['peak_delta_mb'] for r in rounds):10.0f} "
+            f"{max(r[w]['peak_rss_mb'] for r in rounds):8.0f} {rounds[0][w]['file_mb']:8.1f}  "
+            + " ".join(f"{x:.2f}" for x in ratios)
+        )
+    print(
+        "   load average (1 min) at each round's start: "
+        + ", ".join(f"{r['load'][0]:.2f}" for r in rounds)
+        + f"; after the last: {f['load_after_floor'][0]:.2f}"
+    )
+
+
 def parse(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--phase", choices=PHASES)
@@ -455,6 +547,13 @@ def parse(argv=None):
     p.add_argument("--points-per-township", type=int, default=16)
     p.add_argument("--samples", type=int, default=7)
     p.add_argument("--warmup", type=int, default=2)
+    p.add_argument("--writer", choices=WRITERS, default="portal", help="(export phase)")
+    p.add_argument(
+        "--writers",
+        default="portal",
+        help="comma-separated writers to compare on the export: " + ", ".join(WRITERS),
+    )
+    p.add_argument("--rounds", type=int, default=1, help="interleaved rounds of the export")
     p.add_argument("--output")
     p.add_argument("--dump")
     return p.parse_args(argv)

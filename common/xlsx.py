@@ -3,6 +3,16 @@ column widths that fit, repeated header rows on every printed page.
 
 Workbooks are written in openpyxl's write-only mode from row generators, so memory stays flat
 however many rows an export has. The data rows go below ``append``: see ``_Rows``.
+
+That leans on openpyxl's private write-only internals, hence the 3.1 pin in pyproject.toml. The
+public routes were measured against it on 2026-12-07 (docs/BENCHMARKS.md): openpyxl's public
+``append`` with a styled cell per formatted value took about 2.1× bare openpyxl (this writer
+0.75×; the target is 1.2×). XlsxWriter's ``constant_memory`` mode took 1.4× on a tenth of the
+nation and 0.9× in one national run, but in that mode it cannot merge a header over two rows (the
+grouped headers), and it writes a carriage return in a way openpyxl does not read back. Both are
+kept as ``bench/xlsx_openpyxl_public.py`` and ``bench/xlsx_xlsxwriter.py``, to measure again
+(``bench/evaluation_bench.py --writers portal,openpyxl-public,xlsxwriter``) before moving off the
+pin.
 """
 
 from __future__ import annotations
