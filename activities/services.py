@@ -21,6 +21,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from common.ratelimit import Budget
+from common.validators import mobile_validator
 from network.models import Hall
 from network.selectors import hall_subtree
 
@@ -30,7 +31,6 @@ from .models import (
     Booking,
     BookingState,
     Notice,
-    mobile_validator,
 )
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read aloud

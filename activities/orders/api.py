@@ -26,33 +26,36 @@ from drf_spectacular.utils import (
     extend_schema_serializer,
     extend_schema_view,
 )
-from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from activities.api import (
+from activities.api import PhoneSerializer
+from common import ratelimit
+from common.api import (
+    FIELD_ERRORS,
+    NOT_AUTHENTICATED,
+    NOT_FOUND,
     RATE_LIMITED,
     UNSUPPORTED,
+    Detail,
     JSONParser,
-    PhoneSerializer,
     ResidentEndpoint,
-    _Detail,
-    _enum,
-    _valid,
+    enum_field,
+    step_schema,
+    validated,
 )
-from activities.models import mobile_validator
-from common import ratelimit
-from common.api import FIELD_ERRORS, FORBIDDEN, NOT_AUTHENTICATED, NOT_FOUND
-from network.api import OPTIONAL_AUTH
+from common.validators import mobile_validator
+from network.api import OPTIONAL_AUTH, ScopeWritePermission
 from network.selectors import user_scope
 
 from . import selectors, services
 from .models import MenuItem, Order
 
 
-@_enum(
+@enum_field(
     Order.Status.choices,
     _(
         "submitted 已提交、accepted 已受理、scheduled 已排期(已建活动)、done 已完成、"
@@ -211,7 +214,7 @@ ORDER_ERRORS = OpenApiResponse(
     ],
 )
 ORDER_NOT_FOUND = OpenApiResponse(
-    response=_Detail,
+    response=Detail,
     description=_("订单号不存在,或与手机号码不匹配(两种情况的回答相同)。"),
 )
 ORDER_LOOKUP = PolymorphicProxySerializer(
@@ -249,7 +252,7 @@ class MenuItemViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     filter_backends: list = []
 
     def get_queryset(self):
-        query = _valid(MenuQuerySerializer, self.request.query_params)
+        query = validated(MenuQuerySerializer, self.request.query_params)
         point = None
         if "point" in query:
             point = selectors.order_point(query["point"])
@@ -329,7 +332,7 @@ class OrderViewSet(ResidentEndpoint, viewsets.GenericViewSet):
 
     def create(self, request: Request) -> Response:
         services.ORDER_BUDGET.charge_address(ratelimit.client_ip(request))
-        data = _valid(OrderCreateSerializer, request.data)
+        data = validated(OrderCreateSerializer, request.data)
         services.ORDER_BUDGET.charge_phone(data["phone"])
         order = services.order_create(
             point_id=data["point"],
@@ -346,7 +349,7 @@ class OrderViewSet(ResidentEndpoint, viewsets.GenericViewSet):
         _rate_limit_order_lookup(request)
         phone = request.query_params.get("phone")
         if phone is not None:
-            phone = _valid(PhoneSerializer, request.query_params)["phone"]
+            phone = validated(PhoneSerializer, request.query_params)["phone"]
         order = selectors.order_public(services.normalize_code(code))
         if order is None or (phone is not None and order.phone != phone):
             raise NotFound(gettext("订单号与手机号码不匹配,请核对后再试。"))
@@ -440,33 +443,14 @@ class StaffOrderFilter(django_filters.FilterSet):
         fields = ["status"]
 
 
-class StaffPermission(permissions.IsAuthenticated):
+class StaffPermission(ScopeWritePermission):
     """Signed-in accounts read their scope; officials (read-only) may not answer orders."""
 
     message = _("该账号只能查看,不能处理点单。")
 
-    def has_permission(self, request: Request, view) -> bool:
-        if not super().has_permission(request, view):
-            return False
-        if request.method in permissions.SAFE_METHODS:
-            return True
-        return not user_scope(request.user).read_only
-
 
 def _staff_action(summary, description, request_serializer):
-    return extend_schema(
-        summary=summary,
-        description=description,
-        request=request_serializer,
-        responses={
-            200: StaffOrderDetailSerializer,
-            400: FIELD_ERRORS,
-            401: NOT_AUTHENTICATED,
-            403: FORBIDDEN,
-            404: NOT_FOUND,
-            415: UNSUPPORTED,
-        },
-    )
+    return step_schema(summary, description, request_serializer, StaffOrderDetailSerializer)
 
 
 @extend_schema_view(
@@ -517,7 +501,7 @@ class StaffOrderViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"], filterset_class=None, pagination_class=None)
     def accept(self, request: Request, code: str) -> Response:
         order = self.get_object()
-        data = _valid(NoteSerializer, request.data)
+        data = validated(NoteSerializer, request.data)
         services.order_accept(order=order, by_user=request.user, note=data.get("note", ""))
         return self._answer(order)
 
@@ -527,7 +511,7 @@ class StaffOrderViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"], filterset_class=None, pagination_class=None)
     def reject(self, request: Request, code: str) -> Response:
         order = self.get_object()
-        data = _valid(RejectSerializer, request.data)
+        data = validated(RejectSerializer, request.data)
         services.order_reject(order=order, by_user=request.user, reason=data["reason"])
         return self._answer(order)
 
@@ -539,7 +523,7 @@ class StaffOrderViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"], filterset_class=None, pagination_class=None)
     def schedule(self, request: Request, code: str) -> Response:
         order = self.get_object()
-        data = _valid(ScheduleSerializer, request.data)
+        data = validated(ScheduleSerializer, request.data)
         services.order_schedule(
             order=order,
             by_user=request.user,
@@ -557,6 +541,6 @@ class StaffOrderViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"], filterset_class=None, pagination_class=None)
     def complete(self, request: Request, code: str) -> Response:
         order = self.get_object()
-        data = _valid(NoteSerializer, request.data)
+        data = validated(NoteSerializer, request.data)
         services.order_complete(order=order, by_user=request.user, note=data.get("note", ""))
         return self._answer(order)

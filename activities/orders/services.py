@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from activities.models import Category, mobile_validator
+from activities.models import Category
 from activities.services import (
     NAME_MAX,
     _new_code,
@@ -25,6 +25,7 @@ from activities.services import (
     normalize_code,
 )
 from common.ratelimit import Budget
+from common.validators import mobile_validator
 from common.workdays import working_days_after
 from network.models import Hall, HallKind, subtree_q
 
