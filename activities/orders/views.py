@@ -259,16 +259,13 @@ def order_village(request: HttpRequest, point_id: int) -> HttpResponse:
 
 
 def _order_for_token(request: HttpRequest, code: str) -> Order:
-    """The order when the request carries this code's signed token; the same 404 for a code
-    that does not exist, so a guess learns nothing."""
-    code = normalize_code(code)
-    token = request.GET.get("t") or request.POST.get("t") or ""
-    if not ORDER_LINK.valid(code, token):
-        raise Http404(_("没有找到这个点单。"))
-    order = selectors.order_public(code)
-    if order is None:
-        raise Http404(_("没有找到这个点单。"))
-    return order
+    return ORDER_LINK.find(
+        request,
+        code,
+        normalize=normalize_code,
+        select=selectors.order_public,
+        not_found=_("没有找到这个点单。"),
+    )
 
 
 def _order_page(request: HttpRequest, order: Order, *, rating_form=None, status=200):
