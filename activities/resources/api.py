@@ -491,12 +491,7 @@ class DispatchViewSet(
     def hand_over(self, request: Request, pk=None) -> Response:
         dispatch = self.get_object()
         data = validated(DispatchConditionSerializer, request.data)
-        services.dispatch_hand_over(
-            dispatch=dispatch,
-            by=request.user,
-            condition=data["condition"],
-            note=data.get("note", ""),
-        )
+        services.dispatch_hand_over(dispatch=dispatch, by=request.user, **data)
         return Response(self._fresh(dispatch))
 
     @_step(
@@ -508,12 +503,7 @@ class DispatchViewSet(
     def give_back(self, request: Request, pk=None) -> Response:
         dispatch = self.get_object()
         data = validated(DispatchConditionSerializer, request.data)
-        services.dispatch_return(
-            dispatch=dispatch,
-            by=request.user,
-            condition=data["condition"],
-            note=data.get("note", ""),
-        )
+        services.dispatch_return(dispatch=dispatch, by=request.user, **data)
         return Response(self._fresh(dispatch))
 
     @_step(
