@@ -14,9 +14,9 @@ from types import SimpleNamespace
 import pytest
 from django.db import connection
 
-# The browser helpers are imported by test modules as well as loaded as their plugin: rewrite
-# their asserts too, so a failing check in them says what it compared.
-pytest.register_assert_rewrite("tests.browser")
+# Helper modules the tests import (the browser's is a plugin as well): rewrite their asserts
+# too, so a failing check in them says what it compared.
+pytest.register_assert_rewrite("tests.api", "tests.browser")
 
 REQUIRE_REAL = os.environ.get("REQUIRE_REAL_SERVICES") == "1"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
