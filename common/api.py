@@ -182,6 +182,10 @@ UNSUPPORTED = OpenApiResponse(
 )
 
 
+# ``@action(**STEP)``: a staff step is a POST on one object, with no list filters or pages.
+STEP = {"detail": True, "methods": ["post"], "filterset_class": None, "pagination_class": None}
+
+
 def step_schema(summary, description, request, response, example=None):
     """The schema of a staff step on one object (a POST to ``<id>/<step>/``)."""
     return extend_schema(

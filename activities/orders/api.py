@@ -39,6 +39,7 @@ from common.api import (
     NOT_AUTHENTICATED,
     NOT_FOUND,
     RATE_LIMITED,
+    STEP,
     UNSUPPORTED,
     Detail,
     JSONParser,
@@ -498,7 +499,7 @@ class StaffOrderViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return Response(StaffOrderDetailSerializer(self.get_object()).data)
 
     @_staff_action(_("受理点单"), _("已提交的点单可以受理。"), NoteSerializer)
-    @action(detail=True, methods=["post"], filterset_class=None, pagination_class=None)
+    @action(**STEP)
     def accept(self, request: Request, code: str) -> Response:
         order = self.get_object()
         data = validated(NoteSerializer, request.data)
@@ -508,7 +509,7 @@ class StaffOrderViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @_staff_action(
         _("不予受理"), _("已提交或已受理的点单可以不予受理,须说明原因。"), RejectSerializer
     )
-    @action(detail=True, methods=["post"], filterset_class=None, pagination_class=None)
+    @action(**STEP)
     def reject(self, request: Request, code: str) -> Response:
         order = self.get_object()
         data = validated(RejectSerializer, request.data)
@@ -520,7 +521,7 @@ class StaffOrderViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         _("已受理的点单排期:以承办馆为主办、在点单的村(社区)举办的活动随即发布,并与点单关联。"),
         ScheduleSerializer,
     )
-    @action(detail=True, methods=["post"], filterset_class=None, pagination_class=None)
+    @action(**STEP)
     def schedule(self, request: Request, code: str) -> Response:
         order = self.get_object()
         data = validated(ScheduleSerializer, request.data)
@@ -538,7 +539,7 @@ class StaffOrderViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @_staff_action(
         _("完成"), _("已排期的点单在活动办完后标为完成,点单人即可评价。"), NoteSerializer
     )
-    @action(detail=True, methods=["post"], filterset_class=None, pagination_class=None)
+    @action(**STEP)
     def complete(self, request: Request, code: str) -> Response:
         order = self.get_object()
         data = validated(NoteSerializer, request.data)

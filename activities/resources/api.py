@@ -31,6 +31,7 @@ from common.api import (
     FORBIDDEN,
     NOT_AUTHENTICATED,
     NOT_FOUND,
+    STEP,
     UNSUPPORTED,
     JSONParser,
     step_schema,
@@ -346,9 +347,6 @@ class DispatchPermission(ScopeWritePermission):
 
 def _step(summary, description, request_serializer, example=None):
     return step_schema(summary, description, request_serializer, DispatchSerializer, example)
-
-
-STEP = {"detail": True, "methods": ["post"], "filterset_class": None, "pagination_class": None}
 
 
 @extend_schema_view(
