@@ -19,9 +19,9 @@ from django.utils.translation import gettext as _
 from activities.models import Category
 from activities.services import (
     NAME_MAX,
-    _new_code,
     activity_create,
     activity_publish,
+    new_code,
     normalize_code,
 )
 from common.ratelimit import Budget
@@ -224,7 +224,7 @@ def _order_save(
         try:
             with transaction.atomic():
                 order = Order.objects.create(
-                    code="D" + _new_code()[:7],
+                    code="D" + new_code()[:7],
                     point=point,
                     item=item,
                     handler=handler,
