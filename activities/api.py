@@ -23,42 +23,44 @@ from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
-    extend_schema_field,
     extend_schema_view,
 )
-from rest_framework import mixins, parsers, serializers, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, ParseError
-from rest_framework.permissions import AllowAny
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from common import ratelimit
-from common.api import FIELD_ERRORS, NOT_FOUND
+from common.api import (
+    FIELD_ERRORS,
+    NOT_FOUND,
+    RATE_LIMITED,
+    UNSUPPORTED,
+    Detail,
+    ResidentEndpoint,
+    enum_field,
+    validated,
+)
+from common.validators import mobile_validator
 from network.api import OPTIONAL_AUTH
 
 from . import selectors, services
 from .filters import ActivityFilter
-from .models import Activity, Booking, mobile_validator
+from .models import Activity, Booking
 from .selectors import activities_public, activity_public
 
 # --- Serializers --------------------------------------------------------------------------------
 
 
-def _enum(choices, description: str):
-    # Inline enums: several models have a "status", and a named component per model would need
-    # an ENUM_NAME_OVERRIDES entry in the settings for each.
-    return extend_schema_field(
-        {"type": "string", "enum": [value for value, _label in choices], "description": description}
-    )
-
-
-@_enum(Activity.Status.choices, _("状态:draft 草稿(不公开)、published 已发布、cancelled 已取消"))
+@enum_field(
+    Activity.Status.choices, _("状态:draft 草稿(不公开)、published 已发布、cancelled 已取消")
+)
 class ActivityStatusField(serializers.CharField):
     pass
 
 
-@_enum(Booking.Status.choices, _("confirmed 已确认、waitlisted 候补中、cancelled 已取消"))
+@enum_field(Booking.Status.choices, _("confirmed 已确认、waitlisted 候补中、cancelled 已取消"))
 class BookingStatusField(serializers.CharField):
     pass
 
@@ -153,54 +155,14 @@ def _with_position(booking: Booking) -> Booking:
 # --- Request handling shared by the resident endpoints ------------------------------------------
 
 
-class JSONParser(parsers.JSONParser):
-    """DRF's parser, with the complaint about a malformed body in the request's language."""
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        try:
-            return super().parse(stream, media_type, parser_context)
-        except ParseError as exc:
-            raise ParseError(gettext("请求正文不是有效的 JSON。")) from exc
-
-
 def _rate_limit_lookup(request: Request) -> None:
     # A code is only good with its phone; counting guesses per address keeps guessing slow.
     services.BOOKING_BUDGET.charge_address(ratelimit.client_ip(request), lookup=True)
 
 
-def _valid(serializer_class, data) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
-class ResidentEndpoint:
-    """No authentication (residents have no account, so no CSRF either), JSON bodies only."""
-
-    authentication_classes: list = []
-    permission_classes = [AllowAny]
-    parser_classes = [JSONParser]
-
-
 # --- Documented responses -----------------------------------------------------------------------
 
-_Detail = NOT_FOUND.response
-RATE_LIMITED = OpenApiResponse(
-    response=_Detail,
-    description=_("请求太频繁(按来源 IP 和手机号码分别计数)。响应头 Retry-After 给出秒数。"),
-    examples=[
-        OpenApiExample(
-            "rate_limited",
-            value={"detail": "操作太频繁,请 10 分钟后再试。"},
-            response_only=True,
-            status_codes=["429"],
-        )
-    ],
-)
-UNSUPPORTED = OpenApiResponse(
-    response=_Detail, description=_("正文不是 JSON:请用 Content-Type: application/json。")
-)
-ACTIVITY_NOT_FOUND = OpenApiResponse(response=_Detail, description=_("没有这个活动,或它尚未发布。"))
+ACTIVITY_NOT_FOUND = OpenApiResponse(response=Detail, description=_("没有这个活动,或它尚未发布。"))
 BOOKING_ERRORS = OpenApiResponse(
     response=FIELD_ERRORS.response,
     description=FIELD_ERRORS.description,
@@ -391,7 +353,7 @@ class ActivityViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         services.BOOKING_BUDGET.charge_address(ratelimit.client_ip(request))
         # The activity alone, without its halls: the booking's answer names none of them.
         activity = _activity_or_404(pk, selectors.activity_bookable)
-        data = _valid(BookingCreateSerializer, request.data)
+        data = validated(BookingCreateSerializer, request.data)
         services.BOOKING_BUDGET.charge_phone(data["phone"])
         booking = services.booking_create(activity_id=activity.pk, activity=activity, **data)
         booking.activity = activity  # the service has set its position
@@ -410,7 +372,7 @@ def _activity_or_404(pk, read=activity_public) -> Activity:
 
 
 BOOKING_NOT_FOUND = OpenApiResponse(
-    response=_Detail,
+    response=Detail,
     description=_("预约码不存在,或与手机号码不匹配(两种情况的回答相同)。"),
 )
 LOOKUP_EXAMPLE = OpenApiExample(
@@ -460,7 +422,7 @@ class BookingViewSet(ResidentEndpoint, viewsets.GenericViewSet):
 
     def retrieve(self, request: Request, code: str) -> Response:
         _rate_limit_lookup(request)
-        data = _valid(PhoneSerializer, request.query_params)
+        data = validated(PhoneSerializer, request.query_params)
         booking = services.booking_lookup(code=code, phone=data["phone"])
         if booking is None:
             raise NotFound(gettext("预约码与手机号码不匹配,请核对后再试。"))
@@ -499,7 +461,7 @@ class BookingViewSet(ResidentEndpoint, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, code: str) -> Response:
         _rate_limit_lookup(request)
-        data = _valid(PhoneSerializer, request.data)
+        data = validated(PhoneSerializer, request.data)
         booking = services.booking_cancel(code=code, phone=data["phone"])
         booking = services.booking_lookup(code=booking.code, phone=booking.phone)
         return Response(BookingSerializer(_with_position(booking)).data)

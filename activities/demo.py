@@ -24,7 +24,8 @@ TITLES = {
 }
 
 
-def _at(day: int, hour: int) -> datetime:
+def day_at(day: int, hour: int) -> datetime:
+    """``hour`` o'clock, ``day`` days from today (before it when negative), local time."""
     today = timezone.localdate()
     return timezone.make_aware(datetime.combine(today + timedelta(days=day), time(hour)))
 
@@ -45,7 +46,7 @@ def seed_activities(centre: Hall) -> int:
             if (i + j) % 3:
                 continue
             day = (i * 3 + j * 2) % 40 - 10  # some past (for figures), most upcoming
-            start = _at(day, 9 + (i + j) % 10)
+            start = day_at(day, 9 + (i + j) % 10)
             activity = services.activity_create(
                 hall=hall,
                 category=category,
@@ -75,7 +76,7 @@ def seed_activities(centre: Hall) -> int:
     # A mobile stage truck tour stop at the first village of 关上街道.
     county = Hall.objects.get(tree_id=centre.tree_id, name="官渡区文化馆")
     point = Hall.objects.filter(branch_hall__name="关上街道综合文化站", kind=HallKind.POINT).first()
-    start = _at(6, 19)
+    start = day_at(6, 19)
     mobile = services.activity_create(
         hall=county,
         venue_hall=point,
@@ -98,7 +99,7 @@ def seed_activities(centre: Hall) -> int:
             hall=hall,
             title=title,
             body=f"{hall.name}:{title}。详情请致电咨询。",
-            published_at=_at(-2, 9),
+            published_at=day_at(-2, 9),
         )
     return n + 1
 

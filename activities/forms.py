@@ -6,15 +6,11 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from common.forms import name_field, phone_field
 from network.forms import AreaFilterForm
 
-from .models import Activity, Category, mobile_validator
+from .models import Activity, Category
 from .services import CODE_LENGTH, NAME_MAX, normalize_code
-
-PHONE_ERRORS = {
-    "required": _("请填写手机号码。"),
-    "max_length": _("请填写 11 位中国大陆手机号码,如 13800138000。"),
-}
 
 
 class ActivityFilterForm(AreaFilterForm):
@@ -49,24 +45,13 @@ class ActivityFilterForm(AreaFilterForm):
 
 
 class BookingForm(forms.Form):
-    name = forms.CharField(
-        label=_("姓名"),
+    name = name_field(
+        _("姓名"),
         max_length=NAME_MAX,
-        error_messages={
-            "required": _("请填写姓名。"),
-            "max_length": _("姓名最多 %(limit_value)d 个字。"),
-        },
-        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+        required=_("请填写姓名。"),
+        too_long=_("姓名最多 %(limit_value)d 个字。"),
     )
-    phone = forms.CharField(
-        label=_("手机号码"),
-        max_length=11,
-        validators=[mobile_validator],
-        error_messages=PHONE_ERRORS,
-        widget=forms.TextInput(
-            attrs={"inputmode": "numeric", "autocomplete": "tel", "pattern": "1[3-9][0-9]{9}"}
-        ),
-    )
+    phone = phone_field()
     seats = forms.TypedChoiceField(
         label=_("座位数"),
         coerce=int,
@@ -89,15 +74,7 @@ class BookingForm(forms.Form):
 
 
 class LookupForm(forms.Form):
-    phone = forms.CharField(
-        label=_("手机号码"),
-        max_length=11,
-        validators=[mobile_validator],
-        error_messages=PHONE_ERRORS,
-        widget=forms.TextInput(
-            attrs={"inputmode": "numeric", "autocomplete": "tel", "pattern": "1[3-9][0-9]{9}"}
-        ),
-    )
+    phone = phone_field()
     code = forms.CharField(
         label=_("预约码"),
         max_length=CODE_LENGTH + 4,  # room for spaces people type while reading it aloud

@@ -9,17 +9,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.conf import settings
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from common.validators import mobile_validator
 from network.models import Hall
-
-mobile_validator = RegexValidator(
-    r"^1[3-9]\d{9}$", _("请填写 11 位中国大陆手机号码,如 13800138000。")
-)
 
 
 class Category(models.TextChoices):

@@ -21,6 +21,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from common.ratelimit import Budget
+from common.validators import mobile_validator
 from network.models import Hall
 from network.selectors import hall_subtree
 
@@ -30,7 +31,6 @@ from .models import (
     Booking,
     BookingState,
     Notice,
-    mobile_validator,
 )
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read aloud
@@ -42,7 +42,7 @@ BOOKING_BUDGET = Budget(
 NAME_MAX = 40
 
 
-def _new_code() -> str:
+def new_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _i in range(CODE_LENGTH))
 
 
@@ -315,7 +315,7 @@ def _booking_save(*, activity_id: int, name: str, phone: str, seats: int, now: d
     Sets ``booking.position``, the place of a waiting party in the queue (else None)."""
     fields = {
         "activity_id": activity_id,
-        "code": _new_code(),
+        "code": new_code(),
         "name": name,
         "phone": phone,
         "seats": seats,

@@ -116,16 +116,13 @@ def activity_detail(request: HttpRequest, activity_id: int) -> HttpResponse:
 
 
 def _booking_for_token(request: HttpRequest, code: str) -> Booking:
-    """The booking when the request carries this code's signed token; 404 otherwise, the same
-    answer for a code that does not exist, so a guess learns nothing."""
-    code = services.normalize_code(code)
-    token = request.GET.get("t") or request.POST.get("t") or ""
-    if not BOOKING_LINK.valid(code, token):
-        raise Http404(_("没有找到这个预约。"))
-    booking = selectors.booking_public(code)
-    if booking is None:
-        raise Http404(_("没有找到这个预约。"))
-    return booking
+    return BOOKING_LINK.find(
+        request,
+        code,
+        normalize=services.normalize_code,
+        select=selectors.booking_public,
+        not_found=_("没有找到这个预约。"),
+    )
 
 
 def _booking_page(request: HttpRequest, booking: Booking, *, errors=(), status=200):

@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -69,6 +70,19 @@ def admin_sql(url: str, *statements: str) -> list:
                 out.append(cursor.fetchall())
     conn.close()
     return out
+
+
+def scratch_database(name: str) -> tuple[str, str]:
+    """Create the database ``name`` afresh on the server of ``DATABASE_URL``; its URL, and the
+    URL of the server's ``postgres`` database (to drop it from when done)."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        raise SystemExit("set DATABASE_URL=postgres://… (the server to create the scratch db on)")
+    parts = urlsplit(url)
+    bench_url = urlunsplit(parts._replace(path=f"/{name}"))
+    server_url = urlunsplit(parts._replace(path="/postgres"))
+    admin_sql(server_url, f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name}")
+    return bench_url, server_url
 
 
 def machine() -> dict:

@@ -29,10 +29,17 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import _common
-from _common import ROOT, admin_sql, django_setup, emit, machine, peak_rss_mb
+from _common import (
+    ROOT,
+    admin_sql,
+    django_setup,
+    emit,
+    machine,
+    peak_rss_mb,
+    scratch_database,
+)
 
 TABLE = "network_hall"
 
@@ -330,17 +337,8 @@ def shape_args(args) -> list[str]:
 
 
 def main(args) -> None:
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        raise SystemExit("set DATABASE_URL=postgres://… (the server to create the scratch db on)")
-    parts = urlsplit(url)
-    bench_url = urlunsplit(parts._replace(path=f"/{args.db_name}"))
-    server_url = urlunsplit(parts._replace(path="/postgres"))
+    bench_url, server_url = scratch_database(args.db_name)
     env = {**os.environ, "DATABASE_URL": bench_url}
-
-    admin_sql(
-        server_url, f"DROP DATABASE IF EXISTS {args.db_name}", f"CREATE DATABASE {args.db_name}"
-    )
     [[(pg_version,)]] = admin_sql(bench_url, "SHOW server_version")
     figures: dict = {"machine": {**machine(), "postgresql": pg_version}}
     try:

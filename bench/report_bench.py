@@ -32,9 +32,8 @@ import statistics
 import sys
 import time
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit, urlunsplit
 
-from _common import ROOT, admin_sql, machine
+from _common import ROOT, admin_sql, machine, scratch_database
 
 PROVINCE = {"cities": 16, "counties_per_city": 8, "townships_per_county": 11, "points": 10}
 
@@ -320,15 +319,7 @@ def main() -> None:
     parser.add_argument("--only", choices=["all", "kunming", "province"], default="all")
     args = parser.parse_args()
 
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        raise SystemExit("set DATABASE_URL=postgres://… (the server to create the scratch db on)")
-    parts = urlsplit(url)
-    bench_url = urlunsplit(parts._replace(path=f"/{args.db_name}"))
-    server_url = urlunsplit(parts._replace(path="/postgres"))
-    admin_sql(
-        server_url, f"DROP DATABASE IF EXISTS {args.db_name}", f"CREATE DATABASE {args.db_name}"
-    )
+    bench_url, server_url = scratch_database(args.db_name)
     [[(pg_version,)]] = admin_sql(bench_url, "SHOW server_version")
     import tempfile
 

@@ -16,10 +16,17 @@ from django.http import Http404
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, inline_serializer
-from rest_framework import serializers
-from rest_framework.exceptions import NotFound, Throttled, ValidationError
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
+from rest_framework import parsers, serializers
+from rest_framework.exceptions import NotFound, ParseError, Throttled, ValidationError
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import AllowAny
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -63,6 +70,40 @@ def _clean_int(field: forms.IntegerField, name: str, raw: str) -> int:
         raise ValidationError({name: exc.messages}) from exc
 
 
+def validated(serializer_class, data, **kwargs) -> dict:
+    """The serializer's validated data; a 400 with the field errors otherwise."""
+    serializer = serializer_class(data=data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def enum_field(choices, description: str):
+    """Marks a serializer field class as an inline enum of ``choices`` in the schema."""
+    # Inline enums: several models have a "status", and a named component per model would need
+    # an ENUM_NAME_OVERRIDES entry in the settings for each.
+    return extend_schema_field(
+        {"type": "string", "enum": [value for value, _label in choices], "description": description}
+    )
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's parser, with the complaint about a malformed body in the request's language."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except ParseError as exc:
+            raise ParseError(gettext("请求正文不是有效的 JSON。")) from exc
+
+
+class ResidentEndpoint:
+    """No authentication (residents have no account, so no CSRF either), JSON bodies only."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    parser_classes = [JSONParser]
+
+
 class Pagination(PageNumberPagination):
     """50 a page; ``page_size`` up to 200. A malformed ``page`` or ``page_size`` is a 400 with
     the parameter named, rather than being silently replaced by a default."""
@@ -102,7 +143,7 @@ class Pagination(PageNumberPagination):
 
 # --- Documented error responses, for ``extend_schema(responses=...)`` ---------------------------
 
-_Detail = inline_serializer("ErrorDetail", fields={"detail": serializers.CharField()})
+Detail = inline_serializer("ErrorDetail", fields={"detail": serializers.CharField()})
 
 FIELD_ERRORS = OpenApiResponse(
     response=OpenApiTypes.OBJECT,
@@ -120,9 +161,44 @@ FIELD_ERRORS = OpenApiResponse(
     ],
 )
 NOT_AUTHENTICATED = OpenApiResponse(
-    response=_Detail, description=_("未登录:需要会话(Cookie + CSRF)或 HTTP Basic 认证。")
+    response=Detail, description=_("未登录:需要会话(Cookie + CSRF)或 HTTP Basic 认证。")
 )
-FORBIDDEN = OpenApiResponse(response=_Detail, description=_("已登录,但该账号无权执行此操作。"))
-NOT_FOUND = OpenApiResponse(
-    response=_Detail, description=_("对象不存在,或不在该账号的管辖范围内。")
+FORBIDDEN = OpenApiResponse(response=Detail, description=_("已登录,但该账号无权执行此操作。"))
+NOT_FOUND = OpenApiResponse(response=Detail, description=_("对象不存在,或不在该账号的管辖范围内。"))
+RATE_LIMITED = OpenApiResponse(
+    response=Detail,
+    description=_("请求太频繁(按来源 IP 和手机号码分别计数)。响应头 Retry-After 给出秒数。"),
+    examples=[
+        OpenApiExample(
+            "rate_limited",
+            value={"detail": "操作太频繁,请 10 分钟后再试。"},
+            response_only=True,
+            status_codes=["429"],
+        )
+    ],
 )
+UNSUPPORTED = OpenApiResponse(
+    response=Detail, description=_("正文不是 JSON:请用 Content-Type: application/json。")
+)
+
+
+# ``@action(**STEP)``: a staff step is a POST on one object, with no list filters or pages.
+STEP = {"detail": True, "methods": ["post"], "filterset_class": None, "pagination_class": None}
+
+
+def step_schema(summary, description, request, response, example=None):
+    """The schema of a staff step on one object (a POST to ``<id>/<step>/``)."""
+    return extend_schema(
+        summary=summary,
+        description=description,
+        request=request,
+        responses={
+            200: response,
+            400: FIELD_ERRORS,
+            401: NOT_AUTHENTICATED,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+            415: UNSUPPORTED,
+        },
+        examples=[example] if example else None,
+    )

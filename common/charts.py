@@ -15,6 +15,8 @@ from django.utils.safestring import SafeString, mark_safe
 # Colours that stay apart when printed in grey: dark blue, orange, green, purple.
 PALETTE = ("#1f4e79", "#e07b39", "#3a8f5c", "#7a4b94")
 FONT = 'font-family="sans-serif"'
+# The plot's margins: the axis numbers on the left, the title on top, the labels below.
+LEFT, TOP, BOTTOM = 48, 28, 40
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,11 @@ def _legend(series: Sequence[Series], width: int) -> list[str]:
     return out
 
 
-def _axis(left: int, top: int, plot_w: int, plot_h: int, top_value: float) -> list[str]:
+def _axis(series: Sequence[Series], plot_w: int, plot_h: int) -> tuple[float, list[str]]:
+    """The value at the top of the axis, room for the largest of ``series``, and the axis: five
+    gridlines, each with its number."""
+    left, top = LEFT, TOP
+    top_value = _nice_max(max((v or 0 for s in series for v in s.values), default=0))
     out = []
     for i in range(5):
         value = top_value * i / 4
@@ -81,7 +87,7 @@ def _axis(left: int, top: int, plot_w: int, plot_h: int, top_value: float) -> li
             f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end" fill="#555">'
             f"{_number(value)}</text>"
         )
-    return out
+    return top_value, out
 
 
 def bar_chart(
@@ -93,11 +99,9 @@ def bar_chart(
     height: int = 260,
 ) -> SafeString:
     """Grouped vertical bars, one group per label, each bar with its value above it."""
-    left, top, bottom = 48, 28, 40
-    plot_w, plot_h = width - left - 8, height - top - bottom
-    values = [v or 0 for s in series for v in s.values]
-    top_value = _nice_max(max(values, default=0))
-    body = _axis(left, top, plot_w, plot_h, top_value)
+    left, top = LEFT, TOP
+    plot_w, plot_h = width - left - 8, height - top - BOTTOM
+    top_value, body = _axis(series, plot_w, plot_h)
     groups = max(len(labels), 1)
     group_w = plot_w / groups
     bar_w = max(min(group_w * 0.8 / max(len(series), 1), 40), 2)
@@ -134,11 +138,9 @@ def line_chart(
     height: int = 240,
 ) -> SafeString:
     """One line per series over the labels (months), each point marked and numbered."""
-    left, top, bottom = 48, 28, 40
-    plot_w, plot_h = width - left - 28, height - top - bottom
-    values = [v or 0 for s in series for v in s.values]
-    top_value = _nice_max(max(values, default=0))
-    body = _axis(left, top, plot_w, plot_h, top_value)
+    left, top = LEFT, TOP
+    plot_w, plot_h = width - left - 28, height - top - BOTTOM
+    top_value, body = _axis(series, plot_w, plot_h)
     n = max(len(labels), 1)
     step = plot_w / max(n - 1, 1)
     every = max(1, n // 12)

@@ -132,6 +132,18 @@ class HallUpdateSerializer(serializers.ModelSerializer):
         return value
 
 
+class ScopeWritePermission(permissions.IsAuthenticated):
+    """Signed-in accounts read their scope; read-only accounts (officials) write nothing. A
+    subclass says in ``message`` what they may not do."""
+
+    def has_permission(self, request: Request, view) -> bool:
+        if not super().has_permission(request, view):
+            return False
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        return not user_scope(request.user).read_only
+
+
 class HallWritePermission(permissions.IsAuthenticatedOrReadOnly):
     """Writes are for staff with a writable scope; which halls they reach is the queryset's
     job (so a hall outside the scope is a 404, not a 403 that confirms it exists).

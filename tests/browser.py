@@ -7,6 +7,7 @@ failing test leaves ``test-artifacts/<test name>.png`` behind.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from pathlib import Path
@@ -25,6 +26,21 @@ CHROMIUM_ARGS = [
 ]
 PHONE = {"width": 375, "height": 812}
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+# Set to a directory to keep a screenshot of every step (for looking at the layout).
+SHOTS = os.environ.get("SCREENSHOT_DIR")
+
+
+def no_horizontal_scroll(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+def step(page, name: str) -> None:
+    """A step of a walk-through is done: the page fits the phone; with ``SCREENSHOT_DIR`` set,
+    a screenshot of it is kept there as ``<name>.png``."""
+    assert no_horizontal_scroll(page), f"horizontal scroll on {name}"
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

@@ -14,6 +14,10 @@ from types import SimpleNamespace
 import pytest
 from django.db import connection
 
+# Helper modules the tests import (the browser's is a plugin as well): rewrite their asserts
+# too, so a failing check in them says what it compared.
+pytest.register_assert_rewrite("tests.api", "tests.browser")
+
 REQUIRE_REAL = os.environ.get("REQUIRE_REAL_SERVICES") == "1"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 

@@ -26,33 +26,37 @@ from drf_spectacular.utils import (
     extend_schema_serializer,
     extend_schema_view,
 )
-from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from activities.api import (
-    RATE_LIMITED,
-    UNSUPPORTED,
-    JSONParser,
-    PhoneSerializer,
-    ResidentEndpoint,
-    _Detail,
-    _enum,
-    _valid,
-)
-from activities.models import mobile_validator
+from activities.api import PhoneSerializer
 from common import ratelimit
-from common.api import FIELD_ERRORS, FORBIDDEN, NOT_AUTHENTICATED, NOT_FOUND
-from network.api import OPTIONAL_AUTH
+from common.api import (
+    FIELD_ERRORS,
+    NOT_AUTHENTICATED,
+    NOT_FOUND,
+    RATE_LIMITED,
+    STEP,
+    UNSUPPORTED,
+    Detail,
+    JSONParser,
+    ResidentEndpoint,
+    enum_field,
+    step_schema,
+    validated,
+)
+from common.validators import mobile_validator
+from network.api import OPTIONAL_AUTH, ScopeWritePermission
 from network.selectors import user_scope
 
 from . import selectors, services
 from .models import MenuItem, Order
 
 
-@_enum(
+@enum_field(
     Order.Status.choices,
     _(
         "submitted 已提交、accepted 已受理、scheduled 已排期(已建活动)、done 已完成、"
@@ -211,7 +215,7 @@ ORDER_ERRORS = OpenApiResponse(
     ],
 )
 ORDER_NOT_FOUND = OpenApiResponse(
-    response=_Detail,
+    response=Detail,
     description=_("订单号不存在,或与手机号码不匹配(两种情况的回答相同)。"),
 )
 ORDER_LOOKUP = PolymorphicProxySerializer(
@@ -249,7 +253,7 @@ class MenuItemViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     filter_backends: list = []
 
     def get_queryset(self):
-        query = _valid(MenuQuerySerializer, self.request.query_params)
+        query = validated(MenuQuerySerializer, self.request.query_params)
         point = None
         if "point" in query:
             point = selectors.order_point(query["point"])
@@ -329,7 +333,7 @@ class OrderViewSet(ResidentEndpoint, viewsets.GenericViewSet):
 
     def create(self, request: Request) -> Response:
         services.ORDER_BUDGET.charge_address(ratelimit.client_ip(request))
-        data = _valid(OrderCreateSerializer, request.data)
+        data = validated(OrderCreateSerializer, request.data)
         services.ORDER_BUDGET.charge_phone(data["phone"])
         order = services.order_create(
             point_id=data["point"],
@@ -346,7 +350,7 @@ class OrderViewSet(ResidentEndpoint, viewsets.GenericViewSet):
         _rate_limit_order_lookup(request)
         phone = request.query_params.get("phone")
         if phone is not None:
-            phone = _valid(PhoneSerializer, request.query_params)["phone"]
+            phone = validated(PhoneSerializer, request.query_params)["phone"]
         order = selectors.order_public(services.normalize_code(code))
         if order is None or (phone is not None and order.phone != phone):
             raise NotFound(gettext("订单号与手机号码不匹配,请核对后再试。"))
@@ -440,33 +444,14 @@ class StaffOrderFilter(django_filters.FilterSet):
         fields = ["status"]
 
 
-class StaffPermission(permissions.IsAuthenticated):
+class StaffPermission(ScopeWritePermission):
     """Signed-in accounts read their scope; officials (read-only) may not answer orders."""
 
     message = _("该账号只能查看,不能处理点单。")
 
-    def has_permission(self, request: Request, view) -> bool:
-        if not super().has_permission(request, view):
-            return False
-        if request.method in permissions.SAFE_METHODS:
-            return True
-        return not user_scope(request.user).read_only
-
 
 def _staff_action(summary, description, request_serializer):
-    return extend_schema(
-        summary=summary,
-        description=description,
-        request=request_serializer,
-        responses={
-            200: StaffOrderDetailSerializer,
-            400: FIELD_ERRORS,
-            401: NOT_AUTHENTICATED,
-            403: FORBIDDEN,
-            404: NOT_FOUND,
-            415: UNSUPPORTED,
-        },
-    )
+    return step_schema(summary, description, request_serializer, StaffOrderDetailSerializer)
 
 
 @extend_schema_view(
@@ -514,20 +499,20 @@ class StaffOrderViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return Response(StaffOrderDetailSerializer(self.get_object()).data)
 
     @_staff_action(_("受理点单"), _("已提交的点单可以受理。"), NoteSerializer)
-    @action(detail=True, methods=["post"], filterset_class=None, pagination_class=None)
+    @action(**STEP)
     def accept(self, request: Request, code: str) -> Response:
         order = self.get_object()
-        data = _valid(NoteSerializer, request.data)
+        data = validated(NoteSerializer, request.data)
         services.order_accept(order=order, by_user=request.user, note=data.get("note", ""))
         return self._answer(order)
 
     @_staff_action(
         _("不予受理"), _("已提交或已受理的点单可以不予受理,须说明原因。"), RejectSerializer
     )
-    @action(detail=True, methods=["post"], filterset_class=None, pagination_class=None)
+    @action(**STEP)
     def reject(self, request: Request, code: str) -> Response:
         order = self.get_object()
-        data = _valid(RejectSerializer, request.data)
+        data = validated(RejectSerializer, request.data)
         services.order_reject(order=order, by_user=request.user, reason=data["reason"])
         return self._answer(order)
 
@@ -536,10 +521,10 @@ class StaffOrderViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         _("已受理的点单排期:以承办馆为主办、在点单的村(社区)举办的活动随即发布,并与点单关联。"),
         ScheduleSerializer,
     )
-    @action(detail=True, methods=["post"], filterset_class=None, pagination_class=None)
+    @action(**STEP)
     def schedule(self, request: Request, code: str) -> Response:
         order = self.get_object()
-        data = _valid(ScheduleSerializer, request.data)
+        data = validated(ScheduleSerializer, request.data)
         services.order_schedule(
             order=order,
             by_user=request.user,
@@ -554,9 +539,9 @@ class StaffOrderViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @_staff_action(
         _("完成"), _("已排期的点单在活动办完后标为完成,点单人即可评价。"), NoteSerializer
     )
-    @action(detail=True, methods=["post"], filterset_class=None, pagination_class=None)
+    @action(**STEP)
     def complete(self, request: Request, code: str) -> Response:
         order = self.get_object()
-        data = _valid(NoteSerializer, request.data)
+        data = validated(NoteSerializer, request.data)
         services.order_complete(order=order, by_user=request.user, note=data.get("note", ""))
         return self._answer(order)

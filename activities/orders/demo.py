@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from activities.demo import _at, fix_codes
+from activities.demo import day_at, fix_codes
 from activities.models import Category
 from network.models import Hall, HallKind
 
@@ -68,7 +68,7 @@ def seed_orders(centre: Hall) -> int:
             continue
         services.order_accept(order=order, by_user=by)
         if step >= 2:
-            start = _at(10 + step, 15)
+            start = day_at(10 + step, 15)
             order = services.order_schedule(
                 order=order, by_user=by, title=f"点单服务:{order.point.locality}",
                 start=start, end=start + timedelta(hours=2), capacity=40, venue="村活动室",

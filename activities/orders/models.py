@@ -19,7 +19,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from activities.models import Activity, Category, mobile_validator
+from activities.models import Activity, Category
+from common.validators import mobile_validator
 from network.models import Hall
 
 

@@ -16,15 +16,16 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from activities.models import Category, mobile_validator
+from activities.models import Category
 from activities.services import (
     NAME_MAX,
-    _new_code,
     activity_create,
     activity_publish,
+    new_code,
     normalize_code,
 )
 from common.ratelimit import Budget
+from common.validators import mobile_validator
 from common.workdays import working_days_after
 from network.models import Hall, HallKind, subtree_q
 
@@ -223,7 +224,7 @@ def _order_save(
         try:
             with transaction.atomic():
                 order = Order.objects.create(
-                    code="D" + _new_code()[:7],
+                    code="D" + new_code()[:7],
                     point=point,
                     item=item,
                     handler=handler,
@@ -259,15 +260,40 @@ def _order_step(order_id: int, step: Order.Step) -> Order:
     return order
 
 
+def _order_move(
+    order: Order,
+    step: Order.Step,
+    *,
+    action: str,
+    by_user=None,
+    by_phone: str = "",
+    note: str = "",
+    **fields,
+) -> Order:
+    """Takes ``step`` on the locked order: the new status and the order's ``fields`` in one
+    save, and the event that records who did it."""
+    previous = order.status
+    order.status = Order.step_target(step)
+    for name, value in fields.items():
+        setattr(order, name, value)
+    order.save(update_fields=["status", *fields])
+    _order_event(
+        order, action=action, from_status=previous, by_user=by_user, by_phone=by_phone, note=note
+    )
+    return order
+
+
 @transaction.atomic
 def order_accept(*, order: Order, by_user, note: str = "", now: datetime | None = None) -> Order:
     order = _order_step(order.pk, Order.Step.ACCEPT)
-    previous = order.status
-    order.status = Order.step_target(Order.Step.ACCEPT)
-    order.answered_at = now or timezone.now()
-    order.save(update_fields=["status", "answered_at"])
-    _order_event(order, action="accepted", from_status=previous, by_user=by_user, note=note)
-    return order
+    return _order_move(
+        order,
+        Order.Step.ACCEPT,
+        action="accepted",
+        by_user=by_user,
+        note=note,
+        answered_at=now or timezone.now(),
+    )
 
 
 @transaction.atomic
@@ -276,13 +302,15 @@ def order_reject(*, order: Order, by_user, reason: str, now: datetime | None = N
     if not reason:
         raise ValidationError({"reason": _("请填写不能受理的原因,点单人会看到它。")})
     order = _order_step(order.pk, Order.Step.REJECT)
-    previous = order.status
-    order.status = Order.step_target(Order.Step.REJECT)
-    order.reject_reason = reason[:200]
-    order.answered_at = order.answered_at or now or timezone.now()
-    order.save(update_fields=["status", "reject_reason", "answered_at"])
-    _order_event(order, action="rejected", from_status=previous, by_user=by_user, note=reason)
-    return order
+    return _order_move(
+        order,
+        Order.Step.REJECT,
+        action="rejected",
+        by_user=by_user,
+        note=reason,
+        reject_reason=reason[:200],
+        answered_at=order.answered_at or now or timezone.now(),
+    )
 
 
 @transaction.atomic
@@ -316,29 +344,27 @@ def order_schedule(
         created_by=by_user,
     )
     activity_publish(activity=activity)
-    previous = order.status
-    order.status = Order.step_target(Order.Step.SCHEDULE)
-    order.activity = activity
-    order.save(update_fields=["status", "activity"])
-    _order_event(
+    return _order_move(
         order,
+        Order.Step.SCHEDULE,
         action="scheduled",
-        from_status=previous,
         by_user=by_user,
         note=f"{title} {timezone.localtime(start):%Y-%m-%d %H:%M}",
+        activity=activity,
     )
-    return order
 
 
 @transaction.atomic
 def order_complete(*, order: Order, by_user, note: str = "", now: datetime | None = None) -> Order:
     order = _order_step(order.pk, Order.Step.COMPLETE)
-    previous = order.status
-    order.status = Order.step_target(Order.Step.COMPLETE)
-    order.done_at = now or timezone.now()
-    order.save(update_fields=["status", "done_at"])
-    _order_event(order, action="done", from_status=previous, by_user=by_user, note=note)
-    return order
+    return _order_move(
+        order,
+        Order.Step.COMPLETE,
+        action="done",
+        by_user=by_user,
+        note=note,
+        done_at=now or timezone.now(),
+    )
 
 
 @transaction.atomic
@@ -359,15 +385,15 @@ def order_rate(*, code: str, phone: str, rating, comment: str = "") -> Order:
         raise ValidationError({"rating": _("评分须为 1 到 5 之间的整数。")}) from None
     if not order.can(Order.Step.RATE):
         raise ValidationError({"status": _("服务完成后才能评价,且只能评价一次。")})
-    previous = order.status
-    order.status = Order.step_target(Order.Step.RATE)
-    order.rating = rating
-    order.rating_comment = (comment or "").strip()[:500]
-    order.save(update_fields=["status", "rating", "rating_comment"])
-    _order_event(
-        order, action="rated", from_status=previous, by_phone=order.phone, note=str(rating)
+    return _order_move(
+        order,
+        Order.Step.RATE,
+        action="rated",
+        by_phone=order.phone,
+        note=str(rating),
+        rating=rating,
+        rating_comment=(comment or "").strip()[:500],
     )
-    return order
 
 
 def orders_escalate_overdue(*, now: datetime | None = None) -> int:

@@ -19,10 +19,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from activities import selectors as activity_selectors
-from activities.forms import PHONE_ERRORS
-from activities.models import mobile_validator
 from activities.services import NAME_MAX, normalize_code
-from common.forms import add_service_errors
+from common.forms import add_service_errors, name_field, phone_field
 from common.signing import SignedLink
 from network.forms import COUNTY_CHOICES_MAX, county_choices
 from network.models import Hall, Membership, Role
@@ -54,18 +52,6 @@ def _point_staff(request: HttpRequest, point: Hall) -> bool:
 
 
 # --- Forms --------------------------------------------------------------------------------------
-
-
-def _phone_field(label) -> forms.CharField:
-    return forms.CharField(
-        label=label,
-        max_length=11,
-        validators=[mobile_validator],
-        error_messages=PHONE_ERRORS,
-        widget=forms.TextInput(
-            attrs={"inputmode": "numeric", "autocomplete": "tel", "pattern": "1[3-9][0-9]{9}"}
-        ),
-    )
 
 
 class VillagePickForm(forms.Form):
@@ -109,16 +95,13 @@ class OrderForm(forms.Form):
         empty_value=None,
         error_messages={"invalid_choice": gettext_lazy("这项服务不对本村开放,请重新选择。")},
     )
-    name = forms.CharField(
-        label=gettext_lazy("联系人"),
+    name = name_field(
+        gettext_lazy("联系人"),
         max_length=NAME_MAX,
-        error_messages={
-            "required": gettext_lazy("请填写联系人。"),
-            "max_length": gettext_lazy("联系人最多 %(limit_value)d 个字。"),
-        },
-        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+        required=gettext_lazy("请填写联系人。"),
+        too_long=gettext_lazy("联系人最多 %(limit_value)d 个字。"),
     )
-    phone = _phone_field(gettext_lazy("手机号码"))
+    phone = phone_field()
     description = forms.CharField(
         label=gettext_lazy("需求说明"),
         max_length=services.DESCRIPTION_MAX,
@@ -144,7 +127,7 @@ class OrderForm(forms.Form):
 
 
 class LookupForm(forms.Form):
-    phone = _phone_field(gettext_lazy("手机号码"))
+    phone = phone_field()
     code = forms.CharField(
         label=gettext_lazy("订单号"),
         max_length=ORDER_CODE_MAX,
@@ -276,16 +259,13 @@ def order_village(request: HttpRequest, point_id: int) -> HttpResponse:
 
 
 def _order_for_token(request: HttpRequest, code: str) -> Order:
-    """The order when the request carries this code's signed token; the same 404 for a code
-    that does not exist, so a guess learns nothing."""
-    code = normalize_code(code)
-    token = request.GET.get("t") or request.POST.get("t") or ""
-    if not ORDER_LINK.valid(code, token):
-        raise Http404(_("没有找到这个点单。"))
-    order = selectors.order_public(code)
-    if order is None:
-        raise Http404(_("没有找到这个点单。"))
-    return order
+    return ORDER_LINK.find(
+        request,
+        code,
+        normalize=normalize_code,
+        select=selectors.order_public,
+        not_found=_("没有找到这个点单。"),
+    )
 
 
 def _order_page(request: HttpRequest, order: Order, *, rating_form=None, status=200):

@@ -20,15 +20,24 @@ from drf_spectacular.utils import (
     extend_schema_field,
     extend_schema_view,
 )
-from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from activities.api import UNSUPPORTED, JSONParser
-from common.api import FIELD_ERRORS, FORBIDDEN, NOT_AUTHENTICATED, NOT_FOUND
-from network.api import OPTIONAL_AUTH
+from common.api import (
+    FIELD_ERRORS,
+    FORBIDDEN,
+    NOT_AUTHENTICATED,
+    NOT_FOUND,
+    STEP,
+    UNSUPPORTED,
+    JSONParser,
+    step_schema,
+    validated,
+)
+from network.api import OPTIONAL_AUTH, ScopeWritePermission
 from network.filters import HallIdFilter
 from network.models import Hall, subtree_q
 from network.selectors import user_scope
@@ -330,37 +339,14 @@ class DispatchFilter(django_filters.FilterSet):
         fields = ["status", "resource"]
 
 
-class DispatchPermission(permissions.IsAuthenticated):
+class DispatchPermission(ScopeWritePermission):
     """Signed-in accounts read their scope; officials (read-only) make no request or step."""
 
     message = _("该账号只能查看,不能申请或办理调配。")
 
-    def has_permission(self, request: Request, view) -> bool:
-        if not super().has_permission(request, view):
-            return False
-        if request.method in permissions.SAFE_METHODS:
-            return True
-        return not user_scope(request.user).read_only
-
 
 def _step(summary, description, request_serializer, example=None):
-    return extend_schema(
-        summary=summary,
-        description=description,
-        request=request_serializer,
-        responses={
-            200: DispatchSerializer,
-            400: FIELD_ERRORS,
-            401: NOT_AUTHENTICATED,
-            403: FORBIDDEN,
-            404: NOT_FOUND,
-            415: UNSUPPORTED,
-        },
-        examples=[example] if example else None,
-    )
-
-
-STEP = {"detail": True, "methods": ["post"], "filterset_class": None, "pagination_class": None}
+    return step_schema(summary, description, request_serializer, DispatchSerializer, example)
 
 
 @extend_schema_view(
@@ -458,18 +444,12 @@ class DispatchViewSet(
         return dispatch
 
     def create(self, request: Request, *args, **kwargs) -> Response:
-        serializer = DispatchRequestSerializer(data=request.data, context={"request": request})
-        serializer.is_valid(raise_exception=True)
-        dispatch = services.dispatch_request(by=request.user, **serializer.validated_data)
+        data = validated(DispatchRequestSerializer, request.data, context={"request": request})
+        dispatch = services.dispatch_request(by=request.user, **data)
         return Response(self._fresh(dispatch), status=status.HTTP_201_CREATED)
 
     def _fresh(self, dispatch: Dispatch) -> dict:
         return DispatchSerializer(self.get_queryset().get(pk=dispatch.pk)).data
-
-    def _valid(self, serializer_class) -> dict:
-        serializer = serializer_class(data=self.request.data)
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
 
     @_step(
         _("批准"),
@@ -479,7 +459,7 @@ class DispatchViewSet(
     @action(**STEP)
     def approve(self, request: Request, pk=None) -> Response:
         dispatch = self.get_object()
-        data = self._valid(DispatchNoteSerializer)
+        data = validated(DispatchNoteSerializer, request.data)
         services.dispatch_approve(dispatch=dispatch, by=request.user, note=data.get("note", ""))
         return Response(self._fresh(dispatch))
 
@@ -487,7 +467,7 @@ class DispatchViewSet(
     @action(**STEP)
     def reject(self, request: Request, pk=None) -> Response:
         dispatch = self.get_object()
-        data = self._valid(DispatchRejectSerializer)
+        data = validated(DispatchRejectSerializer, request.data)
         services.dispatch_reject(dispatch=dispatch, by=request.user, note=data["note"])
         return Response(self._fresh(dispatch))
 
@@ -495,7 +475,7 @@ class DispatchViewSet(
     @action(**STEP)
     def cancel(self, request: Request, pk=None) -> Response:
         dispatch = self.get_object()
-        self._valid(DispatchEmptySerializer)  # a body, if any, must be JSON
+        validated(DispatchEmptySerializer, request.data)  # a body, if any, must be JSON
         services.dispatch_cancel(dispatch=dispatch, by=request.user)
         return Response(self._fresh(dispatch))
 
@@ -508,13 +488,8 @@ class DispatchViewSet(
     @action(**STEP, url_path="hand-over", url_name="hand-over")
     def hand_over(self, request: Request, pk=None) -> Response:
         dispatch = self.get_object()
-        data = self._valid(DispatchConditionSerializer)
-        services.dispatch_hand_over(
-            dispatch=dispatch,
-            by=request.user,
-            condition=data["condition"],
-            note=data.get("note", ""),
-        )
+        data = validated(DispatchConditionSerializer, request.data)
+        services.dispatch_hand_over(dispatch=dispatch, by=request.user, **data)
         return Response(self._fresh(dispatch))
 
     @_step(
@@ -525,13 +500,8 @@ class DispatchViewSet(
     @action(**STEP, url_path="return", url_name="return")
     def give_back(self, request: Request, pk=None) -> Response:
         dispatch = self.get_object()
-        data = self._valid(DispatchConditionSerializer)
-        services.dispatch_return(
-            dispatch=dispatch,
-            by=request.user,
-            condition=data["condition"],
-            note=data.get("note", ""),
-        )
+        data = validated(DispatchConditionSerializer, request.data)
+        services.dispatch_return(dispatch=dispatch, by=request.user, **data)
         return Response(self._fresh(dispatch))
 
     @_step(
@@ -545,6 +515,6 @@ class DispatchViewSet(
     @action(**STEP)
     def stops(self, request: Request, pk=None) -> Response:
         dispatch = self.get_object()
-        data = self._valid(DispatchStopRequestSerializer)
+        data = validated(DispatchStopRequestSerializer, request.data)
         services.dispatch_add_stop(dispatch=dispatch, by=request.user, **data)
         return Response(self._fresh(dispatch))

@@ -188,6 +188,26 @@ def _dispatch_step(dispatch: Dispatch, step: str, by, message: str) -> Dispatch:
     return dispatch
 
 
+def _dispatch_move(dispatch: Dispatch, step: str, **fields) -> Dispatch:
+    """Takes ``step`` on the locked dispatch: the new status and ``fields`` in one save."""
+    dispatch.status = dispatch.status_after(step)
+    for name, value in fields.items():
+        setattr(dispatch, name, value)
+    dispatch.save(update_fields=["status", *fields])
+    return dispatch
+
+
+def _note(note: str | None) -> str:
+    return (note or "").strip()[:255]
+
+
+def _decide(dispatch: Dispatch, step: str, by, note: str) -> Dispatch:
+    """The approver hall's answer, approval or refusal: who, when and why."""
+    return _dispatch_move(
+        dispatch, step, decided_by=by, decided_at=timezone.now(), decision_note=_note(note)
+    )
+
+
 def dispatch_approve(*, dispatch: Dispatch, by, note: str = "") -> Dispatch:
     # Not atomic itself: the IntegrityError below ends the transaction it happens in, and the
     # message for it is read in a fresh one.
@@ -212,12 +232,7 @@ def _dispatch_approve(*, dispatch: Dispatch, by, note: str) -> Dispatch:
     other = _overlapping(dispatch.resource_id, dispatch.start, dispatch.end, dispatch.pk)
     if other is not None:
         raise _busy_error(other)
-    dispatch.status = dispatch.status_after(step)
-    dispatch.decided_by = by
-    dispatch.decided_at = timezone.now()
-    dispatch.decision_note = (note or "").strip()[:255]
-    dispatch.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
-    return dispatch
+    return _decide(dispatch, step, by, note)
 
 
 @transaction.atomic
@@ -226,21 +241,14 @@ def dispatch_reject(*, dispatch: Dispatch, by, note: str) -> Dispatch:
     dispatch = _dispatch_step(dispatch, step, by, _("只有审批馆可以审批这次调配。"))
     if not (note or "").strip():
         raise ValidationError({"decision_note": _("请写明不批准的原因。")})
-    dispatch.status = dispatch.status_after(step)
-    dispatch.decided_by = by
-    dispatch.decided_at = timezone.now()
-    dispatch.decision_note = note.strip()[:255]
-    dispatch.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
-    return dispatch
+    return _decide(dispatch, step, by, note)
 
 
 @transaction.atomic
 def dispatch_cancel(*, dispatch: Dispatch, by) -> Dispatch:
     step = Dispatch.Step.CANCEL
     dispatch = _dispatch_step(dispatch, step, by, _("只有申请馆可以撤回申请。"))
-    dispatch.status = dispatch.status_after(step)
-    dispatch.save(update_fields=["status"])
-    return dispatch
+    return _dispatch_move(dispatch, step)
 
 
 def _condition(value: str, field: str) -> str:
@@ -254,12 +262,13 @@ def dispatch_hand_over(*, dispatch: Dispatch, by, condition: str, note: str = ""
     """The owner hands the resource over, recording its condition."""
     step = Dispatch.Step.HAND_OVER
     dispatch = _dispatch_step(dispatch, step, by, _("只有资源所属馆可以办理交接。"))
-    dispatch.handover_condition = _condition(condition, "handover_condition")
-    dispatch.status = dispatch.status_after(step)
-    dispatch.handed_over_at = timezone.now()
-    dispatch.handover_note = (note or "").strip()[:255]
-    dispatch.save(update_fields=["status", "handed_over_at", "handover_condition", "handover_note"])
-    return dispatch
+    return _dispatch_move(
+        dispatch,
+        step,
+        handover_condition=_condition(condition, "handover_condition"),
+        handed_over_at=timezone.now(),
+        handover_note=_note(note),
+    )
 
 
 @transaction.atomic
@@ -267,11 +276,13 @@ def dispatch_return(*, dispatch: Dispatch, by, condition: str, note: str = "") -
     """The resource comes back; its condition on return becomes the catalogue's."""
     step = Dispatch.Step.RETURN
     dispatch = _dispatch_step(dispatch, step, by, _("只有资源所属馆可以登记归还。"))
-    dispatch.return_condition = _condition(condition, "return_condition")
-    dispatch.status = dispatch.status_after(step)
-    dispatch.returned_at = timezone.now()
-    dispatch.return_note = (note or "").strip()[:255]
-    dispatch.save(update_fields=["status", "returned_at", "return_condition", "return_note"])
+    dispatch = _dispatch_move(
+        dispatch,
+        step,
+        return_condition=_condition(condition, "return_condition"),
+        returned_at=timezone.now(),
+        return_note=_note(note),
+    )
     Resource.objects.filter(pk=dispatch.resource_id).update(condition=dispatch.return_condition)
     return dispatch
 

@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from activities.models import mobile_validator
+from common.validators import mobile_validator
 from network.models import Hall
 from network.selectors import user_scope
 

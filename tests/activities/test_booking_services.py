@@ -216,7 +216,7 @@ def test_a_code_drawn_twice_is_drawn_again_and_the_seats_are_taken_once(cast, mo
     activity = published_activity(cast.branch, capacity=5)
     first = book(activity, "13800000001")
     codes = iter([first.code, "NEWCODE2"])
-    monkeypatch.setattr(services, "_new_code", lambda: next(codes))
+    monkeypatch.setattr(services, "new_code", lambda: next(codes))
     second = book(activity, "13800000002", seats=2)
     assert (second.code, second.status) == ("NEWCODE2", Booking.Status.CONFIRMED)
     assert Booking.objects.get(code="NEWCODE2").seats == 2

@@ -8,16 +8,13 @@ import pytest
 
 from activities import services
 from activities.models import Booking
+from tests.browser import no_horizontal_scroll
 
 from .factories import published_activity
 
 pytest_plugins = ["tests.browser"]
 
 pytestmark = pytest.mark.browser
-
-
-def no_horizontal_scroll(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth") <= 375
 
 
 def test_staff_check_a_party_in_on_a_phone(page, live_server, cast):

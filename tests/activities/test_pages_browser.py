@@ -3,33 +3,18 @@ and code, and cancels it."""
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 
 from activities.models import Booking, Category
+from tests.browser import step
 
 from .factories import published_activity
 
 pytest_plugins = ["tests.browser"]
 
 pytestmark = pytest.mark.browser
-
-# Set to a directory to keep a screenshot of every step (for looking at the layout).
-SHOTS = os.environ.get("SCREENSHOT_DIR")
-
-
-def no_horizontal_scroll(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth") <= 375
-
-
-def step(page, name: str) -> None:
-    assert no_horizontal_scroll(page), f"horizontal scroll on {name}"
-    if SHOTS:
-        Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
 
 
 def test_resident_books_looks_up_and_cancels(page, live_server, cast):

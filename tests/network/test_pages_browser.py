@@ -5,14 +5,11 @@ from __future__ import annotations
 import pytest
 
 from network import services
+from tests.browser import no_horizontal_scroll
 
 pytest_plugins = ["tests.browser"]
 
 pytestmark = pytest.mark.browser
-
-
-def no_horizontal_scroll(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth") <= 375
 
 
 def heading(page) -> str:

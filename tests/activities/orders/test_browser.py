@@ -3,33 +3,18 @@ and later looks it up by phone and code."""
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
 
 from activities.models import Category
 from activities.orders.models import MenuItem, Order
+from tests.browser import step
 
 pytest_plugins = ["tests.browser"]
 
 pytestmark = pytest.mark.browser
-
-# Set to a directory to keep a screenshot of every step (for looking at the layout).
-SHOTS = os.environ.get("SCREENSHOT_DIR")
-
-
-def no_horizontal_scroll(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth") <= 375
-
-
-def step(page, name: str) -> None:
-    assert no_horizontal_scroll(page), f"horizontal scroll on {name}"
-    if SHOTS:
-        Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(SHOTS) / f"order-{name}.png"), full_page=True)
 
 
 def test_resident_orders_a_menu_item_and_looks_it_up(page, live_server, cast):
@@ -45,16 +30,16 @@ def test_resident_orders_a_menu_item_and_looks_it_up(page, live_server, cast):
     MenuItem.objects.create(hall=cast.other_county, category=Category.LECTURE, title="五华区讲座")
 
     page.goto(live_server.url + "/orders/")
-    step(page, "1-pick")
+    step(page, "order-1-pick")
     page.get_by_label("县(区)").select_option(label="官渡区")
     page.wait_for_url("**/orders/?*county=*")
     page.get_by_label("乡镇(街道)").select_option(label="关上街道")
     page.wait_for_url("**township=*")
     page.get_by_label("村(社区)", exact=True).select_option(label="关上一社区")
-    step(page, "2-picked")
+    step(page, "order-2-picked")
     page.get_by_role("button", name="查看服务菜单").click()
     page.wait_for_url(f"**/orders/village/{cast.point.pk}/")
-    step(page, "3-menu")
+    step(page, "order-3-menu")
     titles = page.locator(".menu-title").all_inner_texts()
     assert titles == ["广场舞辅导", "花灯戏送戏下乡"]
 
@@ -69,14 +54,14 @@ def test_resident_orders_a_menu_item_and_looks_it_up(page, live_server, cast):
     page.get_by_label("希望日期").fill(soon.isoformat())
     page.get_by_role("button", name="提交点单").click()
     page.wait_for_load_state()
-    step(page, "4-too-soon")
+    step(page, "order-4-too-soon")
     assert "须提前 14 天" in page.locator(".has-error").inner_text()
     assert page.get_by_label("联系人").input_value() == "王村长"
     later = timezone.localdate() + timedelta(days=20)
     page.get_by_label("希望日期").fill(later.isoformat())
     page.get_by_role("button", name="提交点单").click()
     page.wait_for_url("**/orders/D*/?t=*")
-    step(page, "5-status")
+    step(page, "order-5-status")
 
     order = Order.objects.get()
     assert order.item == item and order.handler == cast.county
@@ -90,7 +75,7 @@ def test_resident_orders_a_menu_item_and_looks_it_up(page, live_server, cast):
     page.get_by_role("navigation", name="主导航").get_by_role("link", name="点单").click()
     page.get_by_role("link", name="已经点过单?查询进度").click()
     page.wait_for_url("**/orders/lookup/")
-    step(page, "6-lookup")
+    step(page, "order-6-lookup")
     page.get_by_label("手机号码").fill("13700000001")
     page.get_by_label("订单号").fill("DWRONG22")
     page.get_by_role("button", name="查询").click()
@@ -99,5 +84,5 @@ def test_resident_orders_a_menu_item_and_looks_it_up(page, live_server, cast):
     page.get_by_label("订单号").fill(order.code.lower())
     page.get_by_role("button", name="查询").click()
     page.wait_for_url(f"**/orders/{order.code}/?t=*")
-    step(page, "7-found")
+    step(page, "order-7-found")
     assert page.locator(".code").inner_text() == order.code
