@@ -9,6 +9,7 @@ the account's scope; a ``within`` outside it answers 404 as if it did not exist.
 from __future__ import annotations
 
 from django.db import models
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers
@@ -23,7 +24,7 @@ from network.models import Hall, subtree_q
 from network.selectors import user_scope
 
 from .returns import selectors as returns
-from .returns.models import AssetReturn, ServiceReturn
+from .returns.models import AssetReturn, Rollup, ServiceReturn
 from .scoring import selectors as scoring
 from .scoring.models import AssessmentScheme, Grade
 
@@ -37,21 +38,35 @@ class HallBriefSerializer(serializers.ModelSerializer):
         fields = ["id", "code", "name", "kind", "parent"]
 
 
+def _rollup_help_now(model, figure: str) -> str:
+    return _("%(figure)s:不可相加,取本馆及下级各报送馆的%(rollup)s") % {
+        "figure": model.figure_label(figure),
+        "rollup": model.rollup_of(figure).label,
+    }
+
+
+_rollup_help = lazy(_rollup_help_now, str)
+
+
 def _figures_serializer(name: str, model) -> type[serializers.Serializer]:
     fields: dict = {
         "halls": serializers.IntegerField(help_text=_("计入的报表数(已报送或已审核)")),
     }
     for figure in model.FIGURES:
         field = model._meta.get_field(figure)
+        help_text = field.verbose_name
+        if model.rollup_of(figure) != Rollup.SUM:
+            # Not additive: the subtree's value is the declared roll-up, and says so.
+            help_text = _rollup_help(model, figure)
         if isinstance(field, models.DecimalField):
             fields[figure] = serializers.DecimalField(
                 max_digits=None,
                 decimal_places=field.decimal_places,
                 coerce_to_string=False,
-                help_text=field.verbose_name,
+                help_text=help_text,
             )
         else:
-            fields[figure] = serializers.IntegerField(help_text=field.verbose_name)
+            fields[figure] = serializers.IntegerField(help_text=help_text)
     return type(name, (serializers.Serializer,), fields)
 
 

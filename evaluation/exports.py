@@ -30,7 +30,7 @@ from network.models import KIND_BY_LEVEL, LEVEL_BY_KIND, Hall, HallKind
 
 from . import selectors
 from .returns import selectors as returns
-from .returns.models import AssetReturn, ReturnKind, ServiceReturn
+from .returns.models import NOT_REPORTED, AssetReturn, ReturnKind, Rollup, ServiceReturn
 from .scoring import selectors as scoring
 from .scoring.models import AssessmentScheme, Grade
 
@@ -191,8 +191,14 @@ def _figure_columns(model, group: str) -> list[Column]:
         field = model._meta.get_field(name)
         places = getattr(field, "decimal_places", 0)
         fmt = "0." + "0" * places if places else WHOLE
-        columns.append(Column(str(field.verbose_name), 11, fmt, group=group))
+        columns.append(Column(model.figure_label(name), 11, fmt, group=group))
     return columns
+
+
+def _figure_cell(model, name: str, totals: dict):
+    if model.rollup_of(name) == Rollup.NONE:
+        return None
+    return totals.get(name) or 0
 
 
 def _statistics_columns() -> list[Column]:
@@ -213,8 +219,10 @@ def _statistics_columns() -> list[Column]:
 
 def write_statistics(year: int, target: str | IO[bytes], within: Hall | None = None) -> int:
     """The yearly service and asset figures of every centre, county and township hall (inside
-    ``within``), each the total over its whole subtree, with how many halls below it reported.
-    One query per level per kind. Returns the number of sheets."""
+    ``within``), each rolled up over its whole subtree as the figure declares (a count is the
+    total, the weekly opening hours the mean over the halls that reported), 未报送 where nobody
+    reported, with how many halls below it reported. A fixed number of queries per level.
+    Returns the number of sheets."""
     within = _fresh(within)
     levels = [
         (level, title)
@@ -233,19 +241,23 @@ def write_statistics(year: int, target: str | IO[bytes], within: Hall | None = N
             for kind, _model in kinds
         }
         empty = returns.Completeness(expected=0, submitted=0, on_time=0)
+        not_reported = str(NOT_REPORTED)
         halls = returns.level_halls(level, within).iterator(chunk_size=2000)
         for n, (pk, code, name, parent_name) in enumerate(halls, start=1):
             row = [n, code or "", name, parent_name or ""]
             for kind, model in kinds:
-                totals = figures[kind].get(pk, {})
-                row.extend(totals.get(f) or 0 for f in model.FIGURES)
+                totals = figures[kind].get(pk)
+                if totals is None:  # nobody below reported: not a zero
+                    row.extend([not_reported] * len(model.FIGURES))
+                else:
+                    row.extend(_figure_cell(model, f, totals) for f in model.FIGURES)
             for kind, _model in kinds:
                 c = complete[kind].get(pk, empty)
                 row.extend([f"{c.submitted}/{c.expected}", c.on_time])
             yield row
 
     columns = _statistics_columns()
-    title = _("%(year)d 年度服务统计与资产统计年报(按下属各馆合计)") % {"year": year}
+    title = _("%(year)d 年度服务统计与资产统计年报(按下属各馆汇总)") % {"year": year}
     write_workbook(
         (
             Sheet(title=_(sheet), title_rows=[title], columns=columns, rows=rows(level))

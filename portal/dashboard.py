@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.safestring import SafeString
@@ -20,11 +20,11 @@ from activities.models import Activity, Booking
 from activities.orders.models import Order
 from common.charts import Series, bar_chart, line_chart
 from evaluation.reports.models import ReportRun
-from evaluation.returns.models import AssetReturn, ServiceReturn
-from evaluation.returns.selectors import REPORTED
+from evaluation.returns.models import ReturnKind
+from evaluation.returns.selectors import halls_below, reporting
 from evaluation.scoring.models import AssessmentScheme, Grade
 from evaluation.scoring.selectors import assessment_results
-from network.models import Hall, HallStatus, Membership
+from network.models import Hall, Membership
 from network.selectors import user_scope
 
 MONTHS = 12
@@ -140,17 +140,15 @@ def dashboard_for(user, now: datetime | None = None) -> Dashboard | None:
         fulfilled=Count("pk", filter=Order.fulfilled_q()),
     )
 
-    # Last year's yearly figures: the ones due by now.
+    # Last year's yearly figures: the ones due by now. The count of the reports and the
+    # statistics export: the open halls below the user's own, which collect the figures.
     year = timezone.localtime(now).year - 1
-    reported = {
-        name: Exists(model.objects.filter(hall=OuterRef("pk"), year=year, status__in=REPORTED))
-        for name, model in (("service", ServiceReturn), ("asset", AssetReturn))
+    counts = reporting(year=year, halls=halls_below(*(pk for pk, _name in tops)))[None]
+    figures = {
+        "expected": counts[ReturnKind.SERVICE].expected,
+        "service": counts[ReturnKind.SERVICE].submitted,
+        "asset": counts[ReturnKind.ASSET].submitted,
     }
-    figures = Hall.objects.filter(scope.q(), status=HallStatus.OPEN).aggregate(
-        expected=Count("pk"),
-        service=Count("pk", filter=Q(reported["service"])),
-        asset=Count("pk", filter=Q(reported["asset"])),
-    )
 
     board = Dashboard(
         scope_label=scope_label,

@@ -30,7 +30,7 @@ from activities.orders.models import Order
 from activities.resources.models import Dispatch, ResourceKind
 from common.xlsx import Column, Sheet, write_workbook
 from evaluation.returns import selectors as returns
-from evaluation.returns.models import AssetReturn, ReturnKind, ServiceReturn
+from evaluation.returns.models import NOT_REPORTED, AssetReturn, ReturnKind, ServiceReturn
 from evaluation.scoring import selectors as scoring
 from evaluation.scoring.models import AssessmentScheme, Grade
 from network.models import KIND_BY_LEVEL, Hall, HallKind, subtree_q
@@ -149,12 +149,23 @@ def report_data(run_kind: str, hall: Hall, period: Period, beat: Beat = lambda: 
 
 
 def _change(current, previous) -> str:
-    if current is None or previous is None:
-        return ""
+    if isinstance(current, str | None) or isinstance(previous, str | None):
+        return ""  # 未报送 on either side: nothing to compare
     diff = current - previous
     if previous:
         return f"{diff:+,.0f} ({diff / previous:+.0%})" if isinstance(diff, int) else f"{diff:+.1f}"
     return f"{diff:+,}" if isinstance(diff, int) else f"{diff:+.1f}"
+
+
+def _reported(figures: dict, name: str):
+    """A rolled-up figure, or 未报送 where no hall reported (``halls`` 0): not a real zero."""
+    if not figures.get("halls"):
+        return str(NOT_REPORTED)
+    return figures.get(name) or 0
+
+
+def _number(value):
+    return None if isinstance(value, str) else value
 
 
 def _compare(label: str, current, previous) -> list:
@@ -482,7 +493,7 @@ def annual_data(hall: Hall, period: Period, beat: Beat = lambda: None) -> dict:
         before = returns.stats_for_hall(kind=kind, hall=hall, year=last)
         rows = [_compare(_("报送馆数"), now["halls"], before["halls"])]
         rows += [
-            _compare(str(model._meta.get_field(name).verbose_name), now[name], before[name])
+            _compare(model.figure_label(name), _reported(now, name), _reported(before, name))
             for name in model.FIGURES
         ]
         sections.append(
@@ -506,7 +517,7 @@ def annual_data(hall: Hall, period: Period, beat: Beat = lambda: None) -> dict:
     labels = [str(ServiceReturn._meta.get_field(n).verbose_name) for n in shown]
     rows = [
         [name, code or "", rollup.get(pk, {}).get("halls", 0)]
-        + [_json(rollup.get(pk, {}).get(n) or 0) for n in shown]
+        + [_json(_reported(rollup.get(pk, {}), n)) for n in shown]
         for pk, code, name, _parent in names
     ]
     sections.append(
@@ -518,7 +529,7 @@ def annual_data(hall: Hall, period: Period, beat: Beat = lambda: None) -> dict:
             {
                 "type": "bar",
                 "labels": [r[0] for r in rows][:40],
-                "series": [[labels[1], [r[4] for r in rows][:40]]],
+                "series": [[labels[1], [_number(r[4]) for r in rows][:40]]],
             },
         )
     )

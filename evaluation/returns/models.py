@@ -48,6 +48,20 @@ class ReturnWindow(models.Model):
         return f"{self.year} {self.get_kind_display()}"
 
 
+class Rollup(models.TextChoices):
+    """How a figure adds up over a subtree. A count adds up; a weekly opening time does not (two
+    halls open 40 hours a week are not open 80), so it is the mean over the halls that reported."""
+
+    SUM = "sum", _("合计")
+    MEAN = "mean", _("报送馆平均")
+    MAX = "max", _("报送馆最大值")
+    NONE = "none", _("不汇总")
+
+
+# What a figure rolled up over halls that did not report shows: never a zero that looks real.
+NOT_REPORTED = _("未报送")
+
+
 class AnnualReturn(models.Model):
     """Shared by both yearly returns: the workflow of entry, submission and approval."""
 
@@ -97,6 +111,22 @@ class AnnualReturn(models.Model):
             ).values_list("tree_id", "main_hall_id", "branch_hall_id")[0]
         super().save(*args, **kwargs)
 
+    @classmethod
+    def rollup_of(cls, name: str) -> Rollup:
+        return cls.ROLLUP.get(name, Rollup.SUM)
+
+    @classmethod
+    def figure_label(cls, name: str) -> str:
+        """The figure's name as a rolled-up column shows it: a mean says it is one
+        ("每周开放时长(小时,报送馆平均)")."""
+        label = str(cls._meta.get_field(name).verbose_name)
+        rollup = cls.rollup_of(name)
+        if rollup == Rollup.SUM:
+            return label
+        if label.endswith((")", "）")):
+            return f"{label[:-1]},{rollup.label}{label[-1]}"
+        return f"{label}({rollup.label})"
+
 
 def _count(verbose: str) -> models.PositiveIntegerField:
     return models.PositiveIntegerField(verbose, default=0)
@@ -140,6 +170,8 @@ class ServiceReturn(AnnualReturn):
         "orders_received",
         "orders_fulfilled",
     ]
+    # How each figure rolls up a subtree; a figure not named here is a count and adds up.
+    ROLLUP = {"opening_hours_weekly": Rollup.MEAN}
     # Filled from the portal's own records (activities held, check-ins, orders), not typed in.
     AUTOFILLED = [
         "activities",
@@ -188,6 +220,7 @@ class AssetReturn(AnnualReturn):
         "staff",
         "public_welfare_posts",
     ]
+    ROLLUP: dict[str, Rollup] = {}
     AUTOFILLED: list[str] = []
 
     class Meta:

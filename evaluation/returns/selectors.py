@@ -9,16 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Avg, Count, Exists, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from activities.models import Activity, Booking, Category
 from activities.orders.models import Order
 from network.models import LEVEL_BY_KIND, Hall, HallKind, HallStatus, subtree_q
 
-from .models import AssetReturn, ReturnKind, ReturnStatus, ReturnWindow, ServiceReturn
+from .models import AssetReturn, ReturnKind, ReturnStatus, ReturnWindow, Rollup, ServiceReturn
 
 RETURN_MODELS = {ReturnKind.SERVICE: ServiceReturn, ReturnKind.ASSET: AssetReturn}
 REPORTED = (ReturnStatus.SUBMITTED, ReturnStatus.APPROVED)
@@ -76,10 +76,36 @@ def portal_figures(*, hall_id: int, year: int) -> dict[str, int]:
     return counts
 
 
+_AGGREGATE = {Rollup.SUM: Sum, Rollup.MEAN: Avg, Rollup.MAX: Max}
+
+
+def _figure_aggregates(model) -> dict:
+    """``halls`` (how many reported) and each figure by its declared roll-up; a figure that
+    does not roll up (``Rollup.NONE``) is left out."""
+    aggregates = {"halls": Count("pk")}
+    for name in model.FIGURES:
+        rollup = model.rollup_of(name)
+        if rollup != Rollup.NONE:
+            aggregates[name] = _AGGREGATE[rollup](name)
+    return aggregates
+
+
+def _figures(model, row: dict) -> dict:
+    # A mean comes back with as many places as the database likes; show the field's own.
+    for name in model.FIGURES:
+        value = row.get(name)
+        if value is not None and model.rollup_of(name) == Rollup.MEAN:
+            places = Decimal(1).scaleb(-model._meta.get_field(name).decimal_places)
+            row[name] = Decimal(str(value)).quantize(places, rounding=ROUND_HALF_UP)
+    return row
+
+
 def stats_rollup(
     *, kind: str, year: int, level: str, within: Hall | None = None, statuses=REPORTED
 ) -> dict[int, dict[str, Decimal | int]]:
-    """Totals over the subtree of every hall of ``level``, keyed by hall id, in one query."""
+    """The figures over the subtree of every hall of ``level``, keyed by hall id, in one query:
+    each by its declared roll-up (``model.ROLLUP``), with ``halls``, how many halls reported. A
+    hall below which nobody reported is absent: a reader shows it as not reported, not as 0."""
     model = RETURN_MODELS[kind]
     column = GROUP_COLUMN[level]
     qs = model.objects.filter(year=year, status__in=statuses)
@@ -88,10 +114,10 @@ def stats_rollup(
     rows = (
         qs.exclude(**{f"{column}__isnull": True})
         .values(group=F(column))
-        .annotate(halls=Count("pk"), **{name: Sum(name) for name in model.FIGURES})
+        .annotate(**_figure_aggregates(model))
         .order_by()
     )
-    totals = {row.pop("group"): row for row in rows}
+    totals = {row.pop("group"): _figures(model, row) for row in rows}
     if level == HallKind.CENTRE:
         centres = _centre_ids(totals)
         totals = {centres[tree_id]: row for tree_id, row in totals.items() if tree_id in centres}
@@ -99,12 +125,14 @@ def stats_rollup(
 
 
 def stats_for_hall(*, kind: str, hall: Hall, year: int, statuses=REPORTED) -> dict:
-    """One hall's totals over its whole subtree (itself included)."""
+    """One hall's figures over its whole subtree (itself included), each by its declared
+    roll-up, with ``halls``, how many reported. With ``halls`` 0 the figures are 0 but mean
+    "not reported"."""
     model = RETURN_MODELS[kind]
     row = model.objects.filter(
         subtree_q(hall, through="hall"), year=year, status__in=statuses
-    ).aggregate(halls=Count("pk"), **{name: Sum(name) for name in model.FIGURES})
-    return {name: (value or 0) for name, value in row.items()}
+    ).aggregate(**_figure_aggregates(model))
+    return {name: (value or 0) for name, value in _figures(model, row).items()}
 
 
 @dataclass(frozen=True)
@@ -118,16 +146,54 @@ class Completeness:
         return self.submitted / self.expected if self.expected else 1.0
 
 
+def reporting(*, year: int, halls: QuerySet[Hall], group: str | None = None) -> dict:
+    """How many of ``halls`` were expected to report the year and how many of them reported
+    each return, and on time, in one query over the halls: the one count behind the dashboard,
+    the reports, the statistics export and the API. Only open halls are expected. Grouped by
+    the hall column ``group`` (keyed by its value), or one total under the key None."""
+    halls = halls.filter(status=HallStatus.OPEN)
+    aggregates: dict = {"expected": Count("pk")}
+    for kind, model in RETURN_MODELS.items():
+        reported = model.objects.filter(hall=OuterRef("pk"), year=year, status__in=REPORTED)
+        deadline = ReturnWindow.objects.filter(kind=kind, year=year).values("deadline")[:1]
+        aggregates[f"{kind}_submitted"] = Count("pk", filter=Q(Exists(reported)))
+        aggregates[f"{kind}_on_time"] = Count(
+            "pk", filter=Q(Exists(reported.filter(submitted_at__lte=Subquery(deadline))))
+        )
+    if group is None:
+        rows = {None: halls.aggregate(**aggregates)}
+    else:
+        rows = {
+            row.pop("group"): row
+            for row in halls.values(group=F(group)).annotate(**aggregates).order_by()
+        }
+    return {
+        key: {
+            kind: Completeness(
+                expected=row["expected"],
+                submitted=row[f"{kind}_submitted"],
+                on_time=row[f"{kind}_on_time"],
+            )
+            for kind in RETURN_MODELS
+        }
+        for key, row in rows.items()
+    }
+
+
+def halls_below(*tops: Hall | int) -> QuerySet[Hall]:
+    """The halls a report on ``tops`` counts as expected to report: each one's subtree without
+    the hall itself (the hall that reads the figures collects them); every hall with no tops."""
+    if not tops:
+        return Hall.objects.all()
+    below = Q(pk__in=[])
+    for top in tops:
+        below |= subtree_q(top) & ~Q(pk=getattr(top, "pk", top))
+    return Hall.objects.filter(below)
+
+
 def completeness(*, kind: str, hall: Hall, year: int) -> Completeness:
     """Of the open halls below ``hall``, how many returned the year, and how many on time."""
-    model = RETURN_MODELS[kind]
-    below = Hall.objects.filter(subtree_q(hall), status=HallStatus.OPEN).exclude(pk=hall.pk)
-    window = return_window(kind, year)
-    on_time = Q(submitted_at__lte=window.deadline) if window else Q(pk__in=[])
-    row = model.objects.filter(year=year, status__in=REPORTED, hall__in=below).aggregate(
-        submitted=Count("pk"), on_time=Count("pk", filter=on_time)
-    )
-    return Completeness(expected=below.count(), submitted=row["submitted"], on_time=row["on_time"])
+    return reporting(year=year, halls=halls_below(hall))[None][kind]
 
 
 def _centre_ids(tree_ids) -> dict[int, int]:
@@ -141,40 +207,17 @@ def _centre_ids(tree_ids) -> dict[int, int]:
 def completeness_rollup(
     *, kind: str, year: int, level: str, within: Hall | None = None
 ) -> dict[int, Completeness]:
-    """``completeness`` for every hall of ``level`` (inside ``within``) in two aggregate queries:
-    the open halls below each, and how many of them returned the year, and on time."""
-    model = RETURN_MODELS[kind]
-    column = HALL_GROUP_COLUMN[level]
+    """``completeness`` for every hall of ``level`` (inside ``within``) in one aggregate query
+    (``reporting``, grouped by the stored ancestor column of that level)."""
     depth = LEVEL_BY_KIND[level]
-    below = Hall.objects.filter(status=HallStatus.OPEN, level__gt=depth)
+    below = Hall.objects.filter(level__gt=depth)
     if within is not None:
         below = below.filter(subtree_q(within))
-    expected = dict(
-        below.values(group=F(column)).annotate(n=Count("pk")).order_by().values_list("group", "n")
-    )
-    window = return_window(kind, year)
-    on_time = Q(submitted_at__lte=window.deadline) if window else Q(pk__in=[])
-    returns = model.objects.filter(
-        year=year,
-        status__in=REPORTED,
-        hall__status=HallStatus.OPEN,
-        hall__level__gt=depth,
-    )
-    if within is not None:
-        returns = returns.filter(subtree_q(within, through="hall"))
-    returned = {
-        row["group"]: row
-        for row in returns.values(group=F(f"hall__{column}"))
-        .annotate(submitted=Count("pk"), on_time=Count("pk", filter=on_time))
-        .order_by()
-    }
     result = {
-        group: Completeness(
-            expected=n,
-            submitted=returned.get(group, {}).get("submitted", 0),
-            on_time=returned.get(group, {}).get("on_time", 0),
-        )
-        for group, n in expected.items()
+        group: counts[kind]
+        for group, counts in reporting(
+            year=year, halls=below, group=HALL_GROUP_COLUMN[level]
+        ).items()
     }
     if level == HallKind.CENTRE:
         centres = _centre_ids(result)
@@ -251,9 +294,10 @@ def statistics_for_hall(*, hall: Hall, year: int) -> dict:
     """The public figures of a hall's subtree for a year: both returns' totals, counting
     submitted and approved returns only, and the completeness of the halls below."""
     result: dict = {"completeness": {}}
+    below = reporting(year=year, halls=halls_below(hall))[None]
     for kind in (ReturnKind.SERVICE, ReturnKind.ASSET):
         result[str(kind)] = stats_for_hall(kind=kind, hall=hall, year=year)
-        done = completeness(kind=kind, hall=hall, year=year)
+        done = below[kind]
         result["completeness"][str(kind)] = {
             "expected": done.expected,
             "submitted": done.submitted,

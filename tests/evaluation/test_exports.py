@@ -255,11 +255,12 @@ def test_statistics_workbook_rolls_up_level_by_level(figures):
     cols = _columns(counties)
     assert ("服务统计年报", "培训人次") in cols
     assert ("资产统计年报", "建筑面积(平方米)") in cols
-    assert ("服务统计年报", "每周开放时长(小时)") in cols
+    # Not additive: the column says it is the mean over the halls that reported.
+    assert ("服务统计年报", "每周开放时长(小时,报送馆平均)") in cols
     assert [(None, "序号"), (None, "编码"), (None, "馆名"), (None, "上级馆")] == list(cols)[:4]
     trainees = cols[("服务统计年报", "培训人次")] - 1
     teams = cols[("服务统计年报", "文艺团队(支)")] - 1
-    hours = cols[("服务统计年报", "每周开放时长(小时)")] - 1
+    hours = cols[("服务统计年报", "每周开放时长(小时,报送馆平均)")] - 1
     area = cols[("资产统计年报", "建筑面积(平方米)")] - 1
     value = cols[("资产统计年报", "设备价值(万元)")] - 1
 
@@ -269,25 +270,34 @@ def test_statistics_workbook_rolls_up_level_by_level(figures):
     assert guandu[:4] == [1, "530111", "官渡区文化馆", "昆明市文化馆"]
     assert guandu[trainees] == 10 + 20 + 5 + 7
     assert guandu[teams] == 3
-    assert guandu[hours] == 40.5
+    assert guandu[hours] == 10.1  # (40.5 + 0 + 0 + 0) / 4 reporting halls, not their sum
     assert guandu[area] == 420.5
     assert guandu[value] == 12.34
     assert wuhua[trainees] == 100
 
-    # Each level's cells are the sums of the level below (and so of the leaves).
+    # Each level's additive cells are the sums of the level below (and so of the leaves).
     branches = _by_name(wb["乡镇汇总"])
     assert list(branches) == ["关上街道综合文化站", "太和街道综合文化站", "华山街道综合文化站"]
     assert branches["关上街道综合文化站"][trainees] == 35
     assert branches["太和街道综合文化站"][trainees] == 7  # the draft's 999 is not counted
     city = _by_name(wb["市级汇总"])["昆明市文化馆"]
-    for col in (trainees, teams, hours, area, value):
-        county_rows = [r for r in rows.values()]
-        assert city[col] == pytest.approx(sum(r[col] for r in county_rows))
-    for col in (trainees, area):
-        assert guandu[col] == sum(
-            branches[b][col] for b in ("关上街道综合文化站", "太和街道综合文化站")
-        )
+    for col in (trainees, teams, area, value):
+        reported = [r[col] for r in rows.values() if r[col] != "未报送"]
+        assert city[col] == pytest.approx(sum(reported))
+    assert wuhua[area] == "未报送"  # 五华 reported no assets
+    assert guandu[trainees] == sum(
+        branches[b][trainees] for b in ("关上街道综合文化站", "太和街道综合文化站")
+    )
+    assert guandu[area] == branches["关上街道综合文化站"][area]  # 太和 reported no assets
     assert city[trainees] == 142
+    # The weekly hours are the mean over the city's five reporting halls, never above 168.
+    assert city[hours] == 14.1  # (40.5 + 30) / 5
+    assert branches["关上街道综合文化站"][hours] == 13.5
+    assert branches["华山街道综合文化站"][hours] == 30
+    # Where nobody reported, 未报送, not a zero that looks real.
+    assert branches["太和街道综合文化站"][area] == "未报送"
+    assert branches["华山街道综合文化站"][area] == "未报送"
+    assert branches["太和街道综合文化站"][trainees] != "未报送"
 
     assert counties.cell(4, trainees + 1).number_format == "0"
     assert counties.cell(4, hours + 1).number_format == "0.0"

@@ -45,3 +45,58 @@ def test_seed_demo_runs_twice_to_the_same_result(settings, tmp_path):
     # The booking it prints can be looked up by a resident, with the code it prints.
     code, phone = re.search(r"预约码 (\w+),手机号码 (\d+)", first).groups()
     assert activity_services.booking_lookup(code=code, phone=phone) is not None
+
+
+def _column(ws, group: str, header: str) -> int:
+    """The 0-based column of ``header`` under ``group`` in the two header rows of a sheet."""
+    current = None
+    for top, low in zip(ws[2], ws[3], strict=True):
+        current = top.value or current
+        if low.value == header and current == group:
+            return low.column - 1
+    raise KeyError((group, header))
+
+
+def test_the_demo_reports_one_count_everywhere_and_no_week_over_168_hours(settings, tmp_path):
+    """Issue 11: the dashboard, the quarterly report and the statistics export say the same
+    number of halls reported, and no weekly opening hours in the export exceed 168."""
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+    from openpyxl import load_workbook
+
+    from evaluation import exports
+    from evaluation.reports.documents import parse_period, quarterly_data
+    from evaluation.reports.models import ReportRun
+    from portal.dashboard import dashboard_for
+
+    settings.MEDIA_ROOT = tmp_path
+    seed()
+    this_year = timezone.localdate().year
+    year = this_year - 1
+    city = Hall.objects.get(level=0, name="昆明市文化馆")
+    director = get_user_model().objects.get(username="centre_director")
+
+    board = dashboard_for(director)
+    assert board.figures_year == year
+    report = quarterly_data(city, parse_period(ReportRun.Kind.QUARTERLY, f"{this_year}Q1"))
+    row = next(s for s in report["sections"] if s["key"] == "completeness")["rows"][0]
+    target = tmp_path / "statistics.xlsx"
+    exports.write_statistics(year, str(target))
+    wb = load_workbook(target, read_only=True)
+    cities = {r[2]: r for r in wb["市级汇总"].iter_rows(min_row=4, values_only=True)}
+    done = _column(wb["市级汇总"], "服务年报报送", "已报送/应报送")
+
+    expected, service = board.figures["expected"], board.figures["service"]
+    assert service > 0 and expected > service  # some halls of the demo did not report
+    assert f"应报 {expected} 个馆" in row[0] and row[1] == service
+    assert cities[city.name][done] == f"{service}/{expected}"
+
+    for ws in wb.worksheets:
+        hours = _column(ws, "服务统计年报", "每周开放时长(小时,报送馆平均)")
+        values = [r[hours] for r in ws.iter_rows(min_row=4, values_only=True)]
+        numbers = [v for v in values if v != "未报送"]
+        assert numbers and all(0 <= v <= 168 for v in numbers), ws.title
+    counties = wb["县级汇总"]
+    hours = _column(counties, "服务统计年报", "每周开放时长(小时,报送馆平均)")
+    # The demo's counties other than 官渡 and 五华 did not report: 未报送, not 0.
+    assert any(r[hours] == "未报送" for r in counties.iter_rows(min_row=4, values_only=True))
