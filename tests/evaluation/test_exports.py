@@ -145,6 +145,17 @@ def test_a_county_sheet_has_a_row_per_hall_in_tree_order(cast, scored):
     assert ws["A4"].number_format == "0" and ws["U4"].number_format == "0"
 
 
+def test_a_planned_hall_is_neither_graded_nor_ranked(cast, scored):
+    network_services.hall_update(hall=cast.other_county, status=HallStatus.PLANNED)
+    network_services.hall_update(hall=cast.other_branch, status=HallStatus.PLANNED)
+    wb = read(exports.write_assessment, scored)
+    assert values(wb["汇总"], 4)[1][4:] == ["待建", None, None, None]
+    rows = {r[2]: r for r in values(wb["官渡区文化馆"], 3)}
+    assert rows["太和街道综合文化站"][5:] == [None] * 13 + ["待建", None, None, None]
+    # 关上 is now first among the assessed branches of the county.
+    assert rows["关上街道综合文化站"][18:21] == [90.8, "优秀", 1]
+
+
 def test_assessment_within_a_county_or_a_branch(cast, scored):
     wb = read(exports.write_assessment, scored, within=cast.county)
     assert wb.sheetnames == ["汇总", "官渡区文化馆"]
