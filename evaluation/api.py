@@ -127,14 +127,34 @@ class StatisticsView(APIView):
 
 class ScoreSerializer(serializers.Serializer):
     hall = HallBriefSerializer()
-    points = serializers.DictField(
-        child=serializers.DecimalField(max_digits=6, decimal_places=1, coerce_to_string=False),
-        help_text=_("各考核维度的得分,键为维度代码(如 service_standard、satisfaction)"),
+    status = serializers.ChoiceField(
+        choices=[
+            (scoring.ResultStatus.ASSESSED, _("已考核")),
+            (scoring.ResultStatus.UNASSESSED, _("未考核")),
+            (scoring.ResultStatus.PLANNED, _("待建")),
+        ],
+        help_text=_("已考核、未考核(没有任何评分)或待建;后两种没有总分、等级和排名"),
     )
-    total = serializers.DecimalField(max_digits=6, decimal_places=1, coerce_to_string=False)
-    grade = serializers.ChoiceField(choices=Grade.choices)
-    grade_label = serializers.CharField(help_text=_("等级:优秀、良好、合格、不合格"))
-    rank = serializers.IntegerField(help_text=_("在同一上级馆的下级馆中的名次"))
+    points = serializers.DictField(
+        child=serializers.DecimalField(
+            max_digits=6, decimal_places=1, coerce_to_string=False, allow_null=True
+        ),
+        help_text=_(
+            "各考核维度的得分,键为维度代码(如 service_standard、satisfaction);缺项(没有数据)为 null"
+        ),
+    )
+    missing = serializers.ListField(child=serializers.CharField(), help_text=_("缺项维度的代码"))
+    scaled = serializers.BooleanField(help_text=_("总分是否按有数据的维度折算"))
+    total = serializers.DecimalField(
+        max_digits=6, decimal_places=1, coerce_to_string=False, allow_null=True
+    )
+    grade = serializers.ChoiceField(choices=Grade.choices, allow_null=True)
+    grade_label = serializers.CharField(
+        allow_null=True, help_text=_("等级:优秀、良好、合格、不合格")
+    )
+    rank = serializers.IntegerField(
+        allow_null=True, help_text=_("在同一上级馆的已考核下级馆中的名次")
+    )
 
 
 class ScoresQuerySerializer(serializers.Serializer):
@@ -185,10 +205,13 @@ class ScoresView(GenericAPIView):
         rows = [
             {
                 "hall": r.hall,
+                "status": r.status,
                 "points": {codes[pk]: points for pk, points in r.points.items()},
+                "missing": [codes[pk] for pk in r.missing],
+                "scaled": r.scaled,
                 "total": r.total,
                 "grade": r.grade,
-                "grade_label": r.grade_label,
+                "grade_label": r.grade_label or None,
                 "rank": r.rank,
             }
             for r in results

@@ -32,7 +32,7 @@ from . import selectors
 from .returns import selectors as returns
 from .returns.models import NOT_REPORTED, AssetReturn, ReturnKind, Rollup, ServiceReturn
 from .scoring import selectors as scoring
-from .scoring.models import AssessmentScheme, Grade
+from .scoring.models import AssessmentScheme
 
 Progress = Callable[[int, int], None]
 POINTS = "0.0"
@@ -74,7 +74,23 @@ def _assessment_columns(dimensions) -> list[Column]:
         Column(_("总分"), 8, POINTS),
         Column(_("等级"), 8),
         Column(_("同级排名"), 9, WHOLE),
+        Column(_("备注"), 30),
     ]
+
+
+def _result_cells(result: scoring.HallResult) -> list:
+    """Total, grade, rank and note of a hall: 未考核 or 待建 in place of a total, and no grade
+    or rank, when it is not assessed."""
+    if not result.assessed:
+        return [result.status_label, "", "", ""]
+    return [result.total, result.grade_label, result.rank, result.note]
+
+
+def _points_cells(result: scoring.HallResult) -> list:
+    if not result.assessed:
+        return ["" for _points in result.points]
+    missing = _("缺项")
+    return [missing if p is None else p for p in result.points.values()]
 
 
 def _thresholds(scheme: AssessmentScheme) -> str:
@@ -94,10 +110,11 @@ def write_assessment(
     """The assessment workbook of ``scheme``'s year: a summary sheet with one row per county
     (total, grade, rank among the counties of its city, and the grade thresholds), then a sheet
     per county with a row per hall in tree order. ``within`` limits it to a hall's subtree.
-    Returns the number of county sheets."""
+    A hall that is not assessed shows 未考核 (a planned one 待建) and no grade or rank; a
+    dimension with no data shows 缺项 and the note says how the total counted it (the rule is
+    ``scoring.selectors``'). Returns the number of county sheets."""
     within = _fresh(within)
     dimensions = list(scheme.dimensions.all())
-    grades = {g.value: str(g.label) for g in Grade}
     kinds = _kind_labels()
     counties = list(selectors.export_counties(within))
     # A county is ranked among all the counties of its city, even those outside ``within``.
@@ -117,9 +134,7 @@ def write_assessment(
                 county.code or "",
                 county.name,
                 county.parent.name if county.parent else "",
-                result.total,
-                grades[result.grade],
-                result.rank,
+                *_result_cells(result),
             ]
 
     def county_rows(done: int, county: Hall) -> Iterator[list]:
@@ -133,17 +148,16 @@ def write_assessment(
             if keep is not None and hall.lft not in keep:
                 continue
             n += 1
-            rank = by_county[hall.pk].rank if hall.pk == county.pk else result.rank
+            if hall.pk == county.pk:
+                result = by_county[hall.pk]  # ranked among the counties of its city
             yield [
                 n,
                 hall.code or "",
                 hall.name,
                 kinds[hall.kind],
                 hall.parent_name or "",
-                *result.points.values(),  # in the order of ``dimensions``
-                result.total,
-                grades[result.grade],
-                rank,
+                *_points_cells(result),  # in the order of ``dimensions``
+                *_result_cells(result),
             ]
         if progress:
             progress(done, total)
@@ -160,6 +174,7 @@ def write_assessment(
                 Column(_("总分"), 8, POINTS),
                 Column(_("等级"), 8),
                 Column(_("同级排名"), 9, WHOLE),
+                Column(_("备注"), 30),
             ],
             rows=summary_rows(),
         )

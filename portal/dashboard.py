@@ -201,7 +201,8 @@ def _scores(board: Dashboard, scope, top_ids: list[int]) -> None:
         )
         below = [h for h in halls if h.pk not in top_ids]
         halls = below or halls
-    results = assessment_results(scheme, halls)
+    # Only assessed halls are graded and ranked: an unassessed or planned hall is no failure.
+    results = [r for r in assessment_results(scheme, halls) if r.assessed]
     counts = {value: 0 for value in Grade.values}
     for result in results:
         counts[result.grade] += 1

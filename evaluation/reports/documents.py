@@ -604,22 +604,36 @@ def _assessment_sections(hall: Hall, year: int) -> list[dict]:
         .order_by("lft")
     )
     results = scoring.assessment_results(scheme, halls, dimensions)
+    missing = _("缺项")
     rows = [
         [
             r.hall.name,
             str(LEVEL_LABELS[r.hall.level]),
             r.hall.parent_name or "",
-            _json(r.total),
+            _json(r.total) if r.assessed else str(r.status_label),
             str(r.grade_label),
             r.rank,
-            *[_json(r.points.get(d.pk)) for d in dimensions],
+            *[
+                missing if r.assessed and r.points.get(d.pk) is None else _json(r.points.get(d.pk))
+                for d in dimensions
+            ],
+            r.note,
         ]
         for r in results
     ]
+    # Grades count the assessed halls; the unassessed and planned ones are counted apart.
     grades = {g: 0 for g in Grade.values}
+    apart = {scoring.ResultStatus.UNASSESSED: 0, scoring.ResultStatus.PLANNED: 0}
     for r in results:
-        grades[r.grade] += 1
+        if r.assessed:
+            grades[r.grade] += 1
+        else:
+            apart[r.status] += 1
     grade_rows = [[str(label), grades[value]] for value, label in Grade.choices]
+    grade_rows += [
+        [_("未考核"), apart[scoring.ResultStatus.UNASSESSED]],
+        [_("待建"), apart[scoring.ResultStatus.PLANNED]],
+    ]
     return [
         _section(
             "grades",
@@ -643,6 +657,7 @@ def _assessment_sections(hall: Hall, year: int) -> list[dict]:
                 _("等次"),
                 _("排名"),
                 *[d.name for d in dimensions],
+                _("备注"),
             ],
             rows,
         ),

@@ -61,7 +61,7 @@ class SchemeCreateForm(forms.Form):
 class SchemeForm(forms.ModelForm):
     class Meta:
         model = AssessmentScheme
-        fields = ["name", "excellent_from", "good_from", "pass_from"]
+        fields = ["name", "excellent_from", "good_from", "pass_from", "missing_rule"]
 
 
 DimensionFormSet = modelformset_factory(

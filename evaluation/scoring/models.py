@@ -24,6 +24,13 @@ class Grade(models.TextChoices):
     FAIL = "fail", _("不合格")
 
 
+class MissingRule(models.TextChoices):
+    """How a total counts the dimensions with no data (缺项) of an assessed hall."""
+
+    SCALE = "scale", _("按有数据的维度折算")
+    ZERO = "zero", _("缺项按 0 分计")
+
+
 class AssessmentScheme(models.Model):
     year = models.PositiveSmallIntegerField(_("年度"), unique=True)
     name = models.CharField(_("名称"), max_length=120)
@@ -32,6 +39,16 @@ class AssessmentScheme(models.Model):
     )
     good_from = models.DecimalField(_("良好分数线"), max_digits=5, decimal_places=1, default=75)
     pass_from = models.DecimalField(_("合格分数线"), max_digits=5, decimal_places=1, default=60)
+    missing_rule = models.CharField(
+        _("缺项计分规则"),
+        max_length=10,
+        choices=MissingRule.choices,
+        default=MissingRule.SCALE,
+        help_text=_(
+            "折算:总分 = 有数据维度的得分之和 × 全部维度满分之和 ÷ 有数据维度满分之和;"
+            "按 0 分计:缺项不得分。两种规则下缺项都会标出。"
+        ),
+    )
 
     class Meta:
         verbose_name = _("考核方案")

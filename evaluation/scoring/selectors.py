@@ -1,4 +1,20 @@
-"""Reads of the assessment: per-dimension points, totals, grades and ranks."""
+"""Reads of the assessment: per-dimension points, totals, grades and ranks.
+
+The rule, in one place (every output asks ``assessment_results`` and its siblings):
+
+- A planned hall (待建) is neither graded nor ranked, whatever rows it has.
+- Any other hall is assessed when its assessors entered at least one score in the scheme;
+  otherwise it is unassessed (未考核): no total, no grade, no rank. Survey answers or
+  inspections alone do not make an assessment.
+- For an assessed hall, a dimension has data when it has a score (scored dimensions) or at least
+  one survey answer of the year (satisfaction); otherwise it is 缺项 and its points are ``None``.
+- The total follows the scheme's ``missing_rule``: ``scale`` (the default) takes the points of the
+  dimensions with data times the full points of all dimensions over the full points of the
+  dimensions with data, rounded to 0.1, and marks the result ``scaled``; ``zero`` counts a 缺项
+  as 0. Either way ``missing`` names the 缺项 dimensions.
+- Grades go to assessed halls only, and ranks are taken among the assessed children of the
+  same parent (equal totals share a rank).
+"""
 
 from __future__ import annotations
 
@@ -9,25 +25,67 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
 
 from django.db.models import Avg, F, Q, QuerySet, Sum
+from django.utils.translation import gettext as _
 
-from network.models import Hall
+from network.models import Hall, HallStatus
 
-from .models import AssessmentScheme, Dimension, Grade, Inspection, SatisfactionResponse, Score
+from .models import (
+    AssessmentScheme,
+    Dimension,
+    Grade,
+    Inspection,
+    MissingRule,
+    SatisfactionResponse,
+    Score,
+)
 
 TWO = Decimal("0.1")
+
+
+class ResultStatus:
+    ASSESSED = "assessed"
+    UNASSESSED = "unassessed"
+    PLANNED = "planned"
 
 
 @dataclass
 class HallResult:
     hall: Hall | ExportHall
-    points: dict[int, Decimal] = field(default_factory=dict)  # dimension id → points, in order
-    total: Decimal = Decimal(0)
-    grade: str = Grade.FAIL
-    rank: int = 0
+    # dimension id → points, in the order of the dimensions; None for a 缺项 (and for every
+    # dimension of a hall that is not assessed)
+    points: dict[int, Decimal | None] = field(default_factory=dict)
+    total: Decimal | None = None
+    grade: str | None = None
+    rank: int | None = None
+    status: str = ResultStatus.UNASSESSED
+    missing: list[int] = field(default_factory=list)  # the 缺项 dimensions' ids
+    scaled: bool = False
+
+    @property
+    def assessed(self) -> bool:
+        return self.status == ResultStatus.ASSESSED
 
     @property
     def grade_label(self) -> str:
-        return Grade(self.grade).label
+        return str(Grade(self.grade).label) if self.grade else ""
+
+    @property
+    def status_label(self) -> str:
+        """The grade of an assessed hall, else 未考核 or 待建."""
+        if self.status == ResultStatus.PLANNED:
+            return _("待建")
+        if self.status == ResultStatus.UNASSESSED:
+            return _("未考核")
+        return self.grade_label
+
+    @property
+    def note(self) -> str:
+        """What a reader of the total must know: how many 缺项 and how they were counted."""
+        if not self.missing:
+            return ""
+        if self.scaled:
+            return _("缺项 %(n)d 项,总分按有数据的维度折算") % {"n": len(self.missing)}
+        return _("缺项 %(n)d 项,缺项按 0 分计") % {"n": len(self.missing)}
 
 
 def assessment_results(
@@ -55,6 +113,7 @@ class ExportHall(NamedTuple):
     parent_id: int | None
     parent_name: str | None
     lft: int
+    status: str
 
 
 def assessment_county_results(
@@ -71,7 +130,7 @@ def assessment_county_results(
         ExportHall._make(row)
         for row in Hall.objects.filter(**subtree)
         .order_by("lft")
-        .values_list("pk", "code", "name", "kind", "parent_id", "parent__name", "lft")
+        .values_list("pk", "code", "name", "kind", "parent_id", "parent__name", "lft", "status")
     ]
     return _results(
         scheme, halls, dimensions, **{f"hall__{name}": value for name, value in subtree.items()}
@@ -115,27 +174,55 @@ def _results(
     nothing: dict[int, Decimal] = {}
     # Looked up once: the loop below runs for every hall of a county export on every dimension.
     dims = [(d.pk, d.max_points, d.source == Dimension.Source.SATISFACTION) for d in dimensions]
+    full = sum((d.max_points for d in dimensions), zero)
+    scale = scheme.missing_rule == MissingRule.SCALE
     grade_for = scheme.grade_for
+    blank = dict.fromkeys((d.pk for d in dimensions), None)
     for hall in halls:
         hall_id = hall.pk
-        own = scores.get(hall_id, nothing)
+        if hall.status == HallStatus.PLANNED:
+            results.append(HallResult(hall, dict(blank), status=ResultStatus.PLANNED))
+            continue
+        own = scores.get(hall_id)
+        if not own:
+            results.append(HallResult(hall, dict(blank), status=ResultStatus.UNASSESSED))
+            continue
         cut = deductions.get(hall_id, nothing)
         mean = satisfaction.get(hall_id)
-        points: dict[int, Decimal] = {}
-        total = zero
+        points: dict[int, Decimal | None] = {}
+        missing: list[int] = []
+        total = with_data = zero
         for dim_id, max_points, is_satisfaction in dims:
             if is_satisfaction:
-                value = Decimal(str(mean)) / 5 * max_points if mean is not None else zero
+                value = Decimal(str(mean)) / 5 * max_points if mean is not None else None
             else:
-                value = own.get(dim_id, zero)
-                if cut:
+                value = own.get(dim_id)
+                if value is not None and cut:
                     value -= cut.get(dim_id, zero)
+            if value is None:
+                points[dim_id] = None
+                missing.append(dim_id)
+                continue
             if value < zero:
                 value = zero
             value = value.quantize(TWO, rounding=ROUND_HALF_UP)
             points[dim_id] = value
             total += value
-        results.append(HallResult(hall, points, total, grade_for(total)))
+            with_data += max_points
+        scaled = bool(missing) and scale
+        if scaled and with_data:
+            total = (total * full / with_data).quantize(TWO, rounding=ROUND_HALF_UP)
+        results.append(
+            HallResult(
+                hall,
+                points,
+                total,
+                grade_for(total),
+                status=ResultStatus.ASSESSED,
+                missing=missing,
+                scaled=scaled,
+            )
+        )
     _rank_among_siblings(results)
     return results
 
@@ -143,7 +230,8 @@ def _results(
 def _rank_among_siblings(results: list[HallResult]) -> None:
     groups: dict[int | None, list[HallResult]] = defaultdict(list)
     for result in results:
-        groups[result.hall.parent_id].append(result)
+        if result.assessed:
+            groups[result.hall.parent_id].append(result)
     for group in groups.values():
         group.sort(key=lambda r: r.total, reverse=True)
         for i, result in enumerate(group):

@@ -26,6 +26,7 @@ from .models import (
     AssessmentScheme,
     Dimension,
     Inspection,
+    MissingRule,
     SatisfactionResponse,
     Score,
     ScoreChange,
@@ -78,16 +79,22 @@ def scheme_update(
     excellent_from,
     good_from,
     pass_from,
+    missing_rule: str | None = None,
     dimensions: dict[int, dict] | None = None,
 ) -> AssessmentScheme:
-    """Rename a scheme, move its grade thresholds, and change its dimensions' weight, points
-    and criteria (``dimensions``: dimension id → those fields), all or nothing."""
+    """Rename a scheme, move its grade thresholds, choose how a 缺项 counts (``missing_rule``;
+    unchanged when ``None``), and change its dimensions' weight, points and criteria
+    (``dimensions``: dimension id → those fields), all or nothing."""
     if not excellent_from > good_from > pass_from >= 0:
         raise ValidationError(_("分数线须满足:优秀 > 良好 > 合格 ≥ 0。"))
     scheme = AssessmentScheme.objects.select_for_update().get(pk=scheme.pk)
     scheme.name = name
     scheme.excellent_from, scheme.good_from, scheme.pass_from = excellent_from, good_from, pass_from
-    scheme.save(update_fields=["name", "excellent_from", "good_from", "pass_from"])
+    if missing_rule is not None:
+        if missing_rule not in MissingRule.values:
+            raise ValidationError(_("没有这种缺项计分规则。"))
+        scheme.missing_rule = missing_rule
+    scheme.save(update_fields=["name", "excellent_from", "good_from", "pass_from", "missing_rule"])
     editable = {"weight", "max_points", "criteria"}
     for dimension in scheme.dimensions.filter(pk__in=list(dimensions or {})):
         changes = {k: v for k, v in dimensions[dimension.pk].items() if k in editable}

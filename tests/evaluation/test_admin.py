@@ -414,7 +414,7 @@ def test_the_county_scores_a_branch_through_the_grid(client, cast):
     assert scores[std.pk].points == Decimal("7.5") and scores[std.pk].comment == "服务公开到位"
     assert scores[content.pk].points == 8
     page = client.get(scoring(cast.branch))
-    assert page.context["result"].total == Decimal("15.5")
+    assert page.context["result"].total == Decimal("91.2")  # 15.5 of 17, scaled to 100
     assert [c.new_points for c in page.context["history"]] == [Decimal("8"), Decimal("7.5")]
     # Saving again unchanged writes no history.
     client.post(
@@ -475,7 +475,8 @@ def test_results_rank_the_halls_under_a_parent(client, cast, django_assert_num_q
     page = client.get(results, params)
     rows = {r.hall.pk: r for r, _points in page.context["results"]}
     assert (rows[cast.other_branch.pk].rank, rows[cast.branch.pk].rank) == (1, 2)
-    assert rows[cast.branch.pk].total == 6
+    assert rows[cast.branch.pk].total == 75  # 6 of 8, scaled to 100
+    assert "缺项 12 项,总分按有数据的维度折算" in page.content.decode()
 
     from django.db import connection
     from django.test.utils import CaptureQueriesContext

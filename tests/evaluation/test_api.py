@@ -167,10 +167,20 @@ def test_an_official_reads_the_scores_of_the_county(client, cast, scored):
     branch = rows[cast.branch.pk]
     assert set(branch["points"]) == set(scored.dimensions.values_list("code", flat=True))
     assert branch["points"]["service_standard"] == 6.0
+    assert branch["points"]["service_content"] is None  # 缺项
+    # 6 of the 8 points of the one dimension with data, scaled to the scheme's 100
     assert (branch["total"], branch["grade"], branch["grade_label"], branch["rank"]) == (
-        6.0, "fail", "不合格", 2,
+        75.0, "good", "良好", 2,
     )  # fmt: skip
+    assert branch["status"] == "assessed" and branch["scaled"] is True
+    assert len(branch["missing"]) == 12 and "service_standard" not in branch["missing"]
     assert rows[cast.other_branch.pk]["rank"] == 1
+    # The county hall and the points were never scored: no total, grade or rank.
+    county = rows[cast.county.pk]
+    assert (county["status"], county["total"], county["grade"], county["rank"]) == (
+        "unassessed", None, None, None,
+    )  # fmt: skip
+    assert county["grade_label"] is None and set(county["points"].values()) == {None}
 
 
 def test_rank_is_among_all_siblings_even_on_a_short_page(client, cast, scored):

@@ -42,8 +42,9 @@ def score(scheme, hall, by, **points):
 
 @pytest.fixture
 def scored(cast, scheme):
-    """官渡区 full marks (100); 五华区 6; branches 关上 22.7 (with satisfaction 4.5/5) and 太和
-    15.5; point 关上一 5 less an unfixed 1-point finding = 4."""
+    """官渡区 full marks (100); 五华区 6 of 8 on one dimension (scaled: 75); branches 关上 22.7
+    of 25 (with satisfaction 4.5/5; scaled: 90.8) and 太和 15.5 of 17 (scaled: 91.2); point 关上一
+    5 less an unfixed 1-point finding = 4 of 8 (scaled: 50); the other points are unscored."""
     by = cast.centre_director
     scored = scheme.dimensions.filter(source=Dimension.Source.SCORED)
     score(scheme, cast.county, by, **{d.code: d.max_points for d in scored})
@@ -90,12 +91,21 @@ def test_assessment_workbook_has_a_summary_and_a_sheet_per_county(cast, scored):
     assert summary["A1"].value == scored.name
     assert summary["A2"].value == "等级:优秀 ≥ 90 分;良好 ≥ 75 分;合格 ≥ 60 分;不合格 < 60 分"
     assert [c.value for c in summary[3]] == [
-        "序号", "编码", "县(市)区文化馆", "所属中心馆", "总分", "等级", "同级排名",
+        "序号", "编码", "县(市)区文化馆", "所属中心馆", "总分", "等级", "同级排名", "备注",
     ]  # fmt: skip
     assert summary.freeze_panes == "A4"
     assert values(summary, 4) == [
-        [1, "530111", "官渡区文化馆", "昆明市文化馆", 100, "优秀", 1],
-        [2, "530102", "五华区文化馆", "昆明市文化馆", 6, "不合格", 2],
+        [1, "530111", "官渡区文化馆", "昆明市文化馆", 100, "优秀", 1, None],
+        [
+            2,
+            "530102",
+            "五华区文化馆",
+            "昆明市文化馆",
+            75,
+            "良好",
+            2,
+            "缺项 12 项,总分按有数据的维度折算",
+        ],
     ]
     assert summary["E4"].number_format == "0.0"
 
@@ -107,7 +117,7 @@ def test_a_county_sheet_has_a_row_per_hall_in_tree_order(cast, scored):
     assert header[:5] == ["序号", "编码", "馆名", "层级", "上级馆"]
     assert header[5:8] == ["服务标准(8分)", "服务内容(9分)", "服务方式(8分)"]
     assert header[17] == "满意度(8分)"
-    assert header[18:] == ["总分", "等级", "同级排名"]
+    assert header[18:] == ["总分", "等级", "同级排名", "备注"]
     assert ws.freeze_panes == "A3"
     assert ws.print_title_rows == "$2:$2"
 
@@ -121,29 +131,45 @@ def test_a_county_sheet_has_a_row_per_hall_in_tree_order(cast, scored):
         [6, "530111002001", "太和一社区服务中心", "基层服务点", "太和街道综合文化站"],
     ]
     county, branch, point, point2, other_branch, _ = rows
-    assert county[5:] == [8, 9, 8, 8, 8, 8, 7, 8, 7, 7, 7, 7, 8, 100, "优秀", 1]
-    assert branch[5:7] == [7.5, 8]
-    assert branch[17:] == [7.2, 22.7, "不合格", 1]  # satisfaction 4.5 / 5 × 8
-    assert other_branch[17:] == [0, 15.5, "不合格", 2]
-    assert point[5] == 4 and point[18] == 4 and point[20] == 1  # 5 less the unfixed finding
-    assert point2[18:] == [0, "不合格", 2]
+    assert county[5:] == [8, 9, 8, 8, 8, 8, 7, 8, 7, 7, 7, 7, 8, 100, "优秀", 1, None]
+    assert branch[5:8] == [7.5, 8, "缺项"]
+    # satisfaction 4.5 / 5 × 8; 22.7 of 25 scaled to 100
+    assert branch[17:] == [7.2, 90.8, "优秀", 2, "缺项 10 项,总分按有数据的维度折算"]
+    assert other_branch[17:] == ["缺项", 91.2, "优秀", 1, "缺项 11 项,总分按有数据的维度折算"]
+    # 5 less the unfixed finding, of 8
+    assert point[5] == 4 and point[18] == 50 and point[19] == "不合格" and point[20] == 1
+    # Unscored: no points, no total, no grade, no rank.
+    assert point2[5:] == [None] * 13 + ["未考核", None, None, None]
     for cell in ws[4][5:19]:
         assert cell.number_format == "0.0"
     assert ws["A4"].number_format == "0" and ws["U4"].number_format == "0"
+
+
+def test_a_planned_hall_is_neither_graded_nor_ranked(cast, scored):
+    network_services.hall_update(hall=cast.other_county, status=HallStatus.PLANNED)
+    network_services.hall_update(hall=cast.other_branch, status=HallStatus.PLANNED)
+    wb = read(exports.write_assessment, scored)
+    assert values(wb["汇总"], 4)[1][4:] == ["待建", None, None, None]
+    rows = {r[2]: r for r in values(wb["官渡区文化馆"], 3)}
+    assert rows["太和街道综合文化站"][5:] == [None] * 13 + ["待建", None, None, None]
+    # 关上 is now first among the assessed branches of the county.
+    assert rows["关上街道综合文化站"][18:21] == [90.8, "优秀", 1]
 
 
 def test_assessment_within_a_county_or_a_branch(cast, scored):
     wb = read(exports.write_assessment, scored, within=cast.county)
     assert wb.sheetnames == ["汇总", "官渡区文化馆"]
     # Still ranked among all the counties of the city.
-    assert values(wb["汇总"], 4) == [[1, "530111", "官渡区文化馆", "昆明市文化馆", 100, "优秀", 1]]
+    assert values(wb["汇总"], 4) == [
+        [1, "530111", "官渡区文化馆", "昆明市文化馆", 100, "优秀", 1, None]
+    ]
     rows = values(wb["官渡区文化馆"], 3)
     assert len(rows) == 6
 
     wb = read(exports.write_assessment, scored, within=cast.other_branch)
     rows = values(wb["官渡区文化馆"], 3)
     assert [r[2] for r in rows] == ["太和街道综合文化站", "太和一社区服务中心"]
-    assert rows[0][-1] == 2  # its rank among all the branches of the county
+    assert rows[0][-2] == 1  # its rank among all the branches of the county
 
 
 def test_assessment_progress_reaches_the_number_of_counties(cast, scored):
@@ -191,13 +217,14 @@ def test_county_results_by_tree_range_match_results_by_hall(cast, scored):
     halls = Hall.objects.filter(subtree_q(county)).order_by("lft")
     by_hall = scoring_selectors.assessment_results(scored, halls, dimensions)
     assert [r.hall.pk for r in by_range] == [h.pk for h in halls]
-    assert [(r.points, r.total, r.grade, r.rank) for r in by_range] == [
-        (r.points, r.total, r.grade, r.rank) for r in by_hall
+    assert [(r.points, r.total, r.grade, r.rank, r.status, r.missing) for r in by_range] == [
+        (r.points, r.total, r.grade, r.rank, r.status, r.missing) for r in by_hall
     ]
     assert list(by_range[0].points) == [d.pk for d in dimensions]
     point = next(r for r in by_range if r.hall.pk == cast.point.pk)
     assert point.hall.parent_name == cast.branch.name
-    assert point.total == 4  # 5 less the unfixed finding
+    assert point.points[scored.dimensions.get(code="service_standard").pk] == 4
+    assert point.total == 50  # 5 less the unfixed finding, of 8 scaled to 100
 
 
 # --- statistics -----------------------------------------------------------------------------------

@@ -7,12 +7,15 @@ import re
 
 import pytest
 from django.core.management import call_command
+from django.db.models import F
+from openpyxl import load_workbook
 
 from activities import services as activity_services
 from activities.models import Activity, Booking
 from activities.orders.models import Order
+from evaluation.scoring.models import AssessmentScheme, Score
 from network.management.commands.check_tree import find_damage
-from network.models import Hall
+from network.models import Hall, HallStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -100,3 +103,46 @@ def test_the_demo_reports_one_count_everywhere_and_no_week_over_168_hours(settin
     hours = _column(counties, "服务统计年报", "每周开放时长(小时,报送馆平均)")
     # The demo's counties other than 官渡 and 五华 did not report: 未报送, not 0.
     assert any(r[hours] == "未报送" for r in counties.iter_rows(min_row=4, values_only=True))
+
+
+def test_the_demo_assessment_grades_no_unscored_hall_and_ranks_no_planned_one(settings, tmp_path):
+    """Issue 11: an unassessed hall is not a failed one, and a planned hall is not ranked."""
+    settings.MEDIA_ROOT = tmp_path
+    seed()
+    scheme = AssessmentScheme.objects.get()
+    output = tmp_path / "assessment.xlsx"
+    call_command("export_assessment", year=scheme.year, output=str(output), stdout=io.StringIO())
+    wb = load_workbook(output, read_only=True)
+    scored = set(Score.objects.filter(scheme=scheme).values_list("hall_id", flat=True))
+    # A hall by its name and its parent's (many demo halls have no code yet).
+    halls = {
+        (h.name, h.parent_name or None): h
+        for h in Hall.objects.annotate(parent_name=F("parent__name"))
+    }
+    assert len(halls) == Hall.objects.count()
+    seen = {"assessed": 0, "unassessed": 0, "planned": 0}
+
+    def check(key, total, grade, rank):
+        hall = halls[key]
+        if hall.status == HallStatus.PLANNED:
+            assert (total, grade, rank) == ("待建", None, None), hall.name
+            seen["planned"] += 1
+        elif hall.pk not in scored:
+            assert (total, grade, rank) == ("未考核", None, None), hall.name
+            seen["unassessed"] += 1
+        else:
+            assert isinstance(total, float | int) and grade and isinstance(rank, int), hall.name
+            seen["assessed"] += 1
+
+    summary = wb["汇总"]
+    header = [c.value for c in next(summary.iter_rows(min_row=3, max_row=3))]
+    at = header.index("总分")
+    for row in summary.iter_rows(min_row=4, values_only=True):
+        check((row[2], row[3]), *row[at : at + 3])
+    for ws in wb.worksheets[1:]:
+        header = [c.value for c in next(ws.iter_rows(min_row=2, max_row=2))]
+        at = header.index("总分")
+        for row in ws.iter_rows(min_row=3, values_only=True):
+            check((row[2], row[4]), *row[at : at + 3])
+    # The demo has all three kinds of hall, so each rule above was tried.
+    assert all(seen.values()), seen

@@ -352,8 +352,14 @@ def test_the_annual_report_rolls_up_and_ranks(cast):
     ranked = {
         r[0]: r for r in next(s for s in data["sections"] if s["key"] == "assessment")["rows"]
     }
-    assert ranked["关上街道综合文化站"][3] == float(first.max_points)
-    assert ranked["关上街道综合文化站"][5] == 1 and ranked["太和街道综合文化站"][5] == 2
+    # Full marks on the one dimension with data, scaled to the scheme's 100 points.
+    assert ranked["关上街道综合文化站"][3] == 100.0
+    assert ranked["关上街道综合文化站"][5] == 1
+    assert ranked["关上街道综合文化站"][-1] == "缺项 12 项,总分按有数据的维度折算"
+    # 太和 was never scored: no total, grade or rank.
+    assert ranked["太和街道综合文化站"][3:6] == ["未考核", "", None]
+    grades = {r[0]: r[1] for r in next(s for s in data["sections"] if s["key"] == "grades")["rows"]}
+    assert grades["优秀"] == 1 and grades["不合格"] == 0 and grades["未考核"] >= 1
     assert set(ranked) >= {"关上一社区服务中心", "太和一社区服务中心"}
     assert "华山街道综合文化站" not in ranked
 

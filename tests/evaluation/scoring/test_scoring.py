@@ -9,8 +9,9 @@ from django.utils import timezone
 
 from evaluation.scoring import selectors as scoring_selectors
 from evaluation.scoring import services as scoring
-from evaluation.scoring.models import Dimension, Grade, ScoreChange
-from network.models import Hall
+from evaluation.scoring.models import Dimension, Grade, MissingRule, ScoreChange
+from network import services as network_services
+from network.models import Hall, HallStatus
 
 from ..factories import YEAR
 
@@ -83,7 +84,7 @@ def test_totals_grades_and_ranks_among_siblings(cast, scheme):
         scoring.score_set(
             dimension=d, hall=cast.branch, points=d.max_points, by=cast.county_director
         )
-    scoring.score_set(dimension=dims[0], hall=cast.other_branch, points=8, by=cast.county_director)
+    scoring.score_set(dimension=dims[0], hall=cast.other_branch, points=6, by=cast.county_director)
     for phone, rating in [("13800000001", 5), ("13800000002", 4)]:
         scoring.satisfaction_submit(hall_id=cast.branch.pk, phone=phone, rating=rating)
     halls = Hall.objects.filter(pk__in=[cast.branch.pk, cast.other_branch.pk])
@@ -92,8 +93,72 @@ def test_totals_grades_and_ranks_among_siblings(cast, scheme):
     assert best.points[dim(scheme, "satisfaction").pk] == Decimal("7.2")  # 4.5 / 5 × 8
     assert best.total == Decimal("99.2")
     assert (best.grade, best.rank) == (Grade.EXCELLENT, 1)
+    assert (best.missing, best.scaled, best.note) == ([], False, "")
     other = results[cast.other_branch.pk]
-    assert (other.total, other.grade, other.rank) == (Decimal("8.0"), Grade.FAIL, 2)
+    # One dimension of 8 points has data: 6 scaled over it to the scheme's 100 points.
+    assert (other.total, other.grade, other.rank) == (Decimal("75.0"), Grade.GOOD, 2)
+    assert other.scaled and len(other.missing) == 12
+    assert other.points[dims[1].pk] is None
+    assert other.note == "缺项 12 项,总分按有数据的维度折算"
+
+
+def test_a_scheme_may_count_a_missing_dimension_as_zero(cast, scheme):
+    scoring.scheme_update(
+        scheme=scheme,
+        name=scheme.name,
+        excellent_from=scheme.excellent_from,
+        good_from=scheme.good_from,
+        pass_from=scheme.pass_from,
+        missing_rule=MissingRule.ZERO,
+    )
+    scheme.refresh_from_db()
+    scoring.score_set(
+        dimension=dim(scheme, "service_standard"),
+        hall=cast.branch,
+        points=6,
+        by=cast.county_director,
+    )
+    [result] = scoring_selectors.assessment_results(scheme, [cast.branch])
+    assert (result.total, result.grade, result.rank) == (Decimal("6.0"), Grade.FAIL, 1)
+    assert not result.scaled and len(result.missing) == 12
+    assert result.note == "缺项 12 项,缺项按 0 分计"
+
+
+def test_a_satisfaction_dimension_without_answers_is_missing_not_zero(cast, scheme):
+    """The issue's 92: full marks on every scored dimension and no survey answers."""
+    for d in scheme.dimensions.exclude(source=Dimension.Source.SATISFACTION):
+        scoring.score_set(
+            dimension=d, hall=cast.branch, points=d.max_points, by=cast.county_director
+        )
+    [result] = scoring_selectors.assessment_results(scheme, [cast.branch])
+    assert result.missing == [dim(scheme, "satisfaction").pk]
+    assert (result.total, result.grade, result.scaled) == (Decimal("100.0"), Grade.EXCELLENT, True)
+
+
+def test_unscored_and_planned_halls_are_neither_graded_nor_ranked(cast, scheme):
+    std = dim(scheme, "service_standard")
+    scoring.score_set(dimension=std, hall=cast.point, points=2, by=cast.county_director)
+    # Survey answers alone are no assessment.
+    scoring.satisfaction_submit(hall_id=cast.point2.pk, phone="13800000001", rating=5)
+    # A planned hall is not assessed even if someone scored it.
+    scoring.score_set(dimension=std, hall=cast.other_branch, points=8, by=cast.county_director)
+    network_services.hall_update(hall=cast.other_branch, status=HallStatus.PLANNED)
+    halls = Hall.objects.filter(pk__in=[cast.point.pk, cast.point2.pk, cast.other_branch.pk])
+    results = {r.hall.pk: r for r in scoring_selectors.assessment_results(scheme, halls)}
+    point, point2, planned = (
+        results[cast.point.pk],
+        results[cast.point2.pk],
+        results[cast.other_branch.pk],
+    )
+    assert (point.status, point.grade, point.rank) == ("assessed", Grade.FAIL, 1)
+    assert (point2.status, point2.total, point2.grade, point2.rank) == (
+        "unassessed", None, None, None,
+    )  # fmt: skip
+    assert set(point2.points.values()) == {None} and point2.status_label == "未考核"
+    assert (planned.status, planned.total, planned.grade, planned.rank) == (
+        "planned", None, None, None,
+    )  # fmt: skip
+    assert planned.status_label == "待建" and planned.grade_label == ""
 
 
 def test_an_unfixed_inspection_finding_costs_points(cast, scheme):
