@@ -75,20 +75,36 @@ def report_run_fail(*, run: ReportRun, worker: str, error: str) -> bool:
 
 
 def report_run_build(
-    *, kind: str, period: str, hall_id: int, worker: str, force: bool = False
+    *,
+    kind: str,
+    period: str,
+    hall_id: int,
+    worker: str,
+    force: bool = False,
+    now: datetime | None = None,
 ) -> tuple[ReportRun, str]:
     """Claim, build and finish one report. Returns the run and what happened: ``built``;
     ``done`` (finished earlier, left alone); ``busy`` (another worker is building it);
     ``lost`` (taken over while building). A failure marks the run failed and is raised again
     for the caller's retry."""
     parsed = documents.parse_period(kind, period)
+    documents.check_period_ended(parsed, now)
     try:
         hall = Hall.objects.get(pk=hall_id)
     except Hall.DoesNotExist:
         raise ValidationError({"hall": _("没有编号为 %(id)s 的馆。") % {"id": hall_id}}) from None
     documents.check_report_hall(hall)
+    # A report finished before its period ended (built early, before this rule) is not the
+    # period's report: the first build after the end replaces it instead of standing aside.
+    early = ReportRun.objects.filter(
+        kind=kind,
+        period=parsed.label,
+        hall=hall,
+        status=ReportRun.Status.DONE,
+        finished_at__lt=parsed.end,
+    ).exists()
     run, claimed = report_run_claim(
-        kind=kind, period=parsed.label, hall=hall, worker=worker, force=force
+        kind=kind, period=parsed.label, hall=hall, worker=worker, force=force or early
     )
     if not claimed:
         return run, "done" if run.status == ReportRun.Status.DONE else "busy"
@@ -198,9 +214,9 @@ def build_report(self, kind: str, period: str, hall_id: int, force: bool = False
 def enqueue_reports(kind: str, period: str | None = None) -> int:
     """Beat's entry point: one ``build_report`` per county and centre hall for the period that
     has just ended (or ``period``)."""
-    label = (
-        documents.parse_period(kind, period) if period else documents.period_just_ended(kind)
-    ).label
+    parsed = documents.parse_period(kind, period) if period else documents.period_just_ended(kind)
+    documents.check_period_ended(parsed)
+    label = parsed.label
     hall_ids = list(documents.report_halls().values_list("pk", flat=True))
     for hall_id in hall_ids:
         build_report.delay(kind, label, hall_id)
