@@ -74,6 +74,25 @@ def report_run_fail(*, run: ReportRun, worker: str, error: str) -> bool:
     return run.fail(worker=worker, error=error)
 
 
+@transaction.atomic
+def report_run_start(
+    *, kind: str, period: str, hall: Hall, by, now: datetime | None = None
+) -> ReportRun:
+    """Staff ask for one report from the admin: the run's row (made pending when missing) and,
+    unless it is finished, a ``build_report`` queued once the row is committed. The page that
+    follows reads the row's status and progress."""
+    parsed = documents.parse_period(kind, period)
+    documents.check_period_ended(parsed, now)
+    documents.check_report_hall(hall)
+    scope = user_scope(by)
+    if scope.read_only or not scope.covers(hall):
+        raise ValidationError({"hall": _("只能为本馆及下属的总馆、中心馆生成报告。")})
+    run, _created = ReportRun.objects.get_or_create(kind=kind, period=parsed.label, hall=hall)
+    if run.status != ReportRun.Status.DONE or (run.finished_at and run.finished_at < parsed.end):
+        transaction.on_commit(lambda: build_report.delay(kind, parsed.label, hall.pk))
+    return run
+
+
 def report_run_build(
     *,
     kind: str,

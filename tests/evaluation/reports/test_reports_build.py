@@ -545,6 +545,76 @@ def test_staff_regenerate_and_officials_may_not(client, cast, eager_celery):
     assert run.attempts == 2 and run.status == "done"
 
 
+def test_staff_build_a_report_from_the_admin_and_follow_its_progress(
+    client, cast, eager_celery, django_capture_on_commit_callbacks
+):
+    client.force_login(cast.county_director)
+    listing = client.get(reverse("admin:reports_reportrun_changelist"))
+    build = reverse("admin:reports_reportrun_build")
+    assert build in listing.content.decode()
+    assert client.get(build).status_code == 200
+
+    future = {"kind": "quarterly", "period": "2027Q2", "hall": cast.county.pk, "_build": "1"}
+    refused = client.post(build, future)
+    assert refused.status_code == 200
+    assert "2027-07-01" in str(refused.context["form"].errors["period"])
+    assert not ReportRun.objects.exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(build, {**future, "period": "2026Q3"})
+    run = ReportRun.objects.get()
+    progress = reverse("admin:reports_reportrun_progress", args=[run.pk])
+    assert response.status_code == 302 and response["Location"] == progress
+    assert run.status == "done" and run.hall == cast.county
+    page = client.get(progress).content.decode()
+    assert reverse("admin:reports_reportrun_download", args=[run.pk]) in page
+    assert 'http-equiv="refresh"' not in page
+
+
+def test_the_progress_page_reads_the_run_row_while_it_waits(client, cast):
+    client.force_login(cast.county_director)
+    build = reverse("admin:reports_reportrun_build")
+    client.post(build, {"kind": "annual", "period": "2025", "hall": cast.county.pk})
+    run = ReportRun.objects.get()  # queued on commit: nothing ran in this test
+    assert run.status == "pending"
+    page = client.get(reverse("admin:reports_reportrun_progress", args=[run.pk]))
+    assert 'http-equiv="refresh"' in page.content.decode() and "排队中" in page.content.decode()
+
+
+def test_a_preview_from_the_admin_is_downloaded_and_never_stored(client, cast):
+    client.force_login(cast.county_director)
+    this_quarter = documents.period_just_ended("quarterly").previous().label
+    response = client.post(
+        reverse("admin:reports_reportrun_build"),
+        {"kind": "quarterly", "period": this_quarter, "hall": cast.county.pk, "_preview": "1"},
+    )
+    assert response.status_code == 200 and "preview" in response["Content-Disposition"]
+    title = load_workbook(io.BytesIO(response.content)).worksheets[0].cell(1, 1).value
+    assert "预览" in title
+    assert not ReportRun.objects.exists()
+
+
+def test_the_build_pages_keep_to_the_scope(client, cast):
+    theirs = _built(cast, cast.other_county)
+    client.force_login(cast.county_director)
+    build = reverse("admin:reports_reportrun_build")
+    response = client.post(
+        build, {"kind": "quarterly", "period": "2026Q3", "hall": cast.other_county.pk}
+    )
+    assert response.status_code == 200 and "hall" in response.context["form"].errors
+    assert ReportRun.objects.count() == 1
+    progress = reverse("admin:reports_reportrun_progress", args=[theirs.pk])
+    assert client.get(progress).status_code == 404
+
+    with pytest.raises(ValidationError):
+        report_services.report_run_start(
+            kind="quarterly", period="2026Q3", hall=cast.other_county, by=cast.county_director
+        )
+    client.force_login(cast.county_official)
+    assert client.get(build).status_code == 403
+    assert build not in client.get(reverse("admin:reports_reportrun_changelist")).content.decode()
+
+
 def test_a_joint_meeting_is_recorded_with_decisions_and_linked_to_its_report(client, cast):
     run = _built(cast)
     client.force_login(cast.county_director)
