@@ -255,8 +255,7 @@ def _order_step(order_id: int, step: Order.Step, now: datetime | None = None) ->
         raise ValidationError(
             {
                 "status": _(
-                    "活动“%(title)s”于 %(end)s 结束后才能标记完成;"
-                    "如活动未经平台排期已举办,请填写说明。"
+                    "活动“%(title)s”于 %(end)s 结束,结束后才能标记完成,点单人随后才能评价。"
                 )
                 % {"title": order.activity.title, "end": f"{end:%Y-%m-%d %H:%M}"}
             }
