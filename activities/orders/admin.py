@@ -97,6 +97,16 @@ class OrderNoteForm(forms.Form):
     )
 
 
+class OrderCompleteForm(forms.Form):
+    note = forms.CharField(
+        label=gettext_lazy("说明"),
+        required=False,
+        max_length=500,
+        help_text=gettext_lazy("活动未经平台排期已举办的,请写明举办的时间和地点。"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
 class OrderRejectForm(forms.Form):
     reason = forms.CharField(
         label=gettext_lazy("不予受理的原因"),
@@ -205,7 +215,7 @@ class OrderAdmin(ScopedAdminMixin, admin.ModelAdmin):
         Order.Step.ACCEPT: OrderNoteForm,
         Order.Step.REJECT: OrderRejectForm,
         Order.Step.SCHEDULE: OrderScheduleForm,
-        Order.Step.COMPLETE: OrderNoteForm,
+        Order.Step.COMPLETE: OrderCompleteForm,
     }
 
     @admin.display(description=gettext_lazy("服务"), ordering="item__title")

@@ -537,7 +537,12 @@ class StaffOrderViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return self._answer(order)
 
     @_staff_action(
-        _("完成"), _("已排期的点单在活动办完后标为完成,点单人即可评价。"), NoteSerializer
+        _("完成"),
+        _(
+            "已排期的点单在活动结束后标为完成;未经平台排期已举办的已受理点单,"
+            "须在说明中写明举办的时间和地点。完成后点单人即可评价。"
+        ),
+        NoteSerializer,
     )
     @action(**STEP)
     def complete(self, request: Request, code: str) -> Response:

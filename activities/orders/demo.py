@@ -68,7 +68,8 @@ def seed_orders(centre: Hall) -> int:
             continue
         services.order_accept(order=order, by_user=by)
         if step >= 2:
-            start = day_at(10 + step, 15)
+            # A completed order's activity has ended; the others are still to come.
+            start = day_at(-(10 + step) if step >= 3 else 10 + step, 15)
             order = services.order_schedule(
                 order=order, by_user=by, title=f"点单服务:{order.point.locality}",
                 start=start, end=start + timedelta(hours=2), capacity=40, venue="村活动室",

@@ -95,7 +95,9 @@ class Order(models.Model):
         Step.ACCEPT: ((Status.SUBMITTED,), Status.ACCEPTED),
         Step.REJECT: ((Status.SUBMITTED, Status.ACCEPTED), Status.REJECTED),
         Step.SCHEDULE: ((Status.ACCEPTED,), Status.SCHEDULED),
-        Step.COMPLETE: ((Status.SCHEDULED,), Status.DONE),
+        # An accepted order may be completed too: the activity was held without being scheduled
+        # here, and the service then asks for a note that says when and where.
+        Step.COMPLETE: ((Status.SCHEDULED, Status.ACCEPTED), Status.DONE),
         Step.RATE: ((Status.DONE,), Status.RATED),
         Step.ESCALATE: ((Status.SUBMITTED,), Status.SUBMITTED),
     }
@@ -188,12 +190,28 @@ class Order(models.Model):
         """The status ``step`` leads to."""
         return cls.TRANSITIONS[step][1]
 
-    def can(self, step: str) -> bool:
-        return self.status in self.step_sources(step)
+    def can(self, step: str, now: datetime | None = None) -> bool:
+        if self.status not in self.step_sources(step):
+            return False
+        if step == self.Step.COMPLETE and self.status == self.Status.SCHEDULED:
+            # Done means delivered: not before the scheduled activity has ended.
+            return self.activity_ended(now)
+        return True
 
-    def next_steps(self, steps: Iterable[str] = STAFF_STEPS) -> list[Order.Step]:
+    def next_steps(
+        self, steps: Iterable[str] = STAFF_STEPS, now: datetime | None = None
+    ) -> list[Order.Step]:
         """The steps of ``steps`` (the staff's, unless told) this order may take now, in order."""
-        return [self.Step(step) for step in steps if self.can(step)]
+        return [self.Step(step) for step in steps if self.can(step, now)]
+
+    def activity_ended(self, now: datetime | None = None) -> bool:
+        """Whether the activity this order was scheduled as has ended (true without one)."""
+        return self.activity_id is None or self.activity.end <= (now or timezone.now())
+
+    def completes_with_note(self) -> bool:
+        """Completing an order no activity was scheduled for needs a note saying how it was
+        held."""
+        return self.activity_id is None
 
     # --- Rules the reports, the dashboard and the pages share --------------------------------
 

@@ -245,12 +245,23 @@ def _order_save(
     return order
 
 
-def _order_step(order_id: int, step: Order.Step) -> Order:
+def _order_step(order_id: int, step: Order.Step, now: datetime | None = None) -> Order:
     """The order, locked, when ``step`` may be taken from its status now."""
     order = Order.objects.select_for_update().filter(pk=order_id).first()
     if order is None:
         raise ValidationError({"order": _("点单不存在。")})
-    if not order.can(step):
+    if order.status in order.step_sources(step) and not order.can(step, now):
+        # The status allows the step; only the scheduled activity's end holds it back.
+        end = timezone.localtime(order.activity.end)
+        raise ValidationError(
+            {
+                "status": _(
+                    "活动“%(title)s”于 %(end)s 结束,结束后才能标记完成,点单人随后才能评价。"
+                )
+                % {"title": order.activity.title, "end": f"{end:%Y-%m-%d %H:%M}"}
+            }
+        )
+    if not order.can(step, now):
         raise ValidationError(
             {
                 "status": _("点单当前为“%(status)s”,不能进行这一步。")
@@ -356,7 +367,18 @@ def order_schedule(
 
 @transaction.atomic
 def order_complete(*, order: Order, by_user, note: str = "", now: datetime | None = None) -> Order:
-    order = _order_step(order.pk, Order.Step.COMPLETE)
+    """Mark an order delivered: after its scheduled activity has ended, or, for an accepted
+    order held without being scheduled here, with a note saying when and where."""
+    order = _order_step(order.pk, Order.Step.COMPLETE, now)
+    note = (note or "").strip()
+    if order.completes_with_note() and not note:
+        raise ValidationError(
+            {
+                "note": _(
+                    "该点单未经平台排期:如活动已经举办,请在说明中写明举办的时间和地点,再标记完成。"
+                )
+            }
+        )
     return _order_move(
         order,
         Order.Step.COMPLETE,

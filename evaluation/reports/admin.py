@@ -2,25 +2,47 @@
 
 from __future__ import annotations
 
+import io
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from common.forms import add_service_errors
 from network.admin_scope import ScopedAdminMixin, ScopedInlineMixin
+from network.selectors import halls_in_scope
 
 from . import documents, services
 from .models import JointMeeting, MeetingDecision, ReportRun
 
 
+class ReportBuildForm(forms.Form):
+    kind = forms.ChoiceField(label=gettext_lazy("类型"), choices=ReportRun.Kind.choices)
+    period = forms.CharField(
+        label=gettext_lazy("期间"),
+        max_length=7,
+        help_text=gettext_lazy("季度如 2026Q3,年度如 2026;只能生成已结束的期间,未结束的可预览。"),
+    )
+    hall = forms.ModelChoiceField(label=gettext_lazy("馆"), queryset=None)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["hall"].queryset = halls_in_scope(user).filter(
+            kind__in=documents.REPORT_HALL_KINDS, status="open"
+        )
+
+
 @admin.register(ReportRun)
 class ReportRunAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    change_list_template = "admin/reports/reportrun/change_list.html"
     list_display = (
         "hall",
         "kind",
@@ -66,6 +88,12 @@ class ReportRunAdmin(ScopedAdminMixin, admin.ModelAdmin):
     def get_urls(self):
         wrap = self.admin_site.admin_view
         return [
+            path("build/", wrap(self.build_view), name="reports_reportrun_build"),
+            path(
+                "<int:object_id>/progress/",
+                wrap(self.progress_view),
+                name="reports_reportrun_progress",
+            ),
             path("<int:object_id>/print/", wrap(self.print_view), name="reports_reportrun_print"),
             path(
                 "<int:object_id>/download/",
@@ -99,6 +127,70 @@ class ReportRunAdmin(ScopedAdminMixin, admin.ModelAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         return self.get_object(request, str(object_id))
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        extra_context = {**(extra_context or {}), "may_build": self.has_change_permission(request)}
+        return super().changelist_view(request, extra_context)
+
+    def build_view(self, request: HttpRequest) -> HttpResponse:
+        """Build one report of an ended period (queued, then followed on its progress page), or
+        download a preview up to today that is never stored as the period's report."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        form = ReportBuildForm(
+            request.POST or None,
+            user=request.user,
+            initial={
+                "kind": ReportRun.Kind.QUARTERLY,
+                "period": documents.period_just_ended(ReportRun.Kind.QUARTERLY).label,
+            },
+        )
+        if request.method == "POST" and form.is_valid():
+            kind, period, hall = (form.cleaned_data[k] for k in ("kind", "period", "hall"))
+            try:
+                if "_preview" in request.POST:
+                    return self._preview_response(kind, period, hall)
+                run = services.report_run_start(
+                    kind=kind, period=period, hall=hall, by=request.user
+                )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                return redirect("admin:reports_reportrun_progress", run.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("生成报告"),
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/reports/reportrun/build.html", context)
+
+    @staticmethod
+    def _preview_response(kind: str, period: str, hall) -> HttpResponse:
+        data = documents.preview_data(kind, hall, documents.parse_period(kind, period))
+        buffer = io.BytesIO()
+        documents.write_report_xlsx(data, buffer)
+        response = HttpResponse(
+            buffer.getvalue(),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        name = f"{hall.code or hall.pk}-{data['period']}-{kind}-preview-{data['preview_until']}"
+        response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
+        return response
+
+    def progress_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        """The run's status and progress, read from its row; the page refreshes while it runs."""
+        run = self._run_or_404(request, object_id)
+        running = run.status in (ReportRun.Status.PENDING, ReportRun.Status.RUNNING)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": str(run),
+            "run": run,
+            "running": running,
+            "percent": run.percent,
+        }
+        return TemplateResponse(request, "admin/reports/reportrun/progress.html", context)
 
     def print_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
         run = self._run_or_404(request, object_id)

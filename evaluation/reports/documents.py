@@ -13,8 +13,8 @@ import os
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import IO, Any
 
@@ -111,6 +111,37 @@ def period_just_ended(kind: str, now: datetime | None = None) -> Period:
     return current.previous()
 
 
+def check_period_ended(period: Period, now: datetime | None = None) -> None:
+    """A period's report is built once the period is over: one built early would stand, with
+    figures missing, in place of the real one. Before then only a preview (``preview_data``)."""
+    if period.end <= (now or timezone.now()):
+        return
+    last = timezone.localtime(period.end - timedelta(seconds=1))
+    raise ValidationError(
+        {
+            "period": _(
+                "%(period)s 尚未结束(至 %(last)s 止),%(first)s 起才能生成该期间的报告;"
+                "如需截至今日的数据,请生成预览(预览不保存为该期间的报告)。"
+            )
+            % {
+                "period": period.label,
+                "last": f"{last:%Y-%m-%d}",
+                "first": f"{timezone.localtime(period.end):%Y-%m-%d}",
+            }
+        }
+    )
+
+
+def preview_period(period: Period, now: datetime | None = None) -> Period:
+    """The part of ``period`` that has passed by ``now``: what a preview (截至今日) covers."""
+    now = now or timezone.now()
+    if period.start > now:
+        raise ValidationError(
+            {"period": _("%(period)s 尚未开始,没有可预览的数据。") % {"period": period.label}}
+        )
+    return replace(period, end=min(period.end, now))
+
+
 def check_report_hall(hall: Hall) -> None:
     if hall.kind not in REPORT_HALL_KINDS:
         raise ValidationError(
@@ -146,6 +177,15 @@ def report_data(run_kind: str, hall: Hall, period: Period, beat: Beat = lambda: 
     if run_kind == ReportRun.Kind.QUARTERLY:
         return quarterly_data(hall, period, beat)
     return annual_data(hall, period, beat)
+
+
+def preview_data(kind: str, hall: Hall, period: Period, now: datetime | None = None) -> dict:
+    """A report of ``period`` up to ``now`` (截至今日), marked as a preview; never stored as
+    the period's report."""
+    now = now or timezone.now()
+    data = report_data(kind, hall, preview_period(period, now))
+    data["preview_until"] = f"{timezone.localtime(now):%Y-%m-%d}"
+    return data
 
 
 def _change(current, previous) -> str:
@@ -669,7 +709,10 @@ def _assessment_sections(hall: Hall, year: int) -> list[dict]:
 
 def report_title(data: dict) -> str:
     kind = _("季度报告") if data["kind"] == ReportRun.Kind.QUARTERLY else _("年度报告")
-    return f"{data['hall']['name']} {data['period']} {kind}"
+    title = f"{data['hall']['name']} {data['period']} {kind}"
+    if data.get("preview_until"):
+        title += _("(截至 %(day)s 的预览,非正式报告)") % {"day": data["preview_until"]}
+    return title
 
 
 def write_report_xlsx(data: dict, target: str | IO[bytes]) -> None:

@@ -74,21 +74,56 @@ def report_run_fail(*, run: ReportRun, worker: str, error: str) -> bool:
     return run.fail(worker=worker, error=error)
 
 
+@transaction.atomic
+def report_run_start(
+    *, kind: str, period: str, hall: Hall, by, now: datetime | None = None
+) -> ReportRun:
+    """Staff ask for one report from the admin: the run's row (made pending when missing) and,
+    unless it is finished, a ``build_report`` queued once the row is committed. The page that
+    follows reads the row's status and progress."""
+    parsed = documents.parse_period(kind, period)
+    documents.check_period_ended(parsed, now)
+    documents.check_report_hall(hall)
+    scope = user_scope(by)
+    if scope.read_only or not scope.covers(hall):
+        raise ValidationError({"hall": _("只能为本馆及下属的总馆、中心馆生成报告。")})
+    run, _created = ReportRun.objects.get_or_create(kind=kind, period=parsed.label, hall=hall)
+    if run.status != ReportRun.Status.DONE or (run.finished_at and run.finished_at < parsed.end):
+        transaction.on_commit(lambda: build_report.delay(kind, parsed.label, hall.pk))
+    return run
+
+
 def report_run_build(
-    *, kind: str, period: str, hall_id: int, worker: str, force: bool = False
+    *,
+    kind: str,
+    period: str,
+    hall_id: int,
+    worker: str,
+    force: bool = False,
+    now: datetime | None = None,
 ) -> tuple[ReportRun, str]:
     """Claim, build and finish one report. Returns the run and what happened: ``built``;
     ``done`` (finished earlier, left alone); ``busy`` (another worker is building it);
     ``lost`` (taken over while building). A failure marks the run failed and is raised again
     for the caller's retry."""
     parsed = documents.parse_period(kind, period)
+    documents.check_period_ended(parsed, now)
     try:
         hall = Hall.objects.get(pk=hall_id)
     except Hall.DoesNotExist:
         raise ValidationError({"hall": _("没有编号为 %(id)s 的馆。") % {"id": hall_id}}) from None
     documents.check_report_hall(hall)
+    # A report finished before its period ended (built early, before this rule) is not the
+    # period's report: the first build after the end replaces it instead of standing aside.
+    early = ReportRun.objects.filter(
+        kind=kind,
+        period=parsed.label,
+        hall=hall,
+        status=ReportRun.Status.DONE,
+        finished_at__lt=parsed.end,
+    ).exists()
     run, claimed = report_run_claim(
-        kind=kind, period=parsed.label, hall=hall, worker=worker, force=force
+        kind=kind, period=parsed.label, hall=hall, worker=worker, force=force or early
     )
     if not claimed:
         return run, "done" if run.status == ReportRun.Status.DONE else "busy"
@@ -198,9 +233,9 @@ def build_report(self, kind: str, period: str, hall_id: int, force: bool = False
 def enqueue_reports(kind: str, period: str | None = None) -> int:
     """Beat's entry point: one ``build_report`` per county and centre hall for the period that
     has just ended (or ``period``)."""
-    label = (
-        documents.parse_period(kind, period) if period else documents.period_just_ended(kind)
-    ).label
+    parsed = documents.parse_period(kind, period) if period else documents.period_just_ended(kind)
+    documents.check_period_ended(parsed)
+    label = parsed.label
     hall_ids = list(documents.report_halls().values_list("pk", flat=True))
     for hall_id in hall_ids:
         build_report.delay(kind, label, hall_id)

@@ -15,7 +15,8 @@ class Command(BaseCommand):
     help = _(
         "生成季度报告(--period 2026Q3)或年度报告(--period 2026)。不带 --hall 时为每个总馆和"
         "中心馆各生成一份。默认交给 Celery 后台执行,--sync 在本进程内立即生成。"
-        "已完成的报告不会重复生成,除非加 --force。"
+        "已完成的报告不会重复生成,除非加 --force。只能为已结束的期间生成报告;"
+        "--preview 生成截至今日的预览文件(须同时给出 --hall),不保存为该期间的报告。"
     )
 
     def add_arguments(self, parser):
@@ -24,11 +25,21 @@ class Command(BaseCommand):
         parser.add_argument("--hall", default=None, help=_("总馆或中心馆的编码;没有编码时用编号"))
         parser.add_argument("--sync", action="store_true", help=_("在本进程内立即生成"))
         parser.add_argument("--force", action="store_true", help=_("已完成的报告也重新生成"))
+        parser.add_argument(
+            "--preview",
+            action="store_true",
+            help=_("生成截至今日的预览文件,不保存为该期间的报告"),
+        )
+        parser.add_argument("--output", default=None, help=_("预览文件的路径;默认写在当前目录"))
 
     def handle(self, *args, **options):
         kind = options["kind"]
+        if options["preview"]:
+            return self._preview(kind, options)
         try:
-            period = reports.parse_period(kind, options["period"]).label
+            parsed = reports.parse_period(kind, options["period"])
+            reports.check_period_ended(parsed)
+            period = parsed.label
             if options["hall"]:
                 hall = hall_by_code_or_id(options["hall"])
                 reports.check_report_hall(hall)
@@ -69,3 +80,22 @@ class Command(BaseCommand):
             )
         elif failed:
             raise CommandError(_("%(n)s 份报告生成失败。") % {"n": failed})
+
+    def _preview(self, kind: str, options) -> None:
+        """A report up to today, written to a file only: no ``ReportRun`` row for the period."""
+        if not options["hall"]:
+            raise CommandError(_("预览须用 --hall 指定一个总馆或中心馆。"))
+        try:
+            period = reports.parse_period(kind, options["period"])
+            hall = hall_by_code_or_id(options["hall"])
+            reports.check_report_hall(hall)
+            data = reports.preview_data(kind, hall, period)
+        except ValidationError as exc:
+            raise CommandError("; ".join(exc.messages)) from exc
+        target = options["output"] or (
+            f"{hall.code or hall.pk}-{period.label}-{kind}-preview-{data['preview_until']}.xlsx"
+        )
+        reports.write_report_xlsx(data, target)
+        self.stdout.write(
+            self.style.SUCCESS(_("已生成预览(未保存为该期间的报告):%(path)s") % {"path": target})
+        )

@@ -153,8 +153,19 @@ def test_staff_accept_schedule_and_complete_and_the_resident_rates(client, cast)
     assert activity.status == Activity.Status.PUBLISHED and activity.capacity == 40
     assert timezone.localtime(activity.start) == start
     links = dict(client.get(change(order)).context["order_steps"])
-    assert set(links) == {"查看排期活动", "完成"}
+    # Not done before the activity has happened: no button, and the step refuses.
+    assert set(links) == {"查看排期活动"}
+    early = client.post(step(order, "complete"), {"note": "已办"})
+    assert early.status_code == 200
+    assert "结束后才能标记完成" in str(early.context["form"].errors)
+    order.refresh_from_db()
+    assert order.status == Order.Status.SCHEDULED
 
+    Activity.objects.filter(pk=activity.pk).update(
+        start=timezone.now() - timedelta(hours=3), end=timezone.now() - timedelta(hours=1)
+    )
+    links = dict(client.get(change(order)).context["order_steps"])
+    assert set(links) == {"查看排期活动", "完成"}
     assert client.post(step(order, "complete"), {}).status_code == 302
     order.refresh_from_db()
     assert order.status == Order.Status.DONE

@@ -362,6 +362,12 @@ def test_staff_accept_schedule_and_complete_an_order(client, cast):
     activity = Activity.objects.get(pk=body["activity"])
     assert activity.venue_hall == cast.point and activity.capacity == 40
     response = _act(client, cast, "branch_staff", order, "complete")
+    assert response.status_code == 400
+    assert "结束后才能标记完成" in str(response.json())
+    Activity.objects.filter(pk=activity.pk).update(
+        start=timezone.now() - timedelta(hours=3), end=timezone.now() - timedelta(hours=1)
+    )
+    response = _act(client, cast, "branch_staff", order, "complete")
     assert response.status_code == 200
     assert [s["action"] for s in response.json()["history"]] == [
         "submitted",

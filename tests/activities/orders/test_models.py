@@ -18,7 +18,7 @@ S, Step = Order.Status, Order.Step
     ("status", "staff_steps", "rate"),
     [
         (S.SUBMITTED, [Step.ACCEPT, Step.REJECT], False),
-        (S.ACCEPTED, [Step.REJECT, Step.SCHEDULE], False),
+        (S.ACCEPTED, [Step.REJECT, Step.SCHEDULE, Step.COMPLETE], False),
         (S.SCHEDULED, [Step.COMPLETE], False),
         (S.DONE, [], True),
         (S.RATED, [], False),
@@ -50,7 +50,7 @@ def test_the_queries_and_the_order_in_hand_agree(cast):
     Order.objects.filter(pk=late.pk).update(respond_by=timezone.now() - timedelta(hours=1))
     services.order_accept(order=on_time, by_user=cast.branch_staff)
     services.order_accept(order=done, by_user=cast.branch_staff)
-    start = timezone.now() + timedelta(days=3)
+    start = timezone.now() - timedelta(days=3)
     services.order_schedule(
         order=done,
         by_user=cast.branch_staff,
@@ -65,3 +65,20 @@ def test_the_queries_and_the_order_in_hand_agree(cast):
     assert set(Order.objects.answered_on_time()) == {on_time, done}
     assert list(Order.objects.fulfilled()) == [done]
     assert waiting not in Order.objects.answered_on_time()
+
+
+@pytest.mark.django_db
+def test_a_scheduled_order_is_completed_only_after_its_activity_ended(cast):
+    order = services.order_create(
+        point_id=cast.point.pk, name="王五", phone="13700000009", description="想看花灯戏"
+    )
+    services.order_accept(order=order, by_user=cast.branch_staff)
+    start = timezone.now() + timedelta(days=3)
+    order = services.order_schedule(
+        order=order, by_user=cast.branch_staff, title="花灯戏", start=start,
+        end=start + timedelta(hours=2),
+    )  # fmt: skip
+    assert order.next_steps() == []
+    assert not order.can(Step.COMPLETE)
+    assert order.next_steps(now=start + timedelta(hours=1)) == []
+    assert order.next_steps(now=start + timedelta(hours=2)) == [Step.COMPLETE]

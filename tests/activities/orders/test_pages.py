@@ -396,7 +396,7 @@ def test_a_rejected_order_shows_the_reason(client, cast):
 def _done(cast) -> Order:
     order = place(cast)
     services.order_accept(order=order, by_user=cast.branch_staff)
-    start = timezone.now() + timedelta(days=10)
+    start = timezone.now() - timedelta(days=10)
     services.order_schedule(
         order=order,
         by_user=cast.branch_staff,

@@ -91,7 +91,7 @@ def test_lead_time_and_monthly_limit_are_enforced(cast):
 def test_an_order_moves_through_every_step_and_keeps_who_and_when(cast):
     placed = order(cast)
     services.order_accept(order=placed, by_user=cast.branch_staff)
-    start = timezone.now() + timedelta(days=14)
+    start = timezone.now() - timedelta(days=14)
     scheduled = services.order_schedule(
         order=placed,
         by_user=cast.branch_staff,
@@ -166,3 +166,42 @@ def test_an_unanswered_order_escalates_to_the_parent_hall_by_itself(cast):
     services.order_accept(order=placed, by_user=cast.county_director)
     Order.objects.filter(pk=placed.pk).update(respond_by=timezone.now() - timedelta(days=9))
     assert escalate_overdue_orders.apply().get() == 0
+
+
+def test_an_order_is_not_done_before_its_activity_has_ended(cast):
+    placed = order(cast)
+    services.order_accept(order=placed, by_user=cast.branch_staff)
+    start = timezone.now() + timedelta(days=3)
+    scheduled = services.order_schedule(
+        order=placed, by_user=cast.branch_staff, title="广场舞培训", start=start,
+        end=start + timedelta(hours=2),
+    )  # fmt: skip
+    with pytest.raises(ValidationError) as exc:
+        services.order_complete(order=scheduled, by_user=cast.branch_staff, note="已办")
+    message = exc.value.message_dict["status"][0]
+    assert "广场舞培训" in message and "结束后才能标记完成" in message
+    end = timezone.localtime(start + timedelta(hours=2))
+    assert f"{end:%Y-%m-%d %H:%M}" in message
+    with pytest.raises(ValidationError):
+        services.order_rate(code=placed.code, phone=placed.phone, rating=5)
+    scheduled.refresh_from_db()
+    assert scheduled.status == Order.Status.SCHEDULED and scheduled.done_at is None
+
+    done = services.order_complete(
+        order=scheduled, by_user=cast.branch_staff, now=start + timedelta(hours=2, minutes=5)
+    )
+    assert done.status == Order.Status.DONE
+    assert services.order_rate(code=placed.code, phone=placed.phone, rating=5).rating == 5
+
+
+def test_an_order_held_without_being_scheduled_is_completed_with_a_note(cast):
+    placed = order(cast)
+    services.order_accept(order=placed, by_user=cast.branch_staff)
+    with pytest.raises(ValidationError) as exc:
+        services.order_complete(order=placed, by_user=cast.branch_staff, note="  ")
+    assert "写明举办的时间和地点" in exc.value.message_dict["note"][0]
+    done = services.order_complete(
+        order=placed, by_user=cast.branch_staff, note="12月5日在村活动室已举办"
+    )
+    assert done.status == Order.Status.DONE and done.activity_id is None
+    assert done.events.last().note == "12月5日在村活动室已举办"

@@ -399,9 +399,97 @@ def test_the_command_builds_one_or_all_and_refuses_bad_input(cast):
     with pytest.raises(CommandError, match="2026Q3"):
         call_command("build_report", "quarterly", "--period", "2026-3")
     with pytest.raises(CommandError, match="分馆"):
-        call_command("build_report", "annual", "--period", "2026", "--hall", "530111001")
+        call_command("build_report", "annual", "--period", "2025", "--hall", "530111001")
     with pytest.raises(CommandError, match="找不到"):
-        call_command("build_report", "annual", "--period", "2026", "--hall", "999999")
+        call_command("build_report", "annual", "--period", "2025", "--hall", "999999")
+
+
+# --- Only ended periods; a preview up to today is never the period's report -----------------------
+
+DEC_7 = datetime(2026, 12, 7, 10, tzinfo=TZ)
+
+
+@pytest.mark.parametrize(
+    ("kind", "period", "first"),
+    [("quarterly", "2027Q2", "2027-07-01"), ("quarterly", "2026Q4", "2027-01-01"),
+     ("annual", "2026", "2027-01-01")],
+)  # fmt: skip
+def test_a_period_that_has_not_ended_is_refused_with_when_it_ends(cast, kind, period, first):
+    with pytest.raises(ValidationError) as exc:
+        report_services.report_run_build(
+            kind=kind, period=period, hall_id=cast.county.pk, worker="w", now=DEC_7
+        )
+    message = exc.value.message_dict["period"][0]
+    assert period in message and first in message and "预览" in message
+    assert not ReportRun.objects.exists()
+
+
+def test_a_period_is_built_once_it_has_ended(cast):
+    run, outcome = report_services.report_run_build(
+        kind="quarterly",
+        period="2026Q4",
+        hall_id=cast.county.pk,
+        worker="w",
+        now=datetime(2027, 1, 1, 0, 0, 1, tzinfo=TZ),
+    )
+    assert outcome == "built" and run.period == "2026Q4"
+
+
+def test_a_report_built_before_its_period_ended_is_replaced_by_the_real_one(cast):
+    early, _ = report_services.report_run_build(
+        kind="quarterly",
+        period="2026Q3",
+        hall_id=cast.county.pk,
+        worker="w1",
+        now=datetime(2026, 10, 2, tzinfo=TZ),
+    )
+    ReportRun.objects.filter(pk=early.pk).update(finished_at=datetime(2026, 9, 20, tzinfo=TZ))
+    run, outcome = report_services.report_run_build(
+        kind="quarterly", period="2026Q3", hall_id=cast.county.pk, worker="w2"
+    )
+    assert outcome == "built" and run.pk == early.pk and run.attempts == 2
+    _again, outcome = report_services.report_run_build(
+        kind="quarterly", period="2026Q3", hall_id=cast.county.pk, worker="w3"
+    )
+    assert outcome == "done"
+
+
+def test_the_command_refuses_a_period_that_has_not_ended(cast):
+    with pytest.raises(CommandError, match="2027Q2 尚未结束"):
+        call_command("build_report", "quarterly", "--period", "2027Q2", "--sync")
+    with pytest.raises(CommandError, match="2027Q2 尚未结束"):
+        call_command("build_report", "quarterly", "--period", "2027Q2")
+    with pytest.raises(ValidationError):
+        report_services.enqueue_reports("quarterly", "2027Q2")
+    assert not ReportRun.objects.exists()
+
+
+def test_a_preview_to_date_is_written_to_a_file_and_never_stored(cast, tmp_path):
+    _quarter_of_activity(cast)
+    target = tmp_path / "preview.xlsx"
+    out = io.StringIO()
+    this_quarter = documents.period_just_ended("quarterly").label  # any started period
+    call_command(
+        "build_report", "quarterly", "--period", this_quarter, "--hall", "530111",
+        "--preview", "--output", str(target), stdout=out,
+    )  # fmt: skip
+    assert "预览" in out.getvalue() and target.exists()
+    title = load_workbook(target).worksheets[0].cell(1, 1).value
+    assert "截至" in title and "预览" in title
+    assert not ReportRun.objects.exists()
+    with pytest.raises(CommandError, match="--hall"):
+        call_command("build_report", "quarterly", "--period", this_quarter, "--preview")
+    with pytest.raises(CommandError, match="尚未开始"):
+        call_command(
+            "build_report", "quarterly", "--period", "2099Q1", "--hall", "530111", "--preview"
+        )
+
+
+def test_a_preview_covers_the_period_up_to_now(cast):
+    period = documents.parse_period("quarterly", "2026Q4")
+    data = documents.preview_data("quarterly", cast.county, period, now=DEC_7)
+    assert data["period"] == "2026Q4" and data["preview_until"] == "2026-12-07"
+    assert documents.preview_period(period, DEC_7).end == DEC_7
 
 
 def test_the_schedule_fans_out_one_build_per_county_and_centre(cast, eager_celery):
@@ -461,6 +549,76 @@ def test_staff_regenerate_and_officials_may_not(client, cast, eager_celery):
     assert response.status_code == 302
     run.refresh_from_db()
     assert run.attempts == 2 and run.status == "done"
+
+
+def test_staff_build_a_report_from_the_admin_and_follow_its_progress(
+    client, cast, eager_celery, django_capture_on_commit_callbacks
+):
+    client.force_login(cast.county_director)
+    listing = client.get(reverse("admin:reports_reportrun_changelist"))
+    build = reverse("admin:reports_reportrun_build")
+    assert build in listing.content.decode()
+    assert client.get(build).status_code == 200
+
+    future = {"kind": "quarterly", "period": "2027Q2", "hall": cast.county.pk, "_build": "1"}
+    refused = client.post(build, future)
+    assert refused.status_code == 200
+    assert "2027-07-01" in str(refused.context["form"].errors["period"])
+    assert not ReportRun.objects.exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(build, {**future, "period": "2026Q3"})
+    run = ReportRun.objects.get()
+    progress = reverse("admin:reports_reportrun_progress", args=[run.pk])
+    assert response.status_code == 302 and response["Location"] == progress
+    assert run.status == "done" and run.hall == cast.county
+    page = client.get(progress).content.decode()
+    assert reverse("admin:reports_reportrun_download", args=[run.pk]) in page
+    assert 'http-equiv="refresh"' not in page
+
+
+def test_the_progress_page_reads_the_run_row_while_it_waits(client, cast):
+    client.force_login(cast.county_director)
+    build = reverse("admin:reports_reportrun_build")
+    client.post(build, {"kind": "annual", "period": "2025", "hall": cast.county.pk})
+    run = ReportRun.objects.get()  # queued on commit: nothing ran in this test
+    assert run.status == "pending"
+    page = client.get(reverse("admin:reports_reportrun_progress", args=[run.pk]))
+    assert 'http-equiv="refresh"' in page.content.decode() and "排队中" in page.content.decode()
+
+
+def test_a_preview_from_the_admin_is_downloaded_and_never_stored(client, cast):
+    client.force_login(cast.county_director)
+    this_quarter = documents.period_just_ended("quarterly").previous().label
+    response = client.post(
+        reverse("admin:reports_reportrun_build"),
+        {"kind": "quarterly", "period": this_quarter, "hall": cast.county.pk, "_preview": "1"},
+    )
+    assert response.status_code == 200 and "preview" in response["Content-Disposition"]
+    title = load_workbook(io.BytesIO(response.content)).worksheets[0].cell(1, 1).value
+    assert "预览" in title
+    assert not ReportRun.objects.exists()
+
+
+def test_the_build_pages_keep_to_the_scope(client, cast):
+    theirs = _built(cast, cast.other_county)
+    client.force_login(cast.county_director)
+    build = reverse("admin:reports_reportrun_build")
+    response = client.post(
+        build, {"kind": "quarterly", "period": "2026Q3", "hall": cast.other_county.pk}
+    )
+    assert response.status_code == 200 and "hall" in response.context["form"].errors
+    assert ReportRun.objects.count() == 1
+    progress = reverse("admin:reports_reportrun_progress", args=[theirs.pk])
+    assert client.get(progress).status_code == 404
+
+    with pytest.raises(ValidationError):
+        report_services.report_run_start(
+            kind="quarterly", period="2026Q3", hall=cast.other_county, by=cast.county_director
+        )
+    client.force_login(cast.county_official)
+    assert client.get(build).status_code == 403
+    assert build not in client.get(reverse("admin:reports_reportrun_changelist")).content.decode()
 
 
 def test_a_joint_meeting_is_recorded_with_decisions_and_linked_to_its_report(client, cast):
