@@ -286,21 +286,32 @@ def write_statistics(year: int, target: str | IO[bytes], within: Hall | None = N
 # --- Coverage -------------------------------------------------------------------------------------
 
 
+#: The levels of the coverage table: (the task table's field, the planned count, the open count).
+COVERAGE_LEVELS = (
+    ("main", "main_planned", "main_open"),
+    ("branch", "branch_planned", "branch_open"),
+    ("point", "point_planned", "point_open"),
+)
+#: What a county with no row in the task table shows as its target and gap.
+NO_TARGET = "—"
+
+
 def _coverage_columns() -> list[Column]:
-    planned, opened = _("布点"), _("已开放")
+    target, planned, opened, gap = _("目标"), _("布点"), _("已开放"), _("缺口")
     main = _("县(市)区文化馆(总馆)")
     branch = _("乡镇(街道)文化站(分馆)")
     point = _("村(社区)综合文化服务中心(服务点)")
     staffing = _("人员配备达标")
+    columns = [Column(_("序号"), 6, WHOLE), Column(_("县(市)区名称"), 18)]
+    for group, width in ((main, 8), (branch, 9), (point, 11)):
+        columns += [
+            Column(target, width, WHOLE, group=group),
+            Column(planned, width, WHOLE, group=group),
+            Column(opened, width, WHOLE, group=group),
+            Column(gap, width, WHOLE, group=group),
+        ]
     return [
-        Column(_("序号"), 6, WHOLE),
-        Column(_("县(市)区名称"), 18),
-        Column(planned, 8, WHOLE, group=main),
-        Column(opened, 8, WHOLE, group=main),
-        Column(planned, 9, WHOLE, group=branch),
-        Column(opened, 9, WHOLE, group=branch),
-        Column(planned, 11, WHOLE, group=point),
-        Column(opened, 11, WHOLE, group=point),
+        *columns,
         Column(
             _("分馆(≥%(n)d 名工作人员)") % {"n": settings.STAFFING_MIN_BRANCH},
             14,
@@ -316,7 +327,21 @@ def _coverage_columns() -> list[Column]:
     ]
 
 
-def _coverage_sheet(centre: Hall, within: Hall | None) -> Sheet:
+def _coverage_cells(county: selectors.CountyCoverage) -> list:
+    """Target, planned, open and gap (the target less the open halls, never below 0) per level;
+    target and gap are "—" for a county the task table has no row for, never 0."""
+    cells: list = []
+    for field, planned, opened in COVERAGE_LEVELS:
+        if county.target is None:
+            cells += [NO_TARGET, county.counts[planned], county.counts[opened], NO_TARGET]
+        else:
+            goal = getattr(county.target, field)
+            gap = max(goal - county.counts[opened], 0)
+            cells += [goal, county.counts[planned], county.counts[opened], gap]
+    return [*cells, county.counts["branch_staffed"], county.counts["point_staffed"]]
+
+
+def _coverage_sheet(centre: Hall, within: Hall | None, year: int | None = None) -> Sheet:
     def rows() -> Iterator[list]:
         counties = selectors.coverage_by_county(
             centre=centre,
@@ -324,34 +349,62 @@ def _coverage_sheet(centre: Hall, within: Hall | None) -> Sheet:
             min_branch=settings.STAFFING_MIN_BRANCH,
             min_point=settings.STAFFING_MIN_POINT,
         )
-        sums = dict.fromkeys(selectors.COVERAGE_COUNTS, 0)
+        # Target and gap start blank (they stay "—" when no county has a row), counts at 0.
+        sums: list = [*[None, 0, 0, None] * len(COVERAGE_LEVELS), 0, 0]
         for n, county in enumerate(counties, start=1):
-            yield [n, county.name, *(county.counts[k] for k in selectors.COVERAGE_COUNTS)]
-            for key, value in county.counts.items():
-                sums[key] += value
-        yield [None, _("合计"), *(sums[k] for k in selectors.COVERAGE_COUNTS)]
+            cells = _coverage_cells(county)
+            yield [n, county.name, *cells]
+            sums = [_add(total, value) for total, value in zip(sums, cells, strict=True)]
+        yield [None, _("合计"), *(NO_TARGET if total is None else total for total in sums)]
 
     today = timezone.localdate().isoformat()
+    if year is None:
+        when = _("截至 %(date)s") % {"date": today}
+    else:
+        # Halls carry no opening date (created_at is when the row was typed in), so a coverage
+        # of a past year cannot be rebuilt: the sheet says it shows the network as it is today.
+        when = _("%(year)d 年度导出;馆没有开放日期记录,数字为截至 %(date)s 的现状,不按年份回溯") % {
+            "year": year,
+            "date": today,
+        }
     return Sheet(
         title=centre.locality or centre.name,
         title_rows=[
             _("%(city)s县级文化馆总分馆制建设布点与人员配备情况表") % {"city": centre.locality},
-            _("截至 %(date)s;布点含待建,人员配备只计已开放的馆") % {"date": today},
+            when
+            + _(
+                ";目标取自任务表,缺口 = 目标 − 已开放,任务表中没有的区县显示“—”;"
+                "布点含待建,人员配备只计已开放的馆"
+            ),
         ],
         columns=_coverage_columns(),
         rows=rows(),
     )
 
 
-def write_coverage(centre: Hall | None, target: str | IO[bytes], within: Hall | None = None) -> int:
+def _add(total, value):
+    """A column total that skips the "—" of counties without a target (None when all lack one)."""
+    if value == NO_TARGET:
+        return total
+    return value if total is None else total + value
+
+
+def write_coverage(
+    centre: Hall | None,
+    target: str | IO[bytes],
+    within: Hall | None = None,
+    year: int | None = None,
+) -> int:
     """The coverage table of a city (``centre``), or of every city as a sheet each when
-    ``centre`` is None; ``within`` limits the counts to a hall's subtree. Returns the sheets."""
+    ``centre`` is None; ``within`` limits the counts to a hall's subtree. ``year`` is the year
+    the export was asked for: halls carry no opening date, so the counts are today's and the
+    sheet's note says so. Returns the sheets."""
     within = _fresh(within)
     if centre is not None:
         centres = [centre]
     else:
         centres = list(Hall.objects.filter(kind=HallKind.CENTRE).order_by("tree_id"))
-    write_workbook((_coverage_sheet(c, within) for c in centres), target)
+    write_workbook((_coverage_sheet(c, within, year) for c in centres), target)
     return len(centres)
 
 
@@ -430,7 +483,10 @@ class CoverageExporter(Exporter):
         if within is not None:
             centre = Hall.objects.get(tree_id=within.tree_id, level=0)
         write_coverage(
-            centre, target, within=None if within is None or within.level == 0 else within
+            centre,
+            target,
+            within=None if within is None or within.level == 0 else within,
+            year=year,
         )
         if progress:
             progress(1, 1)

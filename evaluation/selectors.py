@@ -3,9 +3,13 @@ the network (attachment 2 of the second seed)."""
 
 from __future__ import annotations
 
+import csv
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
+from django.conf import settings
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
@@ -32,10 +36,59 @@ def county_siblings(counties: Iterable[Hall]) -> QuerySet[Hall]:
 
 
 @dataclass(frozen=True)
+class CoverageTarget:
+    """One district's row of the task table (布点目标): the halls planned at each level."""
+
+    district: str
+    code: str | None
+    main: int
+    branch: int
+    point: int
+
+
+@functools.cache
+def coverage_targets() -> dict[str, CoverageTarget]:
+    """The task table (``fixtures/kunming_task_table.csv``, with the district codes of
+    ``fixtures/kunming_districts.csv``), keyed by district code and by district name. Read once
+    per process; the project's own copy, never the shared source."""
+    fixtures = Path(settings.BASE_DIR) / "fixtures"
+    with open(fixtures / "kunming_districts.csv", encoding="utf-8") as f:
+        codes = {row["district"]: row["code"].strip() or None for row in csv.DictReader(f)}
+    targets: dict[str, CoverageTarget] = {}
+    with open(fixtures / "kunming_task_table.csv", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            if not row["seq"].strip().isdigit():  # a total line, if a copy carries one
+                continue
+            district = row["district"].strip()
+            target = CoverageTarget(
+                district=district,
+                code=codes.get(district),
+                main=int(row["main_halls"]),
+                branch=int(row["branches"]),
+                point=int(row["service_points"]),
+            )
+            targets[district] = target
+            if target.code:
+                targets[target.code] = target
+    return targets
+
+
+def coverage_target(*, code: str | None, locality: str, name: str) -> CoverageTarget | None:
+    """The task table's row of a county main hall, matched by code, then by district name
+    (the hall's locality, or its name less 文化馆); None when the table has no row for it."""
+    targets = coverage_targets()
+    for key in (code, locality, name, name.removesuffix("文化馆")):
+        if key and key in targets:
+            return targets[key]
+    return None
+
+
+@dataclass(frozen=True)
 class CountyCoverage:
     hall_id: int
     name: str
     counts: dict[str, int]
+    target: CoverageTarget | None = None
 
 
 COVERAGE_COUNTS = (
@@ -63,7 +116,7 @@ def coverage_by_county(
     counties = list(
         Hall.objects.filter(area, kind=HallKind.MAIN)
         .order_by("lft")
-        .values_list("pk", "locality", "name")
+        .values_list("pk", "locality", "name", "code")
     )
     halls = (
         Hall.objects.filter(area, level__gte=1)
@@ -111,6 +164,7 @@ def coverage_by_county(
                 key: (counts.get(pk, {}) | staffed.get(pk, {})).get(key, 0)
                 for key in COVERAGE_COUNTS
             },
+            target=coverage_target(code=code, locality=locality or "", name=name),
         )
-        for pk, locality, name in counties
+        for pk, locality, name, code in counties
     ]

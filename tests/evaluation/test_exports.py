@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from evaluation import exports
+from evaluation import exports, selectors
 from evaluation.returns import services as returns
 from evaluation.returns.models import ReturnKind
 from evaluation.scoring import selectors as scoring_selectors
@@ -400,35 +400,61 @@ def test_coverage_table_in_the_shape_of_attachment_2(covered):
     assert wb.sheetnames == ["昆明市"]
     ws = wb["昆明市"]
     assert ws["A1"].value == "昆明市县级文化馆总分馆制建设布点与人员配备情况表"
+    assert ws["A2"].value.startswith("截至 ")
     assert [c.value for c in ws[3]] == [
-        "序号", "县(市)区名称", "县(市)区文化馆(总馆)", None, "乡镇(街道)文化站(分馆)", None,
-        "村(社区)综合文化服务中心(服务点)", None, "人员配备达标", None,
+        "序号", "县(市)区名称", "县(市)区文化馆(总馆)", None, None, None,
+        "乡镇(街道)文化站(分馆)", None, None, None,
+        "村(社区)综合文化服务中心(服务点)", None, None, None, "人员配备达标", None,
     ]  # fmt: skip
     assert [c.value for c in ws[4]][2:] == [
-        "布点", "已开放", "布点", "已开放", "布点", "已开放",
+        *["目标", "布点", "已开放", "缺口"] * 3,
         "分馆(≥3 名工作人员)", "服务点(有公益岗位或文化管理员)",
     ]  # fmt: skip
-    assert {str(r) for r in ws.merged_cells.ranges} >= {"A3:A4", "B3:B4", "C3:D3", "I3:J3"}
+    assert {str(r) for r in ws.merged_cells.ranges} >= {"A3:A4", "B3:B4", "C3:F3", "O3:P3"}
     assert ws.freeze_panes == "A5"
+    # Targets from the task table (官渡区 1/9/116, 五华区 1/10/92, 高新区 0/1/23); the gap is
+    # the target less the open halls.
     assert values(ws, 5) == [
-        [1, "官渡区", 1, 1, 2, 2, 4, 3, 1, 1],
-        [2, "五华区", 1, 1, 1, 1, 1, 1, 0, 1],
-        [3, "高新区", 1, 0, 0, 0, 0, 0, 0, 0],
-        [None, "合计", 3, 2, 3, 3, 5, 4, 1, 2],
+        [1, "官渡区", 1, 1, 1, 0, 9, 2, 2, 7, 116, 4, 3, 113, 1, 1],
+        [2, "五华区", 1, 1, 1, 0, 10, 1, 1, 9, 92, 1, 1, 91, 0, 1],
+        [3, "高新区", 0, 1, 0, 0, 1, 0, 0, 1, 23, 0, 0, 23, 0, 0],
+        [None, "合计", 2, 3, 2, 0, 20, 3, 3, 17, 231, 5, 4, 227, 1, 2],
     ]
     assert ws["C5"].number_format == "0"
 
 
+def test_coverage_shows_no_target_for_a_county_the_task_table_lacks(covered):
+    network_services.hall_create(parent=covered.centre, name="示范区文化馆", locality="示范区")
+    ws = read(exports.write_coverage, covered.centre)["昆明市"]
+    rows = values(ws, 5)
+    assert rows[3] == [4, "示范区", "—", 1, 1, "—", "—", 0, 0, "—", "—", 0, 0, "—", 0, 0]
+    # The total adds the targets that exist and leaves the missing one out, never as 0.
+    assert rows[4] == [None, "合计", 2, 4, 3, 0, 20, 3, 3, 17, 231, 5, 4, 227, 1, 2]
+
+
+def test_coverage_targets_match_by_code_then_name():
+    assert selectors.coverage_target(code="530111", locality="", name="x").district == "官渡区"
+    assert selectors.coverage_target(code=None, locality="高新区", name="x").point == 23
+    assert selectors.coverage_target(code=None, locality="", name="呈贡区文化馆").branch == 6
+    assert selectors.coverage_target(code="999999", locality="示范区", name="示范区文化馆") is None
+
+
+def test_coverage_says_what_the_year_means(covered):
+    ws = read(exports.write_coverage, covered.centre, year=2025)["昆明市"]
+    assert ws["A2"].value.startswith("2025 年度导出;馆没有开放日期记录")
+    assert "不按年份回溯" in ws["A2"].value
+
+
 def test_coverage_is_two_aggregate_queries(covered, django_assert_num_queries):
     with django_assert_num_queries(3):  # the counties, the hall counts, the staffing
-        exports.write_coverage(covered.centre, io.BytesIO())
+        exports.write_coverage(covered.centre, io.BytesIO(), year=2025)
 
 
 def test_coverage_within_a_county(covered):
     wb = read(exports.write_coverage, covered.centre, within=covered.other_county)
     assert values(wb["昆明市"], 5) == [
-        [1, "五华区", 1, 1, 1, 1, 1, 1, 0, 1],
-        [None, "合计", 1, 1, 1, 1, 1, 1, 0, 1],
+        [1, "五华区", 1, 1, 1, 0, 10, 1, 1, 9, 92, 1, 1, 91, 0, 1],
+        [None, "合计", 1, 1, 1, 0, 10, 1, 1, 9, 92, 1, 1, 91, 0, 1],
     ]
 
 

@@ -146,3 +146,63 @@ def test_the_demo_assessment_grades_no_unscored_hall_and_ranks_no_planned_one(se
             check((row[2], row[4]), *row[at : at + 3])
     # The demo has all three kinds of hall, so each rule above was tried.
     assert all(seen.values()), seen
+
+
+#: What the printed task table's own total line says for the service points; its rows add up
+#: to one more (1,680), and the demo builds the rows (README, "演示数据" / "Demo logins").
+TASK_TABLE_TOTAL_LINE_POINTS = 1679
+
+
+def test_the_demo_builds_the_task_table_row_by_row(settings, tmp_path):
+    """Issue 11: each district's branches and points after ``seed_demo`` are its row of
+    fixtures/kunming_task_table.csv, and the coverage export shows the row as the target."""
+    import csv
+
+    from django.conf import settings as django_settings
+    from django.db.models import Count, Q
+
+    from evaluation import exports
+    from network.models import HallKind
+
+    settings.MEDIA_ROOT = tmp_path
+    path = django_settings.BASE_DIR / "fixtures" / "kunming_task_table.csv"
+    with open(path, encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert all(r["seq"].isdigit() for r in rows)  # the copy carries no total line
+    points = sum(int(r["service_points"]) for r in rows)
+    assert points == 1680
+    assert points == TASK_TABLE_TOTAL_LINE_POINTS + 1  # the total line's slip, not the rows'
+    assert sum(int(r["branches"]) for r in rows) == 139
+
+    seed()
+    built = {
+        c["locality"]: c
+        for c in Hall.objects.filter(kind=HallKind.MAIN)
+        .values("locality")
+        .annotate(
+            branches=Count("children", filter=Q(children__kind=HallKind.BRANCH), distinct=True),
+        )
+    }
+    per_main = dict(
+        Hall.objects.filter(kind=HallKind.POINT)
+        .values_list("main_hall__locality")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    assert len(built) == len(rows)
+    for r in rows:
+        district = r["district"]
+        assert built[district]["branches"] == int(r["branches"]), district
+        assert per_main.get(district, 0) == int(r["service_points"]), district
+    assert Hall.objects.filter(kind=HallKind.POINT).count() == points
+
+    target = tmp_path / "coverage.xlsx"
+    exports.write_coverage(None, str(target), year=2025)
+    sheet = load_workbook(target)["昆明市"]
+    table = {r[1]: r for r in sheet.iter_rows(min_row=5, values_only=True)}
+    for r in rows:
+        # 目标/布点 of the branches (G, H) and points (K, L): the demo builds its targets.
+        row = table[r["district"]]
+        assert row[6] == row[7] == int(r["branches"]), r["district"]
+        assert row[10] == row[11] == int(r["service_points"]), r["district"]
+    assert table["合计"][10] == table["合计"][11] == 1680
