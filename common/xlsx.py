@@ -19,21 +19,29 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import IO, Any
 
+from django.utils.translation import gettext as _
 from openpyxl import LXML, Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._writer import WorksheetWriter
+from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.xml.constants import SHEET_MAIN_NS
 from openpyxl.xml.functions import xmlfile
 
 HEADER_FONT = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 HEADER_ALIGN = Alignment(horizontal="center", vertical="center", wrap_text=True)
+SIGNOFF_ALIGN = (
+    Alignment(horizontal="left"),
+    Alignment(horizontal="center"),
+    Alignment(horizontal="right"),  # overflows leftwards, so it stays on the printed page
+)
 
 
 @dataclass(frozen=True)
@@ -52,6 +60,29 @@ class Sheet:
     columns: Sequence[Column]
     rows: Iterable[Sequence[Any]]
     title_rows: Sequence[str] = ()  # lines printed above the header (report name, period)
+    signoff: SignOff | None = None  # the row under the title a bureau's form carries
+
+
+@dataclass(frozen=True)
+class SignOff:
+    """填报单位, 负责人 and 填报日期, written as one row under the title rows. ``head`` left
+    empty gives a line to sign on."""
+
+    unit: str
+    on: date
+    head: str = ""
+
+    def cells(self) -> list[str]:
+        on = _("%(year)d年%(month)d月%(day)d日") % {
+            "year": self.on.year,
+            "month": self.on.month,
+            "day": self.on.day,
+        }
+        return [
+            _("填报单位:%(unit)s") % {"unit": self.unit or "_" * 16},
+            _("负责人:%(head)s") % {"head": self.head or "_" * 12},
+            _("填报日期:%(date)s") % {"date": on},
+        ]
 
 
 def write_workbook(sheets: Iterable[Sheet], target: str | IO[bytes]) -> None:
@@ -109,16 +140,29 @@ def _write_group_row(ws, rows: _Rows, columns: Sequence[Column], row: int) -> No
     rows.cells(cells)
 
 
+def _signoff_row(ws, signoff: SignOff, width: int) -> list[WriteOnlyCell | None]:
+    """The sign-off's three cells spread over the columns: the unit at the left, the head in
+    the middle, the date at the right edge."""
+    places = [0, width // 2, width - 1] if width >= 3 else [0, 1, 2]
+    row: list[WriteOnlyCell | None] = [None] * (places[-1] + 1)
+    for place, text, align in zip(places, signoff.cells(), SIGNOFF_ALIGN, strict=True):
+        cell = WriteOnlyCell(ws, value=text)
+        cell.alignment = align
+        row[place] = cell
+    return row
+
+
 def _write_sheet(wb: Workbook, sheet: Sheet, title: str, numbers: _NumberText) -> None:
     ws = wb.create_sheet(title)
     for i, column in enumerate(sheet.columns, start=1):
         ws.column_dimensions[get_column_letter(i)].width = column.width
     grouped = any(c.group for c in sheet.columns)
-    first_header = len(sheet.title_rows) + 1
+    first_header = len(sheet.title_rows) + (1 if sheet.signoff else 0) + 1
     header_row = first_header + (1 if grouped else 0)
     ws.freeze_panes = f"A{header_row + 1}"
     ws.print_title_rows = f"{first_header}:{header_row}"
     ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.page_setup.fitToHeight = 0
@@ -129,6 +173,8 @@ def _write_sheet(wb: Workbook, sheet: Sheet, title: str, numbers: _NumberText) -
             cell = WriteOnlyCell(ws, value=line)
             cell.font = Font(bold=True, size=13)
             rows.cells([cell])
+        if sheet.signoff:
+            rows.cells(_signoff_row(ws, sheet.signoff, len(sheet.columns)))
         if grouped:
             _write_group_row(ws, rows, sheet.columns, first_header)
         rows.cells(

@@ -122,4 +122,6 @@ class ExportPages(AdminPages):
             handle = run.file.open("rb")
         except FileNotFoundError:
             raise Http404(_("没有这个导出文件,或它已过期。")) from None
-        return FileResponse(handle, as_attachment=True, filename=run.filename)
+        # The stored name stays ASCII; the download is named in Chinese (RFC 5987 filename*).
+        name = exports.download_name(run.kind, run.year, run.within)
+        return FileResponse(handle, as_attachment=True, filename=name)

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import IO
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -25,7 +26,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from common.xlsx import Column, Sheet, write_workbook
+from common.xlsx import Column, Sheet, SignOff, write_workbook
 from network.models import KIND_BY_LEVEL, LEVEL_BY_KIND, Hall, HallKind
 
 from . import selectors
@@ -35,6 +36,7 @@ from .scoring import selectors as scoring
 from .scoring.models import AssessmentScheme
 
 Progress = Callable[[int, int], None]
+SHANGHAI = ZoneInfo("Asia/Shanghai")  # the 填报日期 is a day in China whatever the server says
 POINTS = "0.0"
 WHOLE = "0"
 
@@ -46,6 +48,41 @@ def _points_label(value: Decimal) -> str:
 def _fresh(hall: Hall | None) -> Hall | None:
     # Tree numbers held in memory go stale with every insert elsewhere in the tree.
     return None if hall is None else Hall.objects.get(pk=hall.pk)
+
+
+def _exporting_hall(within: Hall | None) -> Hall | None:
+    """The hall a workbook is filed by: ``within``, or the centre when the whole network is
+    one city (None when it is several)."""
+    if within is not None:
+        return within
+    centres = list(Hall.objects.filter(kind=HallKind.CENTRE)[:2])
+    return centres[0] if len(centres) == 1 else None
+
+
+def signoff(within: Hall | None) -> SignOff:
+    """填报单位 (the exporting hall), a line for 负责人, and today in Asia/Shanghai."""
+    hall = _exporting_hall(within)
+    return SignOff(unit=hall.name if hall else "", on=timezone.localdate(timezone=SHANGHAI))
+
+
+def download_name(kind: str, year: int, within: Hall | None) -> str:
+    """A download's file name: ``2025年度考核结果表-昆明市.xlsx`` (the exporting hall's name, or
+    the city's when the whole network is one city)."""
+    found = EXPORTERS.get(kind)
+    title = str(found.file_title) if found else kind
+    hall = _exporting_hall(within)
+    if hall is None:
+        where = ""
+    elif within is None:
+        where = hall.locality or hall.name
+    else:
+        where = hall.name
+    name = _("%(year)d年度%(title)s") % {"year": year, "title": title}
+    if where:
+        name = f"{name}-{where}"
+    for ch in '\\/:*?"<>|':
+        name = name.replace(ch, "·")
+    return f"{name}.xlsx"
 
 
 def _kind_labels() -> dict[str, str]:
@@ -114,6 +151,7 @@ def write_assessment(
     dimension with no data shows 缺项 and the note says how the total counted it (the rule is
     ``scoring.selectors``'). Returns the number of county sheets."""
     within = _fresh(within)
+    filed_by = signoff(within)
     dimensions = list(scheme.dimensions.all())
     kinds = _kind_labels()
     counties = list(selectors.export_counties(within))
@@ -166,6 +204,7 @@ def write_assessment(
         yield Sheet(
             title=_("汇总"),
             title_rows=[scheme.name, _thresholds(scheme)],
+            signoff=filed_by,
             columns=[
                 Column(_("序号"), 6, WHOLE),
                 Column(_("编码"), 16),
@@ -183,6 +222,7 @@ def write_assessment(
             yield Sheet(
                 title=county.name,
                 title_rows=[f"{scheme.name} · {county.name}"],
+                signoff=filed_by,
                 columns=columns,
                 rows=county_rows(done, county),
             )
@@ -273,9 +313,16 @@ def write_statistics(year: int, target: str | IO[bytes], within: Hall | None = N
 
     columns = _statistics_columns()
     title = _("%(year)d 年度服务统计与资产统计年报(按下属各馆汇总)") % {"year": year}
+    filed_by = signoff(within)
     write_workbook(
         (
-            Sheet(title=_(sheet), title_rows=[title], columns=columns, rows=rows(level))
+            Sheet(
+                title=_(sheet),
+                title_rows=[title],
+                signoff=filed_by,
+                columns=columns,
+                rows=rows(level),
+            )
             for level, sheet in levels
         ),
         target,
@@ -341,7 +388,9 @@ def _coverage_cells(county: selectors.CountyCoverage) -> list:
     return [*cells, county.counts["branch_staffed"], county.counts["point_staffed"]]
 
 
-def _coverage_sheet(centre: Hall, within: Hall | None, year: int | None = None) -> Sheet:
+def _coverage_sheet(
+    centre: Hall, within: Hall | None, filed_by: SignOff, year: int | None = None
+) -> Sheet:
     def rows() -> Iterator[list]:
         counties = selectors.coverage_by_county(
             centre=centre,
@@ -377,6 +426,7 @@ def _coverage_sheet(centre: Hall, within: Hall | None, year: int | None = None) 
                 "布点含待建,人员配备只计已开放的馆"
             ),
         ],
+        signoff=filed_by,
         columns=_coverage_columns(),
         rows=rows(),
     )
@@ -404,7 +454,8 @@ def write_coverage(
         centres = [centre]
     else:
         centres = list(Hall.objects.filter(kind=HallKind.CENTRE).order_by("tree_id"))
-    write_workbook((_coverage_sheet(c, within, year) for c in centres), target)
+    filed_by = signoff(within or centre)
+    write_workbook((_coverage_sheet(c, within, filed_by, year) for c in centres), target)
     return len(centres)
 
 
@@ -417,6 +468,11 @@ class Exporter:
 
     identifier: str
     verbose_name: str | Promise
+
+    @property
+    def file_title(self) -> str | Promise:
+        """What a download's file name calls the spreadsheet (after the year)."""
+        return self.verbose_name
 
     def check(self, *, year: int, within: Hall | None) -> None:
         """Raise ValidationError for a request that cannot be rendered."""
@@ -466,6 +522,7 @@ class AssessmentExporter(Exporter):
 class StatisticsExporter(Exporter):
     identifier = "statistics"
     verbose_name = gettext_lazy("年度统计汇总表")
+    file_title = gettext_lazy("服务统计与资产统计年报")
 
     def render(self, *, year, within, target, progress=None):
         write_statistics(year, target, within=within)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import math
 import zipfile
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
@@ -140,3 +140,43 @@ def test_text_that_looks_like_a_formula_stays_text(monkeypatch, raw):
         ("=", "s"),
     ]
     assert ws["E5"].value == datetime(2026, 5, 10, 10, 30)
+
+
+@pytest.mark.parametrize("raw", [True, False])
+def test_a_sign_off_row_sits_under_the_title_and_the_headers_stay_frozen(monkeypatch, raw):
+    monkeypatch.setattr(xlsx, "LXML", raw)
+    signoff = xlsx.SignOff(unit="官渡区文化馆", on=date(2025, 1, 9))
+    buffer = io.BytesIO()
+    write_workbook(
+        [
+            Sheet("分组", COLUMNS, [[1, "馆", 1, 2, ""]], ["标题"], signoff=signoff),
+            Sheet("两列", COLUMNS[:2], [[1, "馆"]], signoff=xlsx.SignOff("", date(2025, 12, 31))),
+        ],
+        buffer,
+    )
+    buffer.seek(0)
+    wb = load_workbook(buffer)
+    ws = wb["分组"]
+    assert ws["A1"].value == "标题"
+    # 填报单位 at the left, a line for 负责人 in the middle, 填报日期 at the right edge.
+    assert [c.value for c in ws[2]] == [
+        "填报单位:官渡区文化馆", None, "负责人:____________", None, "填报日期:2025年1月9日",
+    ]  # fmt: skip
+    assert ws["E2"].alignment.horizontal == "right"
+    assert [c.value for c in ws[3]][:3] == ["序号", "名称", "考核"]
+    assert ws.freeze_panes == "A5"
+    assert ws.print_title_rows == "$3:$4"
+    assert [list(r) for r in ws.iter_rows(min_row=5, values_only=True)] == [[1, "馆", 1, 2, None]]
+
+    narrow = wb["两列"]
+    assert [c.value for c in narrow[1]] == [
+        "填报单位:________________", "负责人:____________", "填报日期:2025年12月31日",
+    ]  # fmt: skip
+    assert narrow["A2"].value == "序号" and narrow.freeze_panes == "A3"
+
+
+def test_every_sheet_prints_landscape_on_a4(monkeypatch):
+    wb = write(rows(), monkeypatch)
+    for ws in wb.worksheets:
+        assert int(ws.page_setup.paperSize) == 9  # PAPERSIZE_A4
+        assert ws.page_setup.orientation == "landscape"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 from datetime import date, timedelta
 from decimal import Decimal
+from urllib.parse import quote
 
 import pytest
 from django.urls import reverse
@@ -577,8 +578,13 @@ def test_an_official_exports_the_statistics_of_the_county(client, cast, settings
         reverse("admin:evaluation_export_download", args=[status.context["run"].pk])
     )
     assert download.status_code == 200
+    # Named in Chinese for the person (RFC 5987); the stored file keeps its ASCII name.
+    name = quote(f"{YEAR}年度服务统计与资产统计年报-官渡区文化馆.xlsx")
+    assert download["Content-Disposition"] == f"attachment; filename*=utf-8''{name}"
+    assert status.context["run"].filename.isascii()
     workbook = load_workbook(io.BytesIO(b"".join(download.streaming_content)))
     assert workbook.sheetnames
+    assert workbook.worksheets[0]["A2"].value == "填报单位:官渡区文化馆"
 
     # Another account cannot follow or download it; outside the scope there is nothing to start.
     export_id = status.context["run"].pk

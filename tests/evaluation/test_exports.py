@@ -90,11 +90,11 @@ def test_assessment_workbook_has_a_summary_and_a_sheet_per_county(cast, scored):
     summary = wb["汇总"]
     assert summary["A1"].value == scored.name
     assert summary["A2"].value == "等级:优秀 ≥ 90 分;良好 ≥ 75 分;合格 ≥ 60 分;不合格 < 60 分"
-    assert [c.value for c in summary[3]] == [
+    assert [c.value for c in summary[4]] == [
         "序号", "编码", "县(市)区文化馆", "所属中心馆", "总分", "等级", "同级排名", "备注",
     ]  # fmt: skip
-    assert summary.freeze_panes == "A4"
-    assert values(summary, 4) == [
+    assert summary.freeze_panes == "A5"
+    assert values(summary, 5) == [
         [1, "530111", "官渡区文化馆", "昆明市文化馆", 100, "优秀", 1, None],
         [
             2,
@@ -107,21 +107,21 @@ def test_assessment_workbook_has_a_summary_and_a_sheet_per_county(cast, scored):
             "缺项 12 项,总分按有数据的维度折算",
         ],
     ]
-    assert summary["E4"].number_format == "0.0"
+    assert summary["E5"].number_format == "0.0"
 
 
 def test_a_county_sheet_has_a_row_per_hall_in_tree_order(cast, scored):
     ws = read(exports.write_assessment, scored)["官渡区文化馆"]
     assert ws["A1"].value == f"{scored.name} · 官渡区文化馆"
-    header = [c.value for c in ws[2]]
+    header = [c.value for c in ws[3]]
     assert header[:5] == ["序号", "编码", "馆名", "层级", "上级馆"]
     assert header[5:8] == ["服务标准(8分)", "服务内容(9分)", "服务方式(8分)"]
     assert header[17] == "满意度(8分)"
     assert header[18:] == ["总分", "等级", "同级排名", "备注"]
-    assert ws.freeze_panes == "A3"
-    assert ws.print_title_rows == "$2:$2"
+    assert ws.freeze_panes == "A4"
+    assert ws.print_title_rows == "$3:$3"
 
-    rows = values(ws, 3)
+    rows = values(ws, 4)
     assert [r[:5] for r in rows] == [
         [1, "530111", "官渡区文化馆", "总馆", "昆明市文化馆"],
         [2, "530111001", "关上街道综合文化站", "分馆", "官渡区文化馆"],
@@ -140,17 +140,17 @@ def test_a_county_sheet_has_a_row_per_hall_in_tree_order(cast, scored):
     assert point[5] == 4 and point[18] == 50 and point[19] == "不合格" and point[20] == 1
     # Unscored: no points, no total, no grade, no rank.
     assert point2[5:] == [None] * 13 + ["未考核", None, None, None]
-    for cell in ws[4][5:19]:
+    for cell in ws[5][5:19]:
         assert cell.number_format == "0.0"
-    assert ws["A4"].number_format == "0" and ws["U4"].number_format == "0"
+    assert ws["A5"].number_format == "0" and ws["U5"].number_format == "0"
 
 
 def test_a_planned_hall_is_neither_graded_nor_ranked(cast, scored):
     network_services.hall_update(hall=cast.other_county, status=HallStatus.PLANNED)
     network_services.hall_update(hall=cast.other_branch, status=HallStatus.PLANNED)
     wb = read(exports.write_assessment, scored)
-    assert values(wb["汇总"], 4)[1][4:] == ["待建", None, None, None]
-    rows = {r[2]: r for r in values(wb["官渡区文化馆"], 3)}
+    assert values(wb["汇总"], 5)[1][4:] == ["待建", None, None, None]
+    rows = {r[2]: r for r in values(wb["官渡区文化馆"], 4)}
     assert rows["太和街道综合文化站"][5:] == [None] * 13 + ["待建", None, None, None]
     # 关上 is now first among the assessed branches of the county.
     assert rows["关上街道综合文化站"][18:21] == [90.8, "优秀", 1]
@@ -160,14 +160,14 @@ def test_assessment_within_a_county_or_a_branch(cast, scored):
     wb = read(exports.write_assessment, scored, within=cast.county)
     assert wb.sheetnames == ["汇总", "官渡区文化馆"]
     # Still ranked among all the counties of the city.
-    assert values(wb["汇总"], 4) == [
+    assert values(wb["汇总"], 5) == [
         [1, "530111", "官渡区文化馆", "昆明市文化馆", 100, "优秀", 1, None]
     ]
-    rows = values(wb["官渡区文化馆"], 3)
+    rows = values(wb["官渡区文化馆"], 4)
     assert len(rows) == 6
 
     wb = read(exports.write_assessment, scored, within=cast.other_branch)
-    rows = values(wb["官渡区文化馆"], 3)
+    rows = values(wb["官渡区文化馆"], 4)
     assert [r[2] for r in rows] == ["太和街道综合文化站", "太和一社区服务中心"]
     assert rows[0][-2] == 1  # its rank among all the branches of the county
 
@@ -205,7 +205,7 @@ def test_assessment_queries_do_not_grow_with_the_halls_of_a_county(cast, scored)
     two = _assessment_queries(scored, cast.centre)
     assert two - one == 4
     wb = read(exports.write_assessment, scored, within=cast.county)
-    assert len(values(wb["官渡区文化馆"], 3)) == 13
+    assert len(values(wb["官渡区文化馆"], 4)) == 13
 
 
 def test_county_results_by_tree_range_match_results_by_hall(cast, scored):
@@ -256,10 +256,11 @@ def figures(cast):
 
 
 def _columns(ws) -> dict[tuple[str | None, str], int]:
-    """(group, header) → column number, from the two header rows under the title."""
+    """(group, header) → column number, from the two header rows under the title and the
+    sign-off row."""
     out = {}
     group = None
-    for top, low in zip(ws[2], ws[3], strict=True):
+    for top, low in zip(ws[3], ws[4], strict=True):
         if low.value is None:
             group = None
             out[(None, top.value)] = top.column
@@ -270,15 +271,15 @@ def _columns(ws) -> dict[tuple[str | None, str], int]:
 
 
 def _by_name(ws) -> dict[str, list]:
-    return {row[2]: row for row in values(ws, 4)}
+    return {row[2]: row for row in values(ws, 5)}
 
 
 def test_statistics_workbook_rolls_up_level_by_level(figures):
     wb = read(exports.write_statistics, YEAR)
     assert wb.sheetnames == ["市级汇总", "县级汇总", "乡镇汇总"]
     counties = wb["县级汇总"]
-    assert counties.freeze_panes == "A4"
-    assert counties.print_title_rows == "$2:$3"
+    assert counties.freeze_panes == "A5"
+    assert counties.print_title_rows == "$3:$4"
     cols = _columns(counties)
     assert ("服务统计年报", "培训人次") in cols
     assert ("资产统计年报", "建筑面积(平方米)") in cols
@@ -326,9 +327,9 @@ def test_statistics_workbook_rolls_up_level_by_level(figures):
     assert branches["华山街道综合文化站"][area] == "未报送"
     assert branches["太和街道综合文化站"][trainees] != "未报送"
 
-    assert counties.cell(4, trainees + 1).number_format == "0"
-    assert counties.cell(4, hours + 1).number_format == "0.0"
-    assert counties.cell(4, value + 1).number_format == "0.00"
+    assert counties.cell(5, trainees + 1).number_format == "0"
+    assert counties.cell(5, hours + 1).number_format == "0.0"
+    assert counties.cell(5, value + 1).number_format == "0.00"
 
 
 def test_statistics_completeness_columns(figures):
@@ -401,32 +402,32 @@ def test_coverage_table_in_the_shape_of_attachment_2(covered):
     ws = wb["昆明市"]
     assert ws["A1"].value == "昆明市县级文化馆总分馆制建设布点与人员配备情况表"
     assert ws["A2"].value.startswith("截至 ")
-    assert [c.value for c in ws[3]] == [
+    assert [c.value for c in ws[4]] == [
         "序号", "县(市)区名称", "县(市)区文化馆(总馆)", None, None, None,
         "乡镇(街道)文化站(分馆)", None, None, None,
         "村(社区)综合文化服务中心(服务点)", None, None, None, "人员配备达标", None,
     ]  # fmt: skip
-    assert [c.value for c in ws[4]][2:] == [
+    assert [c.value for c in ws[5]][2:] == [
         *["目标", "布点", "已开放", "缺口"] * 3,
         "分馆(≥3 名工作人员)", "服务点(有公益岗位或文化管理员)",
     ]  # fmt: skip
-    assert {str(r) for r in ws.merged_cells.ranges} >= {"A3:A4", "B3:B4", "C3:F3", "O3:P3"}
-    assert ws.freeze_panes == "A5"
+    assert {str(r) for r in ws.merged_cells.ranges} >= {"A4:A5", "B4:B5", "C4:F4", "O4:P4"}
+    assert ws.freeze_panes == "A6"
     # Targets from the task table (官渡区 1/9/116, 五华区 1/10/92, 高新区 0/1/23); the gap is
     # the target less the open halls.
-    assert values(ws, 5) == [
+    assert values(ws, 6) == [
         [1, "官渡区", 1, 1, 1, 0, 9, 2, 2, 7, 116, 4, 3, 113, 1, 1],
         [2, "五华区", 1, 1, 1, 0, 10, 1, 1, 9, 92, 1, 1, 91, 0, 1],
         [3, "高新区", 0, 1, 0, 0, 1, 0, 0, 1, 23, 0, 0, 23, 0, 0],
         [None, "合计", 2, 3, 2, 0, 20, 3, 3, 17, 231, 5, 4, 227, 1, 2],
     ]
-    assert ws["C5"].number_format == "0"
+    assert ws["C6"].number_format == "0"
 
 
 def test_coverage_shows_no_target_for_a_county_the_task_table_lacks(covered):
     network_services.hall_create(parent=covered.centre, name="示范区文化馆", locality="示范区")
     ws = read(exports.write_coverage, covered.centre)["昆明市"]
-    rows = values(ws, 5)
+    rows = values(ws, 6)
     assert rows[3] == [4, "示范区", "—", 1, 1, "—", "—", 0, 0, "—", "—", 0, 0, "—", 0, 0]
     # The total adds the targets that exist and leaves the missing one out, never as 0.
     assert rows[4] == [None, "合计", 2, 4, 3, 0, 20, 3, 3, 17, 231, 5, 4, 227, 1, 2]
@@ -452,10 +453,69 @@ def test_coverage_is_two_aggregate_queries(covered, django_assert_num_queries):
 
 def test_coverage_within_a_county(covered):
     wb = read(exports.write_coverage, covered.centre, within=covered.other_county)
-    assert values(wb["昆明市"], 5) == [
+    assert values(wb["昆明市"], 6) == [
         [1, "五华区", 1, 1, 1, 0, 10, 1, 1, 9, 92, 1, 1, 91, 0, 1],
         [None, "合计", 1, 1, 1, 0, 10, 1, 1, 9, 92, 1, 1, 91, 0, 1],
     ]
+
+
+# --- sign-off, paper and file names -------------------------------------------------------------
+
+
+@pytest.fixture
+def march_8(monkeypatch):
+    """Today is 8 March 2025 in Shanghai (the sign-off asks for that zone by name)."""
+    asked = []
+
+    def localdate(value=None, timezone=None):
+        asked.append(timezone)
+        return date(2025, 3, 8)
+
+    monkeypatch.setattr(exports.timezone, "localdate", localdate)
+    return asked
+
+
+SIGNED = "填报日期:2025年3月8日"
+
+
+def test_each_sheet_is_signed_off_by_the_hall_exported_and_prints_on_a4(cast, scored, march_8):
+    wb = read(exports.write_assessment, scored, within=cast.county)
+    for ws in wb.worksheets:
+        row = [c.value for c in ws[3 if ws.title == "汇总" else 2]]
+        assert row[0] == "填报单位:官渡区文化馆", ws.title
+        assert row[-1] == SIGNED
+        assert "负责人:____________" in row
+        assert int(ws.page_setup.paperSize) == 9 and ws.page_setup.orientation == "landscape"
+    assert str(march_8[0]) == "Asia/Shanghai"
+
+    # The whole network of one city: the centre signs.
+    wb = read(exports.write_assessment, scored)
+    assert wb["汇总"]["A3"].value == "填报单位:昆明市文化馆"
+
+
+def test_statistics_and_coverage_are_signed_off_too(cast, march_8):
+    wb = read(exports.write_statistics, YEAR, within=cast.other_county)
+    for ws in wb.worksheets:
+        assert ws["A2"].value == "填报单位:五华区文化馆" and ws[2][-1].value == SIGNED
+    ws = read(exports.write_coverage, cast.centre)["昆明市"]
+    assert ws["A3"].value == "填报单位:昆明市文化馆" and ws[3][-1].value == SIGNED
+    ws = read(exports.write_coverage, cast.centre, within=cast.county)["昆明市"]
+    assert ws["A3"].value == "填报单位:官渡区文化馆"
+
+
+def test_download_names_are_chinese(cast):
+    assert exports.download_name("assessment", 2025, None) == "2025年度考核结果表-昆明市.xlsx"
+    assert (
+        exports.download_name("statistics", 2025, cast.county)
+        == "2025年度服务统计与资产统计年报-官渡区文化馆.xlsx"
+    )
+    assert (
+        exports.download_name("coverage", 2025, cast.centre)
+        == "2025年度总分馆建设情况表-昆明市文化馆.xlsx"
+    )
+    # Several cities: no single hall to name.
+    network_services.hall_create(parent=None, name="曲靖市文化馆", locality="曲靖市")
+    assert exports.download_name("assessment", 2025, None) == "2025年度考核结果表.xlsx"
 
 
 # --- the command ----------------------------------------------------------------------------------
@@ -538,5 +598,5 @@ def test_command_exits_non_zero_on_error(cast, tmp_path):
 def test_decimal_points_are_kept(cast, scheme):
     score(scheme, cast.branch, cast.county_director, service_standard="6.5")
     ws = read(exports.write_assessment, scheme)["官渡区文化馆"]
-    assert values(ws, 3)[1][5] == 6.5
-    assert Decimal(str(ws["F4"].value)) == Decimal("6.5")
+    assert values(ws, 4)[1][5] == 6.5
+    assert Decimal(str(ws["F5"].value)) == Decimal("6.5")

@@ -51,9 +51,9 @@ def test_seed_demo_runs_twice_to_the_same_result(settings, tmp_path):
 
 
 def _column(ws, group: str, header: str) -> int:
-    """The 0-based column of ``header`` under ``group`` in the two header rows of a sheet."""
+    """The 0-based column of ``header`` under ``group`` in the two header rows of a sheet (under the title and sign-off)."""
     current = None
-    for top, low in zip(ws[2], ws[3], strict=True):
+    for top, low in zip(ws[3], ws[4], strict=True):
         current = top.value or current
         if low.value == header and current == group:
             return low.column - 1
@@ -86,7 +86,7 @@ def test_the_demo_reports_one_count_everywhere_and_no_week_over_168_hours(settin
     target = tmp_path / "statistics.xlsx"
     exports.write_statistics(year, str(target))
     wb = load_workbook(target, read_only=True)
-    cities = {r[2]: r for r in wb["市级汇总"].iter_rows(min_row=4, values_only=True)}
+    cities = {r[2]: r for r in wb["市级汇总"].iter_rows(min_row=5, values_only=True)}
     done = _column(wb["市级汇总"], "服务年报报送", "已报送/应报送")
 
     expected, service = board.figures["expected"], board.figures["service"]
@@ -96,13 +96,13 @@ def test_the_demo_reports_one_count_everywhere_and_no_week_over_168_hours(settin
 
     for ws in wb.worksheets:
         hours = _column(ws, "服务统计年报", "每周开放时长(小时,报送馆平均)")
-        values = [r[hours] for r in ws.iter_rows(min_row=4, values_only=True)]
+        values = [r[hours] for r in ws.iter_rows(min_row=5, values_only=True)]
         numbers = [v for v in values if v != "未报送"]
         assert numbers and all(0 <= v <= 168 for v in numbers), ws.title
     counties = wb["县级汇总"]
     hours = _column(counties, "服务统计年报", "每周开放时长(小时,报送馆平均)")
     # The demo's counties other than 官渡 and 五华 did not report: 未报送, not 0.
-    assert any(r[hours] == "未报送" for r in counties.iter_rows(min_row=4, values_only=True))
+    assert any(r[hours] == "未报送" for r in counties.iter_rows(min_row=5, values_only=True))
 
 
 def test_the_demo_assessment_grades_no_unscored_hall_and_ranks_no_planned_one(settings, tmp_path):
@@ -135,14 +135,14 @@ def test_the_demo_assessment_grades_no_unscored_hall_and_ranks_no_planned_one(se
             seen["assessed"] += 1
 
     summary = wb["汇总"]
-    header = [c.value for c in next(summary.iter_rows(min_row=3, max_row=3))]
+    header = [c.value for c in next(summary.iter_rows(min_row=4, max_row=4))]
     at = header.index("总分")
-    for row in summary.iter_rows(min_row=4, values_only=True):
+    for row in summary.iter_rows(min_row=5, values_only=True):
         check((row[2], row[3]), *row[at : at + 3])
     for ws in wb.worksheets[1:]:
-        header = [c.value for c in next(ws.iter_rows(min_row=2, max_row=2))]
+        header = [c.value for c in next(ws.iter_rows(min_row=3, max_row=3))]
         at = header.index("总分")
-        for row in ws.iter_rows(min_row=3, values_only=True):
+        for row in ws.iter_rows(min_row=4, values_only=True):
             check((row[2], row[4]), *row[at : at + 3])
     # The demo has all three kinds of hall, so each rule above was tried.
     assert all(seen.values()), seen
