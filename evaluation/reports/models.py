@@ -37,6 +37,11 @@ class ReportRun(FileJob):
             )
         ]
 
+    def built_before(self, end) -> bool:
+        """Finished before its period ended (built early, before that was refused): not the
+        period's report, so the first build after the end replaces it."""
+        return self.status == self.Status.DONE and bool(self.finished_at) and self.finished_at < end
+
     def __str__(self) -> str:
         return f"{self.hall} {self.period} {self.get_kind_display()}"
 

@@ -53,10 +53,6 @@ def report_run_claim(
     return run, claimed
 
 
-def report_run_heartbeat(*, run: ReportRun, worker: str) -> None:
-    run.beat(worker=worker)
-
-
 def report_run_finish(*, run: ReportRun, worker: str, content: bytes, data: dict) -> bool:
     """Store the file and mark the run done, only while ``worker`` still holds it."""
     stem = f"{run.hall.code or run.hall_id}-{run.period}-{run.kind}.xlsx"
@@ -68,10 +64,6 @@ def report_run_finish(*, run: ReportRun, worker: str, content: bytes, data: dict
             hall_id=run.hall_id, quarter=run.period, report__isnull=True
         ).update(report=run)
     return True
-
-
-def report_run_fail(*, run: ReportRun, worker: str, error: str) -> bool:
-    return run.fail(worker=worker, error=error)
 
 
 @transaction.atomic
@@ -88,7 +80,7 @@ def report_run_start(
     if scope.read_only or not scope.covers(hall):
         raise ValidationError({"hall": _("只能为本馆及下属的总馆、中心馆生成报告。")})
     run, _created = ReportRun.objects.get_or_create(kind=kind, period=parsed.label, hall=hall)
-    if run.status != ReportRun.Status.DONE or (run.finished_at and run.finished_at < parsed.end):
+    if run.status != ReportRun.Status.DONE or run.built_before(parsed.end):
         transaction.on_commit(lambda: build_report.delay(kind, parsed.label, hall.pk))
     return run
 
@@ -113,31 +105,22 @@ def report_run_build(
     except Hall.DoesNotExist:
         raise ValidationError({"hall": _("没有编号为 %(id)s 的馆。") % {"id": hall_id}}) from None
     documents.check_report_hall(hall)
-    # A report finished before its period ended (built early, before this rule) is not the
-    # period's report: the first build after the end replaces it instead of standing aside.
-    early = ReportRun.objects.filter(
-        kind=kind,
-        period=parsed.label,
-        hall=hall,
-        status=ReportRun.Status.DONE,
-        finished_at__lt=parsed.end,
-    ).exists()
+    existing = ReportRun.objects.filter(kind=kind, period=parsed.label, hall=hall).first()
+    early = existing is not None and existing.built_before(parsed.end)
     run, claimed = report_run_claim(
         kind=kind, period=parsed.label, hall=hall, worker=worker, force=force or early
     )
     if not claimed:
         return run, "done" if run.status == ReportRun.Status.DONE else "busy"
     try:
-        data = documents.report_data(
-            kind, hall, parsed, beat=lambda: report_run_heartbeat(run=run, worker=worker)
-        )
+        data = documents.report_data(kind, hall, parsed, beat=lambda: run.beat(worker=worker))
         buffer = io.BytesIO()
         documents.write_report_xlsx(data, buffer)
         finished = report_run_finish(run=run, worker=worker, content=buffer.getvalue(), data=data)
     except ClaimLost:
         finished = False
     except Exception as exc:
-        report_run_fail(run=run, worker=worker, error=f"{type(exc).__name__}: {exc}")
+        run.fail(worker=worker, error=f"{type(exc).__name__}: {exc}")
         raise
     run.refresh_from_db()
     return run, "built" if finished else "lost"

@@ -148,8 +148,8 @@ def test_the_demo_assessment_grades_no_unscored_hall_and_ranks_no_planned_one(se
     assert all(seen.values()), seen
 
 
-#: What the printed task table's own total line says for the service points; its rows add up
-#: to one more (1,680), and the demo builds the rows (README, "演示数据" / "Demo logins").
+#: What the second seed's text says for the village centres (1679个村(社区)综合文化服务中心); the
+#: task table's rows add up to one more (1,680), and the demo builds the rows (README).
 TASK_TABLE_TOTAL_LINE_POINTS = 1679
 
 
@@ -171,7 +171,9 @@ def test_the_demo_builds_the_task_table_row_by_row(settings, tmp_path):
     assert all(r["seq"].isdigit() for r in rows)  # the copy carries no total line
     points = sum(int(r["service_points"]) for r in rows)
     assert points == 1680
-    assert points == TASK_TABLE_TOTAL_LINE_POINTS + 1  # the total line's slip, not the rows'
+    assert (
+        points == TASK_TABLE_TOTAL_LINE_POINTS + 1
+    )  # the seed's text counts one fewer than its rows
     assert sum(int(r["branches"]) for r in rows) == 139
 
     seed()

@@ -171,9 +171,9 @@ def test_a_stale_run_is_taken_over_and_the_old_worker_cannot_finish_it(cast):
     assert claimed and taken.attempts == 2 and taken.claimed_by == "new"
 
     with pytest.raises(ClaimLost):
-        report_services.report_run_heartbeat(run=run, worker="dead")
+        run.beat(worker="dead")
     assert not report_services.report_run_finish(run=run, worker="dead", content=b"PK", data={})
-    assert not report_services.report_run_fail(run=run, worker="dead", error="boom")
+    assert not run.fail(worker="dead", error="boom")
     taken.refresh_from_db()
     assert taken.status == "running" and not taken.file
     assert not any((settings.MEDIA_ROOT / "reports").rglob("*.xlsx"))
