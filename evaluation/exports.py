@@ -343,12 +343,11 @@ COVERAGE_LEVELS = (
 NO_TARGET = "—"
 
 
-def _coverage_columns() -> list[Column]:
+def _coverage_columns(staffing_year: int) -> list[Column]:
     target, planned, opened, gap = _("目标"), _("布点"), _("已开放"), _("缺口")
     main = _("县(市)区文化馆(总馆)")
     branch = _("乡镇(街道)文化站(分馆)")
     point = _("村(社区)综合文化服务中心(服务点)")
-    staffing = _("人员配备达标")
     columns = [Column(_("序号"), 6, WHOLE), Column(_("县(市)区名称"), 18)]
     for group, width in ((main, 8), (branch, 9), (point, 11)):
         columns += [
@@ -357,21 +356,37 @@ def _coverage_columns() -> list[Column]:
             Column(opened, width, WHOLE, group=group),
             Column(gap, width, WHOLE, group=group),
         ]
+    reported = _("人员配备达标(按%(year)d年资产统计年报)") % {"year": staffing_year}
+    accounts = _("平台账号(参考)")
     return [
         *columns,
         Column(
-            _("分馆(≥%(n)d 名工作人员)") % {"n": settings.STAFFING_MIN_BRANCH},
+            _("分馆编制≥%(n)d名") % {"n": settings.STAFFING_MIN_BRANCH}, 12, WHOLE, group=reported
+        ),
+        Column(_("分馆未报送"), 10, WHOLE, group=reported),
+        Column(
+            _("服务点公益岗位≥%(n)d个") % {"n": settings.STAFFING_MIN_POINT},
             14,
             WHOLE,
-            group=staffing,
+            group=reported,
         ),
+        Column(_("服务点未报送"), 11, WHOLE, group=reported),
         Column(
-            _("服务点(有公益岗位或文化管理员)"),
-            16,
-            WHOLE,
-            group=staffing,
+            _("分馆账号≥%(n)d个") % {"n": settings.STAFFING_MIN_BRANCH}, 12, WHOLE, group=accounts
         ),
+        Column(_("服务点有公益岗位或文化管理员账号"), 16, WHOLE, group=accounts),
     ]
+
+
+#: The staffing counts of a county's row, in the order of their columns.
+COVERAGE_STAFFING = (
+    "branch_staffed",
+    "branch_unreported",
+    "point_staffed",
+    "point_unreported",
+    "branch_accounts",
+    "point_accounts",
+)
 
 
 def _coverage_cells(county: selectors.CountyCoverage) -> list:
@@ -385,21 +400,26 @@ def _coverage_cells(county: selectors.CountyCoverage) -> list:
             goal = getattr(county.target, field)
             gap = max(goal - county.counts[opened], 0)
             cells += [goal, county.counts[planned], county.counts[opened], gap]
-    return [*cells, county.counts["branch_staffed"], county.counts["point_staffed"]]
+    return [*cells, *(county.counts[key] for key in COVERAGE_STAFFING)]
 
 
 def _coverage_sheet(
     centre: Hall, within: Hall | None, filed_by: SignOff, year: int | None = None
 ) -> Sheet:
+    # Staffing is read from the asset returns: of the year asked for, else of last year (the
+    # returns due by now).
+    staffing_year = year if year is not None else timezone.localdate().year - 1
+
     def rows() -> Iterator[list]:
         counties = selectors.coverage_by_county(
             centre=centre,
+            year=staffing_year,
             within=within,
             min_branch=settings.STAFFING_MIN_BRANCH,
             min_point=settings.STAFFING_MIN_POINT,
         )
         # Target and gap start blank (they stay "—" when no county has a row), counts at 0.
-        sums: list = [*[None, 0, 0, None] * len(COVERAGE_LEVELS), 0, 0]
+        sums: list = [*[None, 0, 0, None] * len(COVERAGE_LEVELS), *[0] * len(COVERAGE_STAFFING)]
         for n, county in enumerate(counties, start=1):
             cells = _coverage_cells(county)
             yield [n, county.name, *cells]
@@ -425,9 +445,14 @@ def _coverage_sheet(
                 ";目标取自任务表,缺口 = 目标 − 已开放,任务表中没有的区县显示“—”;"
                 "布点含待建,人员配备只计已开放的馆"
             ),
+            _(
+                "人员配备按 %(year)d 年度各馆已报送的资产统计年报(在编人员、公益岗位)判定,"
+                "未报送的馆单列;平台账号数只作参考"
+            )
+            % {"year": staffing_year},
         ],
         signoff=filed_by,
-        columns=_coverage_columns(),
+        columns=_coverage_columns(staffing_year),
         rows=rows(),
     )
 

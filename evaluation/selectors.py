@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, Q, QuerySet
 
-from network.models import Hall, HallKind, HallStatus, Membership, Role, subtree_q
+from network.models import Hall, HallKind, HallStatus, subtree_q
+
+from .returns.selectors import Staffing, staffing
 
 
 def export_counties(within: Hall | None = None) -> QuerySet[Hall]:
@@ -98,18 +99,25 @@ COVERAGE_COUNTS = (
     "branch_open",
     "point_planned",
     "point_open",
+    # By the asset returns of the year (``evaluation.returns.selectors.staffing``).
     "branch_staffed",
+    "branch_unreported",
     "point_staffed",
+    "point_unreported",
+    # By the platform's accounts, the second signal.
+    "branch_accounts",
+    "point_accounts",
 )
 
 
 def coverage_by_county(
-    *, centre: Hall, within: Hall | None = None, min_branch: int, min_point: int
+    *, centre: Hall, year: int, within: Hall | None = None, min_branch: int, min_point: int
 ) -> list[CountyCoverage]:
     """Attachment 2 of the second seed, per county of ``centre``: the halls of each level in the
-    plan (open or still 待建) and open, and how many open branches have at least ``min_branch``
-    staff and open points at least ``min_point`` posts (a public-welfare post or a village
-    manager). One aggregate query for the halls, one for the staffing."""
+    plan (open or still 待建) and open; how many open branches reported at least ``min_branch``
+    编制 and open points at least ``min_point`` 公益岗位 in their asset returns for ``year``,
+    and how many did not report; and, beside them, how many have as many accounts on the
+    platform. One aggregate query for the halls, one for the staffing."""
     area = Q(tree_id=centre.tree_id)
     if within is not None:
         area &= subtree_q(within)
@@ -136,24 +144,26 @@ def coverage_by_county(
             point_open=Count("pk", filter=Q(kind=HallKind.POINT) & opened),
         )
     }
-    staff = Membership.objects.filter(hall=OuterRef("pk")).exclude(role=Role.OFFICIAL)
-    posts = staff.filter(Q(public_welfare_post=True) | Q(role=Role.VILLAGE_MANAGER))
-
-    def count(memberships):
-        counted = memberships.order_by().values("hall").annotate(n=Count("pk")).values("n")
-        return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
-
+    branch, point = Q(kind=HallKind.BRANCH), Q(kind=HallKind.POINT)
+    met, unreported = Q(staffing=Staffing.MET), Q(staffing=Staffing.UNREPORTED)
+    enough_accounts = Q(accounts__gte=F("required"))
     staffed = {
         row.pop("main_hall_id"): row
-        for row in Hall.objects.filter(
-            area, status=HallStatus.OPEN, kind__in=[HallKind.BRANCH, HallKind.POINT]
+        for row in staffing(
+            year=year,
+            halls=Hall.objects.filter(area),
+            min_branch=min_branch,
+            min_point=min_point,
         )
-        .annotate(staff_count=count(staff), post_count=count(posts))
         .values("main_hall_id")
         .order_by()
         .annotate(
-            branch_staffed=Count("pk", filter=Q(kind=HallKind.BRANCH, staff_count__gte=min_branch)),
-            point_staffed=Count("pk", filter=Q(kind=HallKind.POINT, post_count__gte=min_point)),
+            branch_staffed=Count("pk", filter=branch & met),
+            branch_unreported=Count("pk", filter=branch & unreported),
+            point_staffed=Count("pk", filter=point & met),
+            point_unreported=Count("pk", filter=point & unreported),
+            branch_accounts=Count("pk", filter=branch & enough_accounts),
+            point_accounts=Count("pk", filter=point & enough_accounts),
         )
     }
     return [

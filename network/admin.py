@@ -8,19 +8,15 @@ looks through the whole scope, or the subtree of the hall being browsed.
 from __future__ import annotations
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
+from django.core.exceptions import ValidationError
 from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.forms.models import construct_instance
 from django.http import Http404, HttpRequest
-from django.template.response import TemplateResponse
-from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -37,11 +33,7 @@ from .models import (
     TrainingAttendance,
     Volunteer,
 )
-from .selectors import (
-    staffing_shortfalls,
-    subtree_q,
-    user_scope,
-)
+from .selectors import subtree_q, user_scope
 
 PARENT_VAR = "parent"
 HALL_FORM_FIELDS = ["parent", *Hall.OWN_FIELDS]
@@ -160,7 +152,6 @@ class HallAdmin(ScopedAdminMixin, admin.ModelAdmin):
             **(extra_context or {}),
             "browse_parent": parent,
             "browse_trail": trail,
-            "staffing_url": reverse(f"{self.admin_site.name}:network_hall_staffing"),
             "may_add_below": parent is not None
             and parent.kind != HallKind.POINT
             and self.has_add_permission(request),
@@ -226,36 +217,6 @@ class HallAdmin(ScopedAdminMixin, admin.ModelAdmin):
                     raise ValidationError({"parent": _("请选择上级馆。")})
                 saved = services.hall_move(hall=saved, new_parent=parent)
         obj.pk = saved.pk
-
-    def get_urls(self):
-        return [
-            path(
-                "staffing/",
-                self.admin_site.admin_view(self.staffing_view),
-                name="network_hall_staffing",
-            ),
-            *super().get_urls(),
-        ]
-
-    def staffing_view(self, request: HttpRequest):
-        """Branches and points below the staffing standard of the seeds, in the user's scope."""
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        rows = staffing_shortfalls(
-            scope=user_scope(request.user),
-            min_branch=settings.STAFFING_MIN_BRANCH,
-            min_point=settings.STAFFING_MIN_POINT,
-        )
-        page = Paginator(rows, 50).get_page(request.GET.get("p"))
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("人员配备达标情况"),
-            "opts": self.opts,
-            "page": page,
-            "min_branch": settings.STAFFING_MIN_BRANCH,
-            "min_point": settings.STAFFING_MIN_POINT,
-        }
-        return TemplateResponse(request, "admin/network/staffing_report.html", context)
 
 
 class MembershipAddForm(forms.ModelForm):

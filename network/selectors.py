@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from .models import Hall, HallKind, HallStatus, Membership, Role, subtree_q
+from .models import Hall, Membership, Role, subtree_q
 
 
 @dataclass(frozen=True)
@@ -153,11 +153,12 @@ def hall_chain(hall: Hall) -> list[Hall]:
     return chain
 
 
-def staffing_shortfalls(*, scope: Scope, min_branch: int, min_point: int) -> QuerySet[Hall]:
-    """Open branches with fewer than ``min_branch`` staff, and open points with fewer than
-    ``min_point`` posts (a public-welfare post or a village manager), in one query.
-
-    Officials' memberships are not staff of the hall and are not counted."""
+def with_staff_accounts(halls: QuerySet[Hall]) -> QuerySet[Hall]:
+    """``halls`` with the platform's accounts of each: ``account_staff``, the staff
+    memberships (officials of the bureau are not staff of the hall), and ``account_posts``, the
+    public-welfare posts and village managers among them. Accounts are a second signal beside
+    the 编制 and 公益岗位 a hall reports in its asset return (``evaluation.returns.selectors
+    .staffing``): a hall's staff need not all have an account."""
     staff = Membership.objects.filter(hall=OuterRef("pk")).exclude(role=Role.OFFICIAL)
     posts = staff.filter(Q(public_welfare_post=True) | Q(role=Role.VILLAGE_MANAGER))
 
@@ -165,14 +166,4 @@ def staffing_shortfalls(*, scope: Scope, min_branch: int, min_point: int) -> Que
         counted = memberships.order_by().values("hall").annotate(n=Count("pk")).values("n")
         return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
 
-    return (
-        Hall.objects.filter(scope.q(), status=HallStatus.OPEN)
-        .filter(kind__in=[HallKind.BRANCH, HallKind.POINT])
-        .annotate(staff_count=count(staff), post_count=count(posts))
-        .filter(
-            Q(kind=HallKind.BRANCH, staff_count__lt=min_branch)
-            | Q(kind=HallKind.POINT, post_count__lt=min_point)
-        )
-        .select_related("main_hall")
-        .order_by("tree_id", "lft")
-    )
+    return halls.annotate(account_staff=count(staff), account_posts=count(posts))

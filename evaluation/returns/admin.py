@@ -11,9 +11,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -36,6 +39,7 @@ from network.admin_pages import (
     year_or_404,
 )
 from network.admin_scope import ScopedAdminMixin
+from network.models import Hall, subtree_q
 from network.selectors import hall_ancestors, user_scope
 
 from . import selectors, services
@@ -337,6 +341,64 @@ class ServiceReturnAdmin(AnnualReturnAdmin):
 @admin.register(AssetReturn)
 class AssetReturnAdmin(AnnualReturnAdmin):
     kind = ReturnKind.ASSET
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("staffing/", wrap(self.staffing_view), name=self._name("staffing")),
+            *super().get_urls(),
+        ]
+
+    def staffing_view(self, request: HttpRequest) -> TemplateResponse:
+        """The open branches and points of the account's scope (or below ``hall``) against the
+        seeds' staffing standard, by the 编制 and 公益岗位 of their asset returns for ``year``
+        (last year unless asked), with their platform accounts beside; ``show`` picks the
+        halls that are short or did not report (the default), or all."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        year = year_or_404(request.GET.get("year"), default=current_year() - 1)
+        halls = Hall.objects.filter(user_scope(request.user).q())
+        hall = None
+        if request.GET.get("hall"):
+            hall = scoped_hall(request, request.GET["hall"])
+            halls = halls.filter(subtree_q(hall))
+        rows = selectors.staffing(
+            year=year,
+            halls=halls,
+            min_branch=settings.STAFFING_MIN_BRANCH,
+            min_point=settings.STAFFING_MIN_POINT,
+        )
+        summary = dict.fromkeys(selectors.Staffing.values, 0) | {
+            row["staffing"]: row["n"]
+            for row in rows.values("staffing").annotate(n=Count("pk")).order_by()
+        }
+        show = request.GET.get("show", "gaps")
+        if show in selectors.Staffing.values:
+            rows = rows.filter(staffing=show)
+        elif show != "all":
+            show = "gaps"
+            rows = rows.exclude(staffing=selectors.Staffing.MET)
+        rows = rows.select_related("main_hall").order_by("tree_id", "lft")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("人员配备达标情况"),
+            "opts": self.opts,
+            "year": year,
+            "years": range(current_year(), current_year() - 6, -1),
+            "hall": hall,
+            "show": show,
+            "shows": [
+                ("gaps", _("未达标或未报送")),
+                *selectors.Staffing.choices,
+                ("all", _("全部")),
+            ],
+            "summary": [(label, summary[value]) for value, label in selectors.Staffing.choices],
+            "page": Paginator(rows, 50).get_page(request.GET.get("p")),
+            "min_branch": settings.STAFFING_MIN_BRANCH,
+            "min_point": settings.STAFFING_MIN_POINT,
+            "Staffing": selectors.Staffing,
+        }
+        return TemplateResponse(request, "admin/evaluation/staffing.html", context)
 
 
 class WindowForm(forms.ModelForm):

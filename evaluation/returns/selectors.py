@@ -11,12 +11,30 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Avg, Count, Exists, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import (
+    Avg,
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    TextChoices,
+    Value,
+    When,
+)
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from activities.models import Activity, Booking, Category
 from activities.orders.models import Order
 from network.models import LEVEL_BY_KIND, Hall, HallKind, HallStatus, subtree_q
+from network.selectors import with_staff_accounts
 
 from .models import AssetReturn, ReturnKind, ReturnStatus, ReturnWindow, Rollup, ServiceReturn
 
@@ -305,3 +323,49 @@ def statistics_for_hall(*, hall: Hall, year: int) -> dict:
             "rate": round(done.rate, 4),
         }
     return result
+
+
+# --- Staffing -----------------------------------------------------------------------------------
+
+
+class Staffing(TextChoices):
+    """A hall against the staffing standard of the seeds, read from its asset return."""
+
+    MET = "met", _("达标")
+    SHORT = "short", _("未达标")
+    UNREPORTED = "unreported", _("未报送")
+
+
+def staffing(
+    *, year: int, halls: QuerySet[Hall], min_branch: int, min_point: int
+) -> QuerySet[Hall]:
+    """The open branches and points of ``halls`` against the standard of the seeds (昆办发〔2019〕9号:
+    every township station at least ``min_branch`` 编制, every village centre at least
+    ``min_point`` 公益岗位), judged by what each reported in its asset return for ``year``:
+
+    - ``reported``: the 在编人员 (a branch) or 公益岗位 (a point) it reported, None when it did
+      not report (a return still being filled or sent back is not reported);
+    - ``required``: the standard for its level; ``staffing``: a ``Staffing`` value;
+    - ``accounts``: its staff accounts (a branch) or public-welfare and village-manager
+      accounts (a point) on the platform, the second signal (``network.selectors
+      .with_staff_accounts``).
+
+    One query, whatever the number of halls."""
+    filed = AssetReturn.objects.filter(hall=OuterRef("pk"), year=year, status__in=REPORTED)
+    is_branch = Q(kind=HallKind.BRANCH)
+    return with_staff_accounts(
+        halls.filter(status=HallStatus.OPEN, kind__in=[HallKind.BRANCH, HallKind.POINT])
+    ).annotate(
+        reported=Case(
+            When(is_branch, then=Subquery(filed.values("staff")[:1])),
+            default=Subquery(filed.values("public_welfare_posts")[:1]),
+        ),
+        required=Case(When(is_branch, then=Value(min_branch)), default=Value(min_point)),
+        accounts=Case(When(is_branch, then=F("account_staff")), default=F("account_posts")),
+        staffing=Case(
+            When(reported__isnull=True, then=Value(Staffing.UNREPORTED)),
+            When(reported__gte=F("required"), then=Value(Staffing.MET)),
+            default=Value(Staffing.SHORT),
+            output_field=CharField(),
+        ),
+    )

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import io
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 
 from evaluation import exports, selectors
 from evaluation.returns import services as returns
-from evaluation.returns.models import ReturnKind
+from evaluation.returns.models import AssetReturn, ReturnKind
 from evaluation.scoring import selectors as scoring_selectors
 from evaluation.scoring import services as scoring
 from evaluation.scoring.models import Dimension
@@ -393,44 +393,92 @@ def covered(cast):
         user=user, hall=cast.other_county_point, role=Role.STAFF, public_welfare_post=True
     )
     network_services.staff_create(username="gs-p2", hall=cast.point2, role=Role.STAFF)
+    # What the halls reported for YEAR in their asset returns: 关上 3 编制 (the standard), 太和
+    # 2; 关上一 1 公益岗位, 关上二 none, 华山一 2; 太和一 and 华山 did not report, and a return
+    # never submitted does not count.
+    open_window(ASSET)
+    by = cast.centre_director
+    _report(ASSET, cast.branch, by, staff=3)
+    _report(ASSET, cast.other_branch, by, staff=2)
+    _report(ASSET, cast.point, by, public_welfare_posts=1)
+    _report(ASSET, cast.point2, by, public_welfare_posts=0)
+    _report(ASSET, cast.other_county_point, by, public_welfare_posts=2)
+    draft = returns.return_get_or_create(kind=ASSET, hall=cast.other_county_branch, year=YEAR)
+    returns.return_update(kind=ASSET, annual_return=draft, by=by, values={"staff": 9})
     return cast
 
 
+STAFFING_HEADERS = [
+    "分馆编制≥3名", "分馆未报送", "服务点公益岗位≥1个", "服务点未报送",
+    "分馆账号≥3个", "服务点有公益岗位或文化管理员账号",
+]  # fmt: skip
+
+
 def test_coverage_table_in_the_shape_of_attachment_2(covered):
-    wb = read(exports.write_coverage, covered.centre)
+    wb = read(exports.write_coverage, covered.centre, year=YEAR)
     assert wb.sheetnames == ["昆明市"]
     ws = wb["昆明市"]
     assert ws["A1"].value == "昆明市县级文化馆总分馆制建设布点与人员配备情况表"
-    assert ws["A2"].value.startswith("截至 ")
-    assert [c.value for c in ws[4]] == [
+    assert ws["A3"].value.startswith(f"人员配备按 {YEAR} 年度各馆已报送的资产统计年报")
+    assert [c.value for c in ws[5]] == [
         "序号", "县(市)区名称", "县(市)区文化馆(总馆)", None, None, None,
         "乡镇(街道)文化站(分馆)", None, None, None,
-        "村(社区)综合文化服务中心(服务点)", None, None, None, "人员配备达标", None,
+        "村(社区)综合文化服务中心(服务点)", None, None, None,
+        f"人员配备达标(按{YEAR}年资产统计年报)", None, None, None, "平台账号(参考)", None,
     ]  # fmt: skip
-    assert [c.value for c in ws[5]][2:] == [
-        *["目标", "布点", "已开放", "缺口"] * 3,
-        "分馆(≥3 名工作人员)", "服务点(有公益岗位或文化管理员)",
-    ]  # fmt: skip
-    assert {str(r) for r in ws.merged_cells.ranges} >= {"A4:A5", "B4:B5", "C4:F4", "O4:P4"}
-    assert ws.freeze_panes == "A6"
+    assert [c.value for c in ws[6]][2:] == [*["目标", "布点", "已开放", "缺口"] * 3, *STAFFING_HEADERS]
+    assert {str(r) for r in ws.merged_cells.ranges} >= {
+        "A5:A6", "B5:B6", "C5:F5", "O5:R5", "S5:T5",
+    }  # fmt: skip
+    assert ws.freeze_panes == "A7"
     # Targets from the task table (官渡区 1/9/116, 五华区 1/10/92, 高新区 0/1/23); the gap is
-    # the target less the open halls.
-    assert values(ws, 6) == [
-        [1, "官渡区", 1, 1, 1, 0, 9, 2, 2, 7, 116, 4, 3, 113, 1, 1],
-        [2, "五华区", 1, 1, 1, 0, 10, 1, 1, 9, 92, 1, 1, 91, 0, 1],
-        [3, "高新区", 0, 1, 0, 0, 1, 0, 0, 1, 23, 0, 0, 23, 0, 0],
-        [None, "合计", 2, 3, 2, 0, 20, 3, 3, 17, 231, 5, 4, 227, 1, 2],
+    # the target less the open halls. Staffing by the asset returns: 官渡 关上 met, 太和 short,
+    # 关上一 met, 关上二 short, 太和一 not reported; 五华 华山 not reported (a draft), 华山一 met.
+    # Accounts beside: 关上 has 3 staff accounts, 关上一 its village manager, 华山一 a post.
+    assert values(ws, 7) == [
+        [1, "官渡区", 1, 1, 1, 0, 9, 2, 2, 7, 116, 4, 3, 113, 1, 0, 1, 1, 1, 1],
+        [2, "五华区", 1, 1, 1, 0, 10, 1, 1, 9, 92, 1, 1, 91, 0, 1, 1, 0, 0, 1],
+        [3, "高新区", 0, 1, 0, 0, 1, 0, 0, 1, 23, 0, 0, 23, 0, 0, 0, 0, 0, 0],
+        [None, "合计", 2, 3, 2, 0, 20, 3, 3, 17, 231, 5, 4, 227, 1, 1, 2, 1, 1, 2],
     ]
-    assert ws["C6"].number_format == "0"
+    assert ws["C7"].number_format == "0"
+
+
+def test_coverage_staffing_follows_the_reported_figures_not_the_accounts(covered):
+    # 太和 reports a third 编制: it meets the standard though it still has two accounts.
+    report = AssetReturn.objects.get(hall=covered.other_branch, year=YEAR)
+    until = timezone.now() + timedelta(days=3)
+    returns.return_reopen(
+        kind=ASSET, annual_return=report, by=covered.centre_director, until=until
+    )
+    returns.return_update(
+        kind=ASSET, annual_return=report, by=covered.centre_director, values={"staff": 3}
+    )
+    returns.return_submit(kind=ASSET, annual_return=report, by=covered.centre_director)
+    ws = read(exports.write_coverage, covered.centre, year=YEAR)["昆明市"]
+    assert values(ws, 7)[0][14:] == [2, 0, 1, 1, 1, 1]
+    # Another year nobody reported: every open hall is 未报送, none met.
+    ws = read(exports.write_coverage, covered.centre, year=YEAR - 1)["昆明市"]
+    assert values(ws, 7)[0][14:] == [0, 2, 0, 3, 1, 1]
+
+
+def test_coverage_of_today_reads_last_years_returns(covered):
+    ws = read(exports.write_coverage, covered.centre)["昆明市"]
+    last_year = timezone.localdate().year - 1
+    assert ws["A2"].value.startswith("截至 ")
+    assert f"按 {last_year} 年度" in ws["A3"].value
+    assert ws["O5"].value == f"人员配备达标(按{last_year}年资产统计年报)"
 
 
 def test_coverage_shows_no_target_for_a_county_the_task_table_lacks(covered):
     network_services.hall_create(parent=covered.centre, name="示范区文化馆", locality="示范区")
-    ws = read(exports.write_coverage, covered.centre)["昆明市"]
-    rows = values(ws, 6)
-    assert rows[3] == [4, "示范区", "—", 1, 1, "—", "—", 0, 0, "—", "—", 0, 0, "—", 0, 0]
+    ws = read(exports.write_coverage, covered.centre, year=YEAR)["昆明市"]
+    rows = values(ws, 7)
+    assert rows[3] == [4, "示范区", "—", 1, 1, "—", "—", 0, 0, "—", "—", 0, 0, "—", *[0] * 6]
     # The total adds the targets that exist and leaves the missing one out, never as 0.
-    assert rows[4] == [None, "合计", 2, 4, 3, 0, 20, 3, 3, 17, 231, 5, 4, 227, 1, 2]
+    assert rows[4] == [
+        None, "合计", 2, 4, 3, 0, 20, 3, 3, 17, 231, 5, 4, 227, 1, 1, 2, 1, 1, 2,
+    ]  # fmt: skip
 
 
 def test_coverage_targets_match_by_code_then_name():
@@ -452,10 +500,10 @@ def test_coverage_is_two_aggregate_queries(covered, django_assert_num_queries):
 
 
 def test_coverage_within_a_county(covered):
-    wb = read(exports.write_coverage, covered.centre, within=covered.other_county)
-    assert values(wb["昆明市"], 6) == [
-        [1, "五华区", 1, 1, 1, 0, 10, 1, 1, 9, 92, 1, 1, 91, 0, 1],
-        [None, "合计", 1, 1, 1, 0, 10, 1, 1, 9, 92, 1, 1, 91, 0, 1],
+    wb = read(exports.write_coverage, covered.centre, within=covered.other_county, year=YEAR)
+    assert values(wb["昆明市"], 7) == [
+        [1, "五华区", 1, 1, 1, 0, 10, 1, 1, 9, 92, 1, 1, 91, 0, 1, 1, 0, 0, 1],
+        [None, "合计", 1, 1, 1, 0, 10, 1, 1, 9, 92, 1, 1, 91, 0, 1, 1, 0, 0, 1],
     ]
 
 
@@ -498,9 +546,9 @@ def test_statistics_and_coverage_are_signed_off_too(cast, march_8):
     for ws in wb.worksheets:
         assert ws["A2"].value == "填报单位:五华区文化馆" and ws[2][-1].value == SIGNED
     ws = read(exports.write_coverage, cast.centre)["昆明市"]
-    assert ws["A3"].value == "填报单位:昆明市文化馆" and ws[3][-1].value == SIGNED
+    assert ws["A4"].value == "填报单位:昆明市文化馆" and ws[4][-1].value == SIGNED
     ws = read(exports.write_coverage, cast.centre, within=cast.county)["昆明市"]
-    assert ws["A3"].value == "填报单位:官渡区文化馆"
+    assert ws["A4"].value == "填报单位:官渡区文化馆"
 
 
 def test_download_names_are_chinese(cast):

@@ -609,32 +609,3 @@ def test_membership_admin_adds_staff_in_scope_only(client, cast):
     )
     assert "已有岗位" in str(response.context["adminform"].form.errors)
     assert Membership.objects.filter(user=clerk).count() == 1
-
-
-def test_the_staffing_report_lists_halls_below_the_standard(
-    client, cast, settings, django_assert_num_queries
-):
-    settings.STAFFING_MIN_BRANCH = 3
-    settings.STAFFING_MIN_POINT = 1
-    url = reverse("admin:network_hall_staffing")
-    client.force_login(cast.county_official)
-    names = {h.name for h in client.get(url).context["page"]}
-    # 关上 has one staff, 太和 one; 关上一社区 has its village manager; the rest have nobody.
-    assert names == {
-        "关上街道综合文化站",
-        "太和街道综合文化站",
-        "关上二社区服务中心",
-        "太和一社区服务中心",
-    }
-    for i in range(2):
-        services.staff_member_add(username=f"gs{i}", hall=cast.branch, role=Role.STAFF)
-    services.staff_member_add(
-        username="pw", hall=cast.point2, role=Role.STAFF, public_welfare_post=True
-    )
-    names = {h.name for h in client.get(url).context["page"]}
-    assert names == {"太和街道综合文化站", "太和一社区服务中心"}
-    with django_assert_num_queries(5):
-        client.get(url)
-    client.force_login(cast.other_county_director)
-    names = {h.name for h in client.get(url).context["page"]}
-    assert names == {"华山街道综合文化站", "华山一社区服务中心"}

@@ -313,15 +313,14 @@ def test_the_assignment_admin_names_the_bad_dates(client, cast):
     assert not StaffAssignment.objects.exists()
 
 
-def test_the_staffing_selector_counts_only_staff_of_the_hall(cast):
-    from network.selectors import staffing_shortfalls, user_scope
+def test_staff_accounts_count_only_staff_of_the_hall(cast):
+    from network.models import Hall
+    from network.selectors import with_staff_accounts
 
     services.staff_member_add(username="watcher", hall=cast.branch, role=Role.OFFICIAL)
     rows = {
-        h.name: (h.staff_count, h.post_count)
-        for h in staffing_shortfalls(
-            scope=user_scope(cast.county_director), min_branch=3, min_point=1
-        )
+        h.name: (h.account_staff, h.account_posts)
+        for h in with_staff_accounts(Hall.objects.filter(pk__in=[cast.branch.pk, cast.point.pk]))
     }
     assert rows["关上街道综合文化站"] == (1, 0)  # the official does not count
-    assert "关上一社区服务中心" not in rows  # its village manager holds the post
+    assert rows["关上一社区服务中心"] == (1, 1)  # its village manager holds the post
