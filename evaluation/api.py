@@ -63,10 +63,11 @@ def _figures_serializer(name: str, model) -> type[serializers.Serializer]:
                 max_digits=None,
                 decimal_places=field.decimal_places,
                 coerce_to_string=False,
+                allow_null=True,
                 help_text=help_text,
             )
         else:
-            fields[figure] = serializers.IntegerField(help_text=help_text)
+            fields[figure] = serializers.IntegerField(allow_null=True, help_text=help_text)
     return type(name, (serializers.Serializer,), fields)
 
 
@@ -89,8 +90,18 @@ class CompletenessPairSerializer(serializers.Serializer):
 class StatisticsSerializer(serializers.Serializer):
     hall = HallBriefSerializer()
     year = serializers.IntegerField()
-    service = ServiceTotalsSerializer(help_text=_("服务统计年报:本馆及全部下级馆的合计"))
-    asset = AssetTotalsSerializer(help_text=_("资产统计年报:本馆及全部下级馆的合计"))
+    service = ServiceTotalsSerializer(
+        help_text=_(
+            "服务统计年报:本馆及全部下级馆按各项的汇总方式汇总(可相加的求和,不可相加的见各项"
+            "说明);没有任何已报送的报表时 halls 为 0,各项为 null(未报送,不是 0)"
+        )
+    )
+    asset = AssetTotalsSerializer(
+        help_text=_(
+            "资产统计年报:本馆及全部下级馆按各项的汇总方式汇总;没有任何已报送的报表时 halls"
+            " 为 0,各项为 null(未报送,不是 0)"
+        )
+    )
     completeness = CompletenessPairSerializer(help_text=_("下级馆的报送情况"))
 
 
@@ -106,8 +117,9 @@ class StatisticsView(APIView):
         summary=_("年度统计汇总"),
         auth=OPTIONAL_AUTH,
         description=_(
-            "公开,无需登录。一个馆及其全部下级馆在某年度的服务统计年报和资产统计年报合计"
-            "(在数据库中按树的区间汇总),以及下级馆的报送完成情况。只计已报送和已审核的报表:"
+            "公开,无需登录。一个馆及其全部下级馆在某年度的服务统计年报和资产统计年报,各项按"
+            "其汇总方式(求和、报送馆的平均值或最大值)在数据库中按树的区间汇总,以及下级馆的"
+            "报送完成情况;没有任何报送时各项为 null(未报送)。只计已报送和已审核的报表:"
             "报送之后数据才公开,填报中和被退回的报表不计入。`hall` 或 `year` 缺少或有误时返回"
             " 400,`hall` 不存在时返回 404。"
         ),

@@ -94,7 +94,8 @@ class Order(models.Model):
     TRANSITIONS = {
         Step.ACCEPT: ((Status.SUBMITTED,), Status.ACCEPTED),
         Step.REJECT: ((Status.SUBMITTED, Status.ACCEPTED), Status.REJECTED),
-        Step.SCHEDULE: ((Status.ACCEPTED,), Status.SCHEDULED),
+        # A scheduled order whose activity was cancelled is scheduled again (``can``).
+        Step.SCHEDULE: ((Status.ACCEPTED, Status.SCHEDULED), Status.SCHEDULED),
         # An accepted order may be completed too: the activity was held without being scheduled
         # here, and the service then asks for a note that says when and where.
         Step.COMPLETE: ((Status.SCHEDULED, Status.ACCEPTED), Status.DONE),
@@ -193,9 +194,14 @@ class Order(models.Model):
     def can(self, step: str, now: datetime | None = None) -> bool:
         if self.status not in self.step_sources(step):
             return False
-        if step == self.Step.COMPLETE and self.status == self.Status.SCHEDULED:
-            # Done means delivered: not before the scheduled activity has ended.
-            return self.activity_ended(now)
+        if self.status == self.Status.SCHEDULED:
+            if step == self.Step.SCHEDULE:
+                # Scheduled again only when the activity it was scheduled as was cancelled.
+                return self.activity_cancelled()
+            if step == self.Step.COMPLETE:
+                # Done means delivered: not before the scheduled activity has ended; when it
+                # was cancelled, only as held some other way (with a note, the service asks).
+                return self.activity_cancelled() or self.activity_ended(now)
         return True
 
     def next_steps(
@@ -208,10 +214,14 @@ class Order(models.Model):
         """Whether the activity this order was scheduled as has ended (true without one)."""
         return self.activity_id is None or self.activity.end <= (now or timezone.now())
 
+    def activity_cancelled(self) -> bool:
+        """Whether the activity this order was scheduled as was cancelled (false without one)."""
+        return self.activity_id is not None and self.activity.status == Activity.Status.CANCELLED
+
     def completes_with_note(self) -> bool:
-        """Completing an order no activity was scheduled for needs a note saying how it was
-        held."""
-        return self.activity_id is None
+        """Completing an order with no activity held on the platform (never scheduled here, or
+        its activity cancelled) needs a note saying when and where it was held."""
+        return self.activity_id is None or self.activity_cancelled()
 
     # --- Rules the reports, the dashboard and the pages share --------------------------------
 

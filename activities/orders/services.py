@@ -251,14 +251,22 @@ def _order_step(order_id: int, step: Order.Step, now: datetime | None = None) ->
     if order is None:
         raise ValidationError({"order": _("点单不存在。")})
     if order.status in order.step_sources(step) and not order.can(step, now):
-        # The status allows the step; only the scheduled activity's end holds it back.
+        # The status allows the step; only the scheduled activity holds it back.
+        title = order.activity.title
+        if step == Order.Step.SCHEDULE:
+            raise ValidationError(
+                {
+                    "status": _("点单已排期为活动“%(title)s”;该活动取消后才能重新排期。")
+                    % {"title": title}
+                }
+            )
         end = timezone.localtime(order.activity.end)
         raise ValidationError(
             {
                 "status": _(
                     "活动“%(title)s”于 %(end)s 结束,结束后才能标记完成,点单人随后才能评价。"
                 )
-                % {"title": order.activity.title, "end": f"{end:%Y-%m-%d %H:%M}"}
+                % {"title": title, "end": f"{end:%Y-%m-%d %H:%M}"}
             }
         )
     if not order.can(step, now):
@@ -372,13 +380,16 @@ def order_complete(*, order: Order, by_user, note: str = "", now: datetime | Non
     order = _order_step(order.pk, Order.Step.COMPLETE, now)
     note = (note or "").strip()
     if order.completes_with_note() and not note:
-        raise ValidationError(
-            {
-                "note": _(
-                    "该点单未经平台排期:如活动已经举办,请在说明中写明举办的时间和地点,再标记完成。"
-                )
-            }
-        )
+        if order.activity_cancelled():
+            message = _(
+                "该点单排期的活动“%(title)s”已取消:如已另行举办,请在说明中写明举办的时间和地点"
+                "再标记完成;否则请重新排期。"
+            ) % {"title": order.activity.title}
+        else:
+            message = _(
+                "该点单未经平台排期:如活动已经举办,请在说明中写明举办的时间和地点,再标记完成。"
+            )
+        raise ValidationError({"note": message})
     return _order_move(
         order,
         Order.Step.COMPLETE,

@@ -309,12 +309,16 @@ def return_children_status(*, kind: str, hall: Hall, year: int) -> list[ChildSta
 
 
 def statistics_for_hall(*, hall: Hall, year: int) -> dict:
-    """The public figures of a hall's subtree for a year: both returns' totals, counting
-    submitted and approved returns only, and the completeness of the halls below."""
+    """The public figures of a hall's subtree for a year: both returns' figures, each by its
+    declared roll-up, counting submitted and approved returns only (every figure None, not 0,
+    when none was: 未报送), and the completeness of the halls below."""
     result: dict = {"completeness": {}}
     below = reporting(year=year, halls=halls_below(hall))[None]
     for kind in (ReturnKind.SERVICE, ReturnKind.ASSET):
-        result[str(kind)] = stats_for_hall(kind=kind, hall=hall, year=year)
+        figures = stats_for_hall(kind=kind, hall=hall, year=year)
+        if not figures["halls"]:
+            figures = {name: None for name in figures} | {"halls": 0}
+        result[str(kind)] = figures
         done = below[kind]
         result["completeness"][str(kind)] = {
             "expected": done.expected,

@@ -79,7 +79,9 @@ def test_statistics_are_public_and_count_submitted_reports_only(client, cast):
     }  # fmt: skip
     # Another year has nothing.
     data = client.get(STATISTICS, {"hall": cast.county.pk, "year": YEAR - 1}).json()
-    assert data["service"]["halls"] == 0 and data["service"]["teams"] == 0
+    # Another year nobody reported: every figure is null (未报送), never a 0 that looks real.
+    assert data["service"]["halls"] == 0 and data["service"]["teams"] is None
+    assert set(data["asset"].values()) == {0, None} and data["asset"]["halls"] == 0
 
 
 def test_the_roll_up_equals_the_sum_of_the_leaves(client, cast):
