@@ -159,20 +159,27 @@ def report_halls():
 
 # --- Building -------------------------------------------------------------------------------------
 
-Beat = Callable[[], None]
+# Called between the sections of a build: (sections done, sections in all), for the progress
+# bar, and a heartbeat that says the worker still holds the run.
+Beat = Callable[[int, int], None]
+QUARTERLY_STEPS, ANNUAL_STEPS = 4, 4
 
 
-def _pause_for_tests(beat: Beat) -> None:
+def _no_beat(done: int, total: int) -> None:
+    pass
+
+
+def _pause_for_tests(beat: Beat, done: int, total: int) -> None:
     """``REPORT_BUILD_PAUSE=N`` holds a build N seconds halfway, still beating: the worker test
     kills the worker there. Unset in any real deployment."""
     seconds = float(os.environ.get("REPORT_BUILD_PAUSE", "0") or 0)
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         time.sleep(min(1.0, deadline - time.monotonic()))
-        beat()
+        beat(done, total)
 
 
-def report_data(run_kind: str, hall: Hall, period: Period, beat: Beat = lambda: None) -> dict:
+def report_data(run_kind: str, hall: Hall, period: Period, beat: Beat = _no_beat) -> dict:
     check_report_hall(hall)
     if run_kind == ReportRun.Kind.QUARTERLY:
         return quarterly_data(hall, period, beat)
@@ -226,7 +233,7 @@ def _json(value):
     return value
 
 
-def quarterly_data(hall: Hall, period: Period, beat: Beat = lambda: None) -> dict:
+def quarterly_data(hall: Hall, period: Period, beat: Beat = _no_beat) -> dict:
     previous = period.previous()
     now_cols = [_("项目"), period.label, previous.label, _("变化")]
     cur = Q(start__gte=period.start, start__lt=period.end)
@@ -268,7 +275,7 @@ def quarterly_data(hall: Hall, period: Period, beat: Beat = lambda: None) -> dic
     month_labels = [
         _moment(previous.start.year, previous.start.month + i).strftime("%Y-%m") for i in range(6)
     ]
-    beat()
+    beat(1, QUARTERLY_STEPS)
 
     now = timezone.now()
     ended = Q(activity__end__lt=now)
@@ -306,7 +313,7 @@ def quarterly_data(hall: Hall, period: Period, beat: Beat = lambda: None) -> dic
             ("no_shows", _("预约未到(笔)")),
         ]
     ]
-    beat()
+    beat(2, QUARTERLY_STEPS)
 
     orders = order_figures(hall, period, previous)
     order_rows = [
@@ -320,7 +327,7 @@ def quarterly_data(hall: Hall, period: Period, beat: Beat = lambda: None) -> dic
             ("hours", _("平均答复用时(小时)")),
         ]
     ]
-    _pause_for_tests(beat)
+    _pause_for_tests(beat, 2, QUARTERLY_STEPS)
 
     live = Q(
         status__in=[Dispatch.Status.APPROVED, Dispatch.Status.HANDED_OVER, Dispatch.Status.RETURNED]
@@ -361,7 +368,7 @@ def quarterly_data(hall: Hall, period: Period, beat: Beat = lambda: None) -> dic
             sum(r.get("asked_prev", 0) for r in dispatches.values()),
         )
     )
-    beat()
+    beat(3, QUARTERLY_STEPS)
 
     completeness_rows = _completeness_rows(hall, period, previous)
 
@@ -523,12 +530,13 @@ def _document(kind: str, hall: Hall, period: Period, previous: Period, sections)
     }
 
 
-def annual_data(hall: Hall, period: Period, beat: Beat = lambda: None) -> dict:
+def annual_data(hall: Hall, period: Period, beat: Beat = _no_beat) -> dict:
     previous = period.previous()
     year, last = period.year, previous.year
     cols = [_("项目"), str(year), str(last), _("变化")]
     sections = []
-    for kind, model in ((ReturnKind.SERVICE, ServiceReturn), (ReturnKind.ASSET, AssetReturn)):
+    kinds = ((ReturnKind.SERVICE, ServiceReturn), (ReturnKind.ASSET, AssetReturn))
+    for step, (kind, model) in enumerate(kinds, start=1):
         now = returns.stats_for_hall(kind=kind, hall=hall, year=year)
         before = returns.stats_for_hall(kind=kind, hall=hall, year=last)
         rows = [_compare(_("报送馆数"), now["halls"], before["halls"])]
@@ -544,7 +552,7 @@ def annual_data(hall: Hall, period: Period, beat: Beat = lambda: None) -> dict:
                 rows,
             )
         )
-        beat()
+        beat(step, ANNUAL_STEPS)
     sections.append(
         _section("completeness", _("年报报送完整度"), cols, _annual_completeness(hall, year, last))
     )
@@ -573,8 +581,9 @@ def annual_data(hall: Hall, period: Period, beat: Beat = lambda: None) -> dict:
             },
         )
     )
-    _pause_for_tests(beat)
+    _pause_for_tests(beat, 2, ANNUAL_STEPS)
     sections.append(_order_section(hall, year))
+    beat(3, ANNUAL_STEPS)
     sections += _assessment_sections(hall, year)
     return _document(ReportRun.Kind.ANNUAL, hall, period, previous, sections)
 

@@ -113,7 +113,12 @@ def report_run_build(
     if not claimed:
         return run, "done" if run.status == ReportRun.Status.DONE else "busy"
     try:
-        data = documents.report_data(kind, hall, parsed, beat=lambda: run.beat(worker=worker))
+        data = documents.report_data(
+            kind,
+            hall,
+            parsed,
+            beat=lambda done, total: run.beat(worker=worker, progress=done, total=total),
+        )
         buffer = io.BytesIO()
         documents.write_report_xlsx(data, buffer)
         finished = report_run_finish(run=run, worker=worker, content=buffer.getvalue(), data=data)

@@ -587,6 +587,28 @@ def test_the_progress_page_reads_the_run_row_while_it_waits(client, cast):
     assert 'http-equiv="refresh"' in page.content.decode() and "排队中" in page.content.decode()
 
 
+@pytest.mark.parametrize(
+    ("kind", "period", "steps"),
+    [
+        ("quarterly", "2026Q3", documents.QUARTERLY_STEPS),
+        ("annual", "2025", documents.ANNUAL_STEPS),
+    ],
+)
+def test_a_build_reports_its_sections_as_progress(client, cast, kind, period, steps):
+    seen: list[tuple[int, int]] = []
+    parsed = documents.parse_period(kind, period)
+    documents.report_data(kind, cast.county, parsed, beat=lambda *step: seen.append(step))
+    assert seen == [(n, steps) for n in range(1, steps)]
+    # The page shows where a running build is, as parts and a percentage.
+    run, _claimed = report_services.report_run_claim(
+        kind=kind, period=period, hall=cast.county, worker="w"
+    )
+    run.beat(worker="w", progress=1, total=steps)
+    client.force_login(cast.county_director)
+    page = client.get(reverse("admin:reports_reportrun_progress", args=[run.pk])).content.decode()
+    assert f"已完成 1 / {steps} 部分(25%)" in page and 'value="25"' in page
+
+
 def test_a_preview_from_the_admin_is_downloaded_and_never_stored(client, cast):
     client.force_login(cast.county_director)
     this_quarter = documents.period_just_ended("quarterly").previous().label
