@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -16,6 +16,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from common.storage import stored_download
 from network.admin_pages import AdminPages, messages_of, scoped_hall, year_or_404
 from network.admin_scope import ScopedAdminMixin
 
@@ -113,15 +114,14 @@ class ExportPages(AdminPages):
         )
         return TemplateResponse(request, "admin/evaluation/export_status.html", context)
 
-    def export_download_view(self, request: HttpRequest, export_id) -> FileResponse:
+    def export_download_view(self, request: HttpRequest, export_id) -> HttpResponse:
         self._require_read(request)
         run = services.export_status(export_id, user=request.user)
         if run is None or run.status != ExportRun.Status.DONE or not run.file:
             raise Http404(_("没有这个导出文件,或它已过期。"))
-        try:
-            handle = run.file.open("rb")
-        except FileNotFoundError:
-            raise Http404(_("没有这个导出文件,或它已过期。")) from None
         # The stored name stays ASCII; the download is named in Chinese (RFC 5987 filename*).
-        name = exports.download_name(run.kind, run.year, run.within)
-        return FileResponse(handle, as_attachment=True, filename=name)
+        return stored_download(
+            run.file,
+            filename=exports.download_name(run.kind, run.year, run.within),
+            missing=_("没有这个导出文件,或它已过期。"),
+        )

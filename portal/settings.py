@@ -16,6 +16,8 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from common.storage import s3_storage
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -218,8 +220,22 @@ WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+# Uploaded and generated files (pictures, reports, exports): the local disk (MEDIA_ROOT), or,
+# with S3_BUCKET, an S3-compatible bucket that every web and worker machine shares.
+S3_BUCKET = env("S3_BUCKET", default="")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": (
+        s3_storage(
+            bucket=S3_BUCKET,
+            endpoint_url=env("S3_ENDPOINT_URL", default=""),
+            access_key=env("AWS_ACCESS_KEY_ID", default=""),
+            secret_key=env("AWS_SECRET_ACCESS_KEY", default=""),
+            region=env("S3_REGION", default=""),
+            url_expires=env.int("S3_URL_EXPIRES", default=3600),
+        )
+        if S3_BUCKET
+        else {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    ),
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"

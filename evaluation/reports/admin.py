@@ -8,7 +8,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from common.forms import add_service_errors
+from common.storage import stored_download
 from network.admin_scope import ScopedAdminMixin, ScopedInlineMixin
 from network.selectors import halls_in_scope
 
@@ -217,16 +218,15 @@ class ReportRunAdmin(ScopedAdminMixin, admin.ModelAdmin):
             },
         )
 
-    def download_view(self, request: HttpRequest, object_id: int) -> FileResponse:
+    def download_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
         run = self._run_or_404(request, object_id)
         if run.status != ReportRun.Status.DONE or not run.file:
             raise Http404(_("报告尚未生成完成。"))
-        try:
-            handle = run.file.open("rb")
-        except FileNotFoundError:
-            raise Http404(_("报告文件已不存在,请重新生成。")) from None
-        filename = f"{documents.report_title(run.data) or run}.xlsx".replace(" ", "-")
-        return FileResponse(handle, as_attachment=True, filename=filename)
+        return stored_download(
+            run.file,
+            filename=f"{documents.report_title(run.data) or run}.xlsx".replace(" ", "-"),
+            missing=_("报告文件已不存在,请重新生成。"),
+        )
 
     @admin.action(description=gettext_lazy("重新生成所选报告"), permissions=["change"])
     def regenerate(self, request: HttpRequest, queryset) -> None:
