@@ -16,6 +16,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
+from network.forms import COUNTY_CHOICES_MAX
 from network.models import Hall
 from network.selectors import hall_subtree
 
@@ -182,3 +183,25 @@ def notice_public(notice_id: int) -> Notice | None:
         .filter(pk=notice_id, published_at__lte=timezone.now())
         .first()
     )
+
+
+def area_filter(request, form_class, *, unknown: str):
+    """The area filter of a public list (county, township, or a hall's ``within``), bound to
+    ``request.GET``: the form (its errors are shown, its valid filters still apply) and the
+    hall whose subtree the list keeps, or None for everywhere. ``unknown`` is the message for a
+    ``within`` that names no hall. Two queries at most (the counties, a county's townships),
+    three with ``within``."""
+    counties = area_counties(limit=COUNTY_CHOICES_MAX)
+    try:
+        county_id = int(request.GET.get("county", ""))
+    except ValueError:
+        county_id = None
+    townships = area_townships(county_id) if county_id in {h.pk for h in counties} else []
+    form = form_class(request.GET, counties=counties, townships=townships)
+    form.is_valid()
+    area = form.selected_township or form.selected_county
+    if area is None and form.cleaned_data.get("within"):
+        area = area_hall(form.cleaned_data["within"])
+        if area is None:
+            form.add_error("within", unknown)
+    return form, area

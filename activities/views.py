@@ -17,7 +17,6 @@ from django.views.decorators.http import require_POST
 
 from common.forms import add_service_errors
 from common.signing import SignedLink
-from network.forms import COUNTY_CHOICES_MAX
 
 from . import selectors, services
 from .forms import (
@@ -44,22 +43,10 @@ BOOKING_LINK = SignedLink(salt="activities.booking-page", viewname="activities:b
 
 
 def activity_list(request: HttpRequest) -> HttpResponse:
-    counties = selectors.area_counties(limit=COUNTY_CHOICES_MAX)
-    county_ids = {hall.pk for hall in counties}
-    try:
-        county_id = int(request.GET.get("county", ""))
-    except ValueError:
-        county_id = None
-    townships = selectors.area_townships(county_id) if county_id in county_ids else []
-    form = ActivityFilterForm(request.GET, counties=counties, townships=townships)
-    form.is_valid()  # the errors are shown; the filters that are valid still apply
+    form, area = selectors.area_filter(
+        request, ActivityFilterForm, unknown=_("没有这个场馆,已显示全部区域的活动。")
+    )
     data = form.cleaned_data
-
-    area = form.selected_township or form.selected_county
-    if area is None and data.get("within"):
-        area = selectors.area_hall(data["within"])
-        if area is None:
-            form.add_error("within", _("没有这个场馆,已显示全部区域的活动。"))
     activities = selectors.activities_public(
         within=area.pk if area else None,
         category=data.get("category") or None,

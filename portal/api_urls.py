@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from activities.api import ActivityViewSet, BookingViewSet
+from activities.digital.api import DigitalViewSet
 from activities.orders.api import MenuItemViewSet, OrderViewSet, StaffOrderViewSet
 from activities.resources.api import DispatchViewSet, ResourceViewSet
 from evaluation.api import ScoresView, StatisticsView
@@ -14,6 +15,7 @@ router = DefaultRouter()
 router.include_format_suffixes = False
 router.register("halls", HallViewSet, basename="hall")
 router.register("resources", ResourceViewSet, basename="resource")
+router.register("digital", DigitalViewSet, basename="digital")
 router.register("dispatches", DispatchViewSet, basename="dispatch")
 router.register("activities", ActivityViewSet, basename="activity")
 router.register("bookings", BookingViewSet, basename="booking")

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "activities",
     "activities.resources",
     "activities.orders",
+    "activities.digital",
     "evaluation.returns",
     "evaluation.scoring",
     "evaluation.reports",
@@ -244,6 +245,17 @@ STORAGES = {
         )
     },
 }
+
+# --- The digital culture hall -------------------------------------------------------------------
+# Upload limits per kind of file, in MB (common/uploads.py checks the real type from the content).
+DIGITAL_MAX_MB = {
+    "video": env.int("DIGITAL_MAX_VIDEO_MB", default=500),
+    "audio": env.int("DIGITAL_MAX_AUDIO_MB", default=100),
+    "book": env.int("DIGITAL_MAX_BOOK_MB", default=50),
+    "picture": env.int("DIGITAL_MAX_PICTURE_MB", default=10),
+}
+# Plays counted per client address and hour; more are served but not counted.
+DIGITAL_PLAYS_PER_IP = env.int("DIGITAL_PLAYS_PER_IP", default=120)
 
 # --- REST API -----------------------------------------------------------------------------------
 REST_FRAMEWORK = {

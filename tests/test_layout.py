@@ -26,6 +26,7 @@ ROOMS: dict[str, tuple[int, str]] = {
     "activities": (2, "activities"),
     "activities.orders": (3, "orders"),
     "activities.resources": (3, "resources"),
+    "activities.digital": (3, "digital"),
     "evaluation.returns": (4, "returns"),
     "evaluation.scoring": (4, "scoring"),
     "evaluation.reports": (5, "reports"),

@@ -10,9 +10,8 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from activities.selectors import area_counties, area_townships
-from network.forms import COUNTY_CHOICES_MAX, AreaFilterForm
-from network.models import Hall
+from activities.selectors import area_filter
+from network.forms import AreaFilterForm
 
 from .models import ResourceKind
 from .selectors import PUBLIC_RESOURCE_KINDS, resources_public
@@ -35,22 +34,8 @@ class ResourceFilterForm(AreaFilterForm):
 
 
 def resource_list(request: HttpRequest) -> HttpResponse:
-    counties = area_counties(limit=COUNTY_CHOICES_MAX)
-    county_ids = {hall.pk for hall in counties}
-    try:
-        county_id = int(request.GET.get("county", ""))
-    except ValueError:
-        county_id = None
-    townships = area_townships(county_id) if county_id in county_ids else []
-    form = ResourceFilterForm(request.GET, counties=counties, townships=townships)
-    form.is_valid()  # the errors are shown; the filters that are valid still apply
+    form, area = area_filter(request, ResourceFilterForm, unknown=_("没有这个场馆,已显示全部区域。"))
     data = form.cleaned_data
-
-    area = form.selected_township or form.selected_county
-    if area is None and data.get("within"):
-        area = Hall.objects.filter(pk=data["within"]).only("pk", "name", "locality").first()
-        if area is None:
-            form.add_error("within", _("没有这个场馆,已显示全部区域。"))
     resources = resources_public(within=area.pk if area else None, kind=data.get("kind") or None)
     page = Paginator(resources, RESOURCES_PER_PAGE).get_page(request.GET.get("page"))
     kind = data.get("kind")

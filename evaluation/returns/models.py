@@ -143,6 +143,7 @@ class ServiceReturn(AnnualReturn):
     trainees = _count(_("培训人次"))
     mobile_services = _count(_("流动服务(次)"))
     participants = _count(_("参与人次"))
+    online_services = _count(_("线上服务人次"))
     opening_hours_weekly = models.DecimalField(
         _("每周开放时长(小时)"),
         max_digits=5,
@@ -164,6 +165,7 @@ class ServiceReturn(AnnualReturn):
         "trainees",
         "mobile_services",
         "participants",
+        "online_services",
         "opening_hours_weekly",
         "teams",
         "volunteers",
@@ -172,7 +174,8 @@ class ServiceReturn(AnnualReturn):
     ]
     # How each figure rolls up a subtree; a figure not named here is a count and adds up.
     ROLLUP = {"opening_hours_weekly": Rollup.MEAN}
-    # Filled from the portal's own records (activities held, check-ins, orders), not typed in.
+    # Filled from the portal's own records (activities held, check-ins, orders, plays of the
+    # digital hall's resources), not typed in.
     AUTOFILLED = [
         "activities",
         "performances",
@@ -181,6 +184,7 @@ class ServiceReturn(AnnualReturn):
         "trainings",
         "mobile_services",
         "participants",
+        "online_services",
         "orders_received",
         "orders_fulfilled",
     ]

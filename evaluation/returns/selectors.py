@@ -8,7 +8,7 @@ aggregate query, never from recursion over children.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import (
@@ -31,6 +31,7 @@ from django.db.models import (
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from activities.digital import selectors as digital
 from activities.models import Activity, Booking, Category
 from activities.orders.models import Order
 from network.models import LEVEL_BY_KIND, Hall, HallKind, HallStatus, subtree_q
@@ -67,7 +68,8 @@ def year_bounds(year: int) -> tuple[datetime, datetime]:
 
 def portal_figures(*, hall_id: int, year: int) -> dict[str, int]:
     """What the portal itself recorded for a hall in a year: activities it held (by category),
-    residents checked in, orders it received and fulfilled."""
+    residents checked in, plays of its digital resources (线上服务人次), orders it received and
+    fulfilled."""
     start, end = year_bounds(year)
     held = Activity.objects.filter(
         hall_id=hall_id, status=Activity.Status.PUBLISHED, start__gte=start, start__lt=end
@@ -85,6 +87,9 @@ def portal_figures(*, hall_id: int, year: int) -> dict[str, int]:
             n=Sum("seats")
         )["n"]
         or 0
+    )
+    counts["online_services"] = digital.online_services(
+        hall_id=hall_id, start=date(year, 1, 1), end=date(year + 1, 1, 1)
     )
     orders = Order.objects.filter(handler_id=hall_id)
     counts["orders_received"] = orders.filter(created_at__gte=start, created_at__lt=end).count()

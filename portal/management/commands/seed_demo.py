@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand
 
 from activities import demo as activities_demo
+from activities.digital import demo as digital_demo
 from activities.orders import demo as orders_demo
 from activities.resources import demo as resources_demo
 from evaluation import demo as evaluation_demo
@@ -19,11 +20,14 @@ class Command(BaseCommand):
         activities_demo.seed_activities(centre)
         orders = orders_demo.seed_orders(centre)
         resources = resources_demo.seed_resources(centre)
+        digital = digital_demo.seed_digital(centre)
         reports = evaluation_demo.seed_figures(centre)
         count = Hall.objects.filter(tree_id=centre.tree_id).count()
         activities = activities_demo.activity_count(centre)
         self.stdout.write(self.style.SUCCESS(f"演示网络:{centre.name},共 {count} 个馆。"))
-        self.stdout.write(f"演示活动:{activities} 场;点单 {orders} 个;资源 {resources} 项。")
+        self.stdout.write(
+            f"演示活动:{activities} 场;点单 {orders} 个;资源 {resources} 项;数字资源 {digital} 项。"
+        )
         self.stdout.write(f"上一年度统计年报:{reports} 个馆已报送,并有考核评分。")
         booking = activities_demo.demo_booking()
         if booking:
