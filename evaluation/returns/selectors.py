@@ -14,8 +14,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import Avg, Count, Exists, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
-from activities.models import Activity, Booking, Category
+from activities.models import Activity, Category
 from activities.orders.models import Order
+from activities.selectors import participants_total
 from network.models import LEVEL_BY_KIND, Hall, HallKind, HallStatus, subtree_q
 
 from .models import AssetReturn, ReturnKind, ReturnStatus, ReturnWindow, Rollup, ServiceReturn
@@ -49,7 +50,8 @@ def year_bounds(year: int) -> tuple[datetime, datetime]:
 
 def portal_figures(*, hall_id: int, year: int) -> dict[str, int]:
     """What the portal itself recorded for a hall in a year: activities it held (by category),
-    residents checked in, orders it received and fulfilled."""
+    participants (the attendance staff recorded, or else the checked-in seats), orders it
+    received and fulfilled."""
     start, end = year_bounds(year)
     held = Activity.objects.filter(
         hall_id=hall_id, status=Activity.Status.PUBLISHED, start__gte=start, start__lt=end
@@ -62,12 +64,7 @@ def portal_figures(*, hall_id: int, year: int) -> dict[str, int]:
         trainings=Count("pk", filter=Q(category=Category.TRAINING)),
         mobile_services=Count("pk", filter=Q(category=Category.MOBILE)),
     )
-    counts["participants"] = (
-        Booking.objects.filter(activity__in=held, checked_in_at__isnull=False).aggregate(
-            n=Sum("seats")
-        )["n"]
-        or 0
-    )
+    counts["participants"] = participants_total(held)
     orders = Order.objects.filter(handler_id=hall_id)
     counts["orders_received"] = orders.filter(created_at__gte=start, created_at__lt=end).count()
     counts["orders_fulfilled"] = (
