@@ -243,8 +243,8 @@ class Attendance(models.Model):
     recorded_at = models.DateTimeField(_("登记时间"))
 
     class Meta:
-        verbose_name = _("参与人次")
-        verbose_name_plural = pgettext_lazy("复数", "参与人次")
+        verbose_name = _("参与人次登记")
+        verbose_name_plural = pgettext_lazy("复数", "参与人次登记")
 
     def __str__(self) -> str:
         return f"{self.activity_id}: {self.head_count}"
