@@ -586,8 +586,11 @@ def attendance_record(
 ) -> Attendance:
     """Record or change an activity's attendance; every change is kept with who and when. The
     activity row is locked, so two staff recording at once are taken one after the other."""
-    now = now or timezone.now()
-    activity = Activity.objects.select_for_update().select_related("hall").get(pk=activity.pk)
+    # Lock the activity's row only: the hall joined for the scope check stays free for others.
+    activity = (
+        Activity.objects.select_for_update(of=("self",)).select_related("hall").get(pk=activity.pk)
+    )
+    now = now or timezone.now()  # after the lock: the log's times follow the order of writing
     values = attendance_check(
         activity=activity, head_count=head_count, method=method, note=note, by=by, now=now
     )

@@ -274,7 +274,7 @@ def quarterly_data(hall: Hall, period: Period, beat: Beat = lambda: None) -> dic
     now = timezone.now()
     ended = Q(activity__end__lt=now)
     confirmed = Q(status=Booking.Status.CONFIRMED)
-    checked = Q(checked_in_at__isnull=False)
+    checked = Booking.checked_in_q()
 
     def booking_figures(window: Q) -> dict:
         return {
