@@ -1,16 +1,18 @@
-"""Forms of the public activity pages. They check the shape of the input; the rules of booking
-(open or closed, full, one phone once, no-show ban) stay in ``activities.services``."""
+"""Forms of the public activity pages, and the admin's attendance form. They check the shape of
+the input; the rules of booking (open or closed, full, one phone once, no-show ban) and of
+attendance stay in ``activities.services``."""
 
 from __future__ import annotations
 
 from django import forms
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from common.forms import name_field, phone_field
+from common.forms import add_service_errors, name_field, phone_field
 from network.forms import AreaFilterForm
 
-from .models import Activity, Category
-from .services import CODE_LENGTH, NAME_MAX, normalize_code
+from .models import Activity, Attendance, Category
+from .services import CODE_LENGTH, NAME_MAX, attendance_check, normalize_code
 
 
 class ActivityFilterForm(AreaFilterForm):
@@ -89,3 +91,51 @@ class LookupForm(forms.Form):
 
     def clean_code(self) -> str:
         return normalize_code(self.cleaned_data["code"]).replace(" ", "")
+
+
+class AttendanceForm(forms.Form):
+    """An activity's attendance (参与人次) as staff enter it in the admin. Checks the shape, then
+    asks ``attendance_check`` so that its rules (started, not cancelled, not below the checked-in
+    seats) show on the form before anything is written."""
+
+    head_count = forms.IntegerField(
+        label=_("参与人数"),
+        min_value=0,
+        help_text=_("本场活动实际参与的人数(人次)。"),
+        error_messages={
+            "required": _("请填写参与人数,没有就填 0。"),
+            "invalid": _("请填写参与人数(整数)。"),
+            "min_value": _("参与人数不能为负数。"),
+        },
+    )
+    method = forms.ChoiceField(
+        label=_("统计方式"),
+        choices=Attendance.Method.choices,
+        error_messages={
+            "required": _("请选择统计方式:签到统计、现场清点或估算。"),
+            "invalid_choice": _("请选择统计方式:签到统计、现场清点或估算。"),
+        },
+    )
+    note = forms.CharField(
+        label=_("备注"),
+        required=False,
+        max_length=200,
+        help_text=_("如清点或估算的依据。"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, activity: Activity, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.activity, self.user = activity, user
+
+    def clean(self):
+        data = super().clean()
+        if self._errors:
+            return data
+        try:
+            return attendance_check(activity=self.activity, **data, by=self.user)
+        except ValidationError as exc:
+            add_service_errors(self, exc)
+        except PermissionDenied as exc:
+            self.add_error(None, str(exc))
+        return data

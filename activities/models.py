@@ -206,6 +206,82 @@ class Booking(models.Model):
     def __str__(self) -> str:
         return f"{self.code} · {self.name}"
 
+    @staticmethod
+    def checked_in_q(prefix: str = "") -> Q:
+        """A party that came: confirmed and checked in. ``prefix`` reaches bookings from another
+        model (``"bookings__"`` from an activity)."""
+        return Q(**{f"{prefix}status": Booking.Status.CONFIRMED}) & Q(
+            **{f"{prefix}checked_in_at__isnull": False}
+        )
+
+
+class Attendance(models.Model):
+    """How many people took part in an activity (参与人次), as staff recorded it: one row per
+    activity, changed in place, every change kept in ``AttendanceChange``. Where no one recorded
+    it, the activity's figure is its checked-in seats (``activities.selectors.with_participants``).
+    """
+
+    class Method(models.TextChoices):
+        CHECKED_IN = "checked_in", _("签到统计")
+        COUNTED = "counted", _("现场清点")
+        ESTIMATED = "estimated", _("估算")
+
+    activity = models.OneToOneField(
+        Activity, on_delete=models.PROTECT, related_name="attendance", verbose_name=_("活动")
+    )
+    head_count = models.PositiveIntegerField(_("参与人次"))
+    method = models.CharField(_("统计方式"), max_length=12, choices=Method.choices)
+    note = models.CharField(_("备注"), max_length=200, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("登记人"),
+    )
+    recorded_at = models.DateTimeField(_("登记时间"))
+
+    class Meta:
+        verbose_name = _("参与人次登记")
+        verbose_name_plural = pgettext_lazy("复数", "参与人次登记")
+
+    def __str__(self) -> str:
+        return f"{self.activity_id}: {self.head_count}"
+
+
+class AttendanceChange(models.Model):
+    """One recording or change of an activity's attendance: who, when, before and after. The
+    first recording has no "before"."""
+
+    attendance = models.ForeignKey(
+        Attendance, on_delete=models.PROTECT, related_name="changes", verbose_name=_("参与人次")
+    )
+    old_head_count = models.PositiveIntegerField(_("原人次"), null=True, blank=True)
+    old_method = models.CharField(
+        _("原统计方式"), max_length=12, choices=Attendance.Method.choices, blank=True
+    )
+    new_head_count = models.PositiveIntegerField(_("新人次"))
+    new_method = models.CharField(_("新统计方式"), max_length=12, choices=Attendance.Method.choices)
+    note = models.CharField(_("备注"), max_length=200, blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("修改人"),
+    )
+    changed_at = models.DateTimeField(_("修改时间"))
+
+    class Meta:
+        verbose_name = _("参与人次修改记录")
+        verbose_name_plural = pgettext_lazy("复数", "参与人次修改记录")
+        ordering = ["-changed_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.attendance_id}: {self.old_head_count} → {self.new_head_count}"
+
 
 class Notice(models.Model):
     """A hall's public notice (公告): opening hours changes, new services."""

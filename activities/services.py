@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Max, Q
 from django.utils import timezone
@@ -23,11 +23,13 @@ from django.utils.translation import gettext as _
 from common.ratelimit import Budget
 from common.validators import mobile_validator
 from network.models import Hall
-from network.selectors import hall_subtree
+from network.selectors import hall_subtree, user_scope
 
 from . import selectors
 from .models import (
     Activity,
+    Attendance,
+    AttendanceChange,
     Booking,
     BookingState,
     Notice,
@@ -508,3 +510,116 @@ def booking_check_in(*, code: str, by_user=None, now: datetime | None = None) ->
     booking.checked_in_by = by_user
     booking.save(update_fields=["checked_in_at", "checked_in_by"])
     return booking
+
+
+# --- Attendance (参与人次) ------------------------------------------------------------------------
+
+# Far above any county's open-air show; a count past it is a slip of the keyboard (an extra 0).
+MAX_HEAD_COUNT = 100_000
+
+
+def attendance_initial(*, activity: Activity) -> dict:
+    """What the form shows first: the recorded attendance, or else the checked-in seats as
+    counted by sign-in (签到统计)."""
+    recorded = selectors.attendance_of(activity)
+    if recorded is not None:
+        return {"head_count": recorded.head_count, "method": recorded.method, "note": recorded.note}
+    return {
+        "head_count": selectors.checked_in_seats(activity),
+        "method": Attendance.Method.CHECKED_IN,
+        "note": "",
+    }
+
+
+def attendance_check(
+    *, activity: Activity, head_count, method: str, note: str = "", by, now: datetime | None = None
+) -> dict:
+    """What ``attendance_record`` would record, checked; writes nothing (the admin form asks it
+    first, so its refusals show on the form)."""
+    now = now or timezone.now()
+    scope = user_scope(by)
+    if scope.read_only or not scope.covers(activity.hall):
+        raise PermissionDenied(_("只能登记本馆及下属馆活动的参与人次。"))
+    if activity.status == Activity.Status.CANCELLED:
+        raise ValidationError(_("活动已取消,不能登记参与人次。"))
+    if activity.status != Activity.Status.PUBLISHED:
+        raise ValidationError(_("活动尚未发布,不能登记参与人次:未发布的活动不计入统计。"))
+    if activity.start > now:
+        raise ValidationError(
+            _("活动将于 %(when)s 开始,开始后才能登记参与人次。")
+            % {"when": date_format(timezone.localtime(activity.start), "Y-m-d H:i")}
+        )
+    errors = {}
+    if method not in Attendance.Method.values:
+        errors["method"] = _("请选择统计方式:签到统计、现场清点或估算。")
+    try:
+        head_count = int(head_count)
+    except (TypeError, ValueError):
+        errors["head_count"] = _("请填写参与人数(整数)。")
+    else:
+        if head_count < 0:
+            errors["head_count"] = _("参与人数不能为负数。")
+        elif head_count > MAX_HEAD_COUNT:
+            errors["head_count"] = _("参与人数超过 %(max)d,请核对是否多输了数字。") % {
+                "max": MAX_HEAD_COUNT
+            }
+        else:
+            checked = selectors.checked_in_seats(activity)
+            if head_count < checked:
+                errors["head_count"] = _("已有 %(n)d 人签到,参与人数不能少于签到人数。") % {
+                    "n": checked
+                }
+    if errors:
+        raise ValidationError(errors)
+    return {"head_count": head_count, "method": method, "note": (note or "").strip()[:200]}
+
+
+@transaction.atomic
+def attendance_record(
+    *,
+    activity: Activity,
+    head_count: int,
+    method: str,
+    note: str = "",
+    by,
+    now: datetime | None = None,
+) -> Attendance:
+    """Record or change an activity's attendance; every change is kept with who and when. The
+    activity row is locked, so two staff recording at once are taken one after the other."""
+    # Lock the activity's row only: the hall joined for the scope check stays free for others.
+    activity = (
+        Activity.objects.select_for_update(of=("self",)).select_related("hall").get(pk=activity.pk)
+    )
+    now = now or timezone.now()  # after the lock: the log's times follow the order of writing
+    values = attendance_check(
+        activity=activity, head_count=head_count, method=method, note=note, by=by, now=now
+    )
+    attendance = Attendance.objects.filter(activity=activity).first()
+    if attendance is None:
+        attendance = Attendance.objects.create(
+            activity=activity, **values, recorded_by=by, recorded_at=now
+        )
+        old_count, old_method = None, ""
+    else:
+        old_count, old_method = attendance.head_count, attendance.method
+        if (old_count, old_method, attendance.note) == (
+            values["head_count"],
+            values["method"],
+            values["note"],
+        ):
+            return attendance  # nothing changed: nothing to log
+        for name, value in values.items():
+            setattr(attendance, name, value)
+        attendance.recorded_by, attendance.recorded_at = by, now
+        attendance.save(update_fields=[*values, "recorded_by", "recorded_at"])
+    AttendanceChange.objects.create(
+        attendance=attendance,
+        old_head_count=old_count,
+        old_method=old_method,
+        new_head_count=values["head_count"],
+        new_method=values["method"],
+        note=values["note"],
+        changed_by=by,
+        changed_at=now,
+    )
+    return attendance

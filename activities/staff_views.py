@@ -30,7 +30,7 @@ from .models import Activity, Booking
 UPCOMING_LIMIT = 50
 
 CONFIRMED = Q(status=Booking.Status.CONFIRMED)
-CHECKED_IN = CONFIRMED & Q(checked_in_at__isnull=False)
+CHECKED_IN = Booking.checked_in_q()
 
 
 def mask_phone(phone: str) -> str:
@@ -50,7 +50,7 @@ def checkin_activities(scope: Scope) -> QuerySet[Activity]:
     """Published activities with booking, from today on, each with its confirmed and checked-in
     parties and seats: one query whatever their number."""
     confirmed = Q(bookings__status=Booking.Status.CONFIRMED)
-    checked = confirmed & Q(bookings__checked_in_at__isnull=False)
+    checked = Booking.checked_in_q("bookings__")
     return (
         _in_scope(scope)
         .filter(
@@ -140,6 +140,10 @@ def checkin_activity(request: HttpRequest, activity_id: int) -> HttpResponse:
         "error": error,
         "may_check_in": not scope.read_only,
         "lookup_url": request.path,
+        # Once the doors open, the count of who came is one step away.
+        "attendance_url": reverse("admin:activities_activity_attendance", args=[activity.pk])
+        if activity.start <= timezone.now()
+        else "",
         "bookings_url": reverse("admin:activities_booking_changelist")
         + "?"
         + urlencode({"activity__id__exact": activity.pk}),

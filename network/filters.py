@@ -85,3 +85,31 @@ class HallFilter(django_filters.FilterSet):
             | Q(locality__icontains=value)
             | Q(code__icontains=value)
         )
+
+
+class OwnedByHallFilter(django_filters.FilterSet):
+    """``hall`` and ``within`` for a list of things a hall owns (through a ``hall`` field):
+    the hall's own, or those of its whole subtree. Subclass it with a ``Meta``."""
+
+    hall = HallIdFilter(method="filter_hall")
+    within = HallIdFilter(method="filter_within")
+
+    @extend_schema_field(
+        {
+            "type": "integer",
+            "minimum": 1,
+            "description": _("所属馆的 id:只列出该馆自己的。该馆不存在时返回 400。"),
+        }
+    )
+    def filter_hall(self, queryset: QuerySet, name: str, hall: Hall) -> QuerySet:
+        return queryset.filter(hall_id=hall.pk)
+
+    @extend_schema_field(
+        {
+            "type": "integer",
+            "minimum": 1,
+            "description": _("某馆的 id:列出它及其全部下级馆的。该馆不存在时返回 400。"),
+        }
+    )
+    def filter_within(self, queryset: QuerySet, name: str, hall: Hall) -> QuerySet:
+        return queryset.filter(subtree_q(hall, through="hall"))

@@ -1,4 +1,5 @@
-"""The admin home page's view of the user's scope: activities per month, participation, orders
+"""The admin home page's view of the user's scope: activities per month, participants (the
+attendance staff recorded, or else the checked-in seats: ``activities.selectors``), orders
 answered on time, figures submitted and scores.
 
 Every number is an aggregate over the scope's ranges, so the page costs the same handful of
@@ -16,8 +17,9 @@ from django.utils import timezone
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
-from activities.models import Activity, Booking
+from activities.models import Activity
 from activities.orders.models import Order
+from activities.selectors import participants_of
 from common.charts import Series, bar_chart, line_chart
 from evaluation.reports.models import ReportRun
 from evaluation.returns.models import ReturnKind
@@ -119,16 +121,9 @@ def dashboard_for(user, now: datetime | None = None) -> Dashboard | None:
         labels,
     )
     participants = _by_month(
-        Booking.objects.filter(
-            scope.q("activity__hall__"),
-            activity__status=Activity.Status.PUBLISHED,
-            activity__start__gte=since,
-            activity__start__lt=until,
-            checked_in_at__isnull=False,
-        )
-        .annotate(month=TruncMonth("activity__start"))
+        held.annotate(month=TruncMonth("start"))
         .values("month")
-        .annotate(n=Sum("seats"))
+        .annotate(n=Sum(participants_of()))
         .order_by(),
         "n",
         labels,
@@ -171,7 +166,7 @@ def dashboard_for(user, now: datetime | None = None) -> Dashboard | None:
             _("每月活动场次"), short, [Series(_("活动场次"), activities)], height=220
         ),
         "participants": bar_chart(
-            _("每月签到参与人次"), short, [Series(_("参与人次"), participants)], height=220
+            _("每月参与人次"), short, [Series(_("参与人次"), participants)], height=220
         ),
     }
     if board.grades:

@@ -18,8 +18,7 @@ from rest_framework.response import Response
 from common.api import FIELD_ERRORS, NOT_FOUND, enum_field
 from common.ratelimit import client_ip
 from network.api import OPTIONAL_AUTH
-from network.filters import HallIdFilter
-from network.models import Hall, subtree_q
+from network.filters import OwnedByHallFilter
 
 from . import selectors, services
 from .models import Audience, Kind, Resource, Topic
@@ -107,11 +106,9 @@ class DigitalSerializer(serializers.ModelSerializer):
         return self._absolute(reverse("digital:resource_cover", args=[resource.pk]))
 
 
-class DigitalFilter(django_filters.FilterSet):
+class DigitalFilter(OwnedByHallFilter):
     kind = django_filters.ChoiceFilter(choices=Kind.choices, help_text=_("类型"))
     topic = django_filters.ChoiceFilter(choices=Topic.choices, help_text=_("类别"))
-    hall = HallIdFilter(method="filter_hall")
-    within = HallIdFilter(method="filter_within")
     q = django_filters.CharFilter(
         method="filter_q", max_length=40, help_text=_("按标题、简介或标签查找(包含即可)。")
     )
@@ -119,22 +116,6 @@ class DigitalFilter(django_filters.FilterSet):
     class Meta:
         model = Resource
         fields = ["kind", "topic", "hall", "within", "q"]
-
-    @extend_schema_field(
-        {"type": "integer", "minimum": 1, "description": _("所属馆的 id。该馆不存在时返回 400。")}
-    )
-    def filter_hall(self, queryset: QuerySet[Resource], name: str, hall: Hall):
-        return queryset.filter(hall_id=hall.pk)
-
-    @extend_schema_field(
-        {
-            "type": "integer",
-            "minimum": 1,
-            "description": _("某馆的 id:列出它及其全部下级馆的资源。该馆不存在时返回 400。"),
-        }
-    )
-    def filter_within(self, queryset: QuerySet[Resource], name: str, hall: Hall):
-        return queryset.filter(subtree_q(hall, through="hall"))
 
     def filter_q(self, queryset: QuerySet[Resource], name: str, value: str):
         return selectors.search(queryset, value.replace("\x00", ""))

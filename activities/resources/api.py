@@ -38,8 +38,8 @@ from common.api import (
     validated,
 )
 from network.api import OPTIONAL_AUTH, ScopeWritePermission
-from network.filters import HallIdFilter
-from network.models import Hall, subtree_q
+from network.filters import OwnedByHallFilter
+from network.models import Hall
 from network.selectors import user_scope
 
 from . import services
@@ -130,10 +130,8 @@ class ResourceSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ResourceFilter(django_filters.FilterSet):
+class ResourceFilter(OwnedByHallFilter):
     kind = django_filters.ChoiceFilter(choices=ResourceKind.choices, help_text=_("类别"))
-    hall = HallIdFilter(method="filter_hall")
-    within = HallIdFilter(method="filter_within")
     q = django_filters.CharFilter(
         method="filter_q", max_length=100, help_text=_("按名称、编目号或说明查找(包含即可)。")
     )
@@ -141,26 +139,6 @@ class ResourceFilter(django_filters.FilterSet):
     class Meta:
         model = Resource
         fields = ["kind", "hall", "within", "q"]
-
-    @extend_schema_field(
-        {
-            "type": "integer",
-            "minimum": 1,
-            "description": _("所属馆的 id:只列出该馆自己的资源。该馆不存在时返回 400。"),
-        }
-    )
-    def filter_hall(self, queryset: QuerySet[Resource], name: str, hall: Hall):
-        return queryset.filter(hall_id=hall.pk)
-
-    @extend_schema_field(
-        {
-            "type": "integer",
-            "minimum": 1,
-            "description": _("某馆的 id:列出它及其全部下级馆的资源。该馆不存在时返回 400。"),
-        }
-    )
-    def filter_within(self, queryset: QuerySet[Resource], name: str, hall: Hall):
-        return queryset.filter(subtree_q(hall, through="hall"))
 
     def filter_q(self, queryset: QuerySet[Resource], name: str, value: str):
         value = value.strip()

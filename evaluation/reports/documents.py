@@ -28,6 +28,7 @@ from django.utils.translation import gettext_lazy
 from activities.models import Activity, Booking, Category
 from activities.orders.models import Order
 from activities.resources.models import Dispatch, ResourceKind
+from activities.selectors import participants_of
 from common.xlsx import Column, Sheet, write_workbook
 from evaluation.returns import selectors as returns
 from evaluation.returns.models import NOT_REPORTED, AssetReturn, ReturnKind, ServiceReturn
@@ -280,7 +281,7 @@ def quarterly_data(hall: Hall, period: Period, beat: Beat = _no_beat) -> dict:
     now = timezone.now()
     ended = Q(activity__end__lt=now)
     confirmed = Q(status=Booking.Status.CONFIRMED)
-    checked = Q(checked_in_at__isnull=False)
+    checked = Booking.checked_in_q()
 
     def booking_figures(window: Q) -> dict:
         return {
@@ -303,7 +304,12 @@ def quarterly_data(hall: Hall, period: Period, beat: Beat = _no_beat) -> dict:
         **{f"cur_{k}": v for k, v in booking_figures(acur).items()},
         **{f"prev_{k}": v for k, v in booking_figures(aprev).items()},
     )
-    participation_rows = [
+    # Participants by the one rule of the figures (recorded attendance, or else check-ins);
+    # the check-in rows below show how much of it came through bookings.
+    people = held.aggregate(
+        cur=Sum(participants_of(), filter=cur), prev=Sum(participants_of(), filter=prev)
+    )
+    participation_rows = [_compare(_("参与人次"), people["cur"] or 0, people["prev"] or 0)] + [
         _compare(label, figures[f"cur_{key}"] or 0, figures[f"prev_{key}"] or 0)
         for key, label in [
             ("checked_in", _("签到参与人次")),

@@ -174,8 +174,8 @@ class ServiceReturn(AnnualReturn):
     ]
     # How each figure rolls up a subtree; a figure not named here is a count and adds up.
     ROLLUP = {"opening_hours_weekly": Rollup.MEAN}
-    # Filled from the portal's own records (activities held, check-ins, orders, plays of the
-    # digital hall's resources), not typed in.
+    # Filled from the portal's own records (activities held, their recorded attendance or else
+    # check-ins, orders, plays of the digital hall's resources), not typed in.
     AUTOFILLED = [
         "activities",
         "performances",

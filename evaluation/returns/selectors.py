@@ -32,8 +32,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from activities.digital import selectors as digital
-from activities.models import Activity, Booking, Category
+from activities.models import Activity, Category
 from activities.orders.models import Order
+from activities.selectors import participants_total
 from network.models import LEVEL_BY_KIND, Hall, HallKind, HallStatus, subtree_q
 from network.selectors import with_staff_accounts
 
@@ -68,8 +69,8 @@ def year_bounds(year: int) -> tuple[datetime, datetime]:
 
 def portal_figures(*, hall_id: int, year: int) -> dict[str, int]:
     """What the portal itself recorded for a hall in a year: activities it held (by category),
-    residents checked in, plays of its digital resources (线上服务人次), orders it received and
-    fulfilled."""
+    participants (the attendance staff recorded, or else the checked-in seats), plays of its
+    digital resources (线上服务人次), orders it received and fulfilled."""
     start, end = year_bounds(year)
     held = Activity.objects.filter(
         hall_id=hall_id, status=Activity.Status.PUBLISHED, start__gte=start, start__lt=end
@@ -82,12 +83,7 @@ def portal_figures(*, hall_id: int, year: int) -> dict[str, int]:
         trainings=Count("pk", filter=Q(category=Category.TRAINING)),
         mobile_services=Count("pk", filter=Q(category=Category.MOBILE)),
     )
-    counts["participants"] = (
-        Booking.objects.filter(activity__in=held, checked_in_at__isnull=False).aggregate(
-            n=Sum("seats")
-        )["n"]
-        or 0
-    )
+    counts["participants"] = participants_total(held)
     counts["online_services"] = digital.online_services(
         hall_id=hall_id, start=date(year, 1, 1), end=date(year + 1, 1, 1)
     )

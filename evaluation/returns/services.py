@@ -101,7 +101,7 @@ def _autofill(annual_return, *, kind: str, by) -> list[str]:
 
 @transaction.atomic
 def return_refresh_autofilled(*, kind: str, annual_return, by) -> list[str]:
-    """Refill the figures the portal knows (activities, check-ins, orders) from its records."""
+    """Refill the figures the portal knows (activities, participants, orders) from its records."""
     annual_return = (
         type(annual_return)
         .objects.select_for_update()
@@ -150,7 +150,9 @@ def return_update_check(
             errors[name] = _("没有这个统计项目。")
             continue
         if name in model.AUTOFILLED:
-            errors[name] = _("该项目由平台根据活动、签到和点单记录自动统计,不能手工填写。")
+            errors[name] = _(
+                "该项目由平台根据活动、参与人次登记、签到和点单记录自动统计,不能手工填写。"
+            )
             continue
         try:
             parsed[name] = _parse(model, name, raw)

@@ -11,7 +11,7 @@ from django.db.models import F
 from openpyxl import load_workbook
 
 from activities import services as activity_services
-from activities.models import Activity, Booking
+from activities.models import Activity, Attendance, AttendanceChange, Booking
 from activities.orders.models import Order
 from evaluation.scoring.models import AssessmentScheme, Score
 from network.management.commands.check_tree import find_damage
@@ -32,6 +32,8 @@ def snapshot() -> tuple:
         sorted(Booking.objects.values_list("code", "phone", "status")),
         sorted(Order.objects.values_list("code", "status")),
         Activity.objects.count(),
+        sorted(Attendance.objects.values_list("activity_id", "head_count", "method")),
+        AttendanceChange.objects.count(),
     )
 
 
@@ -45,6 +47,9 @@ def test_seed_demo_runs_twice_to_the_same_result(settings, tmp_path):
     assert find_damage() == []
     assert "共 1838 个馆" in first
     assert f"演示活动:{before[3]} 场" in first
+    # Past exhibitions and performances have attendance a newcomer can see, both methods.
+    assert {method for _a, _n, method in before[4]} == {"counted", "estimated"}
+    assert f"已登记参与人次的往期展览、演出:{len(before[4])} 场" in first
     # The booking it prints can be looked up by a resident, with the code it prints.
     code, phone = re.search(r"预约码 (\w+),手机号码 (\d+)", first).groups()
     assert activity_services.booking_lookup(code=code, phone=phone) is not None

@@ -18,6 +18,7 @@ class Command(BaseCommand):
         centre = network_demo.seed_network()
         logins = network_demo.seed_staff()
         activities_demo.seed_activities(centre)
+        attendance = activities_demo.seed_attendance(centre)
         orders = orders_demo.seed_orders(centre)
         resources = resources_demo.seed_resources(centre)
         digital = digital_demo.seed_digital(centre)
@@ -28,6 +29,8 @@ class Command(BaseCommand):
         self.stdout.write(
             f"演示活动:{activities} 场;点单 {orders} 个;资源 {resources} 项;数字资源 {digital} 项。"
         )
+        if attendance:
+            self.stdout.write(f"已登记参与人次的往期展览、演出:{attendance} 场(现场清点或估算)。")
         self.stdout.write(f"上一年度统计年报:{reports} 个馆已报送,并有考核评分。")
         booking = activities_demo.demo_booking()
         if booking:

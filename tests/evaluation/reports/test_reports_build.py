@@ -267,6 +267,8 @@ def test_the_quarterly_report_counts_the_subtree_against_the_previous_quarter(ca
         1,
     ]
     assert _row(data, "participation", "签到参与人次")[1:3] == [9, 1]
+    # No attendance was recorded: the participants are the checked-in seats.
+    assert _row(data, "participation", "参与人次")[1:3] == [9, 1]
     assert _row(data, "participation", "预约未到(笔)")[1] == 1
     assert _row(data, "orders", "收到点单")[1:3] == [3, 1]
     assert _row(data, "orders", "已答复")[1:3] == [2, 1]
