@@ -45,8 +45,12 @@ def when_ready(server) -> None:
         get_resolver().url_patterns  # noqa: B018 - loads the URLconf
 
 
-# Behind a proxy (nginx, a cloud load balancer) that sets X-Forwarded-Proto.
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS") or "*"
+# Behind a proxy (nginx, a cloud load balancer) that sets X-Forwarded-Proto: gunicorn believes
+# the forwarded headers only from the addresses the portal trusts too (TRUSTED_PROXIES, the same
+# setting common.ratelimit.client_ip reads), else only from this machine.
+forwarded_allow_ips = (
+    os.environ.get("FORWARDED_ALLOW_IPS") or os.environ.get("TRUSTED_PROXIES") or "127.0.0.1"
+)
 
 accesslog = "-"
 errorlog = "-"

@@ -93,7 +93,11 @@ class JSONParser(parsers.JSONParser):
         try:
             return super().parse(stream, media_type, parser_context)
         except ParseError as exc:
+            if isinstance(exc.__cause__, RecursionError):
+                raise ParseError(gettext("请求正文的 JSON 嵌套层数太多。")) from exc
             raise ParseError(gettext("请求正文不是有效的 JSON。")) from exc
+        except RecursionError as exc:  # JSON nested thousands deep
+            raise ParseError(gettext("请求正文的 JSON 嵌套层数太多。")) from exc
 
 
 class ResidentEndpoint:

@@ -3,7 +3,9 @@ counts together)."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import ipaddress
 import math
 from dataclasses import dataclass
 
@@ -62,13 +64,37 @@ def _hit(cache_key: str, window: int) -> int:
         return 1
 
 
+@functools.lru_cache(maxsize=8)
+def _networks(proxies: tuple[str, ...]) -> tuple:
+    return tuple(ipaddress.ip_network(p.strip(), strict=False) for p in proxies if p.strip())
+
+
+def _trusted(address: str, networks) -> bool:
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
+
+
 def client_ip(request: HttpRequest) -> str:
-    # Behind the deployment's proxy the first X-Forwarded-For entry is the client; gunicorn is
-    # only reachable through that proxy (docs/DEPLOYMENT.md).
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if forwarded:
-        return forwarded.split(",")[0].strip()
-    return request.META.get("REMOTE_ADDR", "")
+    """The address of the client, for rate limits and login lockouts. ``X-Forwarded-For`` is
+    believed only when the connection comes from a proxy named in ``TRUSTED_PROXIES`` (none by
+    default), and then read from the right: the first address that is not one of those proxies
+    is the client, so whatever a client writes into the header itself is never taken."""
+    remote = request.META.get("REMOTE_ADDR", "")
+    networks = _networks(tuple(settings.TRUSTED_PROXIES))
+    if not networks or not _trusted(remote, networks):
+        return remote
+    hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    for hop in reversed([hop for hop in hops if hop]):
+        try:
+            ipaddress.ip_address(hop)
+        except ValueError:  # not written by a proxy of ours: nothing to its left is either
+            return remote
+        if not _trusted(hop, networks):
+            return hop
+    return remote
 
 
 @dataclass(frozen=True)

@@ -216,6 +216,26 @@ class _SheetFileWriter(WorksheetWriter):
 _NOT_TEXT = frozenset(ERROR_CODES)
 
 
+# A CSV cell that starts with one of these is run as a formula by Excel and LibreOffice. Written
+# with a leading apostrophe (OWASP's advice), which the spreadsheet shows as plain text and
+# ``csv_value`` takes off again when the file comes back.
+CSV_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value):
+    """``value`` as a CSV cell that no spreadsheet runs as a formula."""
+    if isinstance(value, str) and value.startswith(CSV_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def csv_value(cell: str) -> str:
+    """The value ``csv_cell`` wrote."""
+    if cell.startswith("'") and cell[1:2] and cell[1:].startswith(CSV_FORMULA_STARTS):
+        return cell[1:]
+    return cell
+
+
 def _as_text(ws, value: str, number_format: str | None) -> WriteOnlyCell:
     cell = WriteOnlyCell(ws, value=value)
     cell.data_type = "s"

@@ -34,6 +34,8 @@ from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from common.xlsx import csv_cell, csv_value
+
 from . import services
 from .models import KIND_BY_LEVEL, Hall, HallKind, HallStatus, Operator, subtree_q
 
@@ -181,7 +183,7 @@ def _write_csv(path: Path, rows: Iterator[list[Any]]) -> int:
     with open(path, "w", encoding="utf-8-sig", newline="") as f:
         writer = csv.writer(f)
         for row in rows:
-            writer.writerow(["" if v is None else v for v in row])
+            writer.writerow(["" if v is None else csv_cell(v) for v in row])
             count += 1
     return count
 
@@ -232,7 +234,8 @@ def _read_csv(path: Path) -> list[tuple[int, list[Any]]]:
             [RowError(None, None, _("无法识别文件的编码,请另存为 UTF-8 编码的 CSV。"))]
         )
     try:
-        return list(enumerate(csv.reader(io.StringIO(text, newline="")), start=1))
+        rows = csv.reader(io.StringIO(text, newline=""))
+        return [(n, [csv_value(cell) for cell in row]) for n, row in enumerate(rows, start=1)]
     except csv.Error as exc:
         raise ImportRejected(
             [RowError(None, None, _("CSV 文件格式有误:%(error)s") % {"error": exc})]

@@ -616,15 +616,26 @@ def test_booking_past_the_limit_per_address_is_429_in_chinese(client, cast, sett
     assert book(client, activity, resident(10), **other).status_code == 429
 
 
-def test_the_first_forwarded_address_is_the_client(client, cast, settings):
+def test_the_client_is_the_address_the_trusted_proxy_saw(client, cast, settings):
+    # Issue 15: the first X-Forwarded-For entry is whatever the client wrote. Behind the
+    # deployment's proxy (TRUSTED_PROXIES) the client is the rightmost address that is not a
+    # proxy; from anywhere else the header is ignored.
     settings.BOOKING_RATE_LIMIT_IP = 1
+    settings.TRUSTED_PROXIES = ["10.0.0.1"]
     activity = published_activity(cast.branch, capacity=50)
     proxy = "10.0.0.1"
-    first = {"HTTP_X_FORWARDED_FOR": "203.0.113.5, 10.0.0.1", "REMOTE_ADDR": proxy}
+    first = {"HTTP_X_FORWARDED_FOR": "6.6.6.6, 203.0.113.5", "REMOTE_ADDR": proxy}
     second = {"HTTP_X_FORWARDED_FOR": "203.0.113.6", "REMOTE_ADDR": proxy}
+    forged = {"HTTP_X_FORWARDED_FOR": "7.7.7.7, 203.0.113.5", "REMOTE_ADDR": proxy}
     assert book(client, activity, resident(1), **first).status_code == 201
     assert book(client, activity, resident(2), **second).status_code == 201
-    assert book(client, activity, resident(3), **first).status_code == 429
+    # A new made-up address on the left does not make 203.0.113.5 someone else.
+    assert book(client, activity, resident(3), **forged).status_code == 429
+    # Not through the proxy: the header is ignored, the connection's address counts.
+    direct = {"HTTP_X_FORWARDED_FOR": "198.51.100.1", "REMOTE_ADDR": "192.0.2.7"}
+    assert book(client, activity, resident(4), **direct).status_code == 201
+    direct["HTTP_X_FORWARDED_FOR"] = "198.51.100.2"
+    assert book(client, activity, resident(5), **direct).status_code == 429
 
 
 def test_booking_past_the_limit_per_phone_is_429(client, cast, settings):

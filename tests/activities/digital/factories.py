@@ -29,3 +29,9 @@ def published(hall, kind=Kind.VIDEO, title="花灯基本功", *, file="demo-vide
         resource=Resource(hall=hall, kind=kind, title=title, **fields), file=checked
     )
     return services.resource_publish(resource=resource)
+
+
+def admin_scope_object(model, halls):
+    """A resource of ``halls.branch`` (for tests/network/test_admin_scope.py's matrix)."""
+    assert model is Resource
+    return published(halls.branch, title="矩阵测试录像")

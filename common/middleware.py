@@ -1,0 +1,59 @@
+"""One guard for the whole site against input no person types: a NUL byte in the path, the
+query string, a header or the credentials. PostgreSQL cannot store one in text, so without the
+guard such a request reached a query and answered 500; now it is a 400 that says what is wrong
+(in the API, a query parameter's error is named by the parameter, as every field error is),
+before any view, session or login backend sees it."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.html import escape
+from django.utils.translation import gettext as _
+
+NUL = "\x00"
+
+
+def _bad_parameter(request: HttpRequest) -> str | None:
+    for key, values in request.GET.lists():
+        if NUL in key or any(NUL in value for value in values):
+            return key.replace(NUL, "") or "query"
+    return None
+
+
+def _bad_elsewhere(request: HttpRequest) -> bool:
+    if NUL in request.path or NUL in request.META.get("QUERY_STRING", ""):
+        return True
+    for key, value in request.META.items():
+        if key.startswith("HTTP_") and isinstance(value, str) and NUL in value:
+            return True
+    auth = request.META.get("HTTP_AUTHORIZATION", "")
+    if auth[:6].lower() == "basic ":
+        try:
+            return b"\x00" in base64.b64decode(auth[6:].strip())
+        except (binascii.Error, ValueError):
+            return False
+    return False
+
+
+class RejectMalformedRequests:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        parameter = _bad_parameter(request)
+        if parameter is None and not _bad_elsewhere(request):
+            return self.get_response(request)
+        message = _("请求中含有空字符(NUL),无法处理;请检查地址、参数或登录信息。")
+        if request.path.startswith("/api/"):
+            if parameter is not None:
+                return JsonResponse({parameter: [_("不能含有空字符(NUL)。")]}, status=400)
+            return JsonResponse({"detail": message}, status=400)
+        return HttpResponse(
+            f'<!doctype html><html lang="zh-Hans"><meta charset="utf-8"><title>400</title>'
+            f"<h1>{escape(_('请求有误'))}</h1><p>{escape(message)}</p>"
+            f'<p><a href="/">{escape(_("返回首页"))}</a></p></html>',
+            status=400,
+        )
