@@ -68,6 +68,26 @@ def _end_of(value: date | datetime) -> datetime:
     return timezone.make_aware(datetime.combine(value, time.max))
 
 
+# A subscribed calendar polls the feed; a hall's next few months fit well within this.
+CALENDAR_FEED_LIMIT = 200
+
+
+def activities_calendar(hall_id: int, *, now: datetime | None = None) -> QuerySet[Activity]:
+    """A hall's feed: its activities that have not ended, organised or held there, published or
+    cancelled (a subscribed calendar then marks a cancelled one as such), soonest first; one
+    query."""
+    now = now or timezone.now()
+    return (
+        Activity.objects.filter(
+            Q(hall_id=hall_id) | Q(venue_hall_id=hall_id),
+            status__in=[Activity.Status.PUBLISHED, Activity.Status.CANCELLED],
+            end__gt=now,
+        )
+        .select_related("hall", "venue_hall")
+        .order_by("start", "pk")[:CALENDAR_FEED_LIMIT]
+    )
+
+
 def activities_featured(*, limit: int = 6) -> QuerySet[Activity]:
     return activities_public().filter(featured=True)[:limit]
 

@@ -3,11 +3,26 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from .models import Hall, HallKind, HallStatus, Membership, Role, subtree_q
+from common.workdays import is_public_holiday
+
+from .models import (
+    Hall,
+    HallClosure,
+    HallKind,
+    HallStatus,
+    Membership,
+    OpeningHours,
+    Role,
+    Weekday,
+    subtree_q,
+)
 
 
 @dataclass(frozen=True)
@@ -175,4 +190,80 @@ def staffing_shortfalls(*, scope: Scope, min_branch: int, min_point: int) -> Que
         )
         .select_related("main_hall")
         .order_by("tree_id", "lft")
+    )
+
+
+# --- Opening hours. "Open now" and "next opening" are read here and only here: the hall page,
+# the activity page and anything else ask ``hall_opening``. Two queries (the weekly ranges and
+# the closure dates ahead) whatever the hall.
+
+# How far ahead "next opening" looks; a hall closed for longer just says closed.
+OPENING_HORIZON_DAYS = 21
+UPCOMING_CLOSURES = 5
+
+
+@dataclass(frozen=True)
+class Opening:
+    """A hall's week and its state at ``now`` (Beijing time)."""
+
+    week: list[tuple[str, list[tuple[time, time]]]]  # (weekday label, ranges), Monday first
+    has_hours: bool
+    is_open: bool
+    closes_at: datetime | None  # when open: the end of the current range
+    next_open: datetime | None  # when closed: the start of the next range within the horizon
+    closed_today: str  # why today is closed although its weekday has hours: "" if it is not
+    closures: list[HallClosure]  # the hall's own closure dates ahead
+
+
+def _closed_reason(day: date, closures: dict[date, HallClosure]) -> str:
+    if day in closures:
+        return closures[day].reason or _("闭馆")
+    if is_public_holiday(day):
+        return _("法定节假日闭馆")
+    return ""
+
+
+def hall_opening(hall: Hall, *, now: datetime | None = None) -> Opening:
+    """The hall's weekly hours, whether it is open at ``now`` and when it next opens. Public
+    holidays (the working-day calendar) and the hall's own closure dates are closed days."""
+    now = timezone.localtime(now or timezone.now())
+    today = now.date()
+    ranges: dict[int, list[tuple[time, time]]] = {day: [] for day in Weekday.values}
+    for weekday, opens, closes in OpeningHours.objects.filter(hall=hall).values_list(
+        "weekday", "opens", "closes"
+    ):
+        ranges[weekday].append((opens, closes))
+    closures = {
+        c.date: c
+        for c in HallClosure.objects.filter(
+            hall=hall, date__gte=today, date__lte=today + timedelta(days=OPENING_HORIZON_DAYS)
+        )
+    }
+    week = [(Weekday(day).label, sorted(ranges[day])) for day in Weekday.values]
+    has_hours = any(ranges.values())
+    is_open, closes_at, next_open = False, None, None
+    if has_hours and hall.status == HallStatus.OPEN:
+        for offset in range(OPENING_HORIZON_DAYS + 1):
+            day = today + timedelta(days=offset)
+            if _closed_reason(day, closures):
+                continue
+            for opens, closes in sorted(ranges[day.weekday()]):
+                start = timezone.make_aware(datetime.combine(day, opens))
+                end = timezone.make_aware(datetime.combine(day, closes))
+                if start <= now < end:
+                    is_open, closes_at = True, end
+                    break
+                if now < start:
+                    next_open = start
+                    break
+            if is_open or next_open:
+                break
+    return Opening(
+        week=week,
+        has_hours=has_hours,
+        is_open=is_open,
+        closes_at=closes_at,
+        next_open=next_open,
+        closed_today=_closed_reason(today, closures) if ranges[today.weekday()] else "",
+        closures=list(closures.values())[:UPCOMING_CLOSURES],
     )
