@@ -45,7 +45,9 @@ def test_an_activity_ics_has_a_stable_uid_utc_times_location_and_url(client, loc
     again = events(client.get(ics_url(activity)))
     assert len(first) == 1
     event = first[0]
-    assert str(event["UID"]) == str(again[0]["UID"]) == f"activity-{activity.pk}@culture-hall-portal"
+    assert (
+        str(event["UID"]) == str(again[0]["UID"]) == f"activity-{activity.pk}@culture-hall-portal"
+    )
     assert event.decoded("DTSTART") == activity.start.astimezone(UTC).replace(microsecond=0)
     assert event.decoded("DTSTART").tzinfo is not None
     assert event.decoded("DTEND") == activity.end.astimezone(UTC).replace(microsecond=0)
