@@ -134,3 +134,28 @@ def test_links_buttons_and_fields_show_a_focus_ring(page, live_server, cast):
         if ring and not ring["ring"]:
             unringed.append(ring)
     assert not unringed, f"focused without a visible outline: {unringed}"
+
+
+def test_the_check_in_page_passes_axe(page, live_server, cast):
+    """Not public, but staff use it on a phone at the door: the scanner, the photo input and the
+    phone search are labelled and readable too."""
+    activity = published_activity(cast.branch, title="花灯戏专场演出")
+    activity_services.booking_create(
+        activity_id=activity.pk, name="张三", phone="13800138000", seats=2
+    )
+    page.goto(live_server.url + "/admin/login/")
+    page.fill("#id_username", "branch_staff")
+    page.fill("#id_password", cast.password)
+    page.locator("input[type=submit]").click()
+    page.wait_for_url("**/admin/")
+    found = {}
+    for name, address in [
+        ("index", "/staff/checkin/"),
+        ("activity", f"/staff/checkin/{activity.pk}/"),
+        ("phone search", f"/staff/checkin/{activity.pk}/?phone=8000"),
+        ("bad phone", f"/staff/checkin/{activity.pk}/?phone=12"),
+    ]:
+        page.goto(live_server.url + address)
+        if violations := blocking_violations(page):
+            found[name] = violations
+    assert not found, f"axe-core found serious or critical violations: {found}"
