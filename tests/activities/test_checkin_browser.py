@@ -130,3 +130,69 @@ def test_staff_find_a_party_by_the_phones_last_digits(page, live_server, cast):
     page.wait_for_function("document.getElementById('checked-count').innerText === '1'")
     party.refresh_from_db()
     assert party.checked_in_at is not None
+
+
+def _y4m_of(picture, path) -> None:
+    """A still video in the YUV4MPEG2 format Chromium's fake camera plays: the picture as the
+    luma plane, no colour."""
+    from PIL import Image
+
+    frame = Image.open(picture).convert("L")
+    canvas = Image.new("L", (640, 480), 255)
+    canvas.paste(frame, ((640 - frame.width) // 2, (480 - frame.height) // 2))
+    chroma = bytes([128]) * (320 * 240)
+    with open(path, "wb") as f:
+        f.write(b"YUV4MPEG2 W640 H480 F10:1 Ip A1:1 C420jpeg\n")
+        for _ in range(10):
+            f.write(b"FRAME\n" + canvas.tobytes() + chroma + chroma)
+
+
+def test_the_camera_scanner_reads_the_code_from_live_frames(
+    live_server, cast, tmp_path, monkeypatch
+):
+    """The camera path (getUserMedia, frames drawn on a canvas, jsQR): Chromium's fake camera
+    shows the resident's QR code, and the scan finds the party."""
+    import segno
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import CHROMIUM_ARGS, PHONE
+    from tests.conftest import need_chromium
+
+    executable = need_chromium()
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    show = published_activity(cast.branch, capacity=10, start_in=timedelta(hours=2))
+    party = services.booking_create(activity_id=show.pk, name="张三", phone="13800138000", seats=2)
+    picture = tmp_path / "qr.png"
+    segno.make_qr(party.code, error="m").save(str(picture), scale=8, border=4)
+    video = tmp_path / "camera.y4m"
+    _y4m_of(picture, video)
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=executable,
+            headless=True,
+            args=[
+                *CHROMIUM_ARGS,
+                "--use-fake-device-for-media-stream",
+                "--use-fake-ui-for-media-stream",
+                f"--use-file-for-fake-video-capture={video}",
+            ],
+        )
+        try:
+            context = browser.new_context(viewport=PHONE, locale="zh-CN")
+            context.set_default_timeout(15_000)
+            context.grant_permissions(["camera"], origin=live_server.url)
+            page = context.new_page()
+            page.goto(live_server.url + "/admin/login/")
+            page.fill("#id_username", "branch_staff")
+            page.fill("#id_password", cast.password)
+            page.locator("input[type=submit]").click()
+            page.wait_for_url("**/admin/")
+            page.goto(f"{live_server.url}/staff/checkin/{show.pk}/")
+            page.get_by_role("button", name="扫码").click()
+            party_card = page.get_by_role("region", name="预约信息")
+            party_card.wait_for()
+            assert "张三" in party_card.inner_text()
+            assert page.get_by_label("预约码").input_value() == party.code
+        finally:
+            browser.close()
