@@ -124,3 +124,17 @@ def test_map_links_name_the_hall_and_the_gcj02_datum(located_branch):
     assert baidu_q["coord_type"] == ["gcj02"]
     assert baidu_q["output"] == ["html"]
     assert baidu_q["title"] == [located_branch.name]
+
+
+def test_the_booking_page_offers_the_calendar_until_the_booking_is_cancelled(client, cast):
+    from activities.views import BOOKING_LINK
+
+    activity = published_activity(cast.branch)
+    booking = services.booking_create(
+        activity_id=activity.pk, name="张三", phone="13800138000", seats=1
+    )
+    html = client.get(BOOKING_LINK.url(booking.code)).content.decode()
+    assert f'href="{ics_url(activity)}"' in html
+    services.booking_cancel(code=booking.code, phone="13800138000")
+    html = client.get(BOOKING_LINK.url(booking.code)).content.decode()
+    assert f'href="{ics_url(activity)}"' not in html
