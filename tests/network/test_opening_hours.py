@@ -264,3 +264,17 @@ def test_wrong_scope_gets_404_and_an_official_only_reads(client, cast):
     )
     assert response.status_code == 403
     assert not OpeningHours.objects.exists()
+
+
+def test_a_new_hall_gets_its_hours_with_it(client, cast):
+    from network.models import Hall
+
+    client.force_login(cast.branch_staff)
+    data = hall_post(cast.point, hours=[(6, "08:30", "11:30")], closures=[("2026-12-24", "")])
+    data |= {"parent": cast.branch.pk, "code": "530111001009", "name": "关上九社区服务中心"}
+    data["locality"] = "关上九社区"
+    response = client.post(reverse("admin:network_hall_add"), data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    hall = Hall.objects.get(code="530111001009")
+    assert [str(h) for h in hall.weekly_hours.all()] == ["周日 08:30–11:30"]
+    assert hall.closures.get().date == date(2026, 12, 24)
