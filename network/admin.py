@@ -109,7 +109,9 @@ class OpeningHoursInline(ScopedInlineMixin, admin.TabularInline):
     model = OpeningHours
     extra = 1
     fields = ["weekday", "opens", "closes"]
-    verbose_name_plural = gettext_lazy("每周开放时段(法定节假日自动闭馆)")
+    verbose_name_plural = gettext_lazy(
+        "每周开放时段(“法定节假日”一行填节假日的开放时段,不填则节假日闭馆)"
+    )
 
 
 class HallClosureInline(ScopedInlineMixin, admin.TabularInline):

@@ -75,15 +75,16 @@ def _hours(*ranges: str) -> list[tuple[time, time]]:
     return [tuple(time.fromisoformat(t) for t in r.split("-")) for r in ranges]
 
 
-# The demo's weeks, as the free-text notes say (0 = Monday). Centre and county halls close on
-# Mondays (免费开放 halls' usual day off), stations keep office hours and Saturday mornings,
-# village centres open mornings and evenings every day.
+# The demo's weeks, as the free-text notes say (0 = Monday, 7 = public holidays). Centre and
+# county halls close on Mondays (免费开放 halls' usual day off), stations keep office hours and
+# Saturday mornings, and both close on public holidays; village centres open mornings and
+# evenings every day, holidays included.
 MAIN_WEEK = {day: _hours("09:00-17:00") for day in range(1, 7)}
 BRANCH_WEEK = {
     **{day: _hours("09:00-12:00", "14:00-17:30") for day in range(5)},
     5: _hours("09:00-12:00"),
 }
-POINT_WEEK = {day: _hours("08:30-11:30", "14:30-21:00") for day in range(7)}
+POINT_WEEK = {day: _hours("08:30-11:30", "14:30-21:00") for day in range(8)}
 
 
 def _spread(total: int, parts: int) -> list[int]:

@@ -231,17 +231,20 @@ class Weekday(models.IntegerChoices):
     FRIDAY = 4, _("周五")
     SATURDAY = 5, _("周六")
     SUNDAY = 6, _("周日")
+    # Public holidays (common.workdays) have their own row: a hall that keeps none is closed then.
+    HOLIDAY = 7, _("法定节假日")
 
 
 class OpeningHours(models.Model):
     """One opening range of a hall on a weekday (Beijing time); a day may have several (a
     morning and an evening). A range ends the day it starts: 21:00 closes, 00:30 is tomorrow's.
-    On public holidays (``common.workdays``) and on the hall's own closure dates it is closed."""
+    A public holiday (``common.workdays``) keeps the ``HOLIDAY`` rows instead of its weekday's
+    (none: closed); the hall's own closure dates are closed."""
 
     hall = models.ForeignKey(
         Hall, on_delete=models.CASCADE, related_name="weekly_hours", verbose_name=_("场馆")
     )
-    weekday = models.PositiveSmallIntegerField(_("星期"), choices=Weekday.choices)
+    weekday = models.PositiveSmallIntegerField(_("星期或节假日"), choices=Weekday.choices)
     opens = models.TimeField(_("开门"))
     closes = models.TimeField(_("闭馆"))
 

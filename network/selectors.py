@@ -206,26 +206,32 @@ UPCOMING_CLOSURES = 5
 class Opening:
     """A hall's week and its state at ``now`` (Beijing time)."""
 
-    week: list[tuple[str, list[tuple[time, time]]]]  # (weekday label, ranges), Monday first
+    # (label, ranges): Monday to Sunday, then the public holidays' row
+    week: list[tuple[str, list[tuple[time, time]]]]
     has_hours: bool
     is_open: bool
     closes_at: datetime | None  # when open: the end of the current range
     next_open: datetime | None  # when closed: the start of the next range within the horizon
-    closed_today: str  # why today is closed although its weekday has hours: "" if it is not
+    closed_today: str  # why today is not an ordinary day and has no hours (holiday, closure)
     closures: list[HallClosure]  # the hall's own closure dates ahead
 
 
-def _closed_reason(day: date, closures: dict[date, HallClosure]) -> str:
+def _day_ranges(
+    day: date, ranges: dict[int, list[tuple[time, time]]], closures: dict[date, HallClosure]
+) -> tuple[list[tuple[time, time]], str]:
+    """The ranges the hall keeps on ``day``, and why that day is not an ordinary one: a closure
+    date closes it; a public holiday keeps the hall's holiday ranges (none: closed)."""
     if day in closures:
-        return closures[day].reason or _("闭馆")
+        return [], closures[day].reason or _("临时闭馆")
     if is_public_holiday(day):
-        return _("法定节假日闭馆")
-    return ""
+        return ranges[Weekday.HOLIDAY], _("法定节假日闭馆")
+    return ranges[day.weekday()], ""
 
 
 def hall_opening(hall: Hall, *, now: datetime | None = None) -> Opening:
-    """The hall's weekly hours, whether it is open at ``now`` and when it next opens. Public
-    holidays (the working-day calendar) and the hall's own closure dates are closed days."""
+    """The hall's weekly hours, whether it is open at ``now`` and when it next opens. On public
+    holidays (the working-day calendar) it keeps its holiday ranges, closed when it has none;
+    its own closure dates are closed."""
     now = timezone.localtime(now or timezone.now())
     today = now.date()
     ranges: dict[int, list[tuple[time, time]]] = {day: [] for day in Weekday.values}
@@ -241,13 +247,12 @@ def hall_opening(hall: Hall, *, now: datetime | None = None) -> Opening:
     }
     week = [(Weekday(day).label, sorted(ranges[day])) for day in Weekday.values]
     has_hours = any(ranges.values())
+    today_ranges, today_reason = _day_ranges(today, ranges, closures)
     is_open, closes_at, next_open = False, None, None
     if has_hours and hall.status == HallStatus.OPEN:
         for offset in range(OPENING_HORIZON_DAYS + 1):
             day = today + timedelta(days=offset)
-            if _closed_reason(day, closures):
-                continue
-            for opens, closes in sorted(ranges[day.weekday()]):
+            for opens, closes in sorted(_day_ranges(day, ranges, closures)[0]):
                 start = timezone.make_aware(datetime.combine(day, opens))
                 end = timezone.make_aware(datetime.combine(day, closes))
                 if start <= now < end:
@@ -264,6 +269,6 @@ def hall_opening(hall: Hall, *, now: datetime | None = None) -> Opening:
         is_open=is_open,
         closes_at=closes_at,
         next_open=next_open,
-        closed_today=_closed_reason(today, closures) if ranges[today.weekday()] else "",
+        closed_today=today_reason if not today_ranges else "",
         closures=list(closures.values())[:UPCOMING_CLOSURES],
     )

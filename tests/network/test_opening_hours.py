@@ -3,6 +3,7 @@ selector that says "open now / next opening", the hall's admin inline, and the p
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time
 
 import pytest
@@ -11,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from network import services
-from network.models import HallClosure, HallStatus, OpeningHours
+from network.models import HallClosure, HallStatus, OpeningHours, Weekday
 from network.selectors import hall_opening
 
 # 2026-10-01..07 is the National Day holiday in fixtures/holidays.csv; 2026-10-10 (a Saturday)
@@ -125,6 +126,28 @@ def test_public_holidays_are_closed_until_the_holiday_ends(hours):
     assert during.closed_today == "法定节假日闭馆"
 
 
+def test_a_hall_with_holiday_hours_keeps_them_on_public_holidays(hours):
+    add(hours, Weekday.HOLIDAY, "09:00", "12:00")
+    during = hall_opening(hours, now=at(date(2026, 10, 2), "10:00"))
+    assert during.is_open and during.closes_at == at(date(2026, 10, 2), "12:00")
+    evening = hall_opening(hours, now=at(date(2026, 10, 2), "20:00"))
+    assert not evening.is_open
+    # Its weekday (a Friday) would be open at 20:00; the holiday keeps the holiday hours.
+    assert evening.next_open == at(date(2026, 10, 3), "09:00")
+    assert evening.closed_today == ""
+    assert hall_opening(hours, now=at(date(2026, 10, 2), "10:00")).week[7] == (
+        "法定节假日",
+        [(time(9), time(12))],
+    )
+
+
+def test_a_closure_date_closes_a_holiday_too(hours):
+    add(hours, Weekday.HOLIDAY, "09:00", "12:00")
+    services.hall_closure_add(hall=hours, date=date(2026, 10, 2), reason="场馆维修")
+    opening = hall_opening(hours, now=at(date(2026, 10, 2), "10:00"))
+    assert not opening.is_open and opening.closed_today == "场馆维修"
+
+
 def test_a_worked_weekend_day_keeps_its_own_weekday_hours(cast):
     add(cast.branch, 5, "09:00", "12:00")  # Saturdays only
     opening = hall_opening(cast.branch, now=at(date(2026, 10, 10), "10:00"))
@@ -162,7 +185,8 @@ def test_hall_page_shows_the_week_the_state_and_the_note(client, hours):
     html = client.get(reverse("network:hall_detail", args=[hours.pk])).content.decode()
     assert "08:30–11:30, 14:30–21:00" in html
     assert ("开放中" in html) or ("已闭馆" in html)
-    assert "法定节假日闭馆" in html
+    # No holiday row: closed on public holidays, and the week says so.
+    assert re.search(r"法定节假日</th><td><span[^>]*>闭馆", html)
     assert "暑期延长至 21:30" in html
 
 
