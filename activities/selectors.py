@@ -73,6 +73,26 @@ def _end_of(value: date | datetime) -> datetime:
     return timezone.make_aware(datetime.combine(value, time.max))
 
 
+# A subscribed calendar polls the feed; a hall's next few months fit well within this.
+CALENDAR_FEED_LIMIT = 200
+
+
+def activities_calendar(hall_id: int, *, now: datetime | None = None) -> QuerySet[Activity]:
+    """A hall's feed: its activities that have not ended, organised or held there, published or
+    cancelled (a subscribed calendar then marks a cancelled one as such), soonest first; one
+    query."""
+    now = now or timezone.now()
+    return (
+        Activity.objects.filter(
+            Q(hall_id=hall_id) | Q(venue_hall_id=hall_id),
+            status__in=[Activity.Status.PUBLISHED, Activity.Status.CANCELLED],
+            end__gt=now,
+        )
+        .select_related("hall", "venue_hall")
+        .order_by("start", "pk")[:CALENDAR_FEED_LIMIT]
+    )
+
+
 def activities_featured(*, limit: int = 6) -> QuerySet[Activity]:
     return activities_public().filter(featured=True)[:limit]
 
@@ -115,6 +135,13 @@ BOOKING_ORDER = (
 
 def activity_bookings(activity: Activity) -> QuerySet[Booking]:
     return activity.bookings.order_by(*BOOKING_ORDER)
+
+
+def bookings_by_phone(activity: Activity, digits: str, *, limit: int) -> list[Booking]:
+    """The activity's bookings whose phone is ``digits`` (11 digits) or ends with them (the last
+    four, as staff at the door ask), confirmed first: one query."""
+    lookup = {"phone": digits} if len(digits) == 11 else {"phone__endswith": digits}
+    return list(activity.bookings.filter(**lookup).order_by(*BOOKING_ORDER)[:limit])
 
 
 def waitlist(activity: Activity) -> QuerySet[Booking]:

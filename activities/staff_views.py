@@ -24,10 +24,13 @@ from django.views.decorators.http import require_http_methods
 
 from network.selectors import Scope, user_scope
 
-from . import services
+from . import selectors, services
 from .models import Activity, Booking
 
 UPCOMING_LIMIT = 50
+# A phone's last four digits are shared by about one party in ten thousand; more than this many
+# matches means the door should ask for the code instead.
+PHONE_MATCHES_LIMIT = 20
 
 CONFIRMED = Q(status=Booking.Status.CONFIRMED)
 CHECKED_IN = Booking.checked_in_q()
@@ -94,6 +97,20 @@ def _find_booking(activity: Activity, code: str, scope: Scope) -> tuple[Booking 
     return booking, ""
 
 
+def _phone_search(activity: Activity, raw: str) -> tuple[list[Booking], str]:
+    digits = "".join(ch for ch in raw if not ch.isspace() and ch != "-")
+    if not digits:
+        return [], ""
+    if not digits.isdigit() or len(digits) not in (4, 11):
+        return [], _("请输入手机号码的后 4 位,或完整的 11 位号码。")
+    found = selectors.bookings_by_phone(activity, digits, limit=PHONE_MATCHES_LIMIT)
+    if not found:
+        return [], _("本活动没有手机号码为 %(digits)s 的预约。") % {
+            "digits": digits if len(digits) == 4 else mask_phone(digits)
+        }
+    return found, ""
+
+
 @staff_member_required
 def checkin_index(request: HttpRequest) -> HttpResponse:
     scope = user_scope(request.user)
@@ -131,12 +148,17 @@ def checkin_activity(request: HttpRequest, activity_id: int) -> HttpResponse:
     else:
         code = services.normalize_code(request.GET.get("code", ""))
         booking, error = _find_booking(activity, code, scope) if code else (None, "")
+    phone_query = request.GET.get("phone", "").strip()[:20] if request.method != "POST" else ""
+    phone_matches, phone_error = _phone_search(activity, phone_query)
     context = {
         "activity": activity,
         "counts": checkin_counts(activity),
         "code": code,
         "booking": booking,
         "masked_phone": mask_phone(booking.phone) if booking else "",
+        "phone_query": phone_query,
+        "phone_matches": [(b, mask_phone(b.phone)) for b in phone_matches],
+        "phone_error": phone_error,
         "error": error,
         "may_check_in": not scope.read_only,
         "lookup_url": request.path,

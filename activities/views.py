@@ -11,14 +11,19 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from common.forms import add_service_errors
 from common.signing import SignedLink
+from network.models import Hall
+from network.navigation import map_links
+from network.selectors import hall_opening
 
 from . import selectors, services
+from .calendar import activity_jsonld, calendar_ics
 from .forms import (
     ActivityFilterForm,
     BookingForm,
@@ -95,8 +100,51 @@ def activity_detail(request: HttpRequest, activity_id: int) -> HttpResponse:
             "no_show_limit": settings.NO_SHOW_LIMIT,
             "no_show_window_days": settings.NO_SHOW_WINDOW_DAYS,
             "no_show_ban_days": settings.NO_SHOW_BAN_DAYS,
+            "share_url": request.build_absolute_uri(activity_url(activity)),
+            "jsonld": activity_jsonld(
+                activity,
+                url=request.build_absolute_uri(activity_url(activity)),
+                organizer_url=request.build_absolute_uri(
+                    reverse("network:hall_detail", args=[activity.hall_id])
+                ),
+            ),
+            "map_links": map_links(activity.venue_hall),
+            "opening": hall_opening(activity.venue_hall, now=now),
         },
     )
+
+
+def activity_url(activity: Activity) -> str:
+    return reverse("activities:activity_detail", args=[activity.pk])
+
+
+def _calendar_response(body: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def activity_calendar(request: HttpRequest, activity_id: int) -> HttpResponse:
+    """The activity as an ``.ics`` to add to the phone's calendar; a cancelled one says so."""
+    activity = selectors.activity_public(activity_id)
+    if activity is None:
+        raise Http404(_("没有这个活动。"))
+    url = request.build_absolute_uri(activity_url(activity))
+    body = calendar_ics([(activity, url)], name=activity.title)
+    return _calendar_response(body, f"activity-{activity.pk}.ics")
+
+
+def hall_calendar(request: HttpRequest, hall_id: int) -> HttpResponse:
+    """A hall's feed to subscribe to: its activities that have not ended (two queries)."""
+    hall = Hall.objects.filter(pk=hall_id).only("pk", "name").first()
+    if hall is None:
+        raise Http404(_("没有这个场馆。"))
+    activities = [
+        (activity, request.build_absolute_uri(activity_url(activity)))
+        for activity in selectors.activities_calendar(hall.pk)
+    ]
+    body = calendar_ics(activities, name=hall.name)
+    return _calendar_response(body, f"hall-{hall.pk}.ics")
 
 
 # --- Bookings -----------------------------------------------------------------------------------

@@ -37,6 +37,12 @@ def is_working_day(day: date) -> bool:
     return listed if listed is not None else day.weekday() < 5
 
 
+def is_public_holiday(day: date) -> bool:
+    """A day off the calendar lists (a public holiday or a weekday given off for one); an
+    ordinary weekend is not one."""
+    return _calendar(str(settings.HOLIDAY_CALENDAR)).get(day) is False
+
+
 def working_days_after(start: datetime, days: int) -> datetime:
     """``start`` plus ``days`` working days, counted in local (Beijing) dates: the same time of
     day on the ``days``-th working day after ``start``'s date."""

@@ -26,8 +26,10 @@ from . import services
 from .admin_scope import ScopedAdminMixin, ScopedInlineMixin, scoped_queryset
 from .models import (
     Hall,
+    HallClosure,
     HallKind,
     Membership,
+    OpeningHours,
     StaffAssignment,
     Training,
     TrainingAttendance,
@@ -95,6 +97,41 @@ class HallChangeList(ChangeList):
         )
 
 
+class OpeningHoursInline(ScopedInlineMixin, admin.TabularInline):
+    model = OpeningHours
+    extra = 1
+    fields = ["weekday", "opens", "closes"]
+    verbose_name_plural = gettext_lazy(
+        "每周开放时段(“法定节假日”一行填节假日的开放时段,不填则节假日闭馆)"
+    )
+
+
+class HallClosureInline(ScopedInlineMixin, admin.TabularInline):
+    model = HallClosure
+    extra = 1
+    fields = ["date", "reason"]
+    verbose_name_plural = gettext_lazy("本馆闭馆日(节假日以外的临时闭馆)")
+
+
+# Each inline's rows are written by these services (keyed by the fields the row carries).
+INLINE_SERVICES = {
+    OpeningHours: (
+        ("weekday", "opens", "closes"),
+        services.opening_hours_add,
+        services.opening_hours_update,
+        services.opening_hours_remove,
+        "hours",
+    ),
+    HallClosure: (
+        ("date", "reason"),
+        services.hall_closure_add,
+        services.hall_closure_update,
+        services.hall_closure_remove,
+        "closure",
+    ),
+}
+
+
 @admin.register(Hall)
 class HallAdmin(ScopedAdminMixin, admin.ModelAdmin):
     scope_path = ""
@@ -108,6 +145,7 @@ class HallAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_per_page = 50
     show_full_result_count = False
     save_as = False
+    inlines = [OpeningHoursInline, HallClosureInline]
     readonly_fields = ["kind", "plaque_name", "main_hall", "branch_hall"]
     fieldsets = [
         (None, {"fields": ["parent", "kind", "code", "name", "locality", "plaque_name"]}),
@@ -217,6 +255,29 @@ class HallAdmin(ScopedAdminMixin, admin.ModelAdmin):
                     raise ValidationError({"parent": _("请选择上级馆。")})
                 saved = services.hall_move(hall=saved, new_parent=parent)
         obj.pk = saved.pk
+
+    def save_formset(self, request, form, formset, change):
+        """The weekly hours and closure dates, row by row through their services: a refused row
+        (an overlap, a closing time before the opening) rolls the whole page back."""
+        names, add, update, remove, key = INLINE_SERVICES[formset.model]
+        hall = Hall.objects.get(pk=form.instance.pk)
+        deleted = formset.deleted_forms if formset.can_delete else []
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        # Removals first, so that a range moved from one row to another is not refused as an
+        # overlap with the row it replaces.
+        for row in deleted:
+            if row.instance.pk:
+                remove(**{key: row.instance})
+                formset.deleted_objects.append(row.instance)
+        for row in formset.forms:
+            if row in deleted or not row.has_changed():
+                continue
+            data = {name: row.cleaned_data.get(name) for name in names}
+            if row.instance.pk:
+                saved = update(**{key: row.instance}, **data)
+                formset.changed_objects.append((saved, row.changed_data))
+            else:
+                formset.new_objects.append(add(hall=hall, **data))
 
 
 class MembershipAddForm(forms.ModelForm):

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
+from datetime import time
+from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
@@ -69,6 +71,22 @@ def _cn_number(n: int) -> str:
     return ("" if tens == 1 else digits[tens]) + "十" + (digits[ones] if ones else "")
 
 
+def _hours(*ranges: str) -> list[tuple[time, time]]:
+    return [tuple(time.fromisoformat(t) for t in r.split("-")) for r in ranges]
+
+
+# The demo's weeks, as the free-text notes say (0 = Monday, 7 = public holidays). Centre and
+# county halls close on Mondays (免费开放 halls' usual day off), stations keep office hours and
+# Saturday mornings, and both close on public holidays; village centres open mornings and
+# evenings every day, holidays included.
+MAIN_WEEK = {day: _hours("09:00-17:00") for day in range(1, 7)}
+BRANCH_WEEK = {
+    **{day: _hours("09:00-12:00", "14:00-17:30") for day in range(5)},
+    5: _hours("09:00-12:00"),
+}
+POINT_WEEK = {day: _hours("08:30-11:30", "14:30-21:00") for day in range(8)}
+
+
 def _spread(total: int, parts: int) -> list[int]:
     """``total`` points over ``parts`` branches, as evenly as possible, larger ones first."""
     base, rest = divmod(total, parts)
@@ -89,7 +107,11 @@ def seed_network() -> Hall:
         phone="0871-12345678",
         opening_hours="周二至周日 9:00-17:00",
         services="文艺培训、展览展示、群众文化活动指导、数字文化服务",
+        # GCJ-02, near the city centre (approximate: a demo, not a survey).
+        latitude=Decimal("25.040609"),
+        longitude=Decimal("102.712251"),
     )
+    weeks: dict[str, list[Hall]] = {"main": [centre], "branch": [], "point": []}
     for row in load_task_table():
         main = services.hall_create(
             parent=centre,
@@ -102,6 +124,8 @@ def seed_network() -> Hall:
             services="" if row.main_planned else "免费开放、文艺辅导、培训、展览、流动服务",
             address=f"云南省昆明市{row.district}",
         )
+        if not row.main_planned:
+            weeks["main"].append(main)
         for b, n_points in enumerate(_spread(row.points, row.branches)):
             township = _township_name(row, b)
             branch = services.hall_create(
@@ -114,11 +138,12 @@ def seed_network() -> Hall:
                 services="阅览、培训、文艺团队排练、点单服务",
                 address=f"云南省昆明市{row.district}{township}",
             )
+            weeks["branch"].append(branch)
             for p in range(n_points):
                 village = f"{township.removesuffix('街道').removesuffix('镇')}第{p + 1}社区"
                 # Every tenth point is run with a social force under the "1+1" model.
                 social = p % 10 == 9
-                services.hall_create(
+                point = services.hall_create(
                     parent=branch,
                     name=f"{village}综合文化服务中心",
                     locality=village,
@@ -129,6 +154,10 @@ def seed_network() -> Hall:
                     services="文化活动室、农家书屋、广场文艺",
                     address=f"云南省昆明市{row.district}{township}{village}",
                 )
+                weeks["point"].append(point)
+    services.opening_hours_set_week(halls=weeks["main"], week=MAIN_WEEK)
+    services.opening_hours_set_week(halls=weeks["branch"], week=BRANCH_WEEK)
+    services.opening_hours_set_week(halls=weeks["point"], week=POINT_WEEK)
     return centre
 
 

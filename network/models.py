@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -95,6 +95,8 @@ class Hall(MPTTModel):
     # Derived from the ancestors by the seeds' rule (统一标识); kept in step by the services.
     plaque_name = models.CharField(_("统一标识牌匾"), max_length=255, editable=False)
     address = models.CharField(_("地址"), max_length=255, blank=True)
+    # GCJ-02 (国测局坐标), the datum every map published in China uses: what staff read off
+    # 高德 or 腾讯 maps. The navigation links pass it as such (network.navigation).
     latitude = models.DecimalField(
         _("纬度"),
         max_digits=9,
@@ -102,6 +104,7 @@ class Hall(MPTTModel):
         null=True,
         blank=True,
         validators=[MinValueValidator(-90), MaxValueValidator(90)],
+        help_text=_("GCJ-02 坐标(在高德或腾讯地图上拾取)"),
     )
     longitude = models.DecimalField(
         _("经度"),
@@ -110,9 +113,16 @@ class Hall(MPTTModel):
         null=True,
         blank=True,
         validators=[MinValueValidator(-180), MaxValueValidator(180)],
+        help_text=_("GCJ-02 坐标(在高德或腾讯地图上拾取)"),
     )
     phone = models.CharField(_("电话"), max_length=30, blank=True, validators=[phone_validator])
-    opening_hours = models.CharField(_("开放时间"), max_length=255, blank=True)
+    # A note beside the structured weekly hours (OpeningHours), e.g. "暑期延长至 21:00".
+    opening_hours = models.CharField(
+        _("开放时间"),
+        max_length=255,
+        blank=True,
+        help_text=_("补充说明,如 暑期延长开放;每周的开放时段在下方“每周开放时段”中填写"),
+    )
     services = models.TextField(_("服务项目与内容"), blank=True, help_text=_("向群众公开的服务"))
     # Stored ancestors, so that roll-ups group by a column instead of joining tree ranges.
     main_hall = models.ForeignKey(
@@ -211,6 +221,67 @@ def plaque_name_for(*, kind: str, locality: str, parent_plaque: str | None) -> s
     if kind == HallKind.BRANCH:
         return f"{parent_plaque}{locality}分馆"
     return f"{parent_plaque}{locality}基层服务点"
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, _("周一")
+    TUESDAY = 1, _("周二")
+    WEDNESDAY = 2, _("周三")
+    THURSDAY = 3, _("周四")
+    FRIDAY = 4, _("周五")
+    SATURDAY = 5, _("周六")
+    SUNDAY = 6, _("周日")
+    # Public holidays (common.workdays) have their own row: a hall that keeps none is closed then.
+    HOLIDAY = 7, _("法定节假日")
+
+
+class OpeningHours(models.Model):
+    """One opening range of a hall on a weekday (Beijing time); a day may have several (a
+    morning and an evening). A range ends the day it starts: 21:00 closes, 00:30 is tomorrow's.
+    A public holiday (``common.workdays``) keeps the ``HOLIDAY`` rows instead of its weekday's
+    (none: closed); the hall's own closure dates are closed."""
+
+    hall = models.ForeignKey(
+        Hall, on_delete=models.CASCADE, related_name="weekly_hours", verbose_name=_("场馆")
+    )
+    weekday = models.PositiveSmallIntegerField(_("星期或节假日"), choices=Weekday.choices)
+    opens = models.TimeField(_("开门"))
+    closes = models.TimeField(_("闭馆"))
+
+    class Meta:
+        verbose_name = _("每周开放时段")
+        verbose_name_plural = pgettext_lazy("复数", "每周开放时段")
+        ordering = ["weekday", "opens"]
+        indexes = [models.Index(fields=["hall", "weekday"], name="hours_hall_weekday")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(closes__gt=F("opens")), name="hours_close_after_open"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.opens:%H:%M}–{self.closes:%H:%M}"
+
+
+class HallClosure(models.Model):
+    """A day a hall is closed although its weekly hours say open (maintenance, an election)."""
+
+    hall = models.ForeignKey(
+        Hall, on_delete=models.CASCADE, related_name="closures", verbose_name=_("场馆")
+    )
+    date = models.DateField(_("闭馆日期"))
+    reason = models.CharField(_("原因"), max_length=120, blank=True)
+
+    class Meta:
+        verbose_name = _("闭馆日")
+        verbose_name_plural = pgettext_lazy("复数", "闭馆日")
+        ordering = ["date"]
+        constraints = [
+            models.UniqueConstraint(fields=["hall", "date"], name="closure_hall_date_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} {self.reason}".strip()
 
 
 class Role(models.TextChoices):

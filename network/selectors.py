@@ -3,11 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from .models import Hall, Membership, Role, subtree_q
+from common.workdays import is_public_holiday
+
+from .models import (
+    Hall,
+    HallClosure,
+    HallStatus,
+    Membership,
+    OpeningHours,
+    Role,
+    Weekday,
+    subtree_q,
+)
 
 
 @dataclass(frozen=True)
@@ -167,3 +181,84 @@ def with_staff_accounts(halls: QuerySet[Hall]) -> QuerySet[Hall]:
         return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
 
     return halls.annotate(account_staff=count(staff), account_posts=count(posts))
+
+
+# --- Opening hours. "Open now" and "next opening" are read here and only here: the hall page,
+# the activity page and anything else ask ``hall_opening``. Two queries (the weekly ranges and
+# the closure dates ahead) whatever the hall.
+
+# How far ahead "next opening" looks; a hall closed for longer just says closed.
+OPENING_HORIZON_DAYS = 21
+UPCOMING_CLOSURES = 5
+
+
+@dataclass(frozen=True)
+class Opening:
+    """A hall's week and its state at ``now`` (Beijing time)."""
+
+    # (label, ranges): Monday to Sunday, then the public holidays' row
+    week: list[tuple[str, list[tuple[time, time]]]]
+    has_hours: bool
+    is_open: bool
+    closes_at: datetime | None  # when open: the end of the current range
+    next_open: datetime | None  # when closed: the start of the next range within the horizon
+    closed_today: str  # why today is not an ordinary day and has no hours (holiday, closure)
+    closures: list[HallClosure]  # the hall's own closure dates ahead
+
+
+def _day_ranges(
+    day: date, ranges: dict[int, list[tuple[time, time]]], closures: dict[date, HallClosure]
+) -> tuple[list[tuple[time, time]], str]:
+    """The ranges the hall keeps on ``day``, and why that day is not an ordinary one: a closure
+    date closes it; a public holiday keeps the hall's holiday ranges (none: closed)."""
+    if day in closures:
+        return [], closures[day].reason or _("临时闭馆")
+    if is_public_holiday(day):
+        return ranges[Weekday.HOLIDAY], _("法定节假日闭馆")
+    return ranges[day.weekday()], ""
+
+
+def hall_opening(hall: Hall, *, now: datetime | None = None) -> Opening:
+    """The hall's weekly hours, whether it is open at ``now`` and when it next opens. On public
+    holidays (the working-day calendar) it keeps its holiday ranges, closed when it has none;
+    its own closure dates are closed."""
+    now = timezone.localtime(now or timezone.now())
+    today = now.date()
+    ranges: dict[int, list[tuple[time, time]]] = {day: [] for day in Weekday.values}
+    for weekday, opens, closes in OpeningHours.objects.filter(hall=hall).values_list(
+        "weekday", "opens", "closes"
+    ):
+        ranges[weekday].append((opens, closes))
+    closures = {
+        c.date: c
+        for c in HallClosure.objects.filter(
+            hall=hall, date__gte=today, date__lte=today + timedelta(days=OPENING_HORIZON_DAYS)
+        )
+    }
+    week = [(Weekday(day).label, sorted(ranges[day])) for day in Weekday.values]
+    has_hours = any(ranges.values())
+    today_ranges, today_reason = _day_ranges(today, ranges, closures)
+    is_open, closes_at, next_open = False, None, None
+    if has_hours and hall.status == HallStatus.OPEN:
+        for offset in range(OPENING_HORIZON_DAYS + 1):
+            day = today + timedelta(days=offset)
+            for opens, closes in sorted(_day_ranges(day, ranges, closures)[0]):
+                start = timezone.make_aware(datetime.combine(day, opens))
+                end = timezone.make_aware(datetime.combine(day, closes))
+                if start <= now < end:
+                    is_open, closes_at = True, end
+                    break
+                if now < start:
+                    next_open = start
+                    break
+            if is_open or next_open:
+                break
+    return Opening(
+        week=week,
+        has_hours=has_hours,
+        is_open=is_open,
+        closes_at=closes_at,
+        next_open=next_open,
+        closed_today=today_reason if not today_ranges else "",
+        closures=list(closures.values())[:UPCOMING_CLOSURES],
+    )

@@ -14,7 +14,7 @@ insert), and then it leaves fresh room behind. The nesting stays exact, so every
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, time
 from decimal import Decimal
 from typing import Any
 
@@ -28,13 +28,16 @@ from .models import (
     KIND_BY_LEVEL,
     AssignmentKind,
     Hall,
+    HallClosure,
     HallKind,
     Membership,
+    OpeningHours,
     Role,
     StaffAssignment,
     Training,
     TrainingAttendance,
     Volunteer,
+    Weekday,
     plaque_name_for,
     subtree_q,
 )
@@ -461,3 +464,102 @@ def membership_update(
     membership.full_clean()
     membership.save(update_fields=["role", "public_welfare_post"])
     return membership
+
+
+# --- Opening hours and closure dates ----------------------------------------------------------
+
+
+def _check_hours(*, hall_id: int, weekday: int, opens, closes, exclude_pk: int | None) -> None:
+    """A range ends after it opens, on the same day, and overlaps no other range that day."""
+    if opens is None or closes is None or closes <= opens:
+        raise ValidationError(
+            {"closes": _("闭馆时间须晚于开门时间(同一天内;跨过午夜请分成两天填写)。")}
+        )
+    overlapping = (
+        OpeningHours.objects.filter(
+            hall_id=hall_id, weekday=weekday, opens__lt=closes, closes__gt=opens
+        )
+        .exclude(pk=exclude_pk)
+        .first()
+    )
+    if overlapping is not None:
+        raise ValidationError(
+            {
+                "opens": _("与同一天已有的时段 %(range)s 重叠,请合并或调整。")
+                % {"range": f"{overlapping.opens:%H:%M}–{overlapping.closes:%H:%M}"}
+            }
+        )
+
+
+@transaction.atomic
+def opening_hours_add(*, hall: Hall, weekday: int, opens: time, closes: time) -> OpeningHours:
+    _check_hours(hall_id=hall.pk, weekday=weekday, opens=opens, closes=closes, exclude_pk=None)
+    return OpeningHours.objects.create(hall_id=hall.pk, weekday=weekday, opens=opens, closes=closes)
+
+
+@transaction.atomic
+def opening_hours_update(
+    *, hours: OpeningHours, weekday: int, opens: time, closes: time
+) -> OpeningHours:
+    _check_hours(
+        hall_id=hours.hall_id, weekday=weekday, opens=opens, closes=closes, exclude_pk=hours.pk
+    )
+    hours.weekday, hours.opens, hours.closes = weekday, opens, closes
+    hours.save(update_fields=["weekday", "opens", "closes"])
+    return hours
+
+
+@transaction.atomic
+def opening_hours_remove(*, hours: OpeningHours) -> None:
+    hours.delete()
+
+
+@transaction.atomic
+def opening_hours_set_week(*, halls: list[Hall], week: dict[int, list[tuple[time, time]]]) -> int:
+    """The same weekly hours for every hall of ``halls``, replacing what they had (the demo's
+    and a county's "all our stations keep these hours"); returns the ranges written."""
+    for weekday, ranges in week.items():
+        ranges = sorted(ranges)
+        for opens, closes in ranges:
+            if closes <= opens:
+                raise ValidationError({"closes": _("闭馆时间须晚于开门时间。")})
+        for (_o1, c1), (o2, _c2) in zip(ranges, ranges[1:], strict=False):
+            if o2 < c1:
+                raise ValidationError(
+                    {"opens": _("%(day)s 的时段重叠。") % {"day": Weekday(weekday).label}}
+                )
+    OpeningHours.objects.filter(hall__in=halls).delete()
+    rows = [
+        OpeningHours(hall=hall, weekday=weekday, opens=opens, closes=closes)
+        for hall in halls
+        for weekday, ranges in week.items()
+        for opens, closes in ranges
+    ]
+    OpeningHours.objects.bulk_create(rows, batch_size=1000)
+    return len(rows)
+
+
+def _check_closure(*, hall_id: int, day: date | None, exclude_pk: int | None) -> None:
+    if day is None:
+        raise ValidationError({"date": _("请填写闭馆日期。")})
+    if HallClosure.objects.filter(hall_id=hall_id, date=day).exclude(pk=exclude_pk).exists():
+        raise ValidationError({"date": _("%(day)s 已经是闭馆日。") % {"day": day.isoformat()}})
+
+
+@transaction.atomic
+def hall_closure_add(*, hall: Hall, date: date, reason: str = "") -> HallClosure:
+    _check_closure(hall_id=hall.pk, day=date, exclude_pk=None)
+    return HallClosure.objects.create(hall_id=hall.pk, date=date, reason=reason.strip())
+
+
+@transaction.atomic
+def hall_closure_update(*, closure: HallClosure, date: date, reason: str = "") -> HallClosure:
+    _check_closure(hall_id=closure.hall_id, day=date, exclude_pk=closure.pk)
+    closure.date, closure.reason = date, reason.strip()
+    closure.save(update_fields=["date", "reason"])
+    return closure
+
+
+@transaction.atomic
+def hall_closure_remove(*, closure: HallClosure) -> None:
+    closure.delete()

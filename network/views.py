@@ -10,15 +10,18 @@ import re
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from .models import KIND_BY_LEVEL, Hall, HallKind
+from .navigation import map_links
 from .selectors import (
     directory_children,
     directory_cities,
     directory_hall,
     directory_search,
     hall_chain,
+    hall_opening,
 )
 
 CITIES_PER_PAGE = 50
@@ -55,6 +58,9 @@ def hall_detail(request: HttpRequest, hall_id: int) -> HttpResponse:
             "page": page,
             "child_kind": child_kind,
             "tel": re.sub(r"[^0-9+]", "", hall.phone),
+            "opening": hall_opening(hall),
+            "map_links": map_links(hall),
+            "share_url": request.build_absolute_uri(reverse("network:hall_detail", args=[hall.pk])),
         },
     )
 

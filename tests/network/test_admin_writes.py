@@ -45,6 +45,12 @@ def test_validating_the_membership_form_writes_nothing(cast):
 def test_a_refusal_keeps_what_was_typed(client, cast):
     client.force_login(cast.county_director)
     data = {
+        # The hall's two inlines (weekly hours, closure dates), empty.
+        **{
+            f"{p}-{n}": 0
+            for p in ("weekly_hours", "closures")
+            for n in ("TOTAL_FORMS", "INITIAL_FORMS")
+        },
         "parent": cast.point.pk,  # a point under a point: only the service knows
         "name": "关上三社区服务中心",
         "locality": "关上三社区",

@@ -195,14 +195,16 @@ def test_hall_page_query_count_does_not_grow_with_children(
     client, big_county, django_assert_num_queries, children
 ):
     county = big_county(children)
-    # The hall with its ancestors, the child count, the page of children with their counts.
-    with django_assert_num_queries(3):
+    # The hall with its ancestors, its weekly hours and closure dates, the child count, the page
+    # of children with their counts.
+    with django_assert_num_queries(5):
         response = client.get(detail_url(county))
     assert "1 个下级馆" in response.content.decode()
 
 
 def test_village_page_query_count(client, cast, django_assert_num_queries):
-    with django_assert_num_queries(1):
+    # The hall with its ancestors, its weekly hours, its closure dates.
+    with django_assert_num_queries(3):
         assert client.get(detail_url(cast.point)).status_code == 200
 
 
@@ -273,7 +275,9 @@ def test_search_query_count_does_not_grow_with_results(
     assert len(hall_links(response)) == min(20, 7 + 2 * branches)
 
 
-def test_search_ignores_nul_characters(client, cast):
+def test_a_nul_in_the_search_is_a_400_that_says_so(client, cast):
+    # Issue 15: one guard for the whole site answers a NUL byte with a 400 that says what is
+    # wrong (before, the page dropped it silently).
     response = client.get(reverse("network:hall_search"), {"q": "关上\x00"})
-    assert response.status_code == 200
-    assert "关上一社区" in response.content.decode()
+    assert response.status_code == 400
+    assert "空字符" in response.content.decode()

@@ -35,7 +35,8 @@ def test_resident_finds_a_village_and_walks_up_the_breadcrumbs(page, live_server
     page.get_by_role("link", name="关上一社区服务中心").click()
     page.wait_for_url(f"**/halls/{cast.point.pk}/")
     assert heading(page) == "官渡区文化馆关上街道分馆关上一社区基层服务点"
-    assert "每天 8:30-11:30, 14:30-21:00" in page.locator(".facts").inner_text()
+    # The free-text note shows in the opening-hours section (this point has no weekly ranges).
+    assert "每天 8:30-11:30, 14:30-21:00" in page.locator(".opening").inner_text()
     assert page.get_by_role("link", name="0871-63101234").get_attribute("href") == (
         "tel:087163101234"
     )
