@@ -47,3 +47,9 @@ def working_days_after(start: datetime, days: int) -> datetime:
         if is_working_day(timezone.localtime(moment).date()):
             left -= 1
     return moment
+
+
+def is_public_holiday(day: date) -> bool:
+    """A day the calendar lists as off (a public holiday or its bridge days), not a plain
+    weekend: what closes a venue that opens at weekends."""
+    return _calendar(str(settings.HOLIDAY_CALENDAR)).get(day) is False
