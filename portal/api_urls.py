@@ -7,6 +7,7 @@ from rest_framework.routers import DefaultRouter
 from activities.api import ActivityViewSet, BookingViewSet
 from activities.orders.api import MenuItemViewSet, OrderViewSet, StaffOrderViewSet
 from activities.resources.api import DispatchViewSet, ResourceViewSet
+from activities.venues.api import ReservationViewSet, VenueViewSet
 from evaluation.api import ScoresView, StatisticsView
 from network.api import HallViewSet
 
@@ -20,6 +21,8 @@ router.register("bookings", BookingViewSet, basename="booking")
 router.register("demands", OrderViewSet, basename="demand")
 router.register("menu-items", MenuItemViewSet, basename="menu-item")
 router.register("staff/demands", StaffOrderViewSet, basename="staff-demand")
+router.register("venues", VenueViewSet, basename="venue")
+router.register("reservations", ReservationViewSet, basename="reservation")
 
 urlpatterns = [
     path("", include(router.urls)),
