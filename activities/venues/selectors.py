@@ -143,3 +143,12 @@ def week_start(day: date) -> date:
 
 def reservations_of_phone(phone: str) -> QuerySet[Reservation]:
     return Reservation.objects.filter(phone=phone).select_related("venue", "venue__hall")
+
+
+def closure_conflicts(closure: Closure) -> QuerySet[Reservation]:
+    """Live reservations on the days of a closure: for staff to cancel with a message."""
+    start = timezone.make_aware(datetime.combine(closure.first_day, time()))
+    end = timezone.make_aware(datetime.combine(closure.last_day + timedelta(days=1), time()))
+    return Reservation.objects.filter(
+        venue_id=closure.venue_id, status__in=Reservation.LIVE, start__lt=end, end__gt=start
+    ).order_by("start")

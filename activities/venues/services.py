@@ -89,14 +89,12 @@ def venue_update(*, venue: Venue, **fields) -> Venue:
     return venue
 
 
-@transaction.atomic
-def venue_hours_add(*, venue: Venue, weekday: int, opens: time, closes: time) -> OpeningHours:
-    hours = OpeningHours(venue=venue, weekday=weekday, opens=opens, closes=closes)
-    if closes <= opens:
+def _save_hours(hours: OpeningHours) -> OpeningHours:
+    if hours.closes <= hours.opens:
         raise ValidationError({"closes": _("结束时间必须晚于开始时间。")})
     hours.full_clean()
     overlapping = OpeningHours.objects.filter(
-        venue=venue, weekday=weekday, opens__lt=closes, closes__gt=opens
+        venue=hours.venue_id, weekday=hours.weekday, opens__lt=hours.closes, closes__gt=hours.opens
     ).exclude(pk=hours.pk)
     if overlapping.exists():
         raise ValidationError({"opens": _("同一天的开放时间段不能重叠。")})
@@ -105,15 +103,53 @@ def venue_hours_add(*, venue: Venue, weekday: int, opens: time, closes: time) ->
 
 
 @transaction.atomic
-def venue_closure_add(*, venue: Venue, first_day: date, last_day: date, reason: str) -> Closure:
-    """Close a venue for days. Live reservations in them stay and are listed for staff to
-    cancel with a message: closing never cancels silently."""
-    if last_day < first_day:
+def venue_hours_add(*, venue: Venue, weekday: int, opens: time, closes: time) -> OpeningHours:
+    return _save_hours(OpeningHours(venue=venue, weekday=weekday, opens=opens, closes=closes))
+
+
+@transaction.atomic
+def venue_hours_update(*, hours: OpeningHours, **fields) -> OpeningHours:
+    hours = OpeningHours.objects.select_for_update().get(pk=hours.pk)
+    for name, value in fields.items():
+        setattr(hours, name, value)
+    return _save_hours(hours)
+
+
+@transaction.atomic
+def venue_hours_remove(*, hours: OpeningHours) -> None:
+    """Opening hours are settings, not records: a range that no longer applies goes. Reservations
+    already made in it stay."""
+    OpeningHours.objects.filter(pk=hours.pk).delete()
+
+
+def _save_closure(closure: Closure) -> Closure:
+    if closure.last_day < closure.first_day:
         raise ValidationError({"last_day": _("截止日期不能早于起始日期。")})
-    closure = Closure(venue=venue, first_day=first_day, last_day=last_day, reason=reason)
     closure.full_clean()
     closure.save()
     return closure
+
+
+@transaction.atomic
+def venue_closure_add(*, venue: Venue, first_day: date, last_day: date, reason: str) -> Closure:
+    """Close a venue for days. Live reservations in them stay, and ``closure_conflicts`` lists
+    them for staff to cancel with a message: closing never cancels silently."""
+    return _save_closure(
+        Closure(venue=venue, first_day=first_day, last_day=last_day, reason=reason)
+    )
+
+
+@transaction.atomic
+def venue_closure_update(*, closure: Closure, **fields) -> Closure:
+    closure = Closure.objects.select_for_update().get(pk=closure.pk)
+    for name, value in fields.items():
+        setattr(closure, name, value)
+    return _save_closure(closure)
+
+
+@transaction.atomic
+def venue_closure_remove(*, closure: Closure) -> None:
+    Closure.objects.filter(pk=closure.pk).delete()
 
 
 @transaction.atomic

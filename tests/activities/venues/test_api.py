@@ -37,9 +37,7 @@ def _post(api, venue, body):
     return api.post(f"/api/v1/venues/{venue.pk}/reservations/", body, format="json")
 
 
-def test_the_list_filters_by_area_and_hall_in_fixed_queries(
-    api, cast, django_assert_num_queries
-):
+def test_the_list_filters_by_area_and_hall_in_fixed_queries(api, cast, django_assert_num_queries):
     here = [make_venue(cast.branch), make_venue(cast.point), make_venue(cast.county)]
     away = make_venue(cast.other_county_point)
     make_venue(cast.branch, status=Venue.Status.CLOSED)
