@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("activities.urls")),
     path("", include("evaluation.urls")),
     path("", include("activities.resources.urls")),
+    path("", include("activities.venues.urls")),
     path("", include("network.urls")),
     path("", views.home, name="home"),
 ]

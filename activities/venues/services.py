@@ -49,6 +49,11 @@ class RangeTaken(ValidationError):
     admin show it like any other refusal; the API answers it with 409."""
 
 
+def weeks_ahead() -> int:
+    """How far ahead a resident may reserve (``VENUE_BOOKING_WEEKS_AHEAD``)."""
+    return settings.VENUE_BOOKING_WEEKS_AHEAD
+
+
 def new_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _i in range(CODE_LENGTH))
 
