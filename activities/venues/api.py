@@ -331,7 +331,7 @@ class VenueViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         data = validated(ReservationCreateSerializer, request.data)
         services.RESERVATION_BUDGET.charge_phone(data["phone"])
         try:
-            reservation = services.reservation_create(venue_id=venue.pk, **data)
+            reservation = services.reservation_create(venue_id=venue.pk, venue=venue, **data)
         except services.RangeTaken as exc:
             return Response({"detail": exc.messages[0]}, status=status.HTTP_409_CONFLICT)
         return Response(ReservationSerializer(reservation).data, status=status.HTTP_201_CREATED)

@@ -362,9 +362,12 @@ def _insert(reservations: list[Reservation]) -> None:
     raise RuntimeError("could not draw a unique reservation code")
 
 
-def _lock_venue(venue_id: int) -> Venue:
+def _lock_venue(venue_id: int, known: Venue | None = None) -> Venue:
     """The venue, locked on SQLite so its reservations are written one at a time (there is no
-    exclusion constraint there); on PostgreSQL the constraint decides and nothing waits."""
+    exclusion constraint there); on PostgreSQL the constraint decides and nothing waits, so the
+    caller's copy (``known``, as ``selectors.venue_public`` read it) serves when it has one."""
+    if connection.vendor == "postgresql" and known is not None and known.pk == venue_id:
+        return known
     qs = Venue.objects.select_related("hall")
     if connection.vendor != "postgresql":
         qs = qs.select_for_update()
@@ -372,6 +375,14 @@ def _lock_venue(venue_id: int) -> Venue:
     if venue is None:
         raise ValidationError({"venue": _("没有这个场馆。")})
     return venue
+
+
+def _closures(venue: Venue, first_day: date) -> list[Closure]:
+    # ``venue_public`` has read the closures still to come; otherwise read those from the day.
+    coming = getattr(venue, "coming_closures", None)
+    if coming is not None:
+        return coming
+    return list(venue.closures.filter(last_day__gte=first_day))
 
 
 def reservation_create(
@@ -386,13 +397,15 @@ def reservation_create(
     team: Team | None = None,
     by=None,
     now: datetime | None = None,
+    venue: Venue | None = None,
 ) -> Reservation:
     """Reserve [start, end) of a venue: confirmed, or pending when the venue needs approval.
-    ``by`` is the staff member booking on someone's behalf (None for a resident). Raises
+    ``by`` is the staff member booking on someone's behalf (None for a resident); ``venue`` the
+    caller's copy when it has just read it (a view has), which saves reading it again. Raises
     ValidationError naming the field, or RangeTaken when a live reservation overlaps."""
     now = now or timezone.now()
     with transaction.atomic():
-        venue = _lock_venue(venue_id)
+        venue = _lock_venue(venue_id, venue)
         person = _clean_person(
             name=name,
             phone=phone,
@@ -407,7 +420,7 @@ def reservation_create(
             start,
             end,
             hours=list(venue.hours.all()),
-            closures=list(venue.closures.filter(last_day__gte=timezone.localdate(start))),
+            closures=_closures(venue, timezone.localdate(start)),
         )
         if problem:
             raise ValidationError({"start": problem})

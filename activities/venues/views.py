@@ -84,7 +84,7 @@ def venue_detail(request: HttpRequest, venue_id: int) -> HttpResponse:
             data = form.cleaned_data
             try:
                 reservation = services.reservation_create(
-                    venue_id=venue.pk, start=data["start_at"], end=data["end_at"],
+                    venue_id=venue.pk, venue=venue, start=data["start_at"], end=data["end_at"],
                     name=data["name"], phone=data["phone"], purpose=data["purpose"],
                     party_size=data["party_size"],
                 )  # fmt: skip
