@@ -294,3 +294,23 @@ def test_the_database_refuses_overlapping_live_reservations(cast):
     with pytest.raises(IntegrityError, match="reservation_no_overlap"), transaction.atomic():
         Reservation.objects.create(code="OVERLAP1", status="pending", **copy)
     Reservation.objects.create(code="OVERLAP2", status="cancelled", **copy)  # not live: fine
+
+
+def test_venue_use_feeds_the_figures_in_fixed_queries(cast, django_assert_num_queries, tmp_path):
+    calendar = tmp_path / "holidays.csv"
+    first = in_days(1)
+    calendar.write_text(f"date,kind,name\n{(first + timedelta(days=2)).isoformat()},off,测试节\n")
+    hours = [(d, time(9), time(12)) for d in range(7)] + [(d, time(14), time(16)) for d in range(7)]
+    venue = make_venue(cast.branch, hours=hours)  # 5 hours a day
+    make_venue(cast.other_county_point)  # outside the county
+    services.venue_closure_add(venue=venue, first_day=first + timedelta(days=4),
+                               last_day=first + timedelta(days=4), reason="维修")  # fmt: skip
+    came = reserve(venue, day=first, hour=9, party_size=12)
+    reserve(venue, day=first, hour=14, party_size=30, phone="13900000001")  # no check-in
+    services.reservation_check_in(reservation=came, by=cast.branch_staff, now=came.start)
+    with override_settings(HOLIDAY_CALENDAR=calendar), django_assert_num_queries(4):
+        usage = selectors.venue_usage(
+            within=cast.county.pk, first=first, last=first + timedelta(days=6)
+        )
+    # Seven days, less the holiday and the closure: five days of five hours.
+    assert usage == selectors.VenueUsage(open_hours=25, sessions=1, people=12)
