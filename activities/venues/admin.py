@@ -171,7 +171,7 @@ class ReservationAdmin(StepActions, ScopedAdminMixin, admin.ModelAdmin):
     action_form = ReasonActionForm
     actions = ["approve", "reject", "check_in", "cancel"]
     list_display = ["code", "venue", "start", "end", "name", "team", "party_size", "status"]
-    list_filter = ["status", "venue__kind"]
+    list_filter = ["status", "venue", "venue__kind"]
     list_select_related = ["venue", "venue__hall", "team"]
     search_fields = ["code", "name", "phone", "venue__name", "team__name"]
     date_hierarchy = "start"
