@@ -8,6 +8,7 @@ from activities.api import ActivityViewSet, BookingViewSet
 from activities.digital.api import DigitalViewSet
 from activities.orders.api import MenuItemViewSet, OrderViewSet, StaffOrderViewSet
 from activities.resources.api import DispatchViewSet, ResourceViewSet
+from activities.venues.api import ReservationViewSet, VenueViewSet
 from evaluation.api import ScoresView, StatisticsView
 from network.api import HallViewSet
 
@@ -22,6 +23,8 @@ router.register("bookings", BookingViewSet, basename="booking")
 router.register("demands", OrderViewSet, basename="demand")
 router.register("menu-items", MenuItemViewSet, basename="menu-item")
 router.register("staff/demands", StaffOrderViewSet, basename="staff-demand")
+router.register("venues", VenueViewSet, basename="venue")
+router.register("reservations", ReservationViewSet, basename="reservation")
 
 urlpatterns = [
     path("", include(router.urls)),

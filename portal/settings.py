@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "activities.resources",
     "activities.orders",
     "activities.digital",
+    "activities.venues",
     "evaluation.returns",
     "evaluation.scoring",
     "evaluation.reports",
@@ -147,6 +148,10 @@ CELERY_BEAT_SCHEDULE = {
     "escalate-overdue-orders": {
         "task": "activities.orders.services.escalate_overdue_orders",
         "schedule": env.int("ORDER_ESCALATION_INTERVAL", default=3600),
+    },
+    "mark-venue-no-shows": {
+        "task": "activities.venues.services.mark_no_shows",
+        "schedule": env.int("VENUE_NO_SHOW_INTERVAL", default=3600),
     },
     # The quarter (or year) that has just ended, for every county and centre hall: one task
     # fans out one build_report per hall.
@@ -350,6 +355,10 @@ STAFFING_MIN_POINT = env.int("STAFFING_MIN_POINT", default=1)
 NO_SHOW_LIMIT = env.int("NO_SHOW_LIMIT", default=3)
 NO_SHOW_WINDOW_DAYS = env.int("NO_SHOW_WINDOW_DAYS", default=365)
 NO_SHOW_BAN_DAYS = env.int("NO_SHOW_BAN_DAYS", default=30)
+# Venues: a resident reserves at most this many weeks ahead; a recurring reservation (staff, for a
+# team) spans at most VENUE_SERIES_WEEKS weeks. The no-show rule above applies to venues too.
+VENUE_BOOKING_WEEKS_AHEAD = env.int("VENUE_BOOKING_WEEKS_AHEAD", default=4)
+VENUE_SERIES_WEEKS = env.int("VENUE_SERIES_WEEKS", default=26)
 # Booking and ordering limits, per client address and per phone, in a window of seconds
 # (0 turns a limit off, e.g. for a load benchmark from one address).
 BOOKING_RATE_LIMIT_IP = env.int("BOOKING_RATE_LIMIT_IP", default=30)

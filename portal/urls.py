@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("evaluation.urls")),
     path("", include("activities.resources.urls")),
     path("", include("activities.digital.urls")),
+    path("", include("activities.venues.urls")),
     path("", include("network.urls")),
     path("", views.home, name="home"),
 ]

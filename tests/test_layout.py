@@ -3,9 +3,9 @@
 Imports flow one way, from the bottom up: shared plumbing (``common``) → the hall network →
 activities → orders and resources → the statistics returns and scoring → the generated reports →
 exports and the evaluation API → the site (``portal``). A module may import its own layer or any
-layer below, never one above; rooms on the same floor (orders and resources; returns and
-scoring) do not import each other. Migrations are history and are left out; so are tests and
-benchmarks, which may reach anything.
+layer below, never one above; rooms on the same floor (activities and venues; orders and
+resources; returns and scoring) do not import each other. Migrations are history and are left
+out; so are tests and benchmarks, which may reach anything.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ ROOMS: dict[str, tuple[int, str]] = {
     "activities.orders": (3, "orders"),
     "activities.resources": (3, "resources"),
     "activities.digital": (3, "digital"),
+    "activities.venues": (2, "venues"),
     "evaluation.returns": (4, "returns"),
     "evaluation.scoring": (4, "scoring"),
     "evaluation.reports": (5, "reports"),

@@ -19,6 +19,7 @@ from activities.views import BOOKING_LINK
 from network import services as network_services
 from tests.activities.digital.factories import published as digital_published
 from tests.activities.factories import published_activity
+from tests.activities.venues.factories import make_venue
 
 pytest_plugins = ["tests.browser"]
 
@@ -58,6 +59,7 @@ def public_pages(cast) -> list[tuple[str, str]]:
     )
     video = digital_published(hall, title="花灯基本功", summary="第一课。", tags="花灯,慕课")
     book = digital_published(hall, Kind.BOOK, "滇剧入门", file="demo-book.pdf")
+    venue = make_venue(hall, name="二楼排练厅", equipment="音响、镜子", rules="请穿软底鞋。")
     return [
         ("home", "/"),
         ("hall list", "/halls/"),
@@ -76,6 +78,9 @@ def public_pages(cast) -> list[tuple[str, str]]:
         ("order detail", ORDER_LINK.url(order.code)),
         ("survey", f"/survey/{hall.pk}/"),
         ("resources", "/resources/"),
+        ("venue list", "/venues/"),
+        ("venue week", f"/venues/{venue.pk}/"),
+        ("reservation lookup", "/venues/reservations/lookup/"),
         ("digital list", "/digital/"),
         ("digital video", f"/digital/{video.pk}/"),
         ("digital book", f"/digital/{book.pk}/"),

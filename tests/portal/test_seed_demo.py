@@ -8,11 +8,15 @@ import re
 import pytest
 from django.core.management import call_command
 from django.db.models import F
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from activities import services as activity_services
 from activities.models import Activity, Attendance, AttendanceChange, Booking
 from activities.orders.models import Order
+from activities.venues import selectors as venue_selectors
+from activities.venues import services as venue_services
+from activities.venues.models import Reservation, ReservationSeries, Venue
 from evaluation.scoring.models import AssessmentScheme, Score
 from network.management.commands.check_tree import find_damage
 from network.models import Hall, HallStatus
@@ -34,6 +38,7 @@ def snapshot() -> tuple:
         Activity.objects.count(),
         sorted(Attendance.objects.values_list("activity_id", "head_count", "method")),
         AttendanceChange.objects.count(),
+        sorted(Reservation.objects.values_list("code", "status")),
     )
 
 
@@ -53,6 +58,14 @@ def test_seed_demo_runs_twice_to_the_same_result(settings, tmp_path):
     # The booking it prints can be looked up by a resident, with the code it prints.
     code, phone = re.search(r"预约码 (\w+),手机号码 (\d+)", first).groups()
     assert activity_services.booking_lookup(code=code, phone=phone) is not None
+    # Venues: a reservation in every state, a weekly series, free slots in the coming weeks.
+    code, phone = re.search(r"演示场馆预约.*预约码 (\w+),手机号码 (\d+)", first).groups()
+    assert venue_services.reservation_lookup(code=code, phone=phone).status == "confirmed"
+    assert set(Reservation.objects.values_list("status", flat=True)) == set(Reservation.Status)
+    assert ReservationSeries.objects.get().reservations.count() == 12
+    for venue in Venue.objects.all():
+        days = venue_selectors.venue_days(venue, timezone.localdate(), 14)
+        assert sum(day.free_count for day in days) > 0, venue
 
 
 def _column(ws, group: str, header: str) -> int:

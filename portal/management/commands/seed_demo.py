@@ -6,6 +6,7 @@ from activities import demo as activities_demo
 from activities.digital import demo as digital_demo
 from activities.orders import demo as orders_demo
 from activities.resources import demo as resources_demo
+from activities.venues import demo as venues_demo
 from evaluation import demo as evaluation_demo
 from network import demo as network_demo
 from network.models import Hall
@@ -22,6 +23,7 @@ class Command(BaseCommand):
         orders = orders_demo.seed_orders(centre)
         resources = resources_demo.seed_resources(centre)
         digital = digital_demo.seed_digital(centre)
+        venues = venues_demo.seed_venues(centre)
         reports = evaluation_demo.seed_figures(centre)
         count = Hall.objects.filter(tree_id=centre.tree_id).count()
         activities = activities_demo.activity_count(centre)
@@ -35,6 +37,12 @@ class Command(BaseCommand):
         booking = activities_demo.demo_booking()
         if booking:
             self.stdout.write(f"演示预约:预约码 {booking.code},手机号码 {booking.phone}")
+        reservation = venues_demo.demo_reservation()
+        if reservation:
+            self.stdout.write(
+                f"演示场馆预约({venues} 个场馆):预约码 {reservation.code},"
+                f"手机号码 {reservation.phone}"
+            )
         self.stdout.write("演示账号 (账号 / 密码 / 所在):")
         for username, password, where in logins:
             self.stdout.write(f"  {username:<22} {password:<12} {where}")
