@@ -30,7 +30,7 @@ from .models import (
     Operator,
     plaque_name_for,
 )
-from .services import NEW_TREE_KEY, TREE_ROOM, lock_trees
+from .services import NEW_TREE_KEY, TREE_ROOM, default_scheme, lock_trees
 
 
 @dataclass(slots=True)
@@ -76,8 +76,8 @@ def bulk_load(
     one transaction, named by ``naming_scheme`` (the default unless given). ``trees`` may be a
     generator: rows are written ``batch_rows`` at a time."""
     result = LoadResult()
-    scheme = naming_scheme or NamingScheme.default()
     with transaction.atomic():
+        scheme = naming_scheme or default_scheme()
         # Same lock as a new centre hall through the services: nobody else picks a tree_id now.
         lock_trees(NEW_TREE_KEY)
         next_tree_id = (Hall.objects.aggregate(m=Max("tree_id"))["m"] or 0) + 1
@@ -92,7 +92,7 @@ def bulk_load(
                 batch, size = [], 0
         if batch:
             _flush(batch, size, next_tree_id, now, result, scheme)
-        if scheme.pk and result.tree_ids:
+        if result.tree_ids:
             # The roots name their scheme, as a centre created through the services does.
             Hall.objects.filter(
                 parent__isnull=True,

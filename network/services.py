@@ -21,7 +21,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Max, Q, Subquery
+from django.db.models import Max, Subquery
 from django.utils.translation import gettext as _
 
 from . import naming
@@ -41,6 +41,7 @@ from .models import (
     plaque_sql_columns,
     subtree_q,
 )
+from .selectors import scheme_tree_ids
 from .signals import hall_moved
 
 # Two-key advisory locks: (namespace, tree_id). Key 0 guards the allocation of a new tree_id.
@@ -117,7 +118,7 @@ def hall_create(
     fields = _clean_fields(fields)
     if parent is None:
         lock_trees(NEW_TREE_KEY)
-        scheme = naming_scheme or NamingScheme.default()
+        scheme = naming_scheme or default_scheme()
         chain: list[Hall] = []
     else:
         if naming_scheme is not None:
@@ -140,7 +141,7 @@ def hall_create(
             localities=[*(up.locality for up in chain), locality],
             parent_plaque=parent.plaque_name if parent else None,
         ),
-        naming_scheme=scheme if parent is None and scheme.pk else None,
+        naming_scheme=scheme if parent is None else None,
         main_hall_id=parent.main_hall_id if parent else None,
         branch_hall_id=parent.pk if kind == HallKind.POINT else None,
         **fields,
@@ -160,6 +161,15 @@ def hall_create(
         hall.branch_hall_id = hall.pk
         Hall.objects.filter(pk=hall.pk).update(branch_hall=hall.pk)
     return hall
+
+
+def default_scheme() -> NamingScheme:
+    """The default scheme's row for a new tree to name, put back as shipped if it was removed
+    (a new tree always names its scheme, so reading its names never looks for the default)."""
+    scheme, _created = NamingScheme.objects.get_or_create(
+        code=naming.DEFAULT_CODE, defaults=naming.SHIPPED[naming.DEFAULT_CODE]
+    )
+    return scheme
 
 
 def _chain(hall_id: int) -> list[Hall]:
@@ -280,17 +290,6 @@ def _rename_levels(scheme: NamingScheme, where: str, params: list, *, levels) ->
             )
 
 
-def _trees_of(scheme: NamingScheme) -> list[int]:
-    """The trees that use ``scheme``: those whose root names it, and for the default scheme
-    those whose root names none."""
-    roots = Hall.objects.filter(parent__isnull=True)
-    if scheme.code == naming.DEFAULT_CODE:
-        roots = roots.filter(Q(naming_scheme=scheme) | Q(naming_scheme__isnull=True))
-    else:
-        roots = roots.filter(naming_scheme=scheme)
-    return list(roots.order_by("tree_id").values_list("tree_id", flat=True))
-
-
 def _rename_trees(scheme: NamingScheme, tree_ids: list[int]) -> None:
     if tree_ids:
         _rename_levels(
@@ -337,10 +336,10 @@ def naming_scheme_update(*, scheme: NamingScheme, **fields: str) -> NamingScheme
         setattr(scheme, name, value)
     scheme.full_clean()
     scheme.save()
-    tree_ids = _trees_of(scheme)
+    tree_ids = scheme_tree_ids(scheme)
     lock_trees(*tree_ids)
     # Read again under the locks: a tree may have switched schemes meanwhile.
-    _rename_trees(scheme, _trees_of(scheme))
+    _rename_trees(scheme, scheme_tree_ids(scheme))
     return scheme
 
 
