@@ -95,6 +95,7 @@ class NamingSchemeAdmin(ScopedAdminMixin, admin.ModelAdmin):
         ),
     ]
     actions = None
+    show_full_result_count = False
 
     def get_queryset(self, request: HttpRequest):
         return NamingScheme.objects.annotate(trees_named=Count("trees"))

@@ -73,8 +73,8 @@ def lock_trees(*tree_ids: int) -> None:
         return
     with connection.cursor() as cursor:
         ordered = sorted({int(tree_id) for tree_id in tree_ids})
-        if len(ordered) > 2:
-            # Many trees (a naming scheme's) in one statement, still one after another in order.
+        if len(ordered) > 1:
+            # Several trees (a naming scheme's) in one statement, still one after another in order.
             cursor.execute(
                 "SELECT pg_advisory_xact_lock(%s, t) FROM "
                 "(SELECT unnest(%s::integer[]) AS t ORDER BY 1) ordered",
