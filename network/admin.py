@@ -44,6 +44,7 @@ from .selectors import (
     attach_schemes,
     staffing_shortfalls,
     subtree_q,
+    tree_schemes,
     user_scope,
 )
 
@@ -207,6 +208,18 @@ class HallAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     def get_changelist(self, request, **kwargs):
         return HallChangeList
+
+    def export_objects(self, queryset):
+        # The level as each tree names it: the trees' schemes in one query, then the rows.
+        schemes = tree_schemes(queryset.order_by().values_list("tree_id", flat=True).distinct())
+        for hall in super().export_objects(queryset):
+            hall.tree_scheme = schemes[hall.tree_id]
+            yield hall
+
+    def export_value(self, obj, field):
+        if field.name == "kind":
+            return obj.level_name
+        return super().export_value(obj, field)
 
     def changelist_view(self, request: HttpRequest, extra_context=None):
         parent = self._browse_parent(request)

@@ -465,3 +465,22 @@ def test_the_hall_lists_level_filter_names_each_schemes_levels(client, cast, che
     assert "基层服务点/支馆" in html
     response = client.get(reverse("admin:network_hall_changelist"), {"kind": "point"})
     assert {row.kind for row in response.context["cl"].result_list} == {"point"}
+
+
+def test_the_admins_hall_export_names_each_trees_levels(client, cast, chengjiang):
+    import io
+
+    from openpyxl import load_workbook
+
+    tree = yuxi_tree(chengjiang)
+    client.force_login(cast.superuser)
+    response = client.post(
+        reverse("admin:network_hall_changelist") + "?kind=point",  # the level filter: all trees
+        {"action": "export_xlsx", "_selected_action": [tree.points[0].pk, cast.point.pk]},
+    )
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    table = [list(r) for r in sheet.iter_rows(values_only=True)]
+    header = next(r for r in table if "名称" in r)
+    rows = table[table.index(header) + 1 :]
+    kinds = {row[header.index("名称")]: row[header.index("层级")] for row in rows}
+    assert kinds == {"旧城村综合文化室": "支馆", "关上一社区服务中心": "基层服务点"}
