@@ -310,27 +310,33 @@ def plaque_name_for(
     return scheme.plaque(localities=localities, parent_plaque=parent_plaque)
 
 
-def plaque_sql_columns(row: str) -> dict[str, str]:
-    """Each placeholder as SQL over a hall row aliased ``row``: its own locality, its parent's
-    plaque, and its ancestors' place names read by key through the stored ancestors
-    (``main_hall``, ``branch_hall``) and the tree's root (the one hall with ``lft`` 1)."""
-    table = Hall._meta.db_table
-
-    def up(column: str, condition: str) -> str:
-        return f"(SELECT x.{column} FROM {table} x WHERE {condition} ORDER BY x.id LIMIT 1)"
-
+def _ancestor_sources(row: str) -> dict[str, tuple[str, str]]:
+    """For each placeholder that an ancestor fills: (its column, the SQL condition that makes
+    the row aliased ``{x}`` that ancestor of the hall row aliased ``row``). Ancestors are read
+    by key through the stored ancestors (``main_hall``, ``branch_hall``) and the tree's root (the
+    one hall with ``lft`` 1: ``check_tree``)."""
     return {
-        "locality": f"{row}.locality",
-        "parent": up("plaque_name", f"x.id = {row}.parent_id"),
-        "city": up("locality", root_condition(row)),
-        "county": up("locality", f"x.id = {row}.main_hall_id"),
-        "township": up("locality", f"x.id = {row}.branch_hall_id"),
+        "parent": ("plaque_name", "{x}.id = " + f"{row}.parent_id"),
+        "city": (
+            "locality",
+            "{x}.tree_id = " + f"{row}.tree_id AND " + "{x}.lft = 1 AND {x}.parent_id IS NULL",
+        ),
+        "county": ("locality", "{x}.id = " + f"{row}.main_hall_id"),
+        "township": ("locality", "{x}.id = " + f"{row}.branch_hall_id"),
     }
 
 
-def root_condition(row: str) -> str:
-    """SQL: ``x`` is the root of ``row``'s tree (a root starts at 1: ``check_tree``)."""
-    return f"x.tree_id = {row}.tree_id AND x.lft = 1 AND x.parent_id IS NULL"
+def plaque_sql_joins(row: str) -> tuple[dict[str, str], str]:
+    """Each placeholder as SQL over a hall row aliased ``row``: (columns, the LEFT JOINs of its
+    ancestors to add after the row's FROM). The root is joined as ``up_city`` (its
+    ``naming_scheme_id`` names the tree's scheme)."""
+    table = Hall._meta.db_table
+    columns, joins = {"locality": f"{row}.locality"}, []
+    for name, (column, condition) in _ancestor_sources(row).items():
+        alias = f"up_{name}"
+        columns[name] = f"{alias}.{column}"
+        joins.append(f"LEFT JOIN {table} {alias} ON {condition.format(x=alias)}")
+    return columns, " ".join(joins)
 
 
 class Role(models.TextChoices):

@@ -38,7 +38,7 @@ from .models import (
     TrainingAttendance,
     Volunteer,
     plaque_name_for,
-    plaque_sql_columns,
+    plaque_sql_joins,
     subtree_q,
 )
 from .selectors import scheme_tree_ids
@@ -268,25 +268,27 @@ def _refresh_plaques(top: Hall) -> None:
     """Recompute the plaques of ``top``'s subtree by its tree's scheme, one level at a time."""
     _rename_levels(
         NamingScheme.for_tree(top.tree_id),
-        "tree_id = %s AND lft >= %s AND rght <= %s",
+        "c.tree_id = %s AND c.lft >= %s AND c.rght <= %s",
         [top.tree_id, top.lft, top.rght],
         levels=range(top.level, len(KIND_BY_LEVEL)),
     )
 
 
 def _rename_levels(scheme: NamingScheme, where: str, params: list, *, levels) -> None:
-    """Recompute the plaques of the halls ``where`` selects by ``scheme``: one UPDATE per level,
-    top down, so each level reads the plaques just written above it. Rows whose plaque is
-    already right are not written."""
+    """Recompute the plaques of the halls ``where`` selects (over the row ``c``) by ``scheme``:
+    one UPDATE per level, top down, so each level reads the plaques just written above it.
+    Rows whose plaque is already right are not written."""
     table = Hall._meta.db_table
-    columns = plaque_sql_columns(table)
+    columns, joins = plaque_sql_joins("c")
     with connection.cursor() as cursor:
         for level in levels:
             expr, expr_params = naming.sql(scheme.parts(KIND_BY_LEVEL[level]), columns)
             cursor.execute(
-                f"UPDATE {table} SET plaque_name = {expr} "
-                f"WHERE level = %s AND {where} AND plaque_name <> {expr}",
-                [*expr_params, level, *params, *expr_params],
+                f"UPDATE {table} SET plaque_name = v.want FROM ("
+                f"SELECT c.id, {expr} AS want FROM {table} c {joins} "
+                f"WHERE c.level = %s AND {where}"
+                f") v WHERE {table}.id = v.id AND {table}.plaque_name <> v.want",
+                [*expr_params, level, *params],
             )
 
 
@@ -294,7 +296,7 @@ def _rename_trees(scheme: NamingScheme, tree_ids: list[int]) -> None:
     if tree_ids:
         _rename_levels(
             scheme,
-            f"tree_id IN ({', '.join(['%s'] * len(tree_ids))})",
+            f"c.tree_id IN ({', '.join(['%s'] * len(tree_ids))})",
             tree_ids,
             levels=range(len(KIND_BY_LEVEL)),
         )

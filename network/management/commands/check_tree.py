@@ -23,8 +23,7 @@ from network.models import (
     KIND_BY_LEVEL,
     Hall,
     NamingScheme,
-    plaque_sql_columns,
-    root_condition,
+    plaque_sql_joins,
 )
 
 H = Hall._meta.db_table
@@ -53,7 +52,7 @@ def _plaque_check() -> tuple[str, tuple]:
     default = NamingScheme.default()
     if default.pk is None:
         schemes.append(default)  # the shipped default, its row gone: key 0 below
-    columns = plaque_sql_columns("c")
+    columns, joins = plaque_sql_joins("c")
     whens, params = [], []
     for scheme in schemes:
         for kind in KIND_BY_LEVEL:
@@ -61,17 +60,16 @@ def _plaque_check() -> tuple[str, tuple]:
                 expr, expr_params = naming.sql(scheme.parts(kind), columns)
             except ValidationError:
                 continue  # a pattern that no longer parses: every hall it names is reported
-            whens.append(f"WHEN c.scheme_id = %s AND c.kind = '{kind}' THEN {expr}")
-            params.extend([scheme.pk or 0, *expr_params])
+            whens.append(
+                f"WHEN COALESCE(up_city.naming_scheme_id, %s) = %s AND c.kind = '{kind}' "
+                f"THEN {expr}"
+            )
+            params.extend([default.pk or 0, scheme.pk or 0, *expr_params])
     want = f"CASE {' '.join(whens)} END" if whens else "NULL"
     sql = f"""SELECT id, plaque_name, want FROM (
-            SELECT c.id, c.plaque_name, {want} AS want FROM (
-                SELECT h.*, COALESCE((SELECT x.naming_scheme_id FROM {H} x
-                    WHERE {root_condition("h")} ORDER BY x.id LIMIT 1), %s) AS scheme_id
-                FROM {H} h
-            ) c
+            SELECT c.id, c.plaque_name, {want} AS want FROM {H} c {joins}
         ) y WHERE plaque_name <> COALESCE(want, '')"""
-    return sql, (*params, default.pk or 0)
+    return sql, tuple(params)
 
 
 def checks() -> list[Check]:
