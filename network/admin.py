@@ -191,9 +191,8 @@ class HallAdmin(ScopedAdminMixin, admin.ModelAdmin):
         if not hall.pk or hall.parent_id is not None:
             return _("由中心馆为整棵馆树选择")
         url = reverse(f"{self.admin_site.name}:network_hall_naming", args=[hall.pk])
-        return format_html(
-            '{} <a href="{}">{}</a>', NamingScheme.for_tree(hall.tree_id), url, _("查看或更改")
-        )
+        scheme = getattr(hall, "tree_scheme", None) or NamingScheme.for_tree(hall.tree_id)
+        return format_html('{} <a href="{}">{}</a>', scheme, url, _("查看或更改"))
 
     @admin.display(description=gettext_lazy("下级"))
     def children_link(self, hall: Hall):

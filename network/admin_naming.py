@@ -177,7 +177,11 @@ def tree_naming_view(model_admin, request: HttpRequest, hall_id: int):
         form = TreeNamingForm(request.POST)
         if form.is_valid():
             scheme = form.cleaned_data["naming_scheme"]
-            services.tree_scheme_set(centre=centre, scheme=scheme)
+            try:
+                services.tree_scheme_set(centre=centre, scheme=scheme)
+            except ValidationError as exc:
+                form.add_error("naming_scheme", exc.messages)
+        if form.is_valid():
             messages.success(
                 request,
                 _("“%(hall)s”所在馆树已改用“%(scheme)s”,各馆牌匾已重新生成。")

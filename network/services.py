@@ -20,7 +20,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import DataError, connection, transaction
 from django.db.models import Max, Subquery
 from django.utils.translation import gettext as _
 
@@ -282,14 +282,28 @@ def _rename_levels(scheme: NamingScheme, where: str, params: list, *, levels) ->
     columns, joins = plaque_sql_joins("c")
     with connection.cursor() as cursor:
         for level in levels:
-            expr, expr_params = naming.sql(scheme.parts(KIND_BY_LEVEL[level]), columns)
-            cursor.execute(
-                f"UPDATE {table} SET plaque_name = v.want FROM ("
-                f"SELECT c.id, {expr} AS want FROM {table} c {joins} "
-                f"WHERE c.level = %s AND {where}"
-                f") v WHERE {table}.id = v.id AND {table}.plaque_name <> v.want",
-                [*expr_params, level, *params],
-            )
+            kind = KIND_BY_LEVEL[level]
+            expr, expr_params = naming.sql(scheme.parts(kind), columns)
+            try:
+                cursor.execute(
+                    f"UPDATE {table} SET plaque_name = v.want FROM ("
+                    f"SELECT c.id, {expr} AS want FROM {table} c {joins} "
+                    f"WHERE c.level = %s AND {where}"
+                    f") v WHERE {table}.id = v.id AND {table}.plaque_name <> v.want",
+                    [*expr_params, level, *params],
+                )
+            except DataError as exc:
+                # PostgreSQL refuses a plaque longer than the column; the caller's transaction
+                # rolls back what was renamed above this level.
+                limit = Hall._meta.get_field("plaque_name").max_length
+                raise ValidationError(
+                    {
+                        f"{kind}_plaque": _(
+                            "按此规则生成的%(level)s牌匾超过 %(limit)s 个字,请缩短牌匾样式或所在地名。"
+                        )
+                        % {"level": scheme.level_name(kind), "limit": limit}
+                    }
+                ) from exc
 
 
 def _rename_trees(scheme: NamingScheme, tree_ids: list[int]) -> None:

@@ -484,3 +484,23 @@ def test_the_admins_hall_export_names_each_trees_levels(client, cast, chengjiang
     rows = table[table.index(header) + 1 :]
     kinds = {row[header.index("名称")]: row[header.index("层级")] for row in rows}
     assert kinds == {"旧城村综合文化室": "支馆", "关上一社区服务中心": "基层服务点"}
+
+
+def test_a_scheme_whose_plaques_outgrow_the_column_is_refused_and_nothing_is_renamed(cast):
+    from tests.conftest import need_postgres
+
+    need_postgres()  # SQLite does not hold a text column to its length
+    kunming = NamingScheme.objects.get(code="kunming")
+    before = dict(Hall.objects.values_list("pk", "plaque_name"))
+    long = "文" * 62  # each pattern at its 80 characters; the point plaque reaches 263
+    with pytest.raises(ValidationError) as exc:
+        services.naming_scheme_update(
+            scheme=kunming,
+            centre_plaque="{locality}" + long,
+            main_plaque="{parent}{locality}" + long,
+            branch_plaque="{parent}{locality}" + long,
+            point_plaque="{parent}{locality}" + long,
+        )
+    assert "超过 255 个字" in exc.value.message_dict["point_plaque"][0]
+    assert dict(Hall.objects.values_list("pk", "plaque_name")) == before
+    assert NamingScheme.objects.get(pk=kunming.pk).point_plaque == "{parent}{locality}基层服务点"
