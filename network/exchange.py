@@ -133,8 +133,9 @@ def export_rows(halls: Iterable[tuple], schemes: dict[int, NamingScheme]) -> Ite
             name: {value: str(label) for value, label in choices.choices}
             for name, choices in CHOICES.items()
         }
+        levels = {tree_id: scheme.level_names() for tree_id, scheme in schemes.items()}
     for *cells, tree_id in halls:
-        cells[4] = schemes[tree_id].level_name(cells[4])
+        cells[4] = levels[tree_id][cells[4]]
         cells[7] = labels["status"][cells[7]]
         cells[8] = labels["operator"][cells[8]]
         yield cells
@@ -343,7 +344,8 @@ def kind_names() -> dict[str, str]:
     name a naming scheme gives (支馆), when that name means one level only."""
     found: dict[str, set[str]] = {}
     for scheme in NamingScheme.objects.all():
-        for kind, name in scheme.level_names().items():
+        for kind in KIND_BY_LEVEL:
+            name = getattr(scheme, f"{kind}_name")  # as written, whatever the language
             found.setdefault(name, set()).add(kind)
     names = {name: kinds.pop() for name, kinds in found.items() if len(kinds) == 1}
     with translation.override("zh-hans"):

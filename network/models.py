@@ -14,8 +14,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 from mptt.models import MPTTModel, TreeForeignKey
 
 from . import naming
@@ -79,7 +79,9 @@ class NamingScheme(models.Model):
         return cls.default()
 
     def level_name(self, kind: str) -> str:
-        return getattr(self, f"{kind}_name")
+        """The level's name as people read it: a name that is also a kind's label (基层服务点)
+        shows in the interface's language, any other (支馆) as the scheme writes it."""
+        return gettext(getattr(self, f"{kind}_name"))
 
     def level_names(self) -> dict[str, str]:
         return {kind: self.level_name(kind) for kind in KIND_BY_LEVEL}

@@ -504,3 +504,14 @@ def test_a_scheme_whose_plaques_outgrow_the_column_is_refused_and_nothing_is_ren
     assert "超过 255 个字" in exc.value.message_dict["point_plaque"][0]
     assert dict(Hall.objects.values_list("pk", "plaque_name")) == before
     assert NamingScheme.objects.get(pk=kunming.pk).point_plaque == "{parent}{locality}基层服务点"
+
+
+def test_in_english_a_kinds_own_name_is_translated_and_a_schemes_own_name_kept(
+    client, cast, chengjiang, settings
+):
+    tree = yuxi_tree(chengjiang)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    html = client.get(reverse("network:hall_detail", args=[cast.point.pk])).content.decode()
+    assert '<html lang="en">' in html and ">Village service point</span>" in html
+    html = client.get(reverse("network:hall_detail", args=[tree.points[0].pk])).content.decode()
+    assert ">支馆</span>" in html
