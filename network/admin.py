@@ -325,7 +325,6 @@ class HallAdmin(ScopedAdminMixin, admin.ModelAdmin):
             min_point=settings.STAFFING_MIN_POINT,
         )
         page = Paginator(rows, 50).get_page(request.GET.get("p"))
-        page.object_list = attach_schemes(page.object_list)
         context = {
             **self.admin_site.each_context(request),
             "title": _("人员配备达标情况"),

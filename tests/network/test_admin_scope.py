@@ -644,7 +644,7 @@ def test_the_staffing_report_lists_halls_below_the_standard(
     )
     names = {h.name for h in client.get(url).context["page"]}
     assert names == {"太和街道综合文化站", "太和一社区服务中心"}
-    with django_assert_num_queries(6):  # the last: the page's tree schemes (level names)
+    with django_assert_num_queries(5):
         client.get(url)
     client.force_login(cast.other_county_director)
     names = {h.name for h in client.get(url).context["page"]}
