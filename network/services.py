@@ -233,13 +233,14 @@ def hall_move(*, hall: Hall, new_parent: Hall) -> Hall:
     if hall.parent_id is None:
         raise ValidationError({"parent": _("中心馆是一棵树的根,不能移动。")})
     if new_parent.kind != KIND_BY_LEVEL[hall.level - 1]:
+        names = NamingScheme.for_tree(hall.tree_id)
         raise ValidationError(
             {
                 "parent": _("“%(hall)s”是%(kind)s,只能放在%(parent_kind)s之下。")
                 % {
                     "hall": hall,
-                    "kind": hall.get_kind_display(),
-                    "parent_kind": HallKind(KIND_BY_LEVEL[hall.level - 1]).label,
+                    "kind": names.level_name(hall.kind),
+                    "parent_kind": names.level_name(KIND_BY_LEVEL[hall.level - 1]),
                 }
             }
         )

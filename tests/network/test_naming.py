@@ -515,3 +515,10 @@ def test_in_english_a_kinds_own_name_is_translated_and_a_schemes_own_name_kept(
     assert '<html lang="en">' in html and ">Village service point</span>" in html
     html = client.get(reverse("network:hall_detail", args=[tree.points[0].pk])).content.decode()
     assert ">支馆</span>" in html
+
+
+def test_a_refused_move_names_the_levels_as_the_tree_does(chengjiang):
+    tree = yuxi_tree(chengjiang)
+    with pytest.raises(ValidationError) as exc:
+        services.hall_move(hall=tree.points[0], new_parent=tree.county)
+    assert exc.value.message_dict["parent"] == ["“旧城村综合文化室”是支馆,只能放在分馆之下。"]
