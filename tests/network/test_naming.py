@@ -522,3 +522,12 @@ def test_a_refused_move_names_the_levels_as_the_tree_does(chengjiang):
     with pytest.raises(ValidationError) as exc:
         services.hall_move(hall=tree.points[0], new_parent=tree.county)
     assert exc.value.message_dict["parent"] == ["“旧城村综合文化室”是支馆,只能放在分馆之下。"]
+
+
+def test_the_centres_page_links_to_its_trees_scheme(client, cast):
+    client.force_login(cast.centre_director)
+    html = client.get(reverse("admin:network_hall_change", args=[cast.centre.pk])).content.decode()
+    assert naming_url(cast.centre) in html and "昆明市规则(基层服务点)" in html
+    html = client.get(reverse("admin:network_hall_change", args=[cast.point.pk])).content.decode()
+    assert naming_url(cast.centre) not in html and "由中心馆为整棵馆树选择" in html
+    assert "基层服务点" in html  # the point's level, as its tree names it
