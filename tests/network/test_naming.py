@@ -518,8 +518,10 @@ def test_in_english_a_kinds_own_name_is_translated_and_a_schemes_own_name_kept(
 
 
 def test_a_refused_move_names_the_levels_as_the_tree_does(chengjiang):
+    from django.utils import translation
+
     tree = yuxi_tree(chengjiang)
-    with pytest.raises(ValidationError) as exc:
+    with translation.override("zh-hans"), pytest.raises(ValidationError) as exc:
         services.hall_move(hall=tree.points[0], new_parent=tree.county)
     assert exc.value.message_dict["parent"] == ["“旧城村综合文化室”是支馆,只能放在分馆之下。"]
 
