@@ -27,7 +27,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from common.xlsx import Column, Sheet, SignOff, write_workbook
-from network.models import KIND_BY_LEVEL, LEVEL_BY_KIND, Hall, HallKind
+from network.models import LEVEL_BY_KIND, Hall, HallKind
+from network.selectors import tree_schemes
 
 from . import selectors
 from .returns import selectors as returns
@@ -83,10 +84,6 @@ def download_name(kind: str, year: int, within: Hall | None) -> str:
     for ch in '\\/:*?"<>|':
         name = name.replace(ch, "·")
     return f"{name}.xlsx"
-
-
-def _kind_labels() -> dict[str, str]:
-    return {kind: str(HallKind(kind).label) for kind in KIND_BY_LEVEL}
 
 
 # --- Assessment -----------------------------------------------------------------------------------
@@ -153,8 +150,9 @@ def write_assessment(
     within = _fresh(within)
     filed_by = signoff(within)
     dimensions = list(scheme.dimensions.all())
-    kinds = _kind_labels()
     counties = list(selectors.export_counties(within))
+    # Each tree's names for its levels (支馆 in a 澄江 tree), in one query.
+    schemes = tree_schemes({county.tree_id for county in counties})
     # A county is ranked among all the counties of its city, even those outside ``within``.
     by_county = {
         r.hall.pk: r
@@ -181,6 +179,7 @@ def write_assessment(
         else:
             keep = None
         n = 0
+        kinds = schemes[county.tree_id].level_names()
         for result in scoring.assessment_county_results(scheme, county, dimensions):
             hall = result.hall
             if keep is not None and hall.lft not in keep:

@@ -17,25 +17,29 @@ from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.forms.models import construct_instance
 from django.http import Http404, HttpRequest
+from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from . import services
+from .admin_naming import tree_naming_view
 from .admin_scope import ScopedAdminMixin, ScopedInlineMixin, scoped_queryset
 from .models import (
+    KIND_BY_LEVEL,
     Hall,
     HallClosure,
     HallKind,
     Membership,
+    NamingScheme,
     OpeningHours,
     StaffAssignment,
     Training,
     TrainingAttendance,
     Volunteer,
 )
-from .selectors import subtree_q, user_scope
+from .selectors import attach_schemes, subtree_q, tree_schemes, user_scope
 
 PARENT_VAR = "parent"
 HALL_FORM_FIELDS = ["parent", *Hall.OWN_FIELDS]
@@ -63,6 +67,11 @@ class HallAdminForm(forms.ModelForm):
 class HallChangeList(ChangeList):
     """``?parent=<id>`` browses one hall's children; the tree restriction is ours, not a field
     lookup, so it is kept out of Django's filter parameters (and kept in every link)."""
+
+    def get_results(self, request):
+        super().get_results(request)
+        # Each row's level as its tree names it: one query for the page's trees.
+        self.result_list = attach_schemes(self.result_list)
 
     def get_filters_params(self, params=None):
         lookup_params = super().get_filters_params(params)
@@ -130,6 +139,25 @@ INLINE_SERVICES = {
         "closure",
     ),
 }
+class KindFilter(admin.SimpleListFilter):
+    """The level filter, labelled by the names the schemes give each level (基层服务点/支馆);
+    the values stay the kinds, so one choice finds that level in every tree."""
+
+    title = gettext_lazy("层级")
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        names: dict[str, list[str]] = {kind: [] for kind in KIND_BY_LEVEL}
+        for scheme in NamingScheme.objects.all():
+            for kind, name in scheme.level_names().items():
+                if name not in names[kind]:
+                    names[kind].append(name)
+        return [(kind, "/".join(names[kind]) or HallKind(kind).label) for kind in KIND_BY_LEVEL]
+
+    def queryset(self, request, queryset):
+        if self.value() in HallKind.values:
+            return queryset.filter(kind=self.value())
+        return queryset
 
 
 @admin.register(Hall)
@@ -137,8 +165,8 @@ class HallAdmin(ScopedAdminMixin, admin.ModelAdmin):
     scope_path = ""
     allow_delete = False  # a hall is closed (状态 关闭), never deleted
     form = HallAdminForm
-    list_display = ["name", "code", "kind", "status", "operator", "children_link"]
-    list_filter = ["kind", "status"]
+    list_display = ["name", "code", "level_label", "status", "operator", "children_link"]
+    list_filter = [KindFilter, "status"]
     search_fields = ["name", "code"]
     search_help_text = gettext_lazy("按名称或编码在您的管辖范围内搜索")
     ordering = ["tree_id", "lft"]
@@ -146,9 +174,22 @@ class HallAdmin(ScopedAdminMixin, admin.ModelAdmin):
     show_full_result_count = False
     save_as = False
     inlines = [OpeningHoursInline, HallClosureInline]
-    readonly_fields = ["kind", "plaque_name", "main_hall", "branch_hall"]
+    readonly_fields = ["level_label", "plaque_name", "naming", "main_hall", "branch_hall"]
     fieldsets = [
-        (None, {"fields": ["parent", "kind", "code", "name", "locality", "plaque_name"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "parent",
+                    "level_label",
+                    "code",
+                    "name",
+                    "locality",
+                    "plaque_name",
+                    "naming",
+                ]
+            },
+        ),
         (gettext_lazy("状态与主体"), {"fields": ["status", "operator", "operator_name"]}),
         (
             gettext_lazy("位置与服务公开"),
@@ -165,6 +206,21 @@ class HallAdmin(ScopedAdminMixin, admin.ModelAdmin):
         (gettext_lazy("所属"), {"fields": ["main_hall", "branch_hall"]}),
     ]
 
+    @admin.display(description=gettext_lazy("层级"), ordering="level")
+    def level_label(self, hall: Hall) -> str:
+        if hall.pk and getattr(hall, "tree_scheme", None) is None:
+            hall.tree_scheme = NamingScheme.for_tree(hall.tree_id)  # a change page: one hall
+        return hall.level_name if hall.pk else "—"
+
+    @admin.display(description=gettext_lazy("命名规则"))
+    def naming(self, hall: Hall):
+        """The tree's scheme, with the page that changes it, on its centre hall's page."""
+        if not hall.pk or hall.parent_id is not None:
+            return _("由中心馆为整棵馆树选择")
+        url = reverse(f"{self.admin_site.name}:network_hall_naming", args=[hall.pk])
+        scheme = getattr(hall, "tree_scheme", None) or NamingScheme.for_tree(hall.tree_id)
+        return format_html('{} <a href="{}">{}</a>', scheme, url, _("查看或更改"))
+
     @admin.display(description=gettext_lazy("下级"))
     def children_link(self, hall: Hall):
         count = getattr(hall, "child_count", 0)
@@ -178,6 +234,18 @@ class HallAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     def get_changelist(self, request, **kwargs):
         return HallChangeList
+
+    def export_objects(self, queryset):
+        # The level as each tree names it: the trees' schemes in one query, then the rows.
+        schemes = tree_schemes(queryset.order_by().values_list("tree_id", flat=True).distinct())
+        for hall in super().export_objects(queryset):
+            hall.tree_scheme = schemes[hall.tree_id]
+            yield hall
+
+    def export_value(self, obj, field):
+        if field.name == "kind":
+            return obj.level_name
+        return super().export_value(obj, field)
 
     def changelist_view(self, request: HttpRequest, extra_context=None):
         parent = self._browse_parent(request)
@@ -278,6 +346,18 @@ class HallAdmin(ScopedAdminMixin, admin.ModelAdmin):
                 formset.changed_objects.append((saved, row.changed_data))
             else:
                 formset.new_objects.append(add(hall=hall, **data))
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:hall_id>/naming/",
+                self.admin_site.admin_view(
+                    lambda request, hall_id: tree_naming_view(self, request, hall_id)
+                ),
+                name="network_hall_naming",
+            ),
+            *super().get_urls(),
+        ]
 
 
 class MembershipAddForm(forms.ModelForm):

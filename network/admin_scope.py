@@ -316,23 +316,27 @@ class ScopedAdminMixin(ScopeRulesMixin):
             return [opts.get_field(name) for name in self.export_fields]
         return [f for f in opts.concrete_fields if f.name not in _TREE_FIELDS]
 
-    @staticmethod
-    def _export_rows(queryset: QuerySet, fields: Iterable[models.Field]) -> Iterator[list[Any]]:
+    def _export_rows(
+        self, queryset: QuerySet, fields: Iterable[models.Field]
+    ) -> Iterator[list[Any]]:
         fields = list(fields)
-        for obj in queryset.iterator(chunk_size=2000):
-            row = []
-            for f in fields:
-                if f.is_relation:
-                    value = getattr(obj, f.name)
-                    row.append(str(value) if value is not None else "")
-                elif f.choices:
-                    row.append(str(getattr(obj, f"get_{f.name}_display")()))
-                else:
-                    value = getattr(obj, f.attname)
-                    if hasattr(value, "tzinfo") and getattr(value, "tzinfo", None):
-                        value = timezone.localtime(value).replace(tzinfo=None)
-                    row.append(value)
-            yield row
+        for obj in self.export_objects(queryset):
+            yield [self.export_value(obj, f) for f in fields]
+
+    def export_objects(self, queryset: QuerySet) -> Iterator[Any]:
+        return queryset.iterator(chunk_size=2000)
+
+    def export_value(self, obj, field: models.Field) -> Any:
+        """One cell of the xlsx export: a related row as its name, a choice as its label."""
+        if field.is_relation:
+            value = getattr(obj, field.name)
+            return str(value) if value is not None else ""
+        if field.choices:
+            return str(getattr(obj, f"get_{field.name}_display")())
+        value = getattr(obj, field.attname)
+        if hasattr(value, "tzinfo") and getattr(value, "tzinfo", None):
+            value = timezone.localtime(value).replace(tzinfo=None)
+        return value
 
 
 class ScopedInlineMixin(ScopeRulesMixin):

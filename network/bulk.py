@@ -21,8 +21,16 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from .models import KIND_BY_LEVEL, Hall, HallKind, HallStatus, Operator, plaque_name_for
-from .services import NEW_TREE_KEY, TREE_ROOM, lock_trees
+from .models import (
+    KIND_BY_LEVEL,
+    Hall,
+    HallKind,
+    HallStatus,
+    NamingScheme,
+    Operator,
+    plaque_name_for,
+)
+from .services import NEW_TREE_KEY, TREE_ROOM, default_scheme, lock_trees
 
 
 @dataclass(slots=True)
@@ -58,11 +66,18 @@ class LoadResult:
     by_kind: Counter = field(default_factory=Counter)
 
 
-def bulk_load(trees: Iterable[NewHall], *, batch_rows: int = 20_000) -> LoadResult:
+def bulk_load(
+    trees: Iterable[NewHall],
+    *,
+    batch_rows: int = 20_000,
+    naming_scheme: NamingScheme | None = None,
+) -> LoadResult:
     """Add each of ``trees`` (a centre hall with everything below it) as a tree of its own, in
-    one transaction. ``trees`` may be a generator: rows are written ``batch_rows`` at a time."""
+    one transaction, named by ``naming_scheme`` (the default unless given). ``trees`` may be a
+    generator: rows are written ``batch_rows`` at a time."""
     result = LoadResult()
     with transaction.atomic():
+        scheme = naming_scheme or default_scheme()
         # Same lock as a new centre hall through the services: nobody else picks a tree_id now.
         lock_trees(NEW_TREE_KEY)
         next_tree_id = (Hall.objects.aggregate(m=Max("tree_id"))["m"] or 0) + 1
@@ -73,21 +88,30 @@ def bulk_load(trees: Iterable[NewHall], *, batch_rows: int = 20_000) -> LoadResu
             batch.append(root)
             size += root.size()
             if size >= batch_rows:
-                next_tree_id = _flush(batch, size, next_tree_id, now, result)
+                next_tree_id = _flush(batch, size, next_tree_id, now, result, scheme)
                 batch, size = [], 0
         if batch:
-            _flush(batch, size, next_tree_id, now, result)
+            _flush(batch, size, next_tree_id, now, result, scheme)
+        if result.tree_ids:
+            # The roots name their scheme, as a centre created through the services does.
+            Hall.objects.filter(
+                parent__isnull=True,
+                tree_id__gte=result.tree_ids[0],
+                tree_id__lte=result.tree_ids[-1],
+            ).update(naming_scheme=scheme)
         if connection.vendor == "postgresql" and result.halls > 10_000:
             with connection.cursor() as cursor:
                 cursor.execute(f"ANALYZE {Hall._meta.db_table}")
     return result
 
 
-def _flush(batch: list[NewHall], size: int, tree_id: int, now, result: LoadResult) -> int:
+def _flush(
+    batch: list[NewHall], size: int, tree_id: int, now, result: LoadResult, scheme: NamingScheme
+) -> int:
     ids = iter(_allocate_ids(size))
     rows = []
     for root in batch:
-        _number(root, tree_id, ids, rows)
+        _number(root, tree_id, ids, rows, scheme)
         result.tree_ids.append(tree_id)
         tree_id += 1
     if connection.vendor == "postgresql":
@@ -119,11 +143,13 @@ def _allocate_ids(n: int) -> list[int]:
 Row = tuple
 
 
-def _number(root: NewHall, tree_id: int, ids: Iterator[int], out: list[Row]) -> None:
+def _number(
+    root: NewHall, tree_id: int, ids: Iterator[int], out: list[Row], scheme: NamingScheme
+) -> None:
     """Append the rows of one tree in tree order, numbering it depth first."""
     counter = 0
 
-    def walk(node, level, parent_id, main_id, branch_id, parent_plaque):
+    def walk(node, level, parent_id, main_id, branch_id, parent_plaque, places):
         nonlocal counter
         if level >= len(KIND_BY_LEVEL):
             raise ValueError(f"{node.name}: a point is the last level and has no children")
@@ -135,17 +161,18 @@ def _number(root: NewHall, tree_id: int, ids: Iterator[int], out: list[Row]) -> 
             main_id = pk
         elif kind == HallKind.BRANCH:
             branch_id = pk
-        plaque = plaque_name_for(kind=kind, locality=node.locality, parent_plaque=parent_plaque)
+        places = [*places, node.locality]
+        plaque = plaque_name_for(scheme=scheme, localities=places, parent_plaque=parent_plaque)
         index = len(out)
         out.append(None)
         for child in node.children:
-            walk(child, level + 1, pk, main_id, branch_id, plaque)
+            walk(child, level + 1, pk, main_id, branch_id, plaque, places)
         counter += TREE_ROOM[kind] + 1  # the room later halls below this one are placed in
         out[index] = (
             pk, node, kind, plaque, lft, counter, level, parent_id, main_id, branch_id, tree_id
         )  # fmt: skip
 
-    walk(root, 0, None, None, None, None)
+    walk(root, 0, None, None, None, None, [])
 
 
 def _copy_value(value) -> str:

@@ -37,7 +37,8 @@ from django.utils.translation import gettext as _
 from common.xlsx import csv_cell, csv_value
 
 from . import services
-from .models import KIND_BY_LEVEL, Hall, HallKind, HallStatus, Operator, subtree_q
+from .models import KIND_BY_LEVEL, Hall, HallKind, HallStatus, NamingScheme, Operator, subtree_q
+from .selectors import tree_schemes
 
 
 @dataclass(frozen=True)
@@ -124,18 +125,19 @@ def check_suffix(path: Path) -> str:
     return suffix
 
 
-def export_rows(halls: Iterable[tuple]) -> Iterator[list[Any]]:
-    """The header, then one list of cells per hall, with kind, status and operator as their
-    Chinese labels."""
+def export_rows(halls: Iterable[tuple], schemes: dict[int, NamingScheme]) -> Iterator[list[Any]]:
+    """The header, then one list of cells per hall (each row ends with its tree id, which is
+    dropped), with status and operator as their Chinese labels and the kind as its tree's
+    scheme names it (支馆 in a 澄江 tree)."""
     yield [c.header for c in COLUMNS]
     with translation.override("zh-hans"):
         labels = {
             name: {value: str(label) for value, label in choices.choices}
             for name, choices in CHOICES.items()
         }
-    for row in halls:
-        cells = list(row)
-        cells[4] = labels["kind"][cells[4]]
+        levels = {tree_id: scheme.level_names() for tree_id, scheme in schemes.items()}
+    for *cells, tree_id in halls:
+        cells[4] = levels[tree_id][cells[4]]
         cells[7] = labels["status"][cells[7]]
         cells[8] = labels["operator"][cells[8]]
         yield cells
@@ -163,6 +165,7 @@ def halls_for_export(top: Hall | None = None):
         "opening_hours",
         "services",
         "plaque_name",
+        "tree_id",
     ).iterator(chunk_size=5000)
 
 
@@ -170,7 +173,11 @@ def export_network(path: str | Path, *, top: Hall | None = None) -> int:
     """Write every hall (or ``top``'s subtree) to ``path``; returns the number of halls."""
     path = Path(path)
     suffix = check_suffix(path)
-    rows = export_rows(halls_for_export(top))
+    if top is None:
+        trees = Hall.objects.filter(parent__isnull=True).values_list("tree_id", flat=True)
+    else:
+        trees = [top.tree_id]
+    rows = export_rows(halls_for_export(top), tree_schemes(trees))
     if suffix == ".csv":
         count = _write_csv(path, rows)
     else:
@@ -335,6 +342,34 @@ def _map_header(number: int, cells: list[Any]) -> tuple[dict[int, str], list[Row
     return columns, errors
 
 
+def kind_names() -> dict[str, str]:
+    """What a file may write in the 层级 column: each kind's value and label, and each level
+    name a naming scheme gives (支馆), when that name means one level only."""
+    found: dict[str, set[str]] = {}
+    for scheme in NamingScheme.objects.all():
+        for kind in KIND_BY_LEVEL:
+            name = getattr(scheme, f"{kind}_name")  # as written, whatever the language
+            found.setdefault(name, set()).add(kind)
+    names = {name: kinds.pop() for name, kinds in found.items() if len(kinds) == 1}
+    with translation.override("zh-hans"):
+        for kind in HallKind:
+            names[str(kind.label)] = kind.value
+            names[kind.value] = kind.value
+    return names
+
+
+def _kind(text: str, names: dict[str, str]) -> str:
+    kind = names.get(text) or names.get(text.lower())
+    if kind is None:
+        with translation.override("zh-hans"):
+            known = "、".join(str(kind.label) for kind in HallKind)
+        raise ValidationError(
+            _("应为 %(known)s 之一(或命名规则给该层级的名称,如 支馆),不是“%(text)s”。")
+            % {"known": known, "text": text}
+        )
+    return kind
+
+
 def _choice(name: str, text: str) -> str:
     choices = CHOICES[name]
     with translation.override("zh-hans"):
@@ -363,7 +398,9 @@ def _decimal(text: str) -> Decimal:
     return value
 
 
-def _parse_row(number: int, cells: list[Any], columns: dict[int, str]) -> tuple[Row, list]:
+def _parse_row(
+    number: int, cells: list[Any], columns: dict[int, str], kinds: dict[str, str]
+) -> tuple[Row, list]:
     row = Row(number)
     errors: list[RowError] = []
     for index, name in columns.items():
@@ -380,7 +417,7 @@ def _parse_row(number: int, cells: list[Any], columns: dict[int, str]) -> tuple[
             elif name == "kind":
                 if not text:
                     raise ValidationError(_("不能为空。"))
-                row.kind = _choice("kind", text)
+                row.kind = _kind(text, kinds)
             elif name in ("status", "operator"):
                 # Blank: a new hall takes the default, an existing one keeps its value.
                 if text:
@@ -433,8 +470,9 @@ def validate(table: list[tuple[int, list[Any]]]) -> list[Row]:
         raise ImportRejected([RowError(None, None, _("文件只有表头,没有数据行。"))])
 
     rows = []
+    kinds = kind_names()
     for number, cells in body:
-        row, row_errors = _parse_row(number, cells, columns)
+        row, row_errors = _parse_row(number, cells, columns, kinds)
         rows.append(row)
         errors.extend(row_errors)
 

@@ -14,9 +14,11 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 from mptt.models import MPTTModel, TreeForeignKey
+
+from . import naming
 
 
 class HallKind(models.TextChoices):
@@ -28,6 +30,83 @@ class HallKind(models.TextChoices):
 
 KIND_BY_LEVEL = [HallKind.CENTRE, HallKind.MAIN, HallKind.BRANCH, HallKind.POINT]
 LEVEL_BY_KIND = {kind: level for level, kind in enumerate(KIND_BY_LEVEL)}
+
+
+class NamingScheme(models.Model):
+    """A city tree's names: what each level is called (中心馆, 总馆, 分馆, 基层服务点 or 支馆) and
+    its plaque pattern (统一标识, ``network.naming``). Each centre hall names its tree's scheme;
+    a tree without one uses the default (``naming.DEFAULT_CODE``, Kunming's rule). The kind
+    values of the database and the API (``HallKind``) stay the same under every scheme."""
+
+    code = models.SlugField(
+        _("代码"), max_length=40, unique=True, help_text=_("稳定的英文代码,如 kunming、chengjiang")
+    )
+    name = models.CharField(_("名称"), max_length=60)
+    centre_name = models.CharField(_("第一级(市)名称"), max_length=20)
+    main_name = models.CharField(_("第二级(县区)名称"), max_length=20)
+    branch_name = models.CharField(_("第三级(乡镇街道)名称"), max_length=20)
+    point_name = models.CharField(_("第四级(村社区)名称"), max_length=20)
+    centre_plaque = models.CharField(_("第一级牌匾样式"), max_length=80)
+    main_plaque = models.CharField(_("第二级牌匾样式"), max_length=80)
+    branch_plaque = models.CharField(_("第三级牌匾样式"), max_length=80)
+    point_plaque = models.CharField(_("第四级牌匾样式"), max_length=80)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("命名规则")
+        verbose_name_plural = pgettext_lazy("复数", "命名规则")
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def default(cls) -> NamingScheme:
+        """The default scheme's row; Kunming's rule as shipped (unsaved) if the row is gone."""
+        found = cls.objects.filter(code=naming.DEFAULT_CODE).first()
+        return found or cls(code=naming.DEFAULT_CODE, **naming.SHIPPED[naming.DEFAULT_CODE])
+
+    @classmethod
+    def for_tree(cls, tree_id: int) -> NamingScheme:
+        root = (
+            Hall.objects.filter(tree_id=tree_id, parent__isnull=True)
+            .select_related("naming_scheme")
+            .only("pk", "naming_scheme")
+            .first()
+        )
+        if root is not None and root.naming_scheme is not None:
+            return root.naming_scheme
+        return cls.default()
+
+    def level_name(self, kind: str) -> str:
+        """The level's name as people read it: a name that is also a kind's label (基层服务点)
+        shows in the interface's language, any other (支馆) as the scheme writes it."""
+        return gettext(getattr(self, f"{kind}_name"))
+
+    def level_names(self) -> dict[str, str]:
+        return {kind: self.level_name(kind) for kind in KIND_BY_LEVEL}
+
+    def parts(self, kind: str) -> naming.Parts:
+        return naming.parse(getattr(self, f"{kind}_plaque"), LEVEL_BY_KIND[kind])
+
+    def plaque(self, *, localities: list[str], parent_plaque: str | None) -> str:
+        """The plaque of a hall whose place names from its centre down are ``localities``."""
+        kind = KIND_BY_LEVEL[len(localities) - 1]
+        return naming.render(self.parts(kind), naming.values_for(localities, parent_plaque))
+
+    def clean(self) -> None:
+        errors: dict[str, list] = {}
+        for kind in KIND_BY_LEVEL:
+            field = f"{kind}_plaque"
+            pattern = getattr(self, field)
+            if not pattern:
+                continue  # the field's own "required" error says it
+            try:
+                naming.parse(pattern, LEVEL_BY_KIND[kind])
+            except ValidationError as exc:
+                errors[field] = exc.messages
+        if errors:
+            raise ValidationError(errors)
 
 
 class HallStatus(models.TextChoices):
@@ -150,6 +229,18 @@ class Hall(MPTTModel):
     # Declared here so django-mptt does not add a single-column index on it: the
     # (tree_id, lft) index below serves every lookup by tree.
     tree_id = models.PositiveIntegerField(editable=False)
+    # Only a centre hall (a tree's root) names its tree's scheme; NULL there means the default.
+    # Not indexed: the few reads by scheme look at roots, and an index costs every renumbering.
+    naming_scheme = models.ForeignKey(
+        NamingScheme,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="trees",
+        editable=False,
+        db_index=False,
+        verbose_name=_("命名规则"),
+    )
 
     # A hall's own fields: what a person enters, imports, exports or edits through the API.
     # Everything else is the tree's (numbers, kind, plaque, stored ancestors).
@@ -186,10 +277,22 @@ class Hall(MPTTModel):
                 ),
                 name="hall_kind_matches_depth",
             ),
+            models.CheckConstraint(
+                condition=Q(naming_scheme__isnull=True) | Q(level=0),
+                name="hall_scheme_only_on_root",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def level_name(self) -> str:
+        """What this hall's level is called in its tree (支馆 in a 澄江 tree), once a selector
+        has attached the tree's scheme (``network.selectors.attach_schemes``); the kind's own
+        label otherwise."""
+        scheme = getattr(self, "tree_scheme", None)
+        return scheme.level_name(self.kind) if scheme is not None else self.get_kind_display()
 
 
 def subtree_q(hall: Hall | int, *, through: str = "") -> Q:
@@ -211,16 +314,41 @@ def subtree_q(hall: Hall | int, *, through: str = "") -> Q:
     return Q(**{f"{prefix}tree_id": tree_id, f"{prefix}lft__gte": lft, f"{prefix}rght__lte": rght})
 
 
-def plaque_name_for(*, kind: str, locality: str, parent_plaque: str | None) -> str:
-    """The unified plaque (统一标识) of the second seed.
+def plaque_name_for(
+    *, scheme: NamingScheme, localities: list[str], parent_plaque: str | None
+) -> str:
+    """The unified plaque (统一标识) of a hall, by its tree's ``scheme``: ``localities`` are the
+    place names from the centre down to the hall itself, ``parent_plaque`` the parent's plaque."""
+    return scheme.plaque(localities=localities, parent_plaque=parent_plaque)
 
-    Branch: "XX县(市)区文化馆XX乡镇(街道)分馆"; point: the branch's plaque + "XX村(社区)基层服务点".
-    """
-    if kind in (HallKind.CENTRE, HallKind.MAIN):
-        return f"{locality}文化馆"
-    if kind == HallKind.BRANCH:
-        return f"{parent_plaque}{locality}分馆"
-    return f"{parent_plaque}{locality}基层服务点"
+
+def _ancestor_sources(row: str) -> dict[str, tuple[str, str]]:
+    """For each placeholder that an ancestor fills: (its column, the SQL condition that makes
+    the row aliased ``{x}`` that ancestor of the hall row aliased ``row``). Ancestors are read
+    by key through the stored ancestors (``main_hall``, ``branch_hall``) and the tree's root (the
+    one hall with ``lft`` 1: ``check_tree``)."""
+    return {
+        "parent": ("plaque_name", "{x}.id = " + f"{row}.parent_id"),
+        "city": (
+            "locality",
+            "{x}.tree_id = " + f"{row}.tree_id AND " + "{x}.lft = 1 AND {x}.parent_id IS NULL",
+        ),
+        "county": ("locality", "{x}.id = " + f"{row}.main_hall_id"),
+        "township": ("locality", "{x}.id = " + f"{row}.branch_hall_id"),
+    }
+
+
+def plaque_sql_joins(row: str) -> tuple[dict[str, str], str]:
+    """Each placeholder as SQL over a hall row aliased ``row``: (columns, the LEFT JOINs of its
+    ancestors to add after the row's FROM). The root is joined as ``up_city`` (its
+    ``naming_scheme_id`` names the tree's scheme)."""
+    table = Hall._meta.db_table
+    columns, joins = {"locality": f"{row}.locality"}, []
+    for name, (column, condition) in _ancestor_sources(row).items():
+        alias = f"up_{name}"
+        columns[name] = f"{alias}.{column}"
+        joins.append(f"LEFT JOIN {table} {alias} ON {condition.format(x=alias)}")
+    return columns, " ".join(joins)
 
 
 class Weekday(models.IntegerChoices):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -12,11 +13,13 @@ from django.utils.translation import gettext as _
 
 from common.workdays import is_public_holiday
 
+from . import naming
 from .models import (
     Hall,
     HallClosure,
     HallStatus,
     Membership,
+    NamingScheme,
     OpeningHours,
     Role,
     Weekday,
@@ -31,6 +34,9 @@ class Scope:
     everything: bool
     ranges: tuple[tuple[int, int, int], ...]  # (tree_id, lft, rght) of each membership hall
     read_only: bool
+    # The trees whose centre hall (the root, lft 1) the account holds a post at, and whether
+    # one of those posts there may write (is not an official's).
+    centre_posts: tuple[tuple[int, bool], ...] = ()
 
     def q(self, prefix: str = "") -> Q:
         """A filter for a model whose hall is reached through ``prefix`` (e.g. ``"hall__"``)."""
@@ -81,10 +87,15 @@ def user_scope(user) -> Scope:
                 "hall__tree_id", "hall__lft", "hall__rght", "role"
             )
         )
+        centres: dict[int, bool] = {}
+        for tree_id, lft, _rght, role in rows:
+            if lft == 1:
+                centres[tree_id] = centres.get(tree_id, False) or role != Role.OFFICIAL
         scope = Scope(
             everything=False,
             ranges=tuple((t, l_, r) for t, l_, r, _role in rows),
             read_only=bool(rows) and all(role == Role.OFFICIAL for *_x, role in rows),
+            centre_posts=tuple(sorted(centres.items())),
         )
     user._portal_scope = scope
     return scope
@@ -108,16 +119,92 @@ def hall_ancestors(hall: Hall) -> QuerySet[Hall]:
     ).order_by("lft")
 
 
+# --- Naming: what a tree calls its levels. One query for the roots of the trees asked about
+# (none when the halls are those roots with their scheme joined in), and one for the default
+# scheme only if some tree names none.
+
+
+def tree_schemes(tree_ids: Iterable[int]) -> dict[int, NamingScheme]:
+    """Each tree's naming scheme (the default where its root names none)."""
+    roots = (
+        Hall.objects.filter(parent__isnull=True, tree_id__in=sorted(set(tree_ids)))
+        .select_related("naming_scheme")
+        .only("tree_id", "naming_scheme")
+    )
+    return _with_default({root.tree_id: root.naming_scheme for root in roots})
+
+
+def _with_default(found: dict[int, NamingScheme | None]) -> dict[int, NamingScheme]:
+    default = None
+    if any(scheme is None for scheme in found.values()):
+        default = NamingScheme.default()
+    return {tree_id: scheme or default for tree_id, scheme in found.items()}
+
+
+def attach_schemes(halls: Iterable[Hall]) -> list[Hall]:
+    """``halls`` with their tree's scheme as ``tree_scheme``, so that ``hall.level_name`` says
+    what the tree calls the hall's level (支馆 in a 澄江 tree)."""
+    halls = list(halls)
+    known = {}
+    for hall in halls:
+        root = _loaded_root(hall)
+        if root is not None:
+            known[hall.tree_id] = root.naming_scheme
+    missing = {hall.tree_id for hall in halls} - set(known)
+    schemes = {**_with_default(known), **(tree_schemes(missing) if missing else {})}
+    default = None
+    for hall in halls:
+        scheme = schemes.get(hall.tree_id)
+        if scheme is None:  # a tree that lost its root: name it by the default
+            default = default or NamingScheme.default()
+            scheme = default
+        hall.tree_scheme = scheme
+    return halls
+
+
+def scheme_tree_ids(scheme: NamingScheme) -> list[int]:
+    """The trees that use ``scheme``: those whose root names it, and for the default scheme
+    those whose root names none."""
+    roots = Hall.objects.filter(parent__isnull=True)
+    if scheme.code == naming.DEFAULT_CODE:
+        roots = roots.filter(Q(naming_scheme=scheme) | Q(naming_scheme__isnull=True))
+    else:
+        roots = roots.filter(naming_scheme=scheme)
+    return list(roots.order_by("tree_id").values_list("tree_id", flat=True))
+
+
+def _loaded_root(hall: Hall) -> Hall | None:
+    """``hall``'s root with its scheme, if a select_related already loaded them."""
+    node = hall
+    while node.parent_id is not None and Hall.parent.is_cached(node):
+        node = node.parent
+    if node.parent_id is None and Hall.naming_scheme.is_cached(node):
+        return node
+    return None
+
+
 # --- The public directory. Each read below is one query whatever the size of the tree: the
 # breadcrumbs come from joining the parent chain (at most three levels up), child counts from an
 # aggregate, so a page never issues a query per row.
 
-DIRECTORY_CHAIN = "parent__parent__parent"
+# The parent chain (three levels up at most), with each level's naming scheme (only the root
+# names one), so that the tree's level names come in the same query.
+DIRECTORY_JOINS = [
+    "naming_scheme",
+    "parent__naming_scheme",
+    "parent__parent__naming_scheme",
+    "parent__parent__parent__naming_scheme",
+]
 
 
 def directory_cities() -> QuerySet[Hall]:
     """City centre halls, each with ``child_count`` (its counties)."""
-    return Hall.objects.filter(level=0).annotate(child_count=Count("children")).order_by("tree_id")
+    return (
+        Hall.objects.filter(level=0)
+        .select_related("naming_scheme")
+        .annotate(child_count=Count("children"))
+        .order_by("tree_id")
+    )
 
 
 def directory_counties() -> QuerySet[Hall]:
@@ -132,7 +219,7 @@ def directory_counties() -> QuerySet[Hall]:
 
 def directory_hall(hall_id: int) -> Hall:
     """A hall with its whole ancestor chain joined in; raises ``Hall.DoesNotExist``."""
-    return Hall.objects.select_related(DIRECTORY_CHAIN).get(pk=hall_id)
+    return Hall.objects.select_related(*DIRECTORY_JOINS).get(pk=hall_id)
 
 
 def directory_children(hall: Hall) -> QuerySet[Hall]:
@@ -149,7 +236,7 @@ def directory_search(query: str) -> QuerySet[Hall]:
             | Q(plaque_name__icontains=query)
             | Q(locality__icontains=query)
         )
-        .select_related(DIRECTORY_CHAIN)
+        .select_related(*DIRECTORY_JOINS)
         .order_by("tree_id", "lft")
     )
 

@@ -20,10 +20,11 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
-from django.db.models import Max
+from django.db import DataError, connection, transaction
+from django.db.models import Max, Subquery
 from django.utils.translation import gettext as _
 
+from . import naming
 from .models import (
     KIND_BY_LEVEL,
     AssignmentKind,
@@ -31,6 +32,7 @@ from .models import (
     HallClosure,
     HallKind,
     Membership,
+    NamingScheme,
     OpeningHours,
     Role,
     StaffAssignment,
@@ -39,8 +41,10 @@ from .models import (
     Volunteer,
     Weekday,
     plaque_name_for,
+    plaque_sql_joins,
     subtree_q,
 )
+from .selectors import scheme_tree_ids
 from .signals import hall_moved
 
 # Two-key advisory locks: (namespace, tree_id). Key 0 guards the allocation of a new tree_id.
@@ -71,10 +75,17 @@ def lock_trees(*tree_ids: int) -> None:
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
-        for tree_id in sorted(set(tree_ids)):
+        ordered = sorted({int(tree_id) for tree_id in tree_ids})
+        if len(ordered) > 1:
+            # Several trees (a naming scheme's) in one statement, still one after another in order.
             cursor.execute(
-                "SELECT pg_advisory_xact_lock(%s, %s)", [TREE_LOCK_NAMESPACE, int(tree_id)]
+                "SELECT pg_advisory_xact_lock(%s, t) FROM "
+                "(SELECT unnest(%s::integer[]) AS t ORDER BY 1) ordered",
+                [TREE_LOCK_NAMESPACE, ordered],
             )
+            return
+        for tree_id in ordered:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [TREE_LOCK_NAMESPACE, tree_id])
 
 
 def _child_kind(parent: Hall | None) -> str:
@@ -97,15 +108,31 @@ def _clean_fields(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 @transaction.atomic
-def hall_create(*, parent: Hall | None, name: str, locality: str, **fields: Any) -> Hall:
-    """Add a hall under ``parent`` (a centre hall when there is none)."""
+def hall_create(
+    *,
+    parent: Hall | None,
+    name: str,
+    locality: str,
+    naming_scheme: NamingScheme | None = None,
+    **fields: Any,
+) -> Hall:
+    """Add a hall under ``parent`` (a centre hall when there is none; it names its tree's
+    ``naming_scheme``, the default unless given)."""
     fields = _clean_fields(fields)
     if parent is None:
         lock_trees(NEW_TREE_KEY)
+        scheme = naming_scheme or default_scheme()
+        chain: list[Hall] = []
     else:
+        if naming_scheme is not None:
+            raise TypeError("only a centre hall names its tree's naming scheme")
         lock_trees(parent.tree_id)
-        # Re-read under the lock: the caller's copy may hold stale tree numbers.
-        parent = Hall.objects.get(pk=parent.pk)
+        # Read under the lock: the caller's copy may hold stale tree numbers.
+        chain = _chain(parent.pk)
+        if not chain:
+            raise Hall.DoesNotExist(f"hall {parent.pk} is gone")
+        parent = chain[-1]
+        scheme = chain[0].naming_scheme or NamingScheme.default()
     kind = _child_kind(parent)
     hall = Hall(
         parent=parent,
@@ -113,8 +140,11 @@ def hall_create(*, parent: Hall | None, name: str, locality: str, **fields: Any)
         locality=locality,
         kind=kind,
         plaque_name=plaque_name_for(
-            kind=kind, locality=locality, parent_plaque=parent.plaque_name if parent else None
+            scheme=scheme,
+            localities=[*(up.locality for up in chain), locality],
+            parent_plaque=parent.plaque_name if parent else None,
         ),
+        naming_scheme=scheme if parent is None else None,
         main_hall_id=parent.main_hall_id if parent else None,
         branch_hall_id=parent.pk if kind == HallKind.POINT else None,
         **fields,
@@ -123,7 +153,7 @@ def hall_create(*, parent: Hall | None, name: str, locality: str, **fields: Any)
         # Numbered first, so that validation checks the kind against the real depth. A
         # validation error rolls the whole transaction back, shift included.
         _place_in_room(hall, parent)
-    hall.full_clean(exclude=["parent", "main_hall", "branch_hall"])
+    hall.full_clean(exclude=["parent", "main_hall", "branch_hall", "naming_scheme"])
     # With its tree numbers set, django-mptt inserts the row as it is (a root it numbers itself).
     hall.save()
     # A main hall is its own main hall, a branch its own branch: rows that point to themselves.
@@ -134,6 +164,29 @@ def hall_create(*, parent: Hall | None, name: str, locality: str, **fields: Any)
         hall.branch_hall_id = hall.pk
         Hall.objects.filter(pk=hall.pk).update(branch_hall=hall.pk)
     return hall
+
+
+def default_scheme() -> NamingScheme:
+    """The default scheme's row for a new tree to name, put back as shipped if it was removed
+    (a new tree always names its scheme, so reading its names never looks for the default)."""
+    scheme, _created = NamingScheme.objects.get_or_create(
+        code=naming.DEFAULT_CODE, defaults=naming.SHIPPED[naming.DEFAULT_CODE]
+    )
+    return scheme
+
+
+def _chain(hall_id: int) -> list[Hall]:
+    """The hall and its ancestors, root first (with the root's scheme), in one query."""
+    top = Hall.objects.filter(pk=hall_id)
+    return list(
+        Hall.objects.filter(
+            tree_id=Subquery(top.values("tree_id")[:1]),
+            lft__lte=Subquery(top.values("lft")[:1]),
+            rght__gte=Subquery(top.values("rght")[:1]),
+        )
+        .select_related("naming_scheme")
+        .order_by("lft")
+    )
 
 
 def _place_in_room(hall: Hall, parent: Hall) -> None:
@@ -183,13 +236,14 @@ def hall_move(*, hall: Hall, new_parent: Hall) -> Hall:
     if hall.parent_id is None:
         raise ValidationError({"parent": _("中心馆是一棵树的根,不能移动。")})
     if new_parent.kind != KIND_BY_LEVEL[hall.level - 1]:
+        names = NamingScheme.for_tree(hall.tree_id)
         raise ValidationError(
             {
                 "parent": _("“%(hall)s”是%(kind)s,只能放在%(parent_kind)s之下。")
                 % {
                     "hall": hall,
-                    "kind": hall.get_kind_display(),
-                    "parent_kind": HallKind(KIND_BY_LEVEL[hall.level - 1]).label,
+                    "kind": names.level_name(hall.kind),
+                    "parent_kind": names.level_name(KIND_BY_LEVEL[hall.level - 1]),
                 }
             }
         )
@@ -215,26 +269,118 @@ def hall_move(*, hall: Hall, new_parent: Hall) -> Hall:
 
 
 def _refresh_plaques(top: Hall) -> None:
-    """Recompute the plaque of ``top`` and everything below it, walking the subtree in tree
-    order so each parent's new plaque is known before its children."""
-    parent_plaque = (
-        Hall.objects.filter(pk=top.parent_id).values_list("plaque_name", flat=True).first()
+    """Recompute the plaques of ``top``'s subtree by its tree's scheme, one level at a time."""
+    _rename_levels(
+        NamingScheme.for_tree(top.tree_id),
+        "c.tree_id = %s AND c.lft >= %s AND c.rght <= %s",
+        [top.tree_id, top.lft, top.rght],
+        levels=range(top.level, len(KIND_BY_LEVEL)),
     )
-    plaques: dict[int, str] = {}
-    changed = []
-    rows = (
-        Hall.objects.filter(subtree_q(top))
-        .order_by("lft")
-        .only("pk", "parent_id", "kind", "locality", "plaque_name")
-    )
-    for row in rows:
-        above = parent_plaque if row.pk == top.pk else plaques[row.parent_id]
-        plaque = plaque_name_for(kind=row.kind, locality=row.locality, parent_plaque=above)
-        plaques[row.pk] = plaque
-        if plaque != row.plaque_name:
-            row.plaque_name = plaque
-            changed.append(row)
-    Hall.objects.bulk_update(changed, ["plaque_name"], batch_size=500)
+
+
+def _rename_levels(scheme: NamingScheme, where: str, params: list, *, levels) -> None:
+    """Recompute the plaques of the halls ``where`` selects (over the row ``c``) by ``scheme``:
+    one UPDATE per level, top down, so each level reads the plaques just written above it.
+    Rows whose plaque is already right are not written."""
+    table = Hall._meta.db_table
+    columns, joins = plaque_sql_joins("c")
+    with connection.cursor() as cursor:
+        for level in levels:
+            kind = KIND_BY_LEVEL[level]
+            expr, expr_params = naming.sql(scheme.parts(kind), columns)
+            try:
+                cursor.execute(
+                    f"UPDATE {table} SET plaque_name = v.want FROM ("
+                    f"SELECT c.id, {expr} AS want FROM {table} c {joins} "
+                    f"WHERE c.level = %s AND {where}"
+                    f") v WHERE {table}.id = v.id AND {table}.plaque_name <> v.want",
+                    [*expr_params, level, *params],
+                )
+            except DataError as exc:
+                # PostgreSQL refuses a plaque longer than the column; the caller's transaction
+                # rolls back what was renamed above this level.
+                limit = Hall._meta.get_field("plaque_name").max_length
+                raise ValidationError(
+                    {
+                        f"{kind}_plaque": _(
+                            "按此规则生成的%(level)s牌匾超过 %(limit)s 个字,请缩短牌匾样式或所在地名。"
+                        )
+                        % {"level": scheme.level_name(kind), "limit": limit}
+                    }
+                ) from exc
+
+
+def _rename_trees(scheme: NamingScheme, tree_ids: list[int]) -> None:
+    if tree_ids:
+        _rename_levels(
+            scheme,
+            f"c.tree_id IN ({', '.join(['%s'] * len(tree_ids))})",
+            tree_ids,
+            levels=range(len(KIND_BY_LEVEL)),
+        )
+
+
+SCHEME_FIELDS = (
+    "name",
+    "centre_name",
+    "main_name",
+    "branch_name",
+    "point_name",
+    "centre_plaque",
+    "main_plaque",
+    "branch_plaque",
+    "point_plaque",
+)
+
+
+@transaction.atomic
+def naming_scheme_create(*, code: str, **fields: str) -> NamingScheme:
+    unknown = set(fields) - set(SCHEME_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown naming scheme fields: {sorted(unknown)}")
+    scheme = NamingScheme(code=code, **fields)
+    scheme.full_clean()
+    scheme.save()
+    return scheme
+
+
+@transaction.atomic
+def naming_scheme_update(*, scheme: NamingScheme, **fields: str) -> NamingScheme:
+    """Change a scheme; the plaques of every tree that uses it follow, under those trees'
+    locks, in one statement per level."""
+    unknown = set(fields) - set(SCHEME_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown naming scheme fields: {sorted(unknown)}")
+    scheme = NamingScheme.objects.get(pk=scheme.pk)
+    for name, value in fields.items():
+        setattr(scheme, name, value)
+    scheme.full_clean()
+    scheme.save()
+    tree_ids = scheme_tree_ids(scheme)
+    lock_trees(*tree_ids)
+    # Read again under the locks: a tree may have switched schemes meanwhile.
+    _rename_trees(scheme, scheme_tree_ids(scheme))
+    return scheme
+
+
+@transaction.atomic
+def tree_scheme_set(*, centre: Hall, scheme: NamingScheme) -> Hall:
+    """Give ``centre``'s tree another naming scheme and rename its plaques by it."""
+    lock_trees(centre.tree_id)
+    centre = Hall.objects.get(pk=centre.pk)
+    if centre.parent_id is not None:
+        raise ValidationError(
+            {
+                "naming_scheme": _("命名规则由中心馆为整棵树选择,“%(name)s”不是中心馆。")
+                % {"name": centre}
+            }
+        )
+    scheme = NamingScheme.objects.get(pk=scheme.pk)
+    if centre.naming_scheme_id != scheme.pk:
+        centre.naming_scheme = scheme
+        centre.save(update_fields=["naming_scheme", "updated_at"])
+    _rename_trees(scheme, [centre.tree_id])
+    return Hall.objects.get(pk=centre.pk)
 
 
 @transaction.atomic

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from .models import KIND_BY_LEVEL, Hall, HallKind
 from .navigation import map_links
 from .selectors import (
+    attach_schemes,
     directory_children,
     directory_cities,
     directory_hall,
@@ -33,6 +34,7 @@ QUERY_MAX_LENGTH = 60
 
 def hall_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(directory_cities(), CITIES_PER_PAGE).get_page(request.GET.get("page"))
+    page.object_list = attach_schemes(page.object_list)  # joined in: no query
     return render(request, "network/hall_list.html", {"page": page})
 
 
@@ -43,12 +45,16 @@ def hall_detail(request: HttpRequest, hall_id: int) -> HttpResponse:
         raise Http404(_("没有这个场馆。")) from None
     # A service point is the last level: asking for its children would only cost two queries.
     page = None
-    child_kind = None
+    child_level_name = None
+    scheme = attach_schemes([hall])[0].tree_scheme
     if hall.kind != HallKind.POINT:
         page = Paginator(directory_children(hall), CHILDREN_PER_PAGE).get_page(
             request.GET.get("page")
         )
-        child_kind = KIND_BY_LEVEL[hall.level + 1]
+        page.object_list = list(page.object_list)
+        for child in page.object_list:
+            child.tree_scheme = scheme  # the same tree
+        child_level_name = scheme.level_name(KIND_BY_LEVEL[hall.level + 1])
     return render(
         request,
         "network/hall_detail.html",
@@ -56,7 +62,7 @@ def hall_detail(request: HttpRequest, hall_id: int) -> HttpResponse:
             "hall": hall,
             "chain": hall_chain(hall),
             "page": page,
-            "child_kind": child_kind,
+            "child_level_name": child_level_name,
             "tel": re.sub(r"[^0-9+]", "", hall.phone),
             "opening": hall_opening(hall),
             "map_links": map_links(hall),
@@ -74,7 +80,7 @@ def hall_search(request: HttpRequest) -> HttpResponse:
         page = Paginator(directory_search(query), RESULTS_PER_PAGE).get_page(
             request.GET.get("page")
         )
-        results = [(hall, hall_chain(hall)) for hall in page]
+        results = [(hall, hall_chain(hall)) for hall in attach_schemes(page)]
     return render(
         request,
         "network/hall_search.html",

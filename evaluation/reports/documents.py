@@ -23,7 +23,6 @@ from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q,
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from activities.models import Activity, Booking, Category
 from activities.orders.models import Order
@@ -34,17 +33,19 @@ from evaluation.returns import selectors as returns
 from evaluation.returns.models import NOT_REPORTED, AssetReturn, ReturnKind, ServiceReturn
 from evaluation.scoring import selectors as scoring
 from evaluation.scoring.models import AssessmentScheme, Grade
-from network.models import KIND_BY_LEVEL, Hall, HallKind, subtree_q
+from network.models import KIND_BY_LEVEL, Hall, HallKind, NamingScheme, subtree_q
 
 from .models import ReportRun
 
 REPORT_HALL_KINDS = (HallKind.CENTRE, HallKind.MAIN)
-LEVEL_LABELS = {
-    0: gettext_lazy("中心馆"),
-    1: gettext_lazy("总馆"),
-    2: gettext_lazy("分馆"),
-    3: gettext_lazy("基层服务点"),
-}
+
+
+def _level_labels(hall: Hall) -> dict[int, str]:
+    """What the hall's tree calls each level (支馆 in a 澄江 tree), by depth."""
+    scheme = NamingScheme.for_tree(hall.tree_id)
+    return {level: scheme.level_name(kind) for level, kind in enumerate(KIND_BY_LEVEL)}
+
+
 # Rows of one table the printed page shows; the spreadsheet always has them all.
 PRINT_ROWS = 300
 
@@ -262,8 +263,9 @@ def quarterly_data(hall: Hall, period: Period, beat: Beat = _no_beat) -> dict:
     category_rows = [
         _compare(str(label), *categories.get(value, (0, 0))) for value, label in Category.choices
     ]
+    level_labels = _level_labels(hall)
     level_rows = [
-        _compare(str(LEVEL_LABELS[level]), *levels.get(level, (0, 0)))
+        _compare(level_labels[level], *levels.get(level, (0, 0)))
         for level in range(hall.level, len(KIND_BY_LEVEL))
     ]
     months = {
@@ -577,7 +579,7 @@ def annual_data(hall: Hall, period: Period, beat: Beat = _no_beat) -> dict:
     sections.append(
         _section(
             "below",
-            _("下级馆服务统计(%(kind)s,含其下属)") % {"kind": LEVEL_LABELS[below_level]},
+            _("下级馆服务统计(%(kind)s,含其下属)") % {"kind": _level_labels(hall)[below_level]},
             [_("馆"), _("代码"), _("报送馆数"), *labels],
             rows,
             {
@@ -659,11 +661,12 @@ def _assessment_sections(hall: Hall, year: int) -> list[dict]:
         .order_by("lft")
     )
     results = scoring.assessment_results(scheme, halls, dimensions)
+    level_labels = _level_labels(hall)
     missing = _("缺项")
     rows = [
         [
             r.hall.name,
-            str(LEVEL_LABELS[r.hall.level]),
+            level_labels[r.hall.level],
             r.hall.parent_name or "",
             _json(r.total) if r.assessed else str(r.status_label),
             str(r.grade_label),

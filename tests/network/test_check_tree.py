@@ -138,7 +138,7 @@ def test_a_plaque_out_of_step_with_its_parent_is_found(cast, capsys):
 
     out = check_fails(capsys)
 
-    assert "统一标识牌匾应由上级馆的牌匾和本馆所在地名生成" in out
+    assert "统一标识牌匾应按本树的命名规则,由上级馆的牌匾和所在地名生成" in out
     assert "现为“官渡区文化馆关上街道分馆”,应为“官渡区文化馆新关上街道分馆”" in out
     assert "现为“随便写的”" in out
 

@@ -62,3 +62,28 @@ def test_language_switch_changes_the_page_language(page, live_server, cast):
     page.wait_for_function("document.documentElement.lang === 'en'")
     assert page.url == live_server.url + "/halls/"
     assert page.get_by_role("button", name="English").get_attribute("aria-pressed") == "true"
+
+
+def test_a_chengjiang_village_shows_its_支馆_plaque_on_a_phone(page, live_server, cast):
+    from network import naming
+    from network.models import NamingScheme
+    from tests.browser import step
+
+    scheme, _created = NamingScheme.objects.get_or_create(
+        code="chengjiang", defaults=naming.SHIPPED["chengjiang"]
+    )
+    centre = services.hall_create(
+        parent=None, name="玉溪市文化馆", locality="玉溪市", naming_scheme=scheme
+    )
+    county = services.hall_create(parent=centre, name="澄江县文化馆", locality="澄江县")
+    town = services.hall_create(parent=county, name="右所镇综合文化站", locality="右所镇")
+    village = services.hall_create(parent=town, name="旧城村综合文化室", locality="旧城村")
+
+    page.goto(f"{live_server.url}/halls/{town.pk}/")
+    assert page.locator(".children h2").inner_text() == "下设支馆(1)"
+    step(page, "chengjiang-town")
+    page.locator(".children").get_by_role("link", name="旧城村").click()
+    page.wait_for_url(f"**/halls/{village.pk}/")
+    assert heading(page) == "右所镇旧城村综合文化支馆"
+    assert page.locator(".badges .badge").first.inner_text() == "支馆"
+    step(page, "chengjiang-village")

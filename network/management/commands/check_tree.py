@@ -13,11 +13,18 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.utils.translation import gettext as _
 
-from network.models import KIND_BY_LEVEL, Hall, plaque_name_for
+from network import naming
+from network.models import (
+    KIND_BY_LEVEL,
+    Hall,
+    NamingScheme,
+    plaque_sql_joins,
+)
 
 H = Hall._meta.db_table
 # A tree-wide finding names the tree's root, or any hall of a tree that lost it.
@@ -37,32 +44,36 @@ def _kind_case(column: str) -> str:
     return f"CASE {column} {whens} END"
 
 
-def _plaque_case() -> tuple[str, tuple]:
-    """The SQL twin of ``plaque_name_for``, built from the function itself so the two cannot
-    drift apart: each kind's plaque is rendered with markers and turned into a concatenation."""
-    locality, parent = "\x01", "\x02"
+def _plaque_check() -> tuple[str, tuple]:
+    """The SQL twin of ``plaque_name_for``: each hall's plaque as its tree's naming scheme gives
+    it, from the same parsed patterns (``network.naming.sql``) that the services' renaming
+    runs. A tree whose root names no scheme is checked against the default."""
+    schemes = list(NamingScheme.objects.all())
+    default = NamingScheme.default()
+    if default.pk is None:
+        schemes.append(default)  # the shipped default, its row gone: key 0 below
+    columns, joins = plaque_sql_joins("c")
     whens, params = [], []
-    for kind in KIND_BY_LEVEL:
-        template = plaque_name_for(kind=kind, locality=locality, parent_plaque=parent)
-        parts, literal = [], ""
-        for char in template:
-            if char in (locality, parent):
-                if literal:
-                    parts.append("%s")
-                    params.append(literal)
-                    literal = ""
-                parts.append("c.locality" if char == locality else "p.plaque_name")
-            else:
-                literal += char
-        if literal:
-            parts.append("%s")
-            params.append(literal)
-        whens.append(f"WHEN '{kind}' THEN {' || '.join(parts)}")
-    return f"CASE c.kind {' '.join(whens)} END", tuple(params)
+    for scheme in schemes:
+        for kind in KIND_BY_LEVEL:
+            try:
+                expr, expr_params = naming.sql(scheme.parts(kind), columns)
+            except ValidationError:
+                continue  # a pattern that no longer parses: every hall it names is reported
+            whens.append(
+                f"WHEN COALESCE(up_city.naming_scheme_id, %s) = %s AND c.kind = '{kind}' "
+                f"THEN {expr}"
+            )
+            params.extend([default.pk or 0, scheme.pk or 0, *expr_params])
+    want = f"CASE {' '.join(whens)} END" if whens else "NULL"
+    sql = f"""SELECT id, plaque_name, want FROM (
+            SELECT c.id, c.plaque_name, {want} AS want FROM {H} c {joins}
+        ) y WHERE plaque_name <> COALESCE(want, '')"""
+    return sql, tuple(params)
 
 
 def checks() -> list[Check]:
-    plaque, plaque_params = _plaque_case()
+    plaque_sql, plaque_params = _plaque_check()
     return [
         Check(
             _("每棵树应恰有一个根(中心馆)"),
@@ -148,11 +159,8 @@ def checks() -> list[Check]:
             _("所属总馆 {0}(应为 {1}),所属分馆 {2}(应为 {3})"),
         ),
         Check(
-            _("统一标识牌匾应由上级馆的牌匾和本馆所在地名生成"),
-            f"""SELECT id, plaque_name, want FROM (
-                    SELECT c.id, c.plaque_name, {plaque} AS want
-                    FROM {H} c LEFT JOIN {H} p ON p.id = c.parent_id
-                ) x WHERE plaque_name <> COALESCE(want, '')""",
+            _("统一标识牌匾应按本树的命名规则,由上级馆的牌匾和所在地名生成"),
+            plaque_sql,
             _("现为“{0}”,应为“{1}”"),
             plaque_params,
         ),
