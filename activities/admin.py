@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
@@ -28,6 +29,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from common.forms import add_service_errors
+from common.uploads import MB, checked_picture_field
 from network.admin_scope import ScopedAdminMixin
 
 from . import selectors, services
@@ -70,6 +72,11 @@ class ActivityAdminForm(forms.ModelForm):
             self.fields["venue_hall"].help_text = _(
                 "留空即为主办馆;在下属的馆举办(如流动服务到村)时选择该馆。"
             )
+
+    def clean_picture(self):
+        return checked_picture_field(
+            self.cleaned_data.get("picture"), max_bytes=settings.PICTURE_MAX_MB * MB
+        )
 
     def _post_clean(self) -> None:
         # Django's model validation is the service's to run (ActivityAdmin.save_model): its

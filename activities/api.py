@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models import QuerySet
 from django.http import HttpResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -23,6 +24,7 @@ from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
+    extend_schema_field,
     extend_schema_view,
 )
 from rest_framework import mixins, serializers, status, viewsets
@@ -75,6 +77,7 @@ class ActivitySerializer(serializers.ModelSerializer):
     )
     bookable = serializers.SerializerMethodField(help_text=_("现在是否可以预约(满员时可候补)"))
     status = ActivityStatusField(read_only=True)
+    picture = serializers.SerializerMethodField(help_text=_("活动图片的地址;没有图片时为 null"))
 
     class Meta:
         model = Activity
@@ -104,6 +107,14 @@ class ActivitySerializer(serializers.ModelSerializer):
 
     def get_bookable(self, activity: Activity) -> bool:
         return activity.is_bookable(timezone.now())
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_picture(self, activity: Activity) -> str | None:
+        if not activity.picture:
+            return None
+        path = reverse("activities:activity_picture", args=[activity.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
 
 
 class BookingCreateSerializer(serializers.Serializer):

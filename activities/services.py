@@ -107,11 +107,16 @@ def activity_update(*, activity: Activity, **fields) -> Activity:
     activity = Activity.objects.select_for_update().get(pk=activity.pk)
     if activity.status == Activity.Status.CANCELLED:
         raise ValidationError(_("已取消的活动不能再修改。"))
+    old_picture = activity.picture.name
     for name, value in fields.items():
         setattr(activity, name, value)
     _check_venue(activity.hall, activity.venue_hall, activity.category)
     _validate_activity(activity)
     activity.save()
+    if "picture" in fields and old_picture and old_picture != activity.picture.name:
+        # The replaced (or cleared) picture leaves the store once the change is committed.
+        storage = activity.picture.storage
+        transaction.on_commit(lambda: storage.delete(old_picture))
     if "capacity" in fields:
         _promote_waitlist(activity.pk)
     return activity

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from common.forms import add_service_errors
 from common.signing import SignedLink
+from common.storage import serve_image
 from network.models import Hall
 from network.navigation import map_links
 from network.selectors import hall_opening
@@ -112,6 +113,15 @@ def activity_detail(request: HttpRequest, activity_id: int) -> HttpResponse:
             "opening": hall_opening(activity.venue_hall, now=now),
         },
     )
+
+
+def activity_picture(request: HttpRequest, activity_id: int) -> HttpResponse:
+    """The picture of a published activity (from the disk or the bucket; served in production
+    too, where nothing serves MEDIA_URL)."""
+    activity = selectors.activity_public(activity_id)
+    if activity is None or not activity.picture:
+        raise Http404(_("没有这张图片。"))
+    return serve_image(request, activity.picture, missing=_("图片已不存在。"))
 
 
 def activity_url(activity: Activity) -> str:

@@ -10,6 +10,7 @@ are streamed by views that check the account's scope first, never linked to dire
 from __future__ import annotations
 
 import logging
+import mimetypes
 import re
 
 from botocore.config import Config
@@ -152,3 +153,12 @@ def serve_stored(
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = f"public, max-age={max_age}"
     return response
+
+
+def serve_image(request, field_file, *, missing: str, max_age: int = 86400) -> HttpResponse:
+    """A stored picture (re-encoded on upload and named by its real type, ``common.uploads``),
+    from the disk or the bucket alike."""
+    content_type = mimetypes.guess_type(field_file.name)[0] or "application/octet-stream"
+    return serve_stored(
+        request, field_file, content_type=content_type, missing=missing, max_age=max_age
+    )

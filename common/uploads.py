@@ -136,3 +136,17 @@ def check_image(upload, *, max_bytes: int = 10 * MB) -> Checked:
     return Checked(
         content=ContentFile(data), name=_fresh_name(extension), content_type=mime, size=len(data)
     )
+
+
+def checked_picture_field(value, *, max_bytes: int):
+    """What a form's ``ImageField`` cleaned, made safe to store: a new upload is re-encoded
+    (``check_image``) and comes back under a fresh name; the "clear" box (False) is an empty
+    name; nothing chosen (None) and the picture already stored come back as they were."""
+    from django.core.files.uploadedfile import UploadedFile
+
+    if value is False:
+        return ""
+    if not isinstance(value, UploadedFile):
+        return value
+    checked = check_image(value, max_bytes=max_bytes)
+    return ContentFile(checked.content.read(), name=checked.name)

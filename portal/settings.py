@@ -266,6 +266,8 @@ DIGITAL_MAX_MB = {
     "book": env.int("DIGITAL_MAX_BOOK_MB", default=50),
     "picture": env.int("DIGITAL_MAX_PICTURE_MB", default=10),
 }
+# Activity pictures and venue photos, in MB; every picture is re-encoded on upload.
+PICTURE_MAX_MB = env.int("PICTURE_MAX_MB", default=10)
 # Plays counted per client address and hour; more are served but not counted.
 DIGITAL_PLAYS_PER_IP = env.int("DIGITAL_PLAYS_PER_IP", default=120)
 

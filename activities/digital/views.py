@@ -3,8 +3,6 @@ files with range requests; the count of plays. Each page makes a fixed number of
 
 from __future__ import annotations
 
-import mimetypes
-
 from django import forms
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -16,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from activities.selectors import area_filter
 from common.ratelimit import client_ip
-from common.storage import serve_stored
+from common.storage import serve_image, serve_stored
 from network.forms import AreaFilterForm
 
 from . import selectors, services
@@ -109,13 +107,7 @@ def resource_cover(request: HttpRequest, resource_id: int) -> HttpResponse:
     resource = selectors.resource_public(resource_id)
     if resource is None or not resource.cover:
         raise Http404(_("没有封面。"))
-    return _picture(request, resource.cover)
-
-
-def _picture(request: HttpRequest, image) -> HttpResponse:
-    # Pictures are re-encoded on upload and named by their real type (common.uploads).
-    content_type = mimetypes.guess_type(image.name)[0] or "application/octet-stream"
-    return serve_stored(request, image, content_type=content_type, missing=_("图片已不存在。"))
+    return serve_image(request, resource.cover, missing=_("图片已不存在。"))
 
 
 @require_GET
@@ -125,7 +117,7 @@ def picture_file(request: HttpRequest, picture_id: int) -> HttpResponse:
     )
     if picture is None:
         raise Http404(_("没有这张图片。"))
-    return _picture(request, picture.image)
+    return serve_image(request, picture.image, missing=_("图片已不存在。"))
 
 
 @require_POST

@@ -10,6 +10,7 @@ by their steps (approve, reject, check in, cancel), never by editing, and nothin
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.core.exceptions import ValidationError
@@ -19,6 +20,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from common.uploads import MB, checked_picture_field
 from network.admin import ServiceSavedAdmin
 from network.admin_scope import ScopedAdminMixin, ScopedInlineMixin
 
@@ -57,8 +59,35 @@ _ROW_SERVICES = {
 }
 
 
+VENUE_FIELDS = [
+    "hall",
+    "name",
+    "kind",
+    "capacity",
+    "equipment",
+    "rules",
+    "photo",
+    "access",
+    "needs_approval",
+    "slot_minutes",
+    "status",
+]
+
+
+class VenueForm(forms.ModelForm):
+    class Meta:
+        model = Venue
+        fields = VENUE_FIELDS
+
+    def clean_photo(self):
+        return checked_picture_field(
+            self.cleaned_data.get("photo"), max_bytes=settings.PICTURE_MAX_MB * MB
+        )
+
+
 @admin.register(Venue)
 class VenueAdmin(ServiceSavedAdmin):
+    form = VenueForm
     allow_delete = False  # reservations keep their venue; a retired one is 暂停预约
     create_service = staticmethod(services.venue_create)
     update_service = staticmethod(services.venue_update)
@@ -77,19 +106,7 @@ class VenueAdmin(ServiceSavedAdmin):
     list_filter = ["kind", "access", "status", "needs_approval"]
     list_select_related = ["hall"]
     search_fields = ["name", "hall__name"]
-    fields = [
-        "hall",
-        "name",
-        "kind",
-        "capacity",
-        "equipment",
-        "rules",
-        "photo",
-        "access",
-        "needs_approval",
-        "slot_minutes",
-        "status",
-    ]
+    fields = VENUE_FIELDS
 
     def save_formset(self, request, form, formset, change):
         add, update, remove, key, names = _ROW_SERVICES[formset.model]

@@ -12,6 +12,7 @@ from datetime import date
 import django_filters
 from django import forms
 from django.db.models import QuerySet
+from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -75,6 +76,7 @@ class VenueSerializer(serializers.ModelSerializer):
     hall_name = serializers.CharField(source="hall.name", read_only=True, help_text=_("所属馆名称"))
     kind = VenueKindField(read_only=True)
     access = VenueAccessField(read_only=True)
+    photo = serializers.SerializerMethodField(help_text=_("场馆照片的地址;没有照片时为 null"))
 
     class Meta:
         model = Venue
@@ -93,6 +95,14 @@ class VenueSerializer(serializers.ModelSerializer):
             "slot_minutes",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_photo(self, venue: Venue) -> str | None:
+        if not venue.photo:
+            return None
+        path = reverse("venues:venue_photo", args=[venue.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
 
 
 @enum_field(

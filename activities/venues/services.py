@@ -87,10 +87,15 @@ def venue_create(*, hall, hours: list[tuple[int, time, time]] = (), **fields) ->
 @transaction.atomic
 def venue_update(*, venue: Venue, **fields) -> Venue:
     venue = Venue.objects.select_for_update().get(pk=venue.pk)
+    old_photo = venue.photo.name
     for name, value in fields.items():
         setattr(venue, name, value)
     venue.full_clean()
     venue.save()
+    if "photo" in fields and old_photo and old_photo != venue.photo.name:
+        # The replaced (or cleared) photo leaves the store once the change is committed.
+        storage = venue.photo.storage
+        transaction.on_commit(lambda: storage.delete(old_photo))
     return venue
 
 

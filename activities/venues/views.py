@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from common.forms import add_service_errors
 from common.signing import SignedLink
+from common.storage import serve_image
 from network.models import Hall
 
 from . import selectors, services
@@ -68,6 +69,13 @@ def _week(request: HttpRequest, today: date) -> date:
     last = selectors.week_start(today + timedelta(weeks=services.weeks_ahead()))
     monday = selectors.week_start(asked) if asked else first
     return min(max(monday, first), last)
+
+
+def venue_photo(request: HttpRequest, venue_id: int) -> HttpResponse:
+    venue = selectors.venue_public(venue_id)
+    if venue is None or not venue.photo:
+        raise Http404(_("没有这张照片。"))
+    return serve_image(request, venue.photo, missing=_("照片已不存在。"))
 
 
 def venue_detail(request: HttpRequest, venue_id: int) -> HttpResponse:
