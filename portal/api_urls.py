@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 
 from activities.api import ActivityViewSet, BookingViewSet
 from activities.orders.api import MenuItemViewSet, OrderViewSet, StaffOrderViewSet
+from activities.residents.api import PhoneCodeView, PhoneTokenView
 from activities.resources.api import DispatchViewSet, ResourceViewSet
 from evaluation.api import ScoresView, StatisticsView
 from network.api import HallViewSet
@@ -23,6 +24,8 @@ router.register("staff/demands", StaffOrderViewSet, basename="staff-demand")
 
 urlpatterns = [
     path("", include(router.urls)),
+    path("phone-codes/", PhoneCodeView.as_view(), name="phone-code"),
+    path("phone-tokens/", PhoneTokenView.as_view(), name="phone-token"),
     path("statistics/", StatisticsView.as_view(), name="statistics"),
     path("scores/", ScoresView.as_view(), name="scores"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -9,6 +9,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("health/", health.health, name="health"),
     path("staff/", include("activities.staff_urls")),
+    path("residents/", include("activities.residents.urls")),
     path("", include("activities.orders.urls")),
     path("", include("activities.urls")),
     path("", include("evaluation.urls")),
