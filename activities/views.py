@@ -83,8 +83,7 @@ def activity_detail(request: HttpRequest, activity_id: int) -> HttpResponse:
     status = 200
     if request.method == "POST" and residents.unverified(request):
         # Nothing is read from the form: the page asks for a verified phone first.
-        form = BookingForm(activity=activity)
-        form.add_error(None, _("请先验证手机号码,再提交预约。"))
+        form = BookingForm(activity=activity)  # the form's place says to verify first
         status = 401
     elif request.method == "POST":
         phone = residents.verified_phone(request) or (request.POST.get("phone") or "").strip()
