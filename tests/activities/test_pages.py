@@ -255,6 +255,7 @@ def test_activity_page_shows_the_details_and_a_booking_form_with_csrf(client, ca
 def test_a_full_activity_says_the_party_joins_the_waiting_list_whole(client, cast):
     activity = published_activity(cast.branch, capacity=2, max_seats_per_booking=2)
     book_direct(activity, "13900000005", seats=2)
+    verify_client(client, "13800138000")
     html = main(client.get(detail_url(activity)))
     assert "已满,可候补" in html
     assert "整组一起候补" in html
