@@ -10,6 +10,7 @@ from activities.residents.api import PhoneCodeView, PhoneTokenView
 from activities.resources.api import DispatchViewSet, ResourceViewSet
 from evaluation.api import ScoresView, StatisticsView
 from network.api import HallViewSet
+from portal.api import MeView
 
 router = DefaultRouter()
 router.include_format_suffixes = False
@@ -26,6 +27,7 @@ urlpatterns = [
     path("", include(router.urls)),
     path("phone-codes/", PhoneCodeView.as_view(), name="phone-code"),
     path("phone-tokens/", PhoneTokenView.as_view(), name="phone-token"),
+    path("me/", MeView.as_view(), name="api-me"),
     path("statistics/", StatisticsView.as_view(), name="statistics"),
     path("scores/", ScoresView.as_view(), name="scores"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
