@@ -386,3 +386,25 @@ SMS_SWEEP_AFTER_SECONDS = env.int("SMS_SWEEP_AFTER_SECONDS", default=300)
 # The provider's template id for each of our templates, e.g.
 # SMS_TEMPLATE_IDS=verify_code=SMS_1234,booking_confirmed=SMS_5678 (activities/residents/sms.py).
 SMS_TEMPLATE_IDS = env.dict("SMS_TEMPLATE_IDS", default={})
+# The providers (activities/residents/providers.py); their endpoints may carry a scheme
+# (http://… for a local stand-in).
+SMS_TIMEOUT_SECONDS = env.int("SMS_TIMEOUT_SECONDS", default=10)
+ALIYUN_SMS_ACCESS_KEY_ID = env.str("ALIYUN_SMS_ACCESS_KEY_ID", default="")
+ALIYUN_SMS_ACCESS_KEY_SECRET = env.str("ALIYUN_SMS_ACCESS_KEY_SECRET", default="")
+ALIYUN_SMS_ENDPOINT = env.str("ALIYUN_SMS_ENDPOINT", default="dysmsapi.aliyuncs.com")
+TENCENT_SMS_SECRET_ID = env.str("TENCENT_SMS_SECRET_ID", default="")
+TENCENT_SMS_SECRET_KEY = env.str("TENCENT_SMS_SECRET_KEY", default="")
+TENCENT_SMS_APP_ID = env.str("TENCENT_SMS_APP_ID", default="")
+TENCENT_SMS_REGION = env.str("TENCENT_SMS_REGION", default="ap-guangzhou")
+TENCENT_SMS_ENDPOINT = env.str("TENCENT_SMS_ENDPOINT", default="sms.tencentcloudapi.com")
+if SMS_BACKEND == "aliyun" and not (ALIYUN_SMS_ACCESS_KEY_ID and ALIYUN_SMS_ACCESS_KEY_SECRET):
+    raise ImproperlyConfigured(
+        "SMS_BACKEND=aliyun needs ALIYUN_SMS_ACCESS_KEY_ID and ALIYUN_SMS_ACCESS_KEY_SECRET"
+    )
+if SMS_BACKEND == "tencent" and not (
+    TENCENT_SMS_SECRET_ID and TENCENT_SMS_SECRET_KEY and TENCENT_SMS_APP_ID
+):
+    raise ImproperlyConfigured(
+        "SMS_BACKEND=tencent needs TENCENT_SMS_SECRET_ID, TENCENT_SMS_SECRET_KEY and "
+        "TENCENT_SMS_APP_ID"
+    )
