@@ -14,7 +14,7 @@ from activities.orders import services as order_services
 from activities.residents import services
 from activities.residents.models import Message
 from tests.activities.factories import published_activity
-from tests.conftest import verify_phone
+from tests.conftest import build_cast, verify_phone
 
 FIRST, SECOND = "13800000001", "13800000002"
 
@@ -219,3 +219,39 @@ def test_a_no_show_ban_falls_only_on_a_verified_phone(cast, settings):
         activity_services.booking_create(
             activity_id=upcoming.pk, name="张三", phone=phone, seats=1, now=now
         )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_end_to_end_verify_book_wait_be_promoted_and_see_it_on_me(outbox):
+    """Through the API alone, as an app would, outside a test transaction so every message
+    goes when its request commits: each resident verifies by the code the SMS brought, books;
+    the first cancels; the second is promoted, told, and sees it on 我的."""
+    cast = build_cast()
+    activity = published_activity(cast.branch, title="滇剧折子戏", capacity=1)
+    client = Client()
+
+    def post(url, body, token=""):
+        extra = {"HTTP_X_RESIDENT_TOKEN": token} if token else {}
+        return client.post(url, body, content_type="application/json", **extra)
+
+    tokens = {}
+    for phone in (FIRST, SECOND):
+        assert post("/api/v1/phone-codes/", {"phone": phone}).status_code == 202
+        answer = post("/api/v1/phone-tokens/", {"phone": phone, "code": outbox.code(phone)})
+        tokens[phone] = answer.json()["token"]
+    url = f"/api/v1/activities/{activity.pk}/bookings/"
+    first = post(url, {"name": "张三", "seats": 1}, tokens[FIRST]).json()
+    second = post(url, {"name": "李四", "seats": 1}, tokens[SECOND]).json()
+    assert (first["status"], second["status"]) == ("confirmed", "waitlisted")
+    me = client.get("/api/v1/me/", HTTP_X_RESIDENT_TOKEN=tokens[SECOND]).json()
+    assert [(b["code"], b["status"], b["position"]) for b in me["bookings"]] == [
+        (second["code"], "waitlisted", 1)
+    ]
+
+    assert post(f"/api/v1/bookings/{first['code']}/cancel/", {}, tokens[FIRST]).status_code == 200
+    assert outbox.templates(SECOND) == ["verify_code", "booking_waitlisted", "booking_promoted"]
+    assert second["code"] in outbox.to(SECOND)[-1]["text"]
+    me = client.get("/api/v1/me/", HTTP_X_RESIDENT_TOKEN=tokens[SECOND]).json()
+    assert [(b["code"], b["status"], b["position"]) for b in me["bookings"]] == [
+        (second["code"], "confirmed", None)
+    ]
