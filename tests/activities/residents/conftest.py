@@ -27,9 +27,10 @@ class Outbox:
 
 
 @pytest.fixture
-def outbox(settings, tmp_path):
+def outbox(settings, tmp_path, eager_tasks):
     """The ``file`` SMS backend writing to a fresh file, and no quiet hours (tests of the quiet
-    hours set their own)."""
+    hours set their own). Tasks run in the test's process (with REDIS_URL too): these tests are
+    about what is sent, not about the broker."""
     settings.SMS_BACKEND = "file"
     settings.SMS_FILE_PATH = str(tmp_path / "sms.jsonl")
     settings.SMS_QUIET_HOURS = ""

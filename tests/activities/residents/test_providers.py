@@ -81,7 +81,7 @@ def send(django_capture_on_commit_callbacks) -> Message:
 
 
 @pytest.fixture
-def aliyun(settings):
+def aliyun(settings, eager_tasks):
     settings.SMS_BACKEND = "aliyun"
     settings.ALIYUN_SMS_ACCESS_KEY_ID = "test-key"
     settings.ALIYUN_SMS_ACCESS_KEY_SECRET = "test-secret"
@@ -136,7 +136,7 @@ def test_aliyun_refusals_are_retried_and_recorded(
 
 
 @pytest.fixture
-def tencent(settings):
+def tencent(settings, eager_tasks):
     settings.SMS_BACKEND = "tencent"
     settings.TENCENT_SMS_SECRET_ID = "test-id"
     settings.TENCENT_SMS_SECRET_KEY = "test-key"
