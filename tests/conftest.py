@@ -257,7 +257,6 @@ class ResidentClient:
             if token:
                 extra.setdefault("HTTP_X_RESIDENT_TOKEN", token)
                 self.cookies[web.COOKIE] = resident_cookie(token)
-        del web
         if content_type is None:
             return super().post(path, data, **extra)
         return super().post(path, data, content_type=content_type, **extra)

@@ -100,6 +100,10 @@ class CodeSentSerializer(serializers.Serializer):
     phone = serializers.CharField()
     expires_in = serializers.IntegerField(help_text=_("验证码有效秒数"))
     resend_after = serializers.IntegerField(help_text=_("多少秒后可以重新获取"))
+    debug_code = serializers.CharField(
+        required=False,
+        help_text=_("仅开发环境(DEBUG 且 SMS_BACKEND=console)返回验证码本身,生产环境没有此字段"),
+    )
 
 
 class TokenSerializer(serializers.Serializer):
@@ -124,12 +128,15 @@ class PhoneCodeView(ResidentEndpoint, APIView):
         data = validated(PhoneCodeSerializer, request.data)
         phone = services.valid_phone(data["phone"])
         services.CODE_BUDGET.charge_phone(phone)
-        services.phone_code_request(phone=phone)
+        _row, code = services.phone_code_request(phone=phone)
         body = {
             "phone": phone,
             "expires_in": settings.PHONE_CODE_TTL_SECONDS,
             "resend_after": settings.PHONE_CODE_RESEND_SECONDS,
         }
+        # Development only, as on the verify page: without a provider the code is shown.
+        if settings.DEBUG and settings.SMS_BACKEND == "console":
+            body["debug_code"] = code
         return Response(CodeSentSerializer(body).data, status=status.HTTP_202_ACCEPTED)
 
 

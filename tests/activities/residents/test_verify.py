@@ -245,11 +245,21 @@ def test_the_verify_page_goes_back_only_to_this_site(db, outbox):
     assert done.status_code == 302 and done["Location"] == "/"
 
 
-def test_in_debug_with_the_console_backend_the_page_shows_the_code(db, settings):
+def test_in_debug_with_the_console_backend_the_page_and_the_api_show_the_code(db, settings):
     settings.DEBUG = True
     settings.SMS_BACKEND = "console"
     response = Client().post("/residents/verify/", {"step": "phone", "phone": PHONE})
     assert "开发环境未接短信服务,验证码是" in response.content.decode()
+    body = Client().post(CODES, {"phone": "13900000001"}, content_type="application/json").json()
+    token = Client().post(
+        TOKENS,
+        {"phone": "13900000001", "code": body["debug_code"]},
+        content_type="application/json",
+    )
+    assert token.status_code == 201
+    settings.DEBUG = False
+    body = Client().post(CODES, {"phone": "13900000002"}, content_type="application/json").json()
+    assert "debug_code" not in body
 
 
 def test_a_page_write_without_a_verified_phone_is_401_and_saves_nothing(cast):
