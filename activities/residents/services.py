@@ -280,6 +280,9 @@ def message_attempt(*, message_id: int, last: bool) -> Message | None:
     retry_jitter=False,
     max_retries=settings.SMS_MAX_ATTEMPTS - 1,
     acks_late=True,
+    # The row is the record; a result would only cost the web process a subscription to the
+    # result backend for every message it queues.
+    ignore_result=True,
 )
 def message_deliver(self, message_id: int) -> None:
     try:
