@@ -8,10 +8,13 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from activities import services as activity_services
 from activities.models import Booking
 from activities.residents import services, web
 from activities.residents.models import PhoneCode, Resident, ResidentToken
+from activities.views import BOOKING_LINK
 from tests.activities.factories import published_activity
+from tests.conftest import verify_client
 
 PHONE = "13800138000"
 CODES = "/api/v1/phone-codes/"
@@ -274,3 +277,23 @@ def test_a_page_write_without_a_verified_phone_is_401_and_saves_nothing(cast):
         and f"/residents/verify/?next=%2Factivities%2F{activity.pk}%2F" in html
     )
     assert not Booking.objects.exists()
+
+
+def test_a_booking_page_cancels_only_for_the_phone_that_booked(cast):
+    activity = published_activity(cast.branch)
+    booking = activity_services.booking_create(
+        activity_id=activity.pk, name="张三", phone=PHONE, seats=1
+    )
+    url = BOOKING_LINK.url(booking.code)
+    token = BOOKING_LINK.token(booking.code)
+    client = Client()
+    verify_client(client, "13900000001")  # someone else's verified phone
+    assert "请先验证预约时填写的手机号码" in client.get(url).content.decode()
+    response = client.post(f"/bookings/{booking.code}/cancel/", {"t": token})
+    assert response.status_code == 401
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.CONFIRMED
+    verify_client(client, PHONE)
+    assert client.post(f"/bookings/{booking.code}/cancel/", {"t": token}).status_code == 302
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.CANCELLED
