@@ -149,6 +149,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "activities.residents.services.messages_send_due",
         "schedule": env.int("SMS_SWEEP_INTERVAL", default=300),
     },
+    # Expired residents' tokens and old SMS codes are deleted once a day.
+    "prune-resident-tokens": {
+        "task": "activities.residents.services.prune_residents",
+        "schedule": crontab(minute=30, hour=3),
+    },
     # The day-before reminders: each run sends those not sent yet (at most one per booking).
     "booking-reminders": {
         "task": "activities.services.send_booking_reminders",

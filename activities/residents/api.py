@@ -21,6 +21,7 @@ from common import ratelimit
 from common.api import FIELD_ERRORS, RATE_LIMITED, UNSUPPORTED, Detail, ResidentEndpoint, validated
 
 from . import selectors, services
+from .web import verification_required
 
 HEADER = "X-Resident-Token"
 
@@ -56,10 +57,6 @@ class ResidentUnverified(APIException):
     default_code = "resident_unverified"
     # ``common.api.exception_handler`` sends it as the WWW-Authenticate header of the 401.
     auth_header = "ResidentToken"
-
-
-def verification_required() -> bool:
-    return settings.RESIDENT_VERIFICATION == "required"
 
 
 def token_phone(request: Request) -> str | None:

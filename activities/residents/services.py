@@ -310,3 +310,19 @@ def messages_send_due() -> int:
     for pk in due:
         message_deliver.delay(pk)
     return len(due)
+
+
+@transaction.atomic
+def residents_prune(*, now: datetime | None = None) -> tuple[int, int]:
+    """Delete what can prove nothing any more: tokens past their expiry and codes older than a
+    day (the day keeps a phone's recent codes for the resend limit and for support). The
+    verified phones stay: they are what a no-show ban asks about."""
+    now = now or timezone.now()
+    tokens, _ = ResidentToken.objects.filter(expires_at__lte=now).delete()
+    codes, _ = PhoneCode.objects.filter(created_at__lte=now - timedelta(days=1)).delete()
+    return tokens, codes
+
+
+@shared_task(ignore_result=True)
+def prune_residents() -> None:
+    residents_prune()

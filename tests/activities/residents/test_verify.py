@@ -297,3 +297,12 @@ def test_a_booking_page_cancels_only_for_the_phone_that_booked(cast):
     assert client.post(f"/bookings/{booking.code}/cancel/", {"t": token}).status_code == 302
     booking.refresh_from_db()
     assert booking.status == Booking.Status.CANCELLED
+
+
+def test_expired_tokens_and_old_codes_are_pruned_and_the_verified_phone_stays(db):
+    _row, code = services.phone_code_request(phone=PHONE)
+    services.phone_token_create(phone=PHONE, code=code)
+    later = timezone.now() + timedelta(days=31)
+    assert services.residents_prune(now=later) == (1, 1)
+    assert not ResidentToken.objects.exists() and not PhoneCode.objects.exists()
+    assert Resident.objects.filter(phone=PHONE).exists()
