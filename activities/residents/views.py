@@ -10,8 +10,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 
-from common.forms import add_service_errors, phone_field
+from common.forms import PHONE_ERRORS, add_service_errors
 from common.ratelimit import RateLimited
+from common.validators import mobile_validator, normalize_mobile
 
 from . import services, web
 
@@ -19,7 +20,17 @@ LIMITED_PAGE = "residents/rate_limited.html"
 
 
 class PhoneForm(forms.Form):
-    phone = phone_field()
+    phone = forms.CharField(
+        label=_("手机号码"),
+        max_length=20,  # room for the ways people write one: +86, spaces, dashes
+        error_messages=PHONE_ERRORS,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
+    )
+
+    def clean_phone(self) -> str:
+        phone = normalize_mobile(self.cleaned_data["phone"])
+        mobile_validator(phone)
+        return phone
 
 
 class CodeForm(forms.Form):

@@ -232,6 +232,14 @@ def test_the_verify_page_sends_a_code_then_sets_a_cookie_and_goes_back(
     assert f'value="{PHONE}"' in html and "readonly" in html and "换一个号码" in html
 
 
+def test_the_verify_page_takes_a_number_as_people_write_it_and_refuses_others(db, outbox):
+    client = Client()
+    sent = client.post("/residents/verify/", {"step": "phone", "phone": "+86 138-0013-8000"})
+    assert sent.status_code == 200 and PhoneCode.objects.filter(phone=PHONE).exists()
+    bad = client.post("/residents/verify/", {"step": "phone", "phone": "12345678901"})
+    assert bad.status_code == 400 and "11 位中国大陆手机号码" in bad.content.decode()
+
+
 def test_the_verify_page_goes_back_only_to_this_site(db, outbox):
     client = Client()
     client.post("/residents/verify/", {"step": "phone", "phone": PHONE})
