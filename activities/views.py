@@ -82,8 +82,8 @@ def activity_detail(request: HttpRequest, activity_id: int) -> HttpResponse:
         raise Http404(_("没有这个活动。"))
     status = 200
     if request.method == "POST" and residents.unverified(request):
-        # Nothing is read from the form: the page asks for a verified phone first.
-        form = BookingForm(activity=activity)  # the form's place says to verify first
+        # Nothing is read from the form: where the form was, the page asks to verify first.
+        form = BookingForm(activity=activity)
         status = 401
     elif request.method == "POST":
         phone = residents.verified_phone(request) or (request.POST.get("phone") or "").strip()
