@@ -50,7 +50,13 @@ class CodeForm(forms.Form):
 
 def verify(request: HttpRequest) -> HttpResponse:
     next_url = web.safe_next(request, request.POST.get("next") or request.GET.get("next"))
-    context = {"next": next_url, "phone_form": PhoneForm(), "code_form": None, "shown_code": ""}
+    context = {
+        "next": next_url,
+        "phone_form": PhoneForm(),
+        "code_form": None,
+        "shown_code": "",
+        "days": settings.RESIDENT_VERIFIED_DAYS,
+    }
     if request.method == "POST" and request.POST.get("step") == "code":
         return _check_code(request, context)
     if request.method == "POST":

@@ -82,4 +82,5 @@ def phone_context(request: HttpRequest) -> dict:
         "verification_required": required,
         "verified_phone": verified_phone(request) if required else None,
         "verify_url": verify_url(request.get_full_path()),
+        "days": settings.RESIDENT_VERIFIED_DAYS,
     }
