@@ -64,7 +64,8 @@ def test_a_worker_retries_a_failing_provider_with_backoff_and_records_each_try(t
     _flush(broker)
     from celery import Celery
 
-    sender = Celery("sms-test", broker=broker)
+    # Not the current app: tasks queued later in this process must still find the portal's.
+    sender = Celery("sms-test", broker=broker, set_as_current=False)
     worker = None
     try:
         worker = _start_worker(env, "sms", log, queue)
