@@ -33,6 +33,12 @@ from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from activities.residents.api import (
+    RESIDENT_TOKEN,
+    UNVERIFIED,
+    resident_phone,
+    verified_or_401,
+)
 from common import ratelimit
 from common.api import (
     FIELD_ERRORS,
@@ -120,7 +126,10 @@ class ActivitySerializer(serializers.ModelSerializer):
 class BookingCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=services.NAME_MAX, help_text=_("姓名"))
     phone = serializers.CharField(
-        max_length=11, validators=[mobile_validator], help_text=_("中国大陆手机号码,11 位")
+        max_length=11,
+        validators=[mobile_validator],
+        required=False,
+        help_text=_("中国大陆手机号码,11 位;带 X-Resident-Token 时以凭证的号码为准,可不填"),
     )
     seats = serializers.IntegerField(
         min_value=1, help_text=_("座位数,不超过活动的每次最多预约座位")
@@ -130,6 +139,17 @@ class BookingCreateSerializer(serializers.Serializer):
 class PhoneSerializer(serializers.Serializer):
     phone = serializers.CharField(
         max_length=11, validators=[mobile_validator], help_text=_("预约时填写的手机号码")
+    )
+
+
+class ResidentPhoneSerializer(serializers.Serializer):
+    """A resident write's phone: the token's when one is carried, so then it may be left out."""
+
+    phone = serializers.CharField(
+        max_length=11,
+        validators=[mobile_validator],
+        required=False,
+        help_text=_("预约时填写的手机号码;带 X-Resident-Token 时以凭证的号码为准,可不填"),
     )
 
 
@@ -339,10 +359,12 @@ class ActivityViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             "按来源 IP 和手机号码限流,超过时返回 429。正文须为 JSON。"
         ),
         auth=[],
+        parameters=[RESIDENT_TOKEN],
         request=BookingCreateSerializer,
         responses={
             201: BookingSerializer,
             400: BOOKING_ERRORS,
+            401: UNVERIFIED,
             404: ACTIVITY_NOT_FOUND,
             415: UNSUPPORTED,
             429: RATE_LIMITED,
@@ -365,6 +387,8 @@ class ActivityViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         # The activity alone, without its halls: the booking's answer names none of them.
         activity = _activity_or_404(pk, selectors.activity_bookable)
         data = validated(BookingCreateSerializer, request.data)
+        verified = verified_or_401(request)
+        data["phone"] = resident_phone(verified, data)
         services.BOOKING_BUDGET.charge_phone(data["phone"])
         booking = services.booking_create(activity_id=activity.pk, activity=activity, **data)
         booking.activity = activity  # the service has set its position
@@ -446,10 +470,12 @@ class BookingViewSet(ResidentEndpoint, viewsets.GenericViewSet):
             "空出的座位按顺序自动分给候补名单。预约码不存在或与手机号码不匹配时返回同一个 400。"
         ),
         auth=[],
-        request=PhoneSerializer,
+        parameters=[RESIDENT_TOKEN],
+        request=ResidentPhoneSerializer,
         responses={
             200: BookingSerializer,
             400: FIELD_ERRORS,
+            401: UNVERIFIED,
             415: UNSUPPORTED,
             429: RATE_LIMITED,
         },
@@ -472,7 +498,8 @@ class BookingViewSet(ResidentEndpoint, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, code: str) -> Response:
         _rate_limit_lookup(request)
-        data = validated(PhoneSerializer, request.data)
-        booking = services.booking_cancel(code=code, phone=data["phone"])
+        data = validated(ResidentPhoneSerializer, request.data)
+        phone = resident_phone(verified_or_401(request), data)
+        booking = services.booking_cancel(code=code, phone=phone)
         booking = services.booking_lookup(code=booking.code, phone=booking.phone)
         return Response(BookingSerializer(_with_position(booking)).data)

@@ -12,6 +12,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from celery import shared_task
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -20,6 +21,8 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from activities.residents import selectors as residents
+from activities.residents.services import message_send
 from common.ratelimit import Budget
 from common.validators import mobile_validator
 from network.models import Hall
@@ -108,6 +111,7 @@ def activity_update(*, activity: Activity, **fields) -> Activity:
     if activity.status == Activity.Status.CANCELLED:
         raise ValidationError(_("已取消的活动不能再修改。"))
     old_picture = activity.picture.name
+    before = {name: getattr(activity, name) for name in CHANGES_TOLD}
     for name, value in fields.items():
         setattr(activity, name, value)
     _check_venue(activity.hall, activity.venue_hall, activity.category)
@@ -119,6 +123,11 @@ def activity_update(*, activity: Activity, **fields) -> Activity:
         transaction.on_commit(lambda: storage.delete(old_picture))
     if "capacity" in fields:
         _promote_waitlist(activity.pk)
+    if activity.status == Activity.Status.PUBLISHED and any(
+        getattr(activity, name) != was for name, was in before.items()
+    ):
+        for booking in activity.bookings.exclude(status=Booking.Status.CANCELLED):
+            _tell(booking, activity, "activity_changed")
     return activity
 
 
@@ -162,12 +171,73 @@ def activity_cancel(*, activity: Activity, reason: str = "") -> Activity:
     activity.cancelled_at = now
     activity.seats_taken = 0
     activity.save(update_fields=["status", "cancelled_at", "seats_taken", "updated_at"])
-    activity.bookings.exclude(status=Booking.Status.CANCELLED).update(
+    live = list(activity.bookings.exclude(status=Booking.Status.CANCELLED))
+    activity.bookings.filter(pk__in=[b.pk for b in live]).update(
         status=Booking.Status.CANCELLED,
         cancelled_at=now,
         cancel_reason=(reason or _("活动已取消"))[:120],
     )
+    if activity.start > now:
+        for booking in live:
+            _tell(booking, activity, "activity_cancelled")
     return activity
+
+
+# --- Messages to the residents who booked ------------------------------------------------------
+
+# A change to any of these is told to everyone booked (by SMS, outside the quiet hours).
+CHANGES_TOLD = ("start", "end", "venue", "venue_hall_id")
+# What the resident has just done is confirmed at once; the rest waits out the quiet hours.
+URGENT = frozenset({"booking_confirmed", "booking_waitlisted", "booking_cancelled"})
+# The templates that name the place (it costs reading the venue's hall).
+WITH_VENUE = frozenset({"booking_reminder", "activity_changed"})
+
+
+def _tell(booking: Booking, activity: Activity, template: str, key: str = "", **extra) -> None:
+    start = timezone.localtime(activity.start)
+    if template in WITH_VENUE:
+        extra.setdefault("venue", (activity.venue or activity.venue_hall.name)[:30])
+    message_send(
+        phone=booking.phone,
+        template=template,
+        params={
+            "activity": activity.title[:30],
+            "start": start.strftime("%m-%d %H:%M"),
+            "seats": booking.seats,
+            "code": booking.code,
+            **extra,
+        },
+        urgent=template in URGENT,
+        key=key,
+    )
+
+
+def booking_reminders_send(*, now: datetime | None = None) -> int:
+    """Remind every confirmed party of tomorrow's activities (local dates), once per booking:
+    the message's key says it was sent, so the hourly run sends only what is new."""
+    now = now or timezone.now()
+    tomorrow = timezone.localtime(now).date() + timedelta(days=1)
+    bookings = list(
+        Booking.objects.filter(
+            status=Booking.Status.CONFIRMED,
+            activity__status=Activity.Status.PUBLISHED,
+            activity__start__date=tomorrow,
+        ).select_related("activity", "activity__venue_hall")
+    )
+    keys = {b.pk: f"reminder:booking:{b.pk}" for b in bookings}
+    sent = residents.keys_used(keys.values())
+    count = 0
+    for booking in bookings:
+        if keys[booking.pk] in sent:
+            continue
+        _tell(booking, booking.activity, "booking_reminder", key=keys[booking.pk])
+        count += 1
+    return count
+
+
+@shared_task
+def send_booking_reminders() -> int:
+    return booking_reminders_send()
 
 
 # --- Bookings -----------------------------------------------------------------------------------
@@ -205,7 +275,11 @@ def no_show_ban(phone: str, *, now: datetime | None = None) -> Ban | None:
     stats = Booking.objects.filter(_no_shows(now), phone=phone).aggregate(
         latest=Max("activity__end"), n=Count("pk")
     )
-    return _ban(stats["n"], stats["latest"], now)
+    ban = _ban(stats["n"], stats["latest"], now)
+    # Only a phone that proved itself is banned: an unverified number may be anyone's.
+    if ban is not None and not residents.is_verified(phone):
+        return None
+    return ban
 
 
 def _validate_booking_input(name: str, phone: str, seats) -> tuple[str, str, int]:
@@ -269,7 +343,7 @@ def booking_create(
         raise ValidationError({"phone": _("这个手机号码已经预约过本活动。")})
     for _attempt in range(5):
         try:
-            return _booking_save(
+            booking = _booking_save(
                 activity_id=activity_id, name=name, phone=phone, seats=seats, now=now
             )
         except IntegrityError as exc:
@@ -280,6 +354,11 @@ def booking_create(
             if "booking_one_per_phone" in str(exc) or "phone" in str(exc):
                 raise ValidationError({"phone": _("这个手机号码已经预约过本活动。")}) from exc
             raise
+        if booking.status == Booking.Status.CONFIRMED:
+            _tell(booking, activity, "booking_confirmed")
+        else:
+            _tell(booking, activity, "booking_waitlisted", position=booking.position or "")
+        return booking
     raise RuntimeError("could not draw a unique booking code")
 
 
@@ -458,6 +537,7 @@ def booking_cancel(*, code: str, phone: str, now: datetime | None = None) -> Boo
     if was_confirmed:
         Activity.objects.filter(pk=activity.pk).update(seats_taken=F("seats_taken") - booking.seats)
         _promote_waitlist(activity.pk, now=now)
+    _tell(booking, activity, "booking_cancelled")
     return booking
 
 
@@ -488,6 +568,8 @@ def _promote_waitlist(activity_id: int, *, now: datetime | None = None) -> list[
         Activity.objects.filter(pk=activity_id).update(
             seats_taken=F("seats_taken") + sum(b.seats for b in promoted)
         )
+    for booking in promoted:
+        _tell(booking, activity, "booking_promoted")
     return promoted
 
 

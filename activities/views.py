@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from activities.residents import web as residents
 from common.forms import add_service_errors
 from common.signing import SignedLink
 from common.storage import serve_image
@@ -72,12 +73,18 @@ def activity_detail(request: HttpRequest, activity_id: int) -> HttpResponse:
     activity = selectors.activity_public(activity_id)
     if activity is None:
         raise Http404(_("没有这个活动。"))
-    if request.method == "POST":
-        phone = (request.POST.get("phone") or "").strip()
+    status = 200
+    if request.method == "POST" and residents.unverified(request):
+        # Nothing is read from the form: where the form was, the page asks to verify first.
+        form = BookingForm(activity=activity)
+        status = 401
+    elif request.method == "POST":
+        phone = residents.verified_phone(request) or (request.POST.get("phone") or "").strip()
         limited = services.BOOKING_BUDGET.page(request, template=RATE_LIMITED_PAGE, phone=phone)
         if limited is not None:
             return limited
         form = BookingForm(request.POST, activity=activity)
+        residents.bind_phone(form, request)
         if form.is_valid():
             try:
                 booking = services.booking_create(
@@ -89,6 +96,7 @@ def activity_detail(request: HttpRequest, activity_id: int) -> HttpResponse:
                 return redirect(BOOKING_LINK.url(booking.code))
     else:
         form = BookingForm(activity=activity)
+        residents.bind_phone(form, request)
     now = timezone.now()
     return render(
         request,
@@ -111,7 +119,9 @@ def activity_detail(request: HttpRequest, activity_id: int) -> HttpResponse:
             ),
             "map_links": map_links(activity.venue_hall),
             "opening": hall_opening(activity.venue_hall, now=now),
+            "resident": residents.phone_context(request),
         },
+        status=status,
     )
 
 
@@ -195,6 +205,8 @@ def _booking_page(request: HttpRequest, booking: Booking, *, errors=(), status=2
             "ban": ban,
             "errors": errors,
             "masked_phone": f"{booking.phone[:3]}****{booking.phone[-4:]}",
+            "resident": residents.phone_context(request),
+            "may_act": residents.may_act_for(request, booking.phone),
         },
         status=status,
     )
@@ -207,6 +219,10 @@ def booking_detail(request: HttpRequest, code: str) -> HttpResponse:
 @require_POST
 def booking_cancel(request: HttpRequest, code: str) -> HttpResponse:
     booking = _booking_for_token(request, code)
+    if not residents.may_act_for(request, booking.phone):
+        return _booking_page(
+            request, booking, errors=[_("请先验证预约时的手机号码,再取消预约。")], status=401
+        )
     limited = services.BOOKING_BUDGET.page(request, template=RATE_LIMITED_PAGE, lookup=True)
     if limited is not None:
         return limited

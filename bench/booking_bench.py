@@ -11,7 +11,11 @@ address). Then:
 
 1. the burst: a few bookings warm every worker, 50 go one at a time to another activity (the
    service time of one booking), then ``--requests`` bookings (distinct phones, one seat each)
-   are fired by a pool of ``--concurrency`` threads with ``http.client``; it prints confirmed
+   are fired by a pool of ``--concurrency`` threads with ``http.client``, each with the
+   ``X-Resident-Token`` of its phone (``RESIDENT_VERIFICATION=required``, the default: the
+   seed verifies every phone through the residents' services, code and token, before the
+   clock starts, so the burst pays for the token check as a resident's booking does); it prints
+   confirmed
    (must be exactly the seats), waitlisted, errors (must be 0), throughput and p50/p95 latency,
    and checks the seat count in the database. Beside each latency it prints the server's CPU
    time per booking (gunicorn's workers and the PostgreSQL backends of the scratch database,
@@ -85,7 +89,11 @@ def run(args: list[str], env: dict[str, str]) -> str:
     return done.stdout
 
 
-def seed(list_size: int, seats: int) -> dict:
+def phones(prefix: str, n: int) -> list[str]:
+    return [f"{prefix}{i:08d}" for i in range(n)]
+
+
+def seed(list_size: int, seats: int, verify: list[str]) -> dict:
     """Runs in a child process on the scratch database (``--phase seed``)."""
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
@@ -133,11 +141,19 @@ def seed(list_size: int, seats: int) -> dict:
         publish(halls[i % len(halls)], i, capacity=None if i % 5 == 0 else 200)
     target = publish(halls[1], list_size, capacity=seats, max_seats_per_booking=4)
     probe = publish(halls[2], list_size + 1, capacity=1000)
+    # Every phone of the run verifies itself as a resident does: a code, then its token.
+    from activities.residents.services import phone_code_request, phone_token_create
+
+    tokens = {}
+    for phone in verify:
+        _row, code = phone_code_request(phone=phone)
+        tokens[phone] = phone_token_create(phone=phone, code=code).token
     return {
         "activity": target.pk,
         "probe": probe.pk,
         "halls": len(halls),
         "activities": list_size + 2,
+        "tokens": tokens,
     }
 
 
@@ -191,10 +207,12 @@ def stop_gunicorn(process: subprocess.Popen) -> None:
 # --- HTTP -----------------------------------------------------------------------------------------
 
 
-def request(port: int, method: str, path: str, body: dict | None = None):
+def request(port: int, method: str, path: str, body: dict | None = None, token: str = ""):
     """One request on a fresh connection (gunicorn's sync workers close after each response)."""
     payload = json.dumps(body).encode() if body is not None else None
     headers = {"Content-Type": "application/json"} if payload is not None else {}
+    if token:
+        headers["X-Resident-Token"] = token
     started = time.perf_counter()
     conn = http.client.HTTPConnection(HOST, port, timeout=30)
     try:
@@ -211,13 +229,16 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
 
 
-def burst(port: int, activity_id: int, n: int, concurrency: int, prefix: str = "139") -> dict:
+def burst(
+    port: int, activity_id: int, n: int, concurrency: int, tokens: dict, prefix: str = "139"
+) -> dict:
     path = f"/api/v1/activities/{activity_id}/bookings/"
 
     def one(i: int):
-        body = {"name": f"居民{i}", "phone": f"{prefix}{i:08d}", "seats": 1}
+        phone = f"{prefix}{i:08d}"
+        body = {"name": f"居民{i}", "phone": phone, "seats": 1}
         try:
-            status, data, seconds = request(port, "POST", path, body)
+            status, data, seconds = request(port, "POST", path, body, token=tokens[phone])
         except OSError as exc:
             return ("error", f"{type(exc).__name__}: {exc}", None)
         if status != 201:
@@ -388,10 +409,13 @@ def main() -> int:
         help="the cache the web processes share, as in production; 'none' for each its own",
     )
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    parser.add_argument("--verify", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.phase == "seed":
-        print(json.dumps(seed(args.list_size, args.seats)))
+        print(
+            json.dumps(seed(args.list_size, args.seats, [p for p in args.verify.split(",") if p]))
+        )
         return 0
 
     url = database_url(args.db_name)
@@ -445,10 +469,15 @@ def main() -> int:
                     str(args.list_size),
                     "--seats",
                     str(args.seats),
+                    "--verify",
+                    ",".join(
+                        phones("137", 5 * args.workers) + phones("139", max(50, args.requests))
+                    ),
                 ],
                 env,
             )
         )
+        tokens = seeded.pop("tokens")
         port = free_port()
         process = start_gunicorn(env, port, args.workers, log)
         with open(f"/proc/{process.pid}/cmdline", "rb") as f:
@@ -460,10 +489,10 @@ def main() -> int:
         # which the burst's latency is to be read against.
         # A few bookings first, so that every worker has its connection and has run the booking
         # path once: the figures below are then the steady cost, not the first request's.
-        burst(port, seeded["probe"], 5 * args.workers, 1, prefix="137")
+        burst(port, seeded["probe"], 5 * args.workers, 1, tokens, prefix="137")
         pids = server_pids(process.pid, url, name)
         cpu_before = cpu_seconds(pids)
-        alone = burst(port, seeded["probe"], 50, 1)
+        alone = burst(port, seeded["probe"], 50, 1, tokens)
         cpu_alone = cpu_seconds(server_pids(process.pid, url, name))
         alone["server_cpu_ms"] = cpu_per_request(cpu_before, cpu_alone, 50)
         print(
@@ -472,7 +501,7 @@ def main() -> int:
             f"server CPU {_ms(alone['server_cpu_ms'])} a booking",
             flush=True,
         )
-        result = burst(port, seeded["activity"], args.requests, args.concurrency)
+        result = burst(port, seeded["activity"], args.requests, args.concurrency, tokens)
         result["server_cpu_ms"] = cpu_per_request(
             cpu_alone, cpu_seconds(server_pids(process.pid, url, name)), args.requests
         )

@@ -59,7 +59,13 @@ def exception_handler(exc: Exception, context: dict[str, Any]):
         # get_object_or_404's message is untranslated English naming the model; say "not found"
         # in the request's language instead.
         exc = NotFound()
-    return drf_exception_handler(exc, context)
+    response = drf_exception_handler(exc, context)
+    # A 401 that no authentication class answered for (a resident without a verified phone)
+    # still says how to authenticate.
+    auth_header = getattr(exc, "auth_header", None)
+    if response is not None and auth_header:
+        response["WWW-Authenticate"] = auth_header
+    return response
 
 
 def _clean_int(field: forms.IntegerField, name: str, raw: str) -> int:

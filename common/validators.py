@@ -2,11 +2,52 @@
 
 from __future__ import annotations
 
+import phonenumbers
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
+from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
 
-# A mainland China mobile number. Migrations serialize it as the RegexValidator it is, so where
-# it lives does not matter to them.
-mobile_validator = RegexValidator(
-    r"^1[3-9]\d{9}$", _("请填写 11 位中国大陆手机号码,如 13800138000。")
+MOBILE_MESSAGE = _("请填写 11 位中国大陆手机号码,如 13800138000。")
+_MOBILE_TYPES = (
+    phonenumbers.PhoneNumberType.MOBILE,
+    phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
 )
+
+
+def normalize_mobile(value: str) -> str:
+    """The 11 digits of a mainland mobile number as people write it (spaces, dashes, +86 or
+    0086 in front); the input stripped but otherwise unchanged when it is not one, for the
+    validator to refuse."""
+    raw = (value or "").strip()
+    try:
+        number = phonenumbers.parse(raw, "CN")
+    except phonenumbers.NumberParseException:
+        return raw
+    if number.country_code != 86:
+        return raw
+    return str(number.national_number)
+
+
+# Migrations record it as the RegexValidator it extends (the same pattern and message as before
+# ``phonenumbers`` came in), so no room that stores a phone needs a migration for the change.
+@deconstructible(path="django.core.validators.RegexValidator")
+class MobileValidator(RegexValidator):
+    """A mainland China mobile number: 11 digits (the pattern), in a range the numbering plan
+    gives to mobiles (``phonenumbers``' metadata, which follows new ranges with the package),
+    so a made-up number such as 12345678901 or an unassigned range is refused."""
+
+    def __call__(self, value) -> None:
+        super().__call__(value)
+        try:
+            number = phonenumbers.parse(str(value), "CN")
+        except phonenumbers.NumberParseException as exc:
+            raise ValidationError(self.message, code=self.code) from exc
+        if (
+            not phonenumbers.is_valid_number_for_region(number, "CN")
+            or phonenumbers.number_type(number) not in _MOBILE_TYPES
+        ):
+            raise ValidationError(self.message, code=self.code)
+
+
+mobile_validator = MobileValidator(r"^1[3-9]\d{9}$", MOBILE_MESSAGE)

@@ -7,10 +7,12 @@ from rest_framework.routers import DefaultRouter
 from activities.api import ActivityViewSet, BookingViewSet
 from activities.digital.api import DigitalViewSet
 from activities.orders.api import MenuItemViewSet, OrderViewSet, StaffOrderViewSet
+from activities.residents.api import PhoneCodeView, PhoneTokenView
 from activities.resources.api import DispatchViewSet, ResourceViewSet
 from activities.venues.api import ReservationViewSet, VenueViewSet
 from evaluation.api import ScoresView, StatisticsView
 from network.api import HallViewSet
+from portal.api import MeView
 
 router = DefaultRouter()
 router.include_format_suffixes = False
@@ -28,6 +30,9 @@ router.register("reservations", ReservationViewSet, basename="reservation")
 
 urlpatterns = [
     path("", include(router.urls)),
+    path("phone-codes/", PhoneCodeView.as_view(), name="phone-code"),
+    path("phone-tokens/", PhoneTokenView.as_view(), name="phone-token"),
+    path("me/", MeView.as_view(), name="api-me"),
     path("statistics/", StatisticsView.as_view(), name="statistics"),
     path("scores/", ScoresView.as_view(), name="scores"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),

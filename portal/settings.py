@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "portal",
     "network",
+    "activities.residents",
     "activities",
     "activities.resources",
     "activities.orders",
@@ -152,6 +153,21 @@ CELERY_BEAT_SCHEDULE = {
     "mark-venue-no-shows": {
         "task": "activities.venues.services.mark_no_shows",
         "schedule": env.int("VENUE_NO_SHOW_INTERVAL", default=3600),
+    },
+    # Messages held over the quiet hours (and any whose task a broker lost) go when due.
+    "send-due-messages": {
+        "task": "activities.residents.services.messages_send_due",
+        "schedule": env.int("SMS_SWEEP_INTERVAL", default=300),
+    },
+    # Expired residents' tokens and old SMS codes are deleted once a day.
+    "prune-resident-tokens": {
+        "task": "activities.residents.services.prune_residents",
+        "schedule": crontab(minute=30, hour=3),
+    },
+    # The day-before reminders: each run sends those not sent yet (at most one per booking).
+    "booking-reminders": {
+        "task": "activities.services.send_booking_reminders",
+        "schedule": env.int("BOOKING_REMINDER_INTERVAL", default=3600),
     },
     # The quarter (or year) that has just ended, for every county and centre hall: one task
     # fans out one build_report per hall.
@@ -382,3 +398,64 @@ HOLIDAY_CALENDAR = Path(
 )
 # A report sent back by the parent hall stays open this long for corrections.
 REPORT_RETURN_GRACE = timedelta(days=env.int("REPORT_RETURN_GRACE_DAYS", default=7))
+
+# --- Residents: verified phones and messages (activities/residents/) ----------------------------
+# required: booking, cancelling, ordering, rating and the survey need a phone verified by SMS
+# code; off: any well-formed number is taken as typed (sites that do not want it, load tests).
+RESIDENT_VERIFICATION = env.str("RESIDENT_VERIFICATION", default="required")
+if RESIDENT_VERIFICATION not in ("required", "off"):
+    raise ImproperlyConfigured(
+        f"RESIDENT_VERIFICATION must be 'required' or 'off', not {RESIDENT_VERIFICATION!r}"
+    )
+# How long a verified browser (cookie) or app (token) stays verified.
+RESIDENT_VERIFIED_DAYS = env.int("RESIDENT_VERIFIED_DAYS", default=30)
+PHONE_CODE_TTL_SECONDS = env.int("PHONE_CODE_TTL_SECONDS", default=300)
+PHONE_CODE_MAX_TRIES = env.int("PHONE_CODE_MAX_TRIES", default=5)
+PHONE_CODE_RESEND_SECONDS = env.int("PHONE_CODE_RESEND_SECONDS", default=60)
+# Code requests per client address and per phone, and code tries per address, in a window.
+PHONE_CODE_RATE_LIMIT_IP = env.int("PHONE_CODE_RATE_LIMIT_IP", default=20)
+PHONE_CODE_RATE_LIMIT_PHONE = env.int("PHONE_CODE_RATE_LIMIT_PHONE", default=5)
+PHONE_CHECK_RATE_LIMIT_IP = env.int("PHONE_CHECK_RATE_LIMIT_IP", default=30)
+PHONE_CODE_RATE_WINDOW = env.int("PHONE_CODE_RATE_WINDOW", default=3600)
+# console (the log; in DEBUG the verify page shows the code) | file | aliyun | tencent
+SMS_BACKEND = env.str("SMS_BACKEND", default="console")
+if SMS_BACKEND not in ("console", "file", "aliyun", "tencent"):
+    raise ImproperlyConfigured(
+        f"SMS_BACKEND must be console, file, aliyun or tencent, not {SMS_BACKEND!r}"
+    )
+# The file backend appends one JSON line per message here.
+SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(BASE_DIR / "sms.jsonl"))
+# The signature (签名) the provider approved, shown as 【…】 in front of every message.
+SMS_SIGNATURE = env.str("SMS_SIGNATURE", default="文化馆")
+# Messages the resident did not just ask for wait out these hours (local time); empty: none.
+SMS_QUIET_HOURS = env.str("SMS_QUIET_HOURS", default="22:00-08:00")
+# Tries per message, and the first retry's delay in seconds (doubling, at most 10 minutes).
+SMS_MAX_ATTEMPTS = env.int("SMS_MAX_ATTEMPTS", default=5)
+SMS_RETRY_BACKOFF = env.int("SMS_RETRY_BACKOFF", default=30)
+# A queued message older than this without a send is picked up by the sweep.
+SMS_SWEEP_AFTER_SECONDS = env.int("SMS_SWEEP_AFTER_SECONDS", default=300)
+# The provider's template id for each of our templates, e.g.
+# SMS_TEMPLATE_IDS=verify_code=SMS_1234,booking_confirmed=SMS_5678 (activities/residents/sms.py).
+SMS_TEMPLATE_IDS = env.dict("SMS_TEMPLATE_IDS", default={})
+# The providers (activities/residents/providers.py); their endpoints may carry a scheme
+# (http://… for a local stand-in).
+SMS_TIMEOUT_SECONDS = env.int("SMS_TIMEOUT_SECONDS", default=10)
+ALIYUN_SMS_ACCESS_KEY_ID = env.str("ALIYUN_SMS_ACCESS_KEY_ID", default="")
+ALIYUN_SMS_ACCESS_KEY_SECRET = env.str("ALIYUN_SMS_ACCESS_KEY_SECRET", default="")
+ALIYUN_SMS_ENDPOINT = env.str("ALIYUN_SMS_ENDPOINT", default="dysmsapi.aliyuncs.com")
+TENCENT_SMS_SECRET_ID = env.str("TENCENT_SMS_SECRET_ID", default="")
+TENCENT_SMS_SECRET_KEY = env.str("TENCENT_SMS_SECRET_KEY", default="")
+TENCENT_SMS_APP_ID = env.str("TENCENT_SMS_APP_ID", default="")
+TENCENT_SMS_REGION = env.str("TENCENT_SMS_REGION", default="ap-guangzhou")
+TENCENT_SMS_ENDPOINT = env.str("TENCENT_SMS_ENDPOINT", default="sms.tencentcloudapi.com")
+if SMS_BACKEND == "aliyun" and not (ALIYUN_SMS_ACCESS_KEY_ID and ALIYUN_SMS_ACCESS_KEY_SECRET):
+    raise ImproperlyConfigured(
+        "SMS_BACKEND=aliyun needs ALIYUN_SMS_ACCESS_KEY_ID and ALIYUN_SMS_ACCESS_KEY_SECRET"
+    )
+if SMS_BACKEND == "tencent" and not (
+    TENCENT_SMS_SECRET_ID and TENCENT_SMS_SECRET_KEY and TENCENT_SMS_APP_ID
+):
+    raise ImproperlyConfigured(
+        "SMS_BACKEND=tencent needs TENCENT_SMS_SECRET_ID, TENCENT_SMS_SECRET_KEY and "
+        "TENCENT_SMS_APP_ID"
+    )

@@ -23,6 +23,7 @@ MAX_LINES = 800
 ROOMS: dict[str, tuple[int, str]] = {
     "common": (0, "common"),
     "network": (1, "network"),
+    "activities.residents": (1, "residents"),
     "activities": (2, "activities"),
     "activities.orders": (3, "orders"),
     "activities.resources": (3, "resources"),

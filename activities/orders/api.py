@@ -33,6 +33,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from activities.api import PhoneSerializer
+from activities.residents.api import (
+    RESIDENT_TOKEN,
+    UNVERIFIED,
+    resident_phone,
+    verified_or_401,
+)
 from common import ratelimit
 from common.api import (
     FIELD_ERRORS,
@@ -179,7 +185,10 @@ class OrderCreateSerializer(serializers.Serializer):
     point = serializers.IntegerField(help_text=_("点单的村(社区)基层服务点的馆 id"))
     name = serializers.CharField(max_length=services.NAME_MAX, help_text=_("联系人"))
     phone = serializers.CharField(
-        max_length=11, validators=[mobile_validator], help_text=_("中国大陆手机号码,11 位")
+        max_length=11,
+        validators=[mobile_validator],
+        required=False,
+        help_text=_("中国大陆手机号码,11 位;带 X-Resident-Token 时以凭证的号码为准,可不填"),
     )
     description = serializers.CharField(max_length=1000, help_text=_("需求说明"))
     item = serializers.IntegerField(
@@ -298,10 +307,12 @@ class MenuItemViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             "正文须为 JSON。"
         ),
         auth=[],
+        parameters=[RESIDENT_TOKEN],
         request=OrderCreateSerializer,
         responses={
             201: OrderSerializer,
             400: ORDER_ERRORS,
+            401: UNVERIFIED,
             415: UNSUPPORTED,
             429: RATE_LIMITED,
         },
@@ -334,6 +345,7 @@ class OrderViewSet(ResidentEndpoint, viewsets.GenericViewSet):
     def create(self, request: Request) -> Response:
         services.ORDER_BUDGET.charge_address(ratelimit.client_ip(request))
         data = validated(OrderCreateSerializer, request.data)
+        data["phone"] = resident_phone(verified_or_401(request), data)
         services.ORDER_BUDGET.charge_phone(data["phone"])
         order = services.order_create(
             point_id=data["point"],

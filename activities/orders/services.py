@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from activities.models import Category
+from activities.residents.services import message_send
 from activities.services import (
     NAME_MAX,
     activity_create,
@@ -302,10 +303,16 @@ def _order_move(
     return order
 
 
+def _tell(order: Order, template: str, **params) -> None:
+    """An SMS to whoever ordered: a staff step they did not just ask for, so it waits out the
+    quiet hours."""
+    message_send(phone=order.phone, template=template, params={"code": order.code, **params})
+
+
 @transaction.atomic
 def order_accept(*, order: Order, by_user, note: str = "", now: datetime | None = None) -> Order:
     order = _order_step(order.pk, Order.Step.ACCEPT)
-    return _order_move(
+    order = _order_move(
         order,
         Order.Step.ACCEPT,
         action="accepted",
@@ -313,6 +320,8 @@ def order_accept(*, order: Order, by_user, note: str = "", now: datetime | None 
         note=note,
         answered_at=now or timezone.now(),
     )
+    _tell(order, "order_accepted", hall=order.handler.name[:30])
+    return order
 
 
 @transaction.atomic
@@ -363,7 +372,7 @@ def order_schedule(
         created_by=by_user,
     )
     activity_publish(activity=activity)
-    return _order_move(
+    order = _order_move(
         order,
         Order.Step.SCHEDULE,
         action="scheduled",
@@ -371,6 +380,13 @@ def order_schedule(
         note=f"{title} {timezone.localtime(start):%Y-%m-%d %H:%M}",
         activity=activity,
     )
+    _tell(
+        order,
+        "order_scheduled",
+        activity=title[:30],
+        start=f"{timezone.localtime(start):%m-%d %H:%M}",
+    )
+    return order
 
 
 @transaction.atomic
@@ -390,7 +406,7 @@ def order_complete(*, order: Order, by_user, note: str = "", now: datetime | Non
                 "该点单未经平台排期:如活动已经举办,请在说明中写明举办的时间和地点,再标记完成。"
             )
         raise ValidationError({"note": message})
-    return _order_move(
+    order = _order_move(
         order,
         Order.Step.COMPLETE,
         action="done",
@@ -398,6 +414,8 @@ def order_complete(*, order: Order, by_user, note: str = "", now: datetime | Non
         note=note,
         done_at=now or timezone.now(),
     )
+    _tell(order, "order_done")
+    return order
 
 
 @transaction.atomic
@@ -462,6 +480,7 @@ def orders_escalate_overdue(*, now: datetime | None = None) -> int:
                 note=_("%(old)s 超过答复期限未受理,自动上报至 %(new)s。")
                 % {"old": old.name, "new": order.handler.name},
             )
+            _tell(order, "order_escalated", hall=order.handler.name[:30])
             moved += 1
     return moved
 

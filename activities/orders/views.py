@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from activities import selectors as activity_selectors
+from activities.residents import web as residents
 from activities.services import NAME_MAX, normalize_code
 from common.forms import add_service_errors, name_field, phone_field
 from common.signing import SignedLink
@@ -211,12 +212,21 @@ def order_village(request: HttpRequest, point_id: int) -> HttpResponse:
     menu = list(selectors.menu_items_for_point(point))
     excluded = MenuItem.Orderers.RESIDENTS if as_point else MenuItem.Orderers.POINTS
     orderable = [item for item in menu if item.orderers != excluded]
-    if request.method == "POST":
-        phone = (request.POST.get("phone") or "").strip()
+    # A point's own staff order for their point, signed in; a resident orders from a phone
+    # verified in this browser when verification is required.
+    resident = {} if as_point else residents.phone_context(request)
+    status = 200
+    if request.method == "POST" and not as_point and residents.unverified(request):
+        form = OrderForm(items=orderable)  # the form's place says to verify first
+        status = 401
+    elif request.method == "POST":
+        phone = residents.verified_phone(request) or (request.POST.get("phone") or "").strip()
         limited = services.ORDER_BUDGET.page(request, template=RATE_LIMITED_PAGE, phone=phone)
         if limited is not None:
             return limited
         form = OrderForm(request.POST, items=orderable)
+        if not as_point:
+            residents.bind_phone(form, request)
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -239,6 +249,8 @@ def order_village(request: HttpRequest, point_id: int) -> HttpResponse:
         if wanted in {item.pk for item in orderable}:
             initial["item"] = wanted
         form = OrderForm(initial=initial, items=orderable)
+        if not as_point:
+            residents.bind_phone(form, request)
     return render(
         request,
         "orders/village.html",
@@ -251,7 +263,9 @@ def order_village(request: HttpRequest, point_id: int) -> HttpResponse:
             "form": form,
             "response_days": settings.ORDER_RESPONSE_WORKING_DAYS,
             "today": timezone.localdate(),
+            "resident": resident,
         },
+        status=status,
     )
 
 
@@ -281,6 +295,8 @@ def _order_page(request: HttpRequest, order: Order, *, rating_form=None, status=
             "rating_form": rating_form,
             "masked_phone": f"{order.phone[:3]}****{order.phone[-4:]}",
             "overdue": order.is_overdue(),
+            "resident": residents.phone_context(request),
+            "may_act": residents.may_act_for(request, order.phone),
         },
         status=status,
     )
@@ -293,6 +309,9 @@ def order_detail(request: HttpRequest, code: str) -> HttpResponse:
 @require_POST
 def order_rate(request: HttpRequest, code: str) -> HttpResponse:
     order = _order_for_token(request, code)
+    if not residents.may_act_for(request, order.phone):
+        # The page says why and links to the verify page.
+        return _order_page(request, order, status=401)
     limited = services.ORDER_BUDGET.page(request, template=RATE_LIMITED_PAGE, lookup=True)
     if limited is not None:
         return limited

@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from activities.residents import web as residents
 from common.forms import add_service_errors
 from common.ratelimit import Budget
 from network.models import Hall, HallStatus
@@ -73,14 +74,19 @@ def survey(request: HttpRequest, hall_id: int) -> HttpResponse:
     hall = _hall(hall_id)
     is_open = hall.status == HallStatus.OPEN
     form = SurveyForm()
-    if request.method == "POST" and is_open:
-        phone = (request.POST.get("phone") or "").strip()
+    residents.bind_phone(form, request)
+    status = 200
+    if request.method == "POST" and is_open and residents.unverified(request):
+        status = 401  # the form's place says to verify first; nothing is read or saved
+    elif request.method == "POST" and is_open:
+        phone = residents.verified_phone(request) or (request.POST.get("phone") or "").strip()
         limited = SURVEY_BUDGET.page(
             request, template="evaluation/survey_limited.html", phone=phone
         )
         if limited is not None:
             return limited
         form = SurveyForm(request.POST)
+        residents.bind_phone(form, request)
         if form.is_valid():
             try:
                 services.satisfaction_submit(
@@ -94,7 +100,15 @@ def survey(request: HttpRequest, hall_id: int) -> HttpResponse:
             else:
                 return redirect("evaluation:survey_thanks", hall.pk)
     return render(
-        request, "evaluation/survey.html", {"hall": hall, "form": form, "is_open": is_open}
+        request,
+        "evaluation/survey.html",
+        {
+            "hall": hall,
+            "form": form,
+            "is_open": is_open,
+            "resident": residents.phone_context(request),
+        },
+        status=status,
     )
 
 

@@ -129,7 +129,7 @@ def test_a_report_built_by_a_worker_is_downloaded_through_the_web(
     worker._flush(broker)
     from celery import Celery
 
-    sender = Celery("storage-test", broker=broker)
+    sender = Celery("storage-test", broker=broker, set_as_current=False)
     process = None
     try:
         process = worker._start_worker(env, "storage", log, queue)

@@ -14,6 +14,7 @@ from activities.models import Activity, Category
 from activities.orders import services, views
 from activities.orders.models import MenuItem, Order
 from activities.orders.selectors import order_performance
+from tests.conftest import verify_client
 
 pytestmark = pytest.mark.django_db
 
@@ -170,8 +171,9 @@ def test_staff_accept_schedule_and_complete_and_the_resident_rates(client, cast)
     order.refresh_from_db()
     assert order.status == Order.Status.DONE
 
-    # The resident, on the order's page, rates it.
+    # The resident, on the order's page, rates it from the phone they ordered with.
     client.logout()
+    verify_client(client, order.phone)
     token = views.ORDER_LINK.token(order.code)
     page = client.get(f"/orders/{order.code}/", {"t": token})
     assert "评价这次服务" in page.content.decode()

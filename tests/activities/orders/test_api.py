@@ -13,6 +13,7 @@ from django.utils import timezone
 from activities.models import Activity, Category
 from activities.orders import services
 from activities.orders.models import MenuItem, Order
+from tests.conftest import verify_phone
 
 pytestmark = pytest.mark.django_db
 
@@ -204,7 +205,8 @@ def test_bad_orders_are_400_with_the_field_and_save_nothing(client, cast, fields
 
 def test_a_missing_body_or_a_non_object_is_400(client, cast):
     assert post(client, DEMANDS, {}).status_code == 400
-    assert set(post(client, DEMANDS, {}).json()) >= {"point", "name", "phone", "description"}
+    # With verification required the phone is the token's, so the body need not name one.
+    assert set(post(client, DEMANDS, {}).json()) >= {"point", "name", "description"}
     assert post(client, DEMANDS, [1, 2]).status_code == 400
     assert client.post(DEMANDS, "{oops", content_type="application/json").status_code == 400
 
@@ -218,7 +220,9 @@ def test_ordering_needs_json(client, cast):
 def test_ordering_needs_no_account_and_no_csrf(cast):
     client = Client(enforce_csrf_checks=True)
     client.force_login(cast.branch_staff)
-    assert post(client, DEMANDS, order_body(cast)).status_code == 201
+    body = order_body(cast)
+    token = verify_phone(body["phone"])
+    assert post(client, DEMANDS, body, HTTP_X_RESIDENT_TOKEN=token).status_code == 201
     # An account does not make it a point's order: that is the pages' and the admin's job.
     assert Order.objects.get().requested_by is None
 

@@ -130,7 +130,7 @@ def test_a_report_whose_worker_is_killed_is_finished_once_by_the_next(cast, tmp_
     _flush(broker)
     from celery import Celery
 
-    sender = Celery("report-test", broker=broker)
+    sender = Celery("report-test", broker=broker, set_as_current=False)
     try:
         first = _start_worker({**env, "REPORT_BUILD_PAUSE": "60"}, "first", first_log, queue)
         sender.send_task(TASK, args=["quarterly", "2026Q3", cast.county.pk], queue=queue)
