@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from common.validators import mobile_validator
 
@@ -20,7 +21,7 @@ class Resident(models.Model):
 
     class Meta:
         verbose_name = _("已验证手机")
-        verbose_name_plural = _("已验证手机")
+        verbose_name_plural = pgettext_lazy("复数", "已验证手机")
 
     def __str__(self) -> str:
         return f"{self.phone[:3]}****{self.phone[-4:]}"
@@ -38,7 +39,7 @@ class PhoneCode(models.Model):
 
     class Meta:
         verbose_name = _("验证码")
-        verbose_name_plural = _("验证码")
+        verbose_name_plural = pgettext_lazy("复数", "验证码")
         indexes = [models.Index(fields=["phone", "-created_at"], name="phonecode_latest")]
 
     def __str__(self) -> str:
@@ -56,7 +57,7 @@ class ResidentToken(models.Model):
 
     class Meta:
         verbose_name = _("居民凭证")
-        verbose_name_plural = _("居民凭证")
+        verbose_name_plural = pgettext_lazy("复数", "居民凭证")
 
     def __str__(self) -> str:
         return f"{self.resident} → {self.expires_at:%Y-%m-%d}"
@@ -90,7 +91,7 @@ class Message(models.Model):
 
     class Meta:
         verbose_name = _("短信")
-        verbose_name_plural = _("短信")
+        verbose_name_plural = pgettext_lazy("复数", "短信")
         ordering = ["-created_at", "-pk"]
         constraints = [
             models.UniqueConstraint(

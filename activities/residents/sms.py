@@ -38,6 +38,12 @@ TEMPLATES = {
     "order_scheduled": _("您的点单{code}已安排为活动“{activity}”,{start}开始。"),
     "order_escalated": _("您的点单{code}未按时答复,已转交{hall}办理。"),
     "order_done": _("您的点单{code}已完成,欢迎评价。"),
+    "reservation_confirmed": _("您已预约{venue}{start}至{end},预约码{code}。"),
+    "reservation_pending": _("您申请的{venue}{start}至{end}已提交,待工作人员审核,预约码{code}。"),
+    "reservation_approved": _("您申请的{venue}{start}至{end}已批准,预约码{code}。"),
+    "reservation_rejected": _("很抱歉,您申请的{venue}{start}未获批准:{reason}。"),
+    "reservation_cancelled": _("您已取消{venue}{start}的预约,预约码{code}。"),
+    "reservation_cancelled_by_staff": _("很抱歉,您预约的{venue}{start}已被取消:{reason}。"),
 }
 
 

@@ -30,6 +30,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from activities.residents.api import UNVERIFIED, resident_phone, verified_or_401
 from common import ratelimit
 from common.api import (
     FIELD_ERRORS,
@@ -130,7 +131,10 @@ class ReservationCreateSerializer(serializers.Serializer):
     end = serializers.DateTimeField(help_text=_("结束时间,与开始时间同一天"))
     name = serializers.CharField(max_length=services.NAME_MAX, help_text=_("姓名"))
     phone = serializers.CharField(
-        max_length=11, validators=[mobile_validator], help_text=_("中国大陆手机号码,11 位")
+        max_length=11,
+        validators=[mobile_validator],
+        required=False,
+        help_text=_("中国大陆手机号码,11 位;带 X-Resident-Token 时以凭证的号码为准,可不填"),
     )
     purpose = serializers.CharField(max_length=services.PURPOSE_MAX, help_text=_("用途"))
     party_size = serializers.IntegerField(min_value=1, help_text=_("人数,不超过场馆容纳人数"))
@@ -139,6 +143,15 @@ class ReservationCreateSerializer(serializers.Serializer):
 class ReservationPhoneSerializer(serializers.Serializer):
     phone = serializers.CharField(
         max_length=11, validators=[mobile_validator], help_text=_("预约时填写的手机号码")
+    )
+
+
+class ReservationCancelSerializer(serializers.Serializer):
+    phone = serializers.CharField(
+        max_length=11,
+        validators=[mobile_validator],
+        required=False,
+        help_text=_("预约时填写的手机号码;带 X-Resident-Token 时以凭证的号码为准,可不填"),
     )
 
 
@@ -295,7 +308,8 @@ class VenueViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @extend_schema(
         summary=_("预约场馆"),
         description=_(
-            "居民预约,无需登录。时段须在开放时间内、按场馆的时段长度、不超过容纳人数;"
+            "居民预约,无需登录账号,但要先验证手机号码(请求头 X-Resident-Token,见 phone-tokens/;"
+            "RESIDENT_VERIFICATION=off 的站点除外),缺少或无效时返回 401。时段须在开放时间内、按场馆的时段长度、不超过容纳人数;"
             "需要审核的场馆 status 为 pending,否则为 confirmed。所选时段已被占用时返回 409。"
             "仅限文艺团队的场馆请联系馆里代为预约。按来源 IP 和手机号码限流,超过时返回 429。"
         ),
@@ -304,6 +318,7 @@ class VenueViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         responses={
             201: ReservationSerializer,
             400: FIELD_ERRORS,
+            401: UNVERIFIED,
             404: VENUE_NOT_FOUND,
             409: TAKEN,
             415: UNSUPPORTED,
@@ -337,8 +352,10 @@ class VenueViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     )
     def reservations(self, request: Request, pk: str | None = None) -> Response:
         services.RESERVATION_BUDGET.charge_address(ratelimit.client_ip(request))
+        verified = verified_or_401(request)
         venue = _venue_or_404(pk)
         data = validated(ReservationCreateSerializer, request.data)
+        data["phone"] = resident_phone(verified, data)
         services.RESERVATION_BUDGET.charge_phone(data["phone"])
         try:
             reservation = services.reservation_create(venue_id=venue.pk, venue=venue, **data)
@@ -386,14 +403,16 @@ class ReservationViewSet(ResidentEndpoint, viewsets.GenericViewSet):
     @extend_schema(
         summary=_("取消场馆预约"),
         description=_(
-            "居民凭预约码和手机号码取消,无需登录,在预约时段开始之前有效。"
+            "居民凭预约码取消,在预约时段开始之前有效;要先验证手机号码(X-Resident-Token),"
+            "缺少或无效时返回 401。"
             "预约码不存在或与手机号码不匹配时返回同一个 400。"
         ),
         auth=[],
-        request=ReservationPhoneSerializer,
+        request=ReservationCancelSerializer,
         responses={
             200: ReservationSerializer,
             400: FIELD_ERRORS,
+            401: UNVERIFIED,
             415: UNSUPPORTED,
             429: RATE_LIMITED,
         },
@@ -404,6 +423,7 @@ class ReservationViewSet(ResidentEndpoint, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, code: str) -> Response:
         services.RESERVATION_BUDGET.charge_address(ratelimit.client_ip(request), lookup=True)
-        data = validated(ReservationPhoneSerializer, request.data)
-        reservation = services.reservation_cancel(code=code, phone=data["phone"])
+        verified = verified_or_401(request)
+        data = validated(ReservationCancelSerializer, request.data)
+        reservation = services.reservation_cancel(code=code, phone=resident_phone(verified, data))
         return Response(ReservationSerializer(reservation).data)

@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from activities.residents.services import message_send
 from common.ratelimit import Budget
 from common.validators import mobile_validator
 from common.workdays import is_public_holiday
@@ -390,6 +391,30 @@ def _closures(venue: Venue, first_day: date) -> list[Closure]:
     return list(venue.closures.filter(last_day__gte=first_day))
 
 
+# --- Messages to the resident (activities.residents) -------------------------------------------
+
+# What the resident has just done is confirmed at once; what staff decide waits out the quiet
+# hours (activities.residents.services.message_send).
+_OWN_ACTIONS = frozenset({"reservation_confirmed", "reservation_pending", "reservation_cancelled"})
+
+
+def _tell(reservation: Reservation, template: str, now: datetime | None = None, **extra) -> None:
+    start, end = timezone.localtime(reservation.start), timezone.localtime(reservation.end)
+    message_send(
+        phone=reservation.phone,
+        template=template,
+        params={
+            "venue": reservation.venue.name[:30],
+            "start": start.strftime("%m-%d %H:%M"),
+            "end": end.strftime("%H:%M"),
+            "code": reservation.code,
+            **{name: str(value)[:30] for name, value in extra.items()},
+        },
+        urgent=template in _OWN_ACTIONS,
+        now=now,
+    )
+
+
 def reservation_create(
     *,
     venue_id: int,
@@ -442,6 +467,10 @@ def reservation_create(
             **person.__dict__,
         )
         _insert([reservation])
+        if by is None:
+            confirmed = reservation.status == Reservation.Status.CONFIRMED
+            template = "reservation_confirmed" if confirmed else "reservation_pending"
+            _tell(reservation, template, now=now)
     return reservation
 
 
@@ -595,6 +624,7 @@ def reservation_approve(*, reservation: Reservation, by, note: str = "", now=Non
     reservation.decided_by = by
     reservation.decision_note = (note or "").strip()[:200]
     reservation.save(update_fields=["status", "decided_at", "decided_by", "decision_note"])
+    _tell(reservation, "reservation_approved", now=reservation.decided_at)
     return reservation
 
 
@@ -609,6 +639,7 @@ def reservation_reject(*, reservation: Reservation, by, reason: str, now=None) -
     reservation.decided_by = by
     reservation.decision_note = reason
     reservation.save(update_fields=["status", "decided_at", "decided_by", "decision_note"])
+    _tell(reservation, "reservation_rejected", now=reservation.decided_at, reason=reason)
     return reservation
 
 
@@ -644,6 +675,7 @@ def reservation_cancel(
     reservation.cancelled_at = now
     reservation.cancel_reason = (reason or "").strip()[:200] or _("本人取消")
     reservation.save(update_fields=["status", "cancelled_at", "cancel_reason"])
+    _tell(reservation, "reservation_cancelled", now=now)
     return reservation
 
 
@@ -662,6 +694,9 @@ def reservation_cancel_by_staff(
     reservation.cancelled_by = by
     reservation.cancel_reason = reason
     reservation.save(update_fields=["status", "cancelled_at", "cancelled_by", "cancel_reason"])
+    _tell(
+        reservation, "reservation_cancelled_by_staff", now=reservation.cancelled_at, reason=reason
+    )
     return reservation
 
 

@@ -18,6 +18,7 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from activities.residents import web as residents
 from common.forms import add_service_errors
 from common.signing import SignedLink
 from common.storage import serve_image
@@ -82,12 +83,19 @@ def venue_detail(request: HttpRequest, venue_id: int) -> HttpResponse:
     venue = selectors.venue_public(venue_id)
     if venue is None:
         raise Http404(_("没有这个场馆,或它暂停预约。"))
-    if request.method == "POST":
-        phone = (request.POST.get("phone") or "").strip()
+    status = 200
+    if request.method == "POST" and residents.unverified(request):
+        # Nothing is read from the form: where the form was, the page asks to verify first.
+        form = ReservationForm(venue=venue)
+        status = 401
+    elif request.method == "POST":
+        phone = residents.verified_phone(request) or (request.POST.get("phone") or "").strip()
         limited = services.RESERVATION_BUDGET.page(request, template=RATE_LIMITED_PAGE, phone=phone)
         if limited is not None:
             return limited
         form = ReservationForm(request.POST, venue=venue)
+        residents.bind_phone(form, request)
+        status = 400
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -103,6 +111,7 @@ def venue_detail(request: HttpRequest, venue_id: int) -> HttpResponse:
     else:
         initial = {key: request.GET.get(key) for key in ("day", "start", "end")}
         form = ReservationForm(venue=venue, initial={k: v for k, v in initial.items() if v})
+        residents.bind_phone(form, request)
     today = timezone.localdate()
     monday = _week(request, today)
     days = selectors.venue_days(venue, monday, 7)
@@ -133,8 +142,9 @@ def venue_detail(request: HttpRequest, venue_id: int) -> HttpResponse:
             "previous": monday - timedelta(weeks=1) if monday > first else None,
             "next": monday + timedelta(weeks=1) if monday < last else None,
             "today": today,
+            "resident": residents.phone_context(request),
         },
-        status=400 if request.method == "POST" else 200,
+        status=status,
     )
 
 
@@ -166,6 +176,8 @@ def _reservation_page(request: HttpRequest, reservation: Reservation, *, errors=
             and reservation.start > timezone.now(),
             "errors": errors,
             "masked_phone": f"{reservation.phone[:3]}****{reservation.phone[-4:]}",
+            "resident": residents.phone_context(request),
+            "may_act": residents.may_act_for(request, reservation.phone),
         },
         status=status,
     )
@@ -178,6 +190,9 @@ def reservation_detail(request: HttpRequest, code: str) -> HttpResponse:
 @require_POST
 def reservation_cancel(request: HttpRequest, code: str) -> HttpResponse:
     reservation = _reservation_for_token(request, code)
+    if not residents.may_act_for(request, reservation.phone):
+        message = _("取消预约前,请先验证预约时填写的手机号码。")
+        return _reservation_page(request, reservation, errors=[message], status=401)
     limited = services.RESERVATION_BUDGET.page(request, template=RATE_LIMITED_PAGE, lookup=True)
     if limited is not None:
         return limited

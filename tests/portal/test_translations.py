@@ -11,11 +11,16 @@ from django.utils import translation
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
+PACKAGES = ("network", "activities", "evaluation", "portal")
+
+
 def portal_models():
+    """The models of every app of the portal's own packages (not Django's or a library's)."""
     return [
         model
-        for app in ("network", "activities", "evaluation", "returns", "scoring", "reports")
-        for model in apps.get_app_config(app).get_models()
+        for config in apps.get_app_configs()
+        if config.name.split(".")[0] in PACKAGES
+        for model in config.get_models()
     ]
 
 

@@ -16,7 +16,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def api():
-    return APIClient()
+    from tests.conftest import ResidentClient
+
+    return type("APIClient", (ResidentClient, APIClient), {})()
 
 
 def _body(venue, day=None, hour=10, **fields):
@@ -99,11 +101,35 @@ def test_a_taken_range_is_409_with_a_chinese_message(api, cast):
         ({"hour": 6}, "start"),
     ],
 )
-def test_bad_input_is_400_naming_the_field(api, cast, fields, field):
+def test_bad_input_is_400_naming_the_field(api, cast, settings, fields, field):
+    if field == "phone":
+        # A typed phone is only read with verification off; with it on, the token's is used.
+        settings.RESIDENT_VERIFICATION = "off"
     venue = make_venue(cast.branch)
     hour = fields.pop("hour", 10)
     assert_field_error(_post(api, venue, _body(venue, hour=hour, **fields)), field)
     assert not Reservation.objects.exists()
+
+
+def test_reserving_needs_a_verified_phone_and_messages_the_resident(
+    api, cast, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    import json
+
+    settings.SMS_BACKEND = "file"
+    settings.SMS_FILE_PATH = str(tmp_path / "sms.jsonl")
+    venue = make_venue(cast.branch)
+    api.verify_phones = False
+    response = _post(api, venue, _body(venue))
+    assert response.status_code == 401 and "X-Resident-Token" in response.json()["detail"]
+    assert not Reservation.objects.exists()
+    api.verify_phones = True
+    with django_capture_on_commit_callbacks(execute=True):
+        assert _post(api, venue, _body(venue)).status_code == 201
+    sent = [json.loads(line) for line in (tmp_path / "sms.jsonl").read_text().splitlines()]
+    confirmed = [m for m in sent if m["template"] == "reservation_confirmed"]
+    assert len(confirmed) == 1 and confirmed[0]["phone"] == "13800138000"
+    assert Reservation.objects.get().code in confirmed[0]["text"]
 
 
 def test_reserving_is_rate_limited(api, cast, settings):

@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 
 from activities.venues.models import Reservation
+from tests.conftest import verify_client
 
 from .factories import in_days, make_venue, reserve
 
@@ -80,9 +81,24 @@ def test_reserve_look_up_and_cancel_without_script(client, cast):
     assert Reservation.objects.get().status == "cancelled"
 
 
+def test_an_unverified_browser_is_asked_to_verify_and_nothing_is_saved(client, cast):
+    venue = make_venue(cast.branch, capacity=10)
+    url = reverse("venues:venue_detail", args=[venue.pk])
+    client.verify_phones = False
+    response = client.post(
+        url,
+        {"day": in_days(2).isoformat(), "start": "10:00", "end": "11:00", "name": "张三",
+         "phone": "13800138000", "purpose": "排练", "party_size": "5"},
+    )  # fmt: skip
+    assert response.status_code == 401
+    assert "验证手机号码" in response.content.decode()
+    assert not Reservation.objects.exists()
+
+
 def test_bad_input_shows_field_errors_and_writes_nothing(client, cast):
     venue = make_venue(cast.branch, capacity=10)
     url = reverse("venues:venue_detail", args=[venue.pk])
+    verify_client(client, "13800138000")
     response = client.post(
         url,
         {"day": in_days(2).isoformat(), "start": "10:00", "end": "09:00", "name": "",
@@ -90,7 +106,8 @@ def test_bad_input_shows_field_errors_and_writes_nothing(client, cast):
     )  # fmt: skip
     assert response.status_code == 400
     form = response.context["form"]
-    assert {"end", "name", "phone"} <= set(form.errors)
+    # The phone is the verified one whatever the POST says; the rest is checked as typed.
+    assert {"end", "name"} <= set(form.errors) and "phone" not in form.errors
     response = client.post(
         url,
         {"day": in_days(2).isoformat(), "start": "10:00", "end": "11:00", "name": "张三",

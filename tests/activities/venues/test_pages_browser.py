@@ -7,6 +7,7 @@ import pytest
 
 from activities.venues.models import Reservation
 from tests.browser import step
+from tests.conftest import resident_cookie, verify_phone
 
 from .factories import in_days, make_venue, reserve
 
@@ -21,6 +22,9 @@ def test_resident_finds_a_free_slot_reserves_looks_up_and_cancels(page, live_ser
     day = in_days(2)
     reserve(venue, day=day, hour=8, hours=2, phone="13900000001")  # 08:00–10:00 taken
 
+    # The browser has verified the phone (tests/activities/residents walks the verify page).
+    cookie = resident_cookie(verify_phone("13800138000"))
+    page.context.add_cookies([{"name": "resident", "value": cookie, "url": live_server.url}])
     page.goto(f"{live_server.url}/venues/?hall={cast.branch.pk}")
     step(page, "venues-1-list")
     assert page.locator(".act-title").all_inner_texts() == ["二楼舞蹈室"]
@@ -39,7 +43,7 @@ def test_resident_finds_a_free_slot_reserves_looks_up_and_cancels(page, live_ser
     assert page.get_by_label("结束时间").input_value() == "11:00"
     page.get_by_label("结束时间").select_option("12:00")
     page.get_by_label("姓名").fill("张三")
-    page.get_by_label("手机号码").fill("13800138000")
+    assert page.get_by_label("手机号码").input_value() == "13800138000"  # the verified one
     page.get_by_label("用途").fill("民族舞排练")
     page.get_by_label("人数").fill("12")
     step(page, "venues-3-form")
