@@ -112,7 +112,7 @@ def test_bad_input_is_400_naming_the_field(api, cast, settings, fields, field):
 
 
 def test_reserving_needs_a_verified_phone_and_messages_the_resident(
-    api, cast, settings, tmp_path, django_capture_on_commit_callbacks
+    api, cast, settings, tmp_path, django_capture_on_commit_callbacks, eager_tasks
 ):
     import json
 
