@@ -44,7 +44,7 @@ from booking_bench import (
 SLOT_MINUTES = 30
 
 
-def seed(slots: int) -> dict:
+def seed(slots: int, requests: int) -> dict:
     """Runs in a child process on the scratch database (``--phase seed``)."""
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
@@ -79,14 +79,24 @@ def seed(slots: int) -> dict:
         )
         for i in range(min(slots, 6))
     ]
+    # Every phone of the run verifies itself as a resident does (RESIDENT_VERIFICATION is
+    # required): a code, then its token, before the clock starts.
+    from activities.residents.services import phone_code_request, phone_token_create
+
+    tokens = {}
+    phones = [f"137{i:08d}" for i in range(len(warm))] + [f"139{i:08d}" for i in range(requests)]
+    for phone in phones:
+        _row, code = phone_code_request(phone=phone)
+        tokens[phone] = phone_token_create(phone=phone, code=code).token
     return {
         "venue": venue.pk,
         "starts": [s.isoformat() for s in starts],
         "warm": [s.isoformat() for s in warm],
+        "tokens": tokens,
     }
 
 
-def reserve(port: int, venue: int, start: str, phone: str):
+def reserve(port: int, venue: int, start: str, phone: str, token: str):
     from datetime import datetime, timedelta
 
     end = (datetime.fromisoformat(start) + timedelta(minutes=SLOT_MINUTES)).isoformat()
@@ -98,7 +108,7 @@ def reserve(port: int, venue: int, start: str, phone: str):
         "purpose": "排练",
         "party_size": 5,
     }
-    return request(port, "POST", f"/api/v1/venues/{venue}/reservations/", body)
+    return request(port, "POST", f"/api/v1/venues/{venue}/reservations/", body, token=token)
 
 
 def db_check(url: str, venue: int) -> dict:
@@ -137,7 +147,7 @@ def main() -> int:
     args = parser.parse_args()
 
     if args.phase == "seed":
-        print(json.dumps(seed(args.slots)))
+        print(json.dumps(seed(args.slots, args.requests)))
         return 0
 
     name = args.db_name
@@ -169,13 +179,19 @@ def main() -> int:
         run([PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"], env)
         run([PYTHON, "manage.py", "collectstatic", "--noinput", "-v", "0"], env)
         seeded = json.loads(
-            run([PYTHON, str(Path(__file__)), "--phase", "seed", "--slots", str(args.slots)], env)
+            run(
+                [PYTHON, str(Path(__file__)), "--phase", "seed", "--slots", str(args.slots),
+                 "--requests", str(args.requests)],
+                env,
+            )  # fmt: skip
         )
         port = free_port()
         process = start_gunicorn(env, port, args.workers, log)
         venue = seeded["venue"]
+        tokens = seeded["tokens"]
         for i, start in enumerate(seeded["warm"]):
-            status, body, _s = reserve(port, venue, start, f"137{i:08d}")
+            phone = f"137{i:08d}"
+            status, body, _s = reserve(port, venue, start, phone, tokens[phone])
             if status != 201:
                 sys.exit(f"warm-up reservation failed: {status} {body[:300]!r}")
 
@@ -184,7 +200,8 @@ def main() -> int:
         latencies: list[float] = []
 
         def one(i: int):
-            return reserve(port, venue, starts[i % len(starts)], f"139{i:08d}")
+            phone = f"139{i:08d}"
+            return reserve(port, venue, starts[i % len(starts)], phone, tokens[phone])
 
         began = time.perf_counter()
         with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
