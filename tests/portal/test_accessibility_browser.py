@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from activities import services as activity_services
 from activities.digital.models import Kind
+from activities.models import Booking
 from activities.orders import services as order_services
 from activities.orders.views import ORDER_LINK
 from activities.views import BOOKING_LINK
@@ -20,6 +21,7 @@ from network import services as network_services
 from tests.activities.digital.factories import published as digital_published
 from tests.activities.factories import published_activity
 from tests.activities.venues.factories import make_venue
+from tests.conftest import resident_cookie, verify_phone
 
 pytest_plugins = ["tests.browser"]
 
@@ -81,6 +83,8 @@ def public_pages(cast) -> list[tuple[str, str]]:
         ("venue list", "/venues/"),
         ("venue week", f"/venues/{venue.pk}/"),
         ("reservation lookup", "/venues/reservations/lookup/"),
+        ("verify phone", "/residents/verify/?next=/me/"),
+        ("me, not verified", "/me/"),
         ("digital list", "/digital/"),
         ("digital video", f"/digital/{video.pk}/"),
         ("digital book", f"/digital/{book.pk}/"),
@@ -106,6 +110,20 @@ def test_every_public_page_passes_axe(page, live_server, cast):
     for name, address in public_pages(cast):
         response = page.goto(live_server.url + address)
         assert response is not None and response.status in (200, 404), (name, response.status)
+        violations = blocking_violations(page)
+        if violations:
+            found[f"{name} ({address})"] = violations
+    # The same browser, verified: the booking form with its phone, 我的 and its cancel step.
+    cookie = resident_cookie(verify_phone("13800138000"))
+    page.context.add_cookies([{"name": "resident", "value": cookie, "url": live_server.url}])
+    booking = Booking.objects.get(phone="13800138000")
+    for name, address in [
+        ("me, verified", "/me/"),
+        ("me, cancel step", f"/me/bookings/{booking.code}/cancel/"),
+        ("activity, verified", f"/activities/{booking.activity_id}/"),
+    ]:
+        response = page.goto(live_server.url + address)
+        assert response is not None and response.status == 200, (name, response.status)
         violations = blocking_violations(page)
         if violations:
             found[f"{name} ({address})"] = violations
