@@ -36,6 +36,8 @@ from rest_framework.response import Response
 from activities.residents.api import (
     RESIDENT_TOKEN,
     UNVERIFIED,
+    PhoneSerializer,
+    ResidentPhoneSerializer,
     resident_phone,
     verified_or_401,
 )
@@ -133,23 +135,6 @@ class BookingCreateSerializer(serializers.Serializer):
     )
     seats = serializers.IntegerField(
         min_value=1, help_text=_("座位数,不超过活动的每次最多预约座位")
-    )
-
-
-class PhoneSerializer(serializers.Serializer):
-    phone = serializers.CharField(
-        max_length=11, validators=[mobile_validator], help_text=_("预约时填写的手机号码")
-    )
-
-
-class ResidentPhoneSerializer(serializers.Serializer):
-    """A resident write's phone: the token's when one is carried, so then it may be left out."""
-
-    phone = serializers.CharField(
-        max_length=11,
-        validators=[mobile_validator],
-        required=False,
-        help_text=_("预约时填写的手机号码;带 X-Resident-Token 时以凭证的号码为准,可不填"),
     )
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import filetype
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile, File
+from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
@@ -142,8 +143,6 @@ def checked_picture_field(value, *, max_bytes: int):
     """What a form's ``ImageField`` cleaned, made safe to store: a new upload is re-encoded
     (``check_image``) and comes back under a fresh name; the "clear" box (False) is an empty
     name; nothing chosen (None) and the picture already stored come back as they were."""
-    from django.core.files.uploadedfile import UploadedFile
-
     if value is False:
         return ""
     if not isinstance(value, UploadedFile):

@@ -274,16 +274,19 @@ STORAGES = {
     },
 }
 
+# Activity pictures, venue photos and the digital hall's pictures, in MB; every picture is
+# re-encoded on upload (common/uploads.py).
+PICTURE_MAX_MB = env.int("PICTURE_MAX_MB", default=10)
+
 # --- The digital culture hall -------------------------------------------------------------------
 # Upload limits per kind of file, in MB (common/uploads.py checks the real type from the content).
 DIGITAL_MAX_MB = {
     "video": env.int("DIGITAL_MAX_VIDEO_MB", default=500),
     "audio": env.int("DIGITAL_MAX_AUDIO_MB", default=100),
     "book": env.int("DIGITAL_MAX_BOOK_MB", default=50),
-    "picture": env.int("DIGITAL_MAX_PICTURE_MB", default=10),
+    "picture": env.int("DIGITAL_MAX_PICTURE_MB", default=PICTURE_MAX_MB),
 }
-# Activity pictures and venue photos, in MB; every picture is re-encoded on upload.
-PICTURE_MAX_MB = env.int("PICTURE_MAX_MB", default=10)
+
 # Plays counted per client address and hour; more are served but not counted.
 DIGITAL_PLAYS_PER_IP = env.int("DIGITAL_PLAYS_PER_IP", default=120)
 

@@ -118,7 +118,7 @@ class DigitalFilter(OwnedByHallFilter):
         fields = ["kind", "topic", "hall", "within", "q"]
 
     def filter_q(self, queryset: QuerySet[Resource], name: str, value: str):
-        return selectors.search(queryset, value.replace("\x00", ""))
+        return selectors.search(queryset, value)
 
 
 @extend_schema(tags=["digital"])

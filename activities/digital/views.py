@@ -40,10 +40,6 @@ class DigitalFilterForm(AreaFilterForm):
     )
     q = forms.CharField(label=gettext_lazy("关键词"), required=False, max_length=40, strip=True)
 
-    def clean_q(self) -> str:
-        # A NUL byte cannot go to PostgreSQL in a query; nobody types one.
-        return self.cleaned_data["q"].replace("\x00", "")
-
 
 @require_GET
 def resource_list(request: HttpRequest) -> HttpResponse:

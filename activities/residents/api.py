@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 
 from common import ratelimit
 from common.api import FIELD_ERRORS, RATE_LIMITED, UNSUPPORTED, Detail, ResidentEndpoint, validated
+from common.validators import mobile_validator
 
 from . import selectors, services
 from .web import verification_required
@@ -82,6 +83,23 @@ def resident_phone(verified: str | None, data: dict) -> str:
     if not data.get("phone"):
         raise ValidationError({"phone": [_("请填写手机号码。")]})
     return data["phone"]
+
+
+class PhoneSerializer(serializers.Serializer):
+    phone = serializers.CharField(
+        max_length=11, validators=[mobile_validator], help_text=_("预约时填写的手机号码")
+    )
+
+
+class ResidentPhoneSerializer(serializers.Serializer):
+    """A resident write's phone: the token's when one is carried, so then it may be left out."""
+
+    phone = serializers.CharField(
+        max_length=11,
+        validators=[mobile_validator],
+        required=False,
+        help_text=_("预约时填写的手机号码;带 X-Resident-Token 时以凭证的号码为准,可不填"),
+    )
 
 
 class PhoneCodeSerializer(serializers.Serializer):

@@ -30,7 +30,13 @@ from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from activities.residents.api import UNVERIFIED, resident_phone, verified_or_401
+from activities.residents.api import (
+    UNVERIFIED,
+    PhoneSerializer,
+    ResidentPhoneSerializer,
+    resident_phone,
+    verified_or_401,
+)
 from common import ratelimit
 from common.api import (
     FIELD_ERRORS,
@@ -138,21 +144,6 @@ class ReservationCreateSerializer(serializers.Serializer):
     )
     purpose = serializers.CharField(max_length=services.PURPOSE_MAX, help_text=_("用途"))
     party_size = serializers.IntegerField(min_value=1, help_text=_("人数,不超过场馆容纳人数"))
-
-
-class ReservationPhoneSerializer(serializers.Serializer):
-    phone = serializers.CharField(
-        max_length=11, validators=[mobile_validator], help_text=_("预约时填写的手机号码")
-    )
-
-
-class ReservationCancelSerializer(serializers.Serializer):
-    phone = serializers.CharField(
-        max_length=11,
-        validators=[mobile_validator],
-        required=False,
-        help_text=_("预约时填写的手机号码;带 X-Resident-Token 时以凭证的号码为准,可不填"),
-    )
 
 
 class ReservationSerializer(serializers.Serializer):
@@ -394,7 +385,7 @@ class ReservationViewSet(ResidentEndpoint, viewsets.GenericViewSet):
 
     def retrieve(self, request: Request, code: str) -> Response:
         services.RESERVATION_BUDGET.charge_address(ratelimit.client_ip(request), lookup=True)
-        data = validated(ReservationPhoneSerializer, request.query_params)
+        data = validated(PhoneSerializer, request.query_params)
         reservation = services.reservation_lookup(code=code, phone=data["phone"])
         if reservation is None:
             raise NotFound(gettext("预约码与手机号码不匹配,请核对后再试。"))
@@ -408,7 +399,7 @@ class ReservationViewSet(ResidentEndpoint, viewsets.GenericViewSet):
             "预约码不存在或与手机号码不匹配时返回同一个 400。"
         ),
         auth=[],
-        request=ReservationCancelSerializer,
+        request=ResidentPhoneSerializer,
         responses={
             200: ReservationSerializer,
             400: FIELD_ERRORS,
@@ -424,6 +415,6 @@ class ReservationViewSet(ResidentEndpoint, viewsets.GenericViewSet):
     def cancel(self, request: Request, code: str) -> Response:
         services.RESERVATION_BUDGET.charge_address(ratelimit.client_ip(request), lookup=True)
         verified = verified_or_401(request)
-        data = validated(ReservationCancelSerializer, request.data)
+        data = validated(ResidentPhoneSerializer, request.data)
         reservation = services.reservation_cancel(code=code, phone=resident_phone(verified, data))
         return Response(ReservationSerializer(reservation).data)
