@@ -77,6 +77,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: a NUL byte anywhere in a request is a 400 before anything reads it.
     "common.middleware.RejectMalformedRequests",
+    # A database that does not answer is a 503 that says so, not a 500.
+    "common.middleware.DatabaseUnavailable",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -119,15 +121,32 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+    # A database host that does not answer costs a request this many seconds (then a 503,
+    # common.middleware.DatabaseUnavailable), not a worker held until the kernel gives up.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5)
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and Celery ---------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
+# A Redis that is down or hung must cost a request at most these seconds, never a worker
+# (docs/DEPLOYMENT.md, "Faults"): without them a hung Redis holds every web process forever.
+REDIS_CONNECT_TIMEOUT = env.float("REDIS_CONNECT_TIMEOUT", default=0.5)
+REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=0.5)
+# After a failed cache command a process leaves Redis alone this long (common.cache).
+REDIS_RETRY_AFTER = env.float("REDIS_RETRY_AFTER", default=5)
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's RedisCache, with every failure a logged miss (common/cache.py).
+            "BACKEND": "common.cache.FaultTolerantRedisCache",
             "LOCATION": REDIS_URL,
+            "RETRY_AFTER": REDIS_RETRY_AFTER,
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+                "socket_timeout": REDIS_SOCKET_TIMEOUT,
+            },
         }
     }
     CELERY_BROKER_URL = REDIS_URL
@@ -200,7 +219,16 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_throttle": env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=10),
     # A worker killed while sweeping holds the sweep's lock until it expires.
     "unacked_mutex_expire": env.int("CELERY_UNACKED_MUTEX_EXPIRE", default=300),
+    # Queuing a task from a request (a booking's message) waits at most this for a Redis that
+    # is down or hung; the caller then falls back (the message stays queued for the sweep).
+    "socket_connect_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=1),
+    "socket_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=1),
 }
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=1)
+# One try to send a task, not Celery's default three with pauses: a request does not wait.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 0}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=1)
+CELERY_REDIS_SOCKET_TIMEOUT = env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=1)
 # A running report whose heartbeat is older than this is taken over by the next attempt.
 REPORT_STALE_SECONDS = env.int("REPORT_STALE_SECONDS", default=300)
 
