@@ -420,6 +420,9 @@ SURVEY_RATE_WINDOW = env.int("SURVEY_RATE_WINDOW", default=600)
 # The public activity list (API) is rendered at most this often per URL; seat counts on it may
 # be this many seconds old. The activity page and booking itself always read the database.
 ACTIVITY_LIST_CACHE_SECONDS = env.int("ACTIVITY_LIST_CACHE_SECONDS", default=3)
+# The public statistics (API ``statistics/``) are kept at most this many seconds; any change to
+# a return (figures, status, deadline) renews them at once. 0: computed per request.
+STATISTICS_CACHE_SECONDS = env.int("STATISTICS_CACHE_SECONDS", default=300)
 # An order nobody answers within this many working days goes up to the parent hall.
 ORDER_RESPONSE_WORKING_DAYS = env.int("ORDER_RESPONSE_WORKING_DAYS", default=5)
 # The State Council's public holidays and the weekend days worked instead (调休), one row a day;
