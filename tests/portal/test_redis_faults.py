@@ -216,3 +216,21 @@ def test_the_cache_comes_back_after_its_pause(on_redis):
     assert cache.get("k") is None  # still paused: Redis is not asked
     cache.breaker.reset()
     assert cache.get("k") == "v"
+
+
+def test_with_the_broker_stopped_an_export_says_so_instead_of_failing(client, on_redis):
+    from django.urls import reverse
+
+    cast = build_cast()
+    on_redis.stop()
+    client.force_login(cast.county_official)
+    with within(BOUND_SECONDS):
+        response = client.post(
+            reverse("admin:evaluation_export"),
+            {"kind": "statistics", "year": 2025, "hall": cast.county.pk},
+        )
+    assert response.status_code == 302
+    page = client.get(response["Location"])
+    assert page.status_code == 200
+    assert page.context["run"].status == "failed"
+    assert "任务队列暂时不可用" in page.content.decode()
