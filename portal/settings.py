@@ -211,6 +211,8 @@ CELERY_BEAT_SCHEDULE = {
         "args": ("annual",),
     },
 }
+CELERY_BROKER_CONNECT_TIMEOUT = env.float("CELERY_BROKER_CONNECT_TIMEOUT", default=1)
+CELERY_BROKER_SOCKET_TIMEOUT = env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=2)
 # Redis has no real acknowledgement: a message taken by a worker that died goes back on the queue
 # once it has been unacknowledged this long. Keep it above the longest report build.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -219,16 +221,18 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_throttle": env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=10),
     # A worker killed while sweeping holds the sweep's lock until it expires.
     "unacked_mutex_expire": env.int("CELERY_UNACKED_MUTEX_EXPIRE", default=300),
-    # Queuing a task from a request (a booking's message) waits at most this for a Redis that
-    # is down or hung; the caller then falls back (the message stays queued for the sweep).
-    "socket_connect_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=1),
-    "socket_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=1),
+    # Queuing a task from a request (a booking's message) waits at most this long for a Redis
+    # that is down or hung; the caller then falls back (docs/DEPLOYMENT.md, "Faults").
+    "socket_connect_timeout": CELERY_BROKER_CONNECT_TIMEOUT,
+    "socket_timeout": CELERY_BROKER_SOCKET_TIMEOUT,
 }
-CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=1)
-# One try to send a task, not Celery's default three with pauses: a request does not wait.
+CELERY_BROKER_CONNECTION_TIMEOUT = CELERY_BROKER_CONNECT_TIMEOUT
+# One try to send a task, not Celery's default of four with pauses: a request does not wait.
+# What a worker or beat fails to send is sent again by its schedule (the message sweep, the
+# reports' next run).
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 0}
-CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=1)
-CELERY_REDIS_SOCKET_TIMEOUT = env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=1)
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = CELERY_BROKER_CONNECT_TIMEOUT
+CELERY_REDIS_SOCKET_TIMEOUT = CELERY_BROKER_SOCKET_TIMEOUT
 # A running report whose heartbeat is older than this is taken over by the next attempt.
 REPORT_STALE_SECONDS = env.int("REPORT_STALE_SECONDS", default=300)
 
