@@ -83,47 +83,57 @@ class FaultTolerantRedisCache(RedisCache):
         """``call()``, or ``default`` when Redis fails or failed a moment ago."""
         return self.breaker.call(call, default)
 
+    # Each method asks RedisCache's own (``base``) through the breaker.
+
     def get(self, key, default=None, version=None):
-        return self.guarded(lambda: super(_Base, self).get(key, default, version), default)
+        base = super()
+        return self.guarded(lambda: base.get(key, default, version), default)
 
     def get_many(self, keys, version=None):
-        return self.guarded(lambda: super(_Base, self).get_many(keys, version), {})
+        base = super()
+        return self.guarded(lambda: base.get_many(keys, version), {})
 
     def has_key(self, key, version=None):
-        return self.guarded(lambda: super(_Base, self).has_key(key, version), False)
+        base = super()
+        return self.guarded(lambda: base.has_key(key, version), False)
 
     def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
-        self.guarded(lambda: super(_Base, self).set(key, value, timeout, version), None)
+        base = super()
+        self.guarded(lambda: base.set(key, value, timeout, version), None)
 
     def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
-        return self.guarded(lambda: super(_Base, self).set_many(data, timeout, version), list(data))
+        base = super()
+        return self.guarded(lambda: base.set_many(data, timeout, version), list(data))
 
     def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
-        return self.guarded(lambda: super(_Base, self).add(key, value, timeout, version), False)
+        base = super()
+        return self.guarded(lambda: base.add(key, value, timeout, version), False)
 
     def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
-        return self.guarded(lambda: super(_Base, self).touch(key, timeout, version), False)
+        base = super()
+        return self.guarded(lambda: base.touch(key, timeout, version), False)
 
     def delete(self, key, version=None):
-        return self.guarded(lambda: super(_Base, self).delete(key, version), False)
+        base = super()
+        return self.guarded(lambda: base.delete(key, version), False)
 
     def delete_many(self, keys, version=None):
-        self.guarded(lambda: super(_Base, self).delete_many(keys, version), None)
+        base = super()
+        self.guarded(lambda: base.delete_many(keys, version), None)
 
     def clear(self):
-        return self.guarded(lambda: super(_Base, self).clear(), False)
+        base = super()
+        return self.guarded(lambda: base.clear(), False)
 
     def incr(self, key, delta=1, version=None):
         """Unlike a miss, a count cannot be made up: raises ``CacheUnavailable`` when Redis is
         out, for the caller to decide (``common.ratelimit`` counts in the process instead)."""
+        base = super()
         missing = object()
-        value = self.guarded(lambda: super(_Base, self).incr(key, delta, version), missing)
+        value = self.guarded(lambda: base.incr(key, delta, version), missing)
         if value is missing:
             raise CacheUnavailable(self.breaker.name)
         return value
-
-
-_Base = FaultTolerantRedisCache
 
 
 class CacheUnavailable(Exception):
