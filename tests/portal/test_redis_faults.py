@@ -152,6 +152,8 @@ def _use_everything(client, cast, activity, i: int) -> None:
     with within(BOUND_SECONDS):
         assert client.get(LIST).status_code == 200
     with within(BOUND_SECONDS):
+        assert client.get("/activities/").status_code == 200
+    with within(BOUND_SECONDS):
         response = book(client, activity, i)
     assert response.status_code == 201, response.content
     assert Booking.objects.filter(code=response.json()["code"]).exists()
