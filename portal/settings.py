@@ -296,6 +296,13 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "common.api.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # The project's JSON parser for every endpoint: JSON nested thousands deep is a 400 that
+    # says so, never a RecursionError (a 500).
+    "DEFAULT_PARSER_CLASSES": [
+        "common.api.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     # Basic first: an anonymous write then gets 401 with a WWW-Authenticate header, which other
     # systems expect; browsers use the admin session, whose writes must carry the CSRF token.
     "DEFAULT_AUTHENTICATION_CLASSES": [
