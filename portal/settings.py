@@ -299,14 +299,15 @@ REST_FRAMEWORK = {
     # The project's JSON parser for every endpoint: JSON nested thousands deep is a 400 that
     # says so, never a RecursionError (a 500).
     "DEFAULT_PARSER_CLASSES": [
-        "common.api.JSONParser",
+        "common.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    # Basic first: an anonymous write then gets 401 with a WWW-Authenticate header, which other
+    # Tokens first: an anonymous write then gets 401 with a WWW-Authenticate header, which other
     # systems expect; browsers use the admin session, whose writes must carry the CSRF token.
+    # No HTTP Basic: a password sent with every request, guessable without a lockout's notice.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.BasicAuthentication",
+        "network.tokens.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
@@ -317,15 +318,16 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "文化馆总分馆制服务平台 API",
     "DESCRIPTION": (
         "文化馆总分馆网络的开放接口:文化馆、活动、预约、点单与统计。\n\n"
-        "- 查询接口公开,无需登录。写接口需认证:HTTP Basic(供其他系统调用,"
-        "连续输错密码会锁定账号),或登录后台后的会话 Cookie(写请求须带 `X-CSRFToken` 头)。"
+        "- 查询接口公开,无需登录。写接口需认证:接口令牌(供其他系统调用:工作人员在后台"
+        "“接口令牌”中创建,请求头 `Authorization: Token <令牌>`),或登录后台后的会话 Cookie"
+        "(写请求须带 `X-CSRFToken` 头)。不接受 HTTP Basic。"
         "工作人员只能改动其所在馆及下级馆的数据,范围之外的对象返回 404。\n"
         "- 列表分页:`count`、`next`、`previous`、`results`;`page` 从 1 开始,"
         "`page_size` 默认 50、最大 200。\n"
         "- 输入有误时返回 400,正文为 `{字段名: [错误信息, …]}`。"
         "错误信息按 `Accept-Language` 给出:默认简体中文,`en` 为英文。\n\n"
-        "Open API of the culture hall network. Reads are public; writes take HTTP Basic or the "
-        "admin session (with `X-CSRFToken`). Errors are `400 {field: [messages]}` in the "
+        "Open API of the culture hall network. Reads are public; writes take a staff API token "
+        "(`Authorization: Token <key>`) or the admin session (with `X-CSRFToken`). Errors are `400 {field: [messages]}` in the "
         "language of `Accept-Language` (Simplified Chinese by default, or `en`)."
     ),
     "VERSION": "1.0.0",

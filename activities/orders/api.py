@@ -470,7 +470,7 @@ def _staff_action(summary, description, request_serializer):
     list=extend_schema(
         summary=_("点单待办(工作人员)"),
         description=_(
-            "承办馆在该账号管辖范围内的点单,最早提交的在前。需登录(会话或 HTTP Basic)。"
+            "承办馆在该账号管辖范围内的点单,最早提交的在前。需登录(会话或接口令牌)。"
             "`status` 可重复以筛选多个状态。文化和旅游局账号只读。"
         ),
         responses={

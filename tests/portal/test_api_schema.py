@@ -56,7 +56,9 @@ def test_schema_describes_the_halls_endpoints(schema):
 
 def test_schema_documents_public_reads_and_authenticated_writes(schema):
     schemes = schema["components"]["securitySchemes"]
-    assert schemes["basicAuth"] == {"type": "http", "scheme": "basic"}
+    assert "basicAuth" not in schemes
+    assert schemes["tokenAuth"]["type"] == "apiKey"
+    assert schemes["tokenAuth"]["name"] == "Authorization"
     assert schemes["cookieAuth"]["in"] == "cookie"
     detail = schema["paths"]["/api/v1/halls/{id}/"]
     assert {} in detail["get"]["security"]  # anyone may read
