@@ -164,6 +164,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "activities.residents.services.prune_residents",
         "schedule": crontab(minute=30, hour=3),
     },
+    # Answers kept for Idempotency-Key retries are deleted once their 24 hours are over.
+    "prune-idempotent-requests": {
+        "task": "activities.residents.services.prune_idempotent_requests",
+        "schedule": crontab(minute=15),
+    },
     # The day-before reminders: each run sends those not sent yet (at most one per booking).
     "booking-reminders": {
         "task": "activities.services.send_booking_reminders",
