@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -59,6 +61,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "mptt",
     "axes",
+    "csp",
     "django_celery_beat",
     "portal",
     "network",
@@ -78,6 +81,8 @@ MIDDLEWARE = [
     # First: a NUL byte anywhere in a request is a 400 before anything reads it.
     "common.middleware.RejectMalformedRequests",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every answer (CONTENT_SECURITY_POLICY below).
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -277,6 +282,34 @@ STORAGES = {
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
+}
+
+# --- Content-Security-Policy (django-csp) -------------------------------------------------------
+# Scripts and styles only from our own static files: no inline <script>, no on*= handlers, no
+# style attributes (templates use static/js/*.js and static/css/*.css). Pictures and media from
+# the site itself (and data:/blob: for the icon and the check-in scanner's photo), or from the
+# bucket that stored files redirect to (``serve_stored``); CSP_MEDIA_ORIGINS adds others (a CDN).
+_bucket_origins = []
+if S3_BUCKET:
+    _endpoint = urlsplit(env("S3_ENDPOINT_URL", default=""))
+    _bucket_origins = (
+        [f"{_endpoint.scheme}://{_endpoint.netloc}"]
+        if _endpoint.netloc
+        else ["https://*.amazonaws.com"]
+    )
+_media_origins = [*_bucket_origins, *env.list("CSP_MEDIA_ORIGINS", default=[])]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", "blob:", *_media_origins],
+        "media-src": [SELF, *_media_origins],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
 }
 
 # Activity pictures, venue photos and the digital hall's pictures, in MB; every picture is
