@@ -69,6 +69,12 @@ def test_the_key_pages_run_without_policy_violations(page, live_server, cast):
     assert page.locator("#portal-dashboard .figures").evaluate(
         "el => getComputedStyle(el).display"
     ) == "grid"  # the dashboard's stylesheet, now a static file, applies
+    # An admin form with a hall autocomplete (select2) and date shortcuts, opened.
+    visit("admin activity form", "/admin/activities/activity/add/")
+    page.locator(".select2-selection").first.click()
+    page.wait_for_selector(".select2-results")
+    seen["admin activity form"] += violations(page, console)
+    console.clear()
     # The check-in scanner page: its script shows the scan button, or the note to type.
     visit("check-in scanner", f"/staff/checkin/{show.pk}/")
     assert page.locator("#scan").is_visible() or page.locator("#scan-note").is_visible()
