@@ -32,7 +32,7 @@ from .returns.models import AssetReturn, Rollup, ServiceReturn
 from .scoring import selectors as scoring
 from .scoring.models import AssessmentScheme, Grade
 
-OPTIONAL_AUTH = [{"basicAuth": []}, {"cookieAuth": []}, {}]
+OPTIONAL_AUTH = [{"tokenAuth": []}, {"cookieAuth": []}, {}]
 MIN_YEAR, MAX_YEAR = 2000, 2100
 
 

@@ -23,7 +23,10 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import services
+from . import (
+    admin_tokens,  # noqa: F401  (registers the API token admin)
+    services,
+)
 from .admin_naming import tree_naming_view
 from .admin_scope import ScopedAdminMixin, ScopedInlineMixin, scoped_queryset
 from .models import (

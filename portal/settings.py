@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -59,6 +61,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "mptt",
     "axes",
+    "csp",
     "django_celery_beat",
     "portal",
     "network",
@@ -80,6 +83,8 @@ MIDDLEWARE = [
     # A database that does not answer is a 503 that says so, not a 500.
     "common.middleware.DatabaseUnavailable",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every answer (CONTENT_SECURITY_POLICY below).
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -182,6 +187,11 @@ CELERY_BEAT_SCHEDULE = {
     "prune-resident-tokens": {
         "task": "activities.residents.services.prune_residents",
         "schedule": crontab(minute=30, hour=3),
+    },
+    # Answers kept for Idempotency-Key retries are deleted once their 24 hours are over.
+    "prune-idempotent-requests": {
+        "task": "activities.residents.services.prune_idempotent_requests",
+        "schedule": crontab(minute=15),
     },
     # The day-before reminders: each run sends those not sent yet (at most one per booking).
     "booking-reminders": {
@@ -306,6 +316,34 @@ STORAGES = {
     },
 }
 
+# --- Content-Security-Policy (django-csp) -------------------------------------------------------
+# Scripts and styles only from our own static files: no inline <script>, no on*= handlers, no
+# style attributes (templates use static/js/*.js and static/css/*.css). Pictures and media from
+# the site itself (and data:/blob: for the icon and the check-in scanner's photo), or from the
+# bucket that stored files redirect to (``serve_stored``); CSP_MEDIA_ORIGINS adds others (a CDN).
+_bucket_origins = []
+if S3_BUCKET:
+    _endpoint = urlsplit(env("S3_ENDPOINT_URL", default=""))
+    _bucket_origins = (
+        [f"{_endpoint.scheme}://{_endpoint.netloc}"]
+        if _endpoint.netloc
+        else ["https://*.amazonaws.com"]
+    )
+_media_origins = [*_bucket_origins, *env.list("CSP_MEDIA_ORIGINS", default=[])]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", "blob:", *_media_origins],
+        "media-src": [SELF, *_media_origins],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
 # Activity pictures, venue photos and the digital hall's pictures, in MB; every picture is
 # re-encoded on upload (common/uploads.py).
 PICTURE_MAX_MB = env.int("PICTURE_MAX_MB", default=10)
@@ -328,10 +366,18 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "common.api.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    # Basic first: an anonymous write then gets 401 with a WWW-Authenticate header, which other
+    # The project's JSON parser for every endpoint: JSON nested thousands deep is a 400 that
+    # says so, never a RecursionError (a 500).
+    "DEFAULT_PARSER_CLASSES": [
+        "common.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    # Tokens first: an anonymous write then gets 401 with a WWW-Authenticate header, which other
     # systems expect; browsers use the admin session, whose writes must carry the CSRF token.
+    # No HTTP Basic: a password sent with every request, guessable without a lockout's notice.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.BasicAuthentication",
+        "network.tokens.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
@@ -342,15 +388,16 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "文化馆总分馆制服务平台 API",
     "DESCRIPTION": (
         "文化馆总分馆网络的开放接口:文化馆、活动、预约、点单与统计。\n\n"
-        "- 查询接口公开,无需登录。写接口需认证:HTTP Basic(供其他系统调用,"
-        "连续输错密码会锁定账号),或登录后台后的会话 Cookie(写请求须带 `X-CSRFToken` 头)。"
+        "- 查询接口公开,无需登录。写接口需认证:接口令牌(供其他系统调用:工作人员在后台"
+        "“接口令牌”中创建,请求头 `Authorization: Token <令牌>`),或登录后台后的会话 Cookie"
+        "(写请求须带 `X-CSRFToken` 头)。不接受 HTTP Basic。"
         "工作人员只能改动其所在馆及下级馆的数据,范围之外的对象返回 404。\n"
         "- 列表分页:`count`、`next`、`previous`、`results`;`page` 从 1 开始,"
         "`page_size` 默认 50、最大 200。\n"
         "- 输入有误时返回 400,正文为 `{字段名: [错误信息, …]}`。"
         "错误信息按 `Accept-Language` 给出:默认简体中文,`en` 为英文。\n\n"
-        "Open API of the culture hall network. Reads are public; writes take HTTP Basic or the "
-        "admin session (with `X-CSRFToken`). Errors are `400 {field: [messages]}` in the "
+        "Open API of the culture hall network. Reads are public; writes take a staff API token "
+        "(`Authorization: Token <key>`) or the admin session (with `X-CSRFToken`). Errors are `400 {field: [messages]}` in the "
         "language of `Accept-Language` (Simplified Chinese by default, or `en`)."
     ),
     "VERSION": "1.0.0",

@@ -28,10 +28,11 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
 from common.cache import Breaker
+from common.idempotency import idempotency_prune
 from common.ratelimit import Budget, RateLimited
 from common.validators import mobile_validator, normalize_mobile
 
-from .models import Message, PhoneCode, Resident, ResidentToken
+from .models import IdempotentRequest, Message, PhoneCode, Resident, ResidentToken
 from .sms import Outgoing, SmsError, backend, render
 
 logger = logging.getLogger(__name__)
@@ -346,3 +347,9 @@ def residents_prune(*, now: datetime | None = None) -> tuple[int, int]:
 @shared_task(ignore_result=True)
 def prune_residents() -> None:
     residents_prune()
+
+
+@shared_task(ignore_result=True)
+def prune_idempotent_requests() -> int:
+    """The answers kept for ``Idempotency-Key`` retries, once their 24 hours are over."""
+    return idempotency_prune(IdempotentRequest)

@@ -16,6 +16,7 @@ from evaluation.returns.models import AssetReturn, ReturnKind, ServiceReturn
 from evaluation.scoring import services as scoring
 from network import services as network_services
 from network.models import Hall
+from tests.api import token_auth
 
 from .factories import YEAR, open_window, scheme_for
 
@@ -231,7 +232,7 @@ def test_an_official_reads_the_scores_of_the_county(client, cast, scored):
     response = client.get(
         SCORES,
         {"year": YEAR, "within": cast.county.pk},
-        **basic(cast.county_official, cast.password),
+        **token_auth(cast.county_official),
     )
     assert response.status_code == 200
     data = response.json()
