@@ -28,12 +28,14 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.db.models import Max, Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import services
 from .bulk import NewHall, bulk_load
 from .divisions import Division, DivisionError, Edition, EditionRejected, hall_name
-from .models import KIND_BY_LEVEL, Hall, HallStatus
+from .models import KIND_BY_LEVEL, Hall, HallKind, HallStatus, NamingScheme, plaque_name_for
+from .signals import hall_moved
 
 KINDS = ("new", "renamed", "recoded", "moved", "closed", "reopened")
 
@@ -279,67 +281,95 @@ def describe(plan: Plan, *, first: int = 10) -> Iterator[str]:
 class Applied:
     counts: Counter = field(default_factory=Counter)
     trees_loaded: int = 0
+    shifted: int = 0  # points that found their branch's room used up (placed by the services)
 
 
 @transaction.atomic
 def apply_update(plan: Plan) -> Applied:
-    """Apply ``plan``; all of it or, on any error, nothing."""
+    """Apply ``plan``; all of it or, on any error, nothing. Every touched tree is locked once,
+    first. Thousands of changes a year are written in batches: points (leaves) are created and
+    moved into their branch's room (``services.TREE_ROOM``) with one statement per batch, as
+    ``hall_create`` places one; place names, codes and status by ``bulk_update``; the plaques of
+    every renamed subtree by ``services.plaques_refresh``. What needs the tree renumbered (a
+    branch whose room is used up, a township or county that moves) goes through
+    ``hall_create``/``hall_move`` one at a time."""
     applied = Applied()
     if plan.empty:
         return applied
-    year = plan.edition
-    touched_trees = {
-        c.hall.tree_id for rows in plan.changes.values() for c in rows if c.hall is not None
-    }
+    changes = plan.changes
     pk_of = dict(plan.pk_of)
-    parents_of_new = {c.parent for c in plan.changes["new"]}
-    touched_trees.update(
-        Hall.objects.filter(pk__in=[pk_of[p] for p in parents_of_new if p in pk_of]).values_list(
-            "tree_id", flat=True
-        )
-    )
-    services.lock_trees(*touched_trees)
+    trees = {c.hall.tree_id for rows in changes.values() for c in rows if c.hall is not None}
+    parents = [pk_of[c.parent] for c in changes["new"] if c.parent in pk_of]
+    for start in range(0, len(parents), 5000):
+        chunk = parents[start : start + 5000]
+        trees.update(Hall.objects.filter(pk__in=chunk).values_list("tree_id", flat=True))
+    services.lock_trees(*trees)
     _create(plan, pk_of, applied)
-    for change in sorted(plan.changes["moved"], key=lambda c: c.level):
-        services.hall_move(
-            hall=Hall.objects.get(pk=change.hall.pk),
-            new_parent=Hall.objects.get(pk=pk_of[change.parent]),
-        )
+    moved_points = [c for c in changes["moved"] if c.level == len(KIND_BY_LEVEL) - 1]
+    for change in sorted(changes["moved"], key=lambda c: c.level):
+        if change.level < len(KIND_BY_LEVEL) - 1:
+            services.hall_move(
+                hall=Hall.objects.get(pk=change.hall.pk),
+                new_parent=Hall.objects.get(pk=pk_of[change.parent]),
+            )
+    _place_points(
+        [(Hall(pk=c.hall.pk, locality=c.hall.locality), pk_of[c.parent]) for c in moved_points],
+        applied,
+        year=plan.edition,
+    )
+    _edit(plan)
+    for kind in KINDS:
+        applied.counts[kind] = len(changes[kind])
+    return applied
+
+
+def _edit(plan: Plan) -> None:
+    """Codes, place names, names and status in batches; then the renamed subtrees' plaques."""
     edits: dict[int, dict] = defaultdict(dict)
-    for change in plan.changes["recoded"]:
+    changes = plan.changes
+    for change in changes["recoded"]:
         edits[change.hall.pk]["code"] = change.code
-    for change in plan.changes["renamed"]:
+    for change in changes["renamed"]:
         hall = change.hall
         edits[hall.pk]["locality"] = change.locality
         kind = KIND_BY_LEVEL[hall.level]
         if hall.name == hall_name(kind, hall.locality):  # staff did not rename it
             edits[hall.pk]["name"] = hall_name(kind, change.locality)
-    for change in plan.changes["reopened"]:
+    for change in changes["reopened"]:
         edits[change.hall.pk]["status"] = HallStatus.OPEN
-    for change in plan.changes["closed"]:
+    for change in changes["closed"]:
         edits[change.hall.pk]["status"] = HallStatus.CLOSED
+    for change in changes["moved"]:
+        edits[change.hall.pk]  # noqa: B018 (a moved hall takes the edition's year too)
+    now = timezone.now()
+    groups: dict[tuple, list[Hall]] = defaultdict(list)
     for pk, fields in edits.items():
-        hall = Hall.objects.only("pk", "tree_id").get(pk=pk)
-        services.hall_update(hall=hall, **fields)
-    touched = set(edits) | {c.hall.pk for c in plan.changes["moved"]}
-    touched = sorted(touched)
-    for start in range(0, len(touched), 5000):
-        Hall.objects.filter(pk__in=touched[start : start + 5000]).update(division_year=year)
-    for kind in KINDS:
-        applied.counts[kind] = len(plan.changes[kind])
-    return applied
+        row = Hall(pk=pk, division_year=plan.edition, updated_at=now, **fields)
+        groups[tuple(sorted(fields))].append(row)
+    for names, rows in groups.items():
+        Hall.objects.bulk_update(rows, [*names, "division_year", "updated_at"], batch_size=BATCH)
+    renamed = [c.hall.pk for c in changes["renamed"]]
+    halls = []
+    for start in range(0, len(renamed), 5000):
+        chunk = renamed[start : start + 5000]
+        halls.extend(Hall.objects.filter(pk__in=chunk).only("pk", "tree_id", "level"))
+    if halls:
+        services.plaques_refresh(halls=halls)
+
+
+BATCH = 1000
 
 
 def _create(plan: Plan, pk_of: dict[str, int], applied: Applied) -> None:
-    """Whole new cities in one bulk load, every other new hall through ``hall_create``, parents
-    first; ``pk_of`` learns each new hall."""
+    """Whole new cities in one bulk load; new counties and townships through ``hall_create``,
+    parents first; new villages into their branches' room in batches. ``pk_of`` learns each
+    new hall that may be a parent."""
     new = plan.changes["new"]
     if not new:
         return
     children: dict[str | None, list[Change]] = defaultdict(list)
     for change in new:
         children[change.parent].append(change)
-    roots = children.get(None, [])
     in_trees: set[str] = set()
 
     def tree(change: Change) -> NewHall:
@@ -353,26 +383,110 @@ def _create(plan: Plan, pk_of: dict[str, int], applied: Applied) -> None:
             children=[tree(child) for child in children.get(change.code, [])],
         )
 
-    if roots:
-        result = bulk_load(tree(root) for root in roots)
+    if children.get(None):
+        result = bulk_load(tree(root) for root in children[None])
         applied.trees_loaded = result.trees
-        loaded = [c.code for c in new if c.code in in_trees]
-        for start in range(0, len(loaded), 5000):
-            pk_of.update(
-                Hall.objects.filter(code__in=loaded[start : start + 5000]).values_list("code", "pk")
-            )
-    for change in sorted(new, key=lambda c: c.level):
-        if change.code in in_trees:
+    rest = sorted((c for c in new if c.code not in in_trees), key=lambda c: c.level)
+    last = len(KIND_BY_LEVEL) - 1
+    for change in rest:
+        if change.level == last:
             continue
-        if change.parent not in pk_of:  # its parent is new too and comes first by level
-            raise AssertionError(f"parent {change.parent} of {change.code} not created")
-        parent = Hall.objects.get(pk=pk_of[change.parent])
         kind = KIND_BY_LEVEL[change.level]
         hall = services.hall_create(
-            parent=parent,
+            parent=Hall.objects.get(pk=pk_of[change.parent]),
             name=hall_name(kind, change.locality),
             locality=change.locality,
             code=change.code,
         )
         Hall.objects.filter(pk=hall.pk).update(division_year=plan.edition)
         pk_of[change.code] = hall.pk
+    points = [
+        (
+            Hall(
+                name=hall_name(KIND_BY_LEVEL[last], c.locality),
+                locality=c.locality,
+                code=c.code,
+                division_year=plan.edition,
+            ),
+            pk_of[c.parent],
+        )
+        for c in rest
+        if c.level == last
+    ]
+    _place_points(points, applied, year=plan.edition)
+
+
+def _place_points(items: list[tuple[Hall, int]], applied: Applied, *, year: int) -> None:
+    """Put each point (a new ``Hall`` without a pk, or an existing one to move) under the
+    branch whose pk it is paired with, after that branch's last child, in its room: new ones by
+    ``bulk_create``, moved ones by ``bulk_update``, the tree numbers, stored ancestors and
+    plaque set as ``hall_create`` sets them. A point whose branch has no room left goes through
+    ``hall_create``/``hall_move``, which shift the tree, after the batch is written (their
+    shifts move the batch's rows with everything else)."""
+    if not items:
+        return
+    branch_ids = sorted({pk for _hall, pk in items})
+    branches, last_child, places = {}, {}, {}
+    for start in range(0, len(branch_ids), 5000):
+        chunk = branch_ids[start : start + 5000]
+        for branch in Hall.objects.filter(pk__in=chunk).select_related("main_hall"):
+            branches[branch.pk] = branch
+        last_child.update(
+            Hall.objects.filter(parent_id__in=chunk)
+            .values("parent_id")
+            .annotate(m=Max("rght"))
+            .values_list("parent_id", "m")
+            .order_by()
+        )
+    tree_ids = {b.tree_id for b in branches.values()}
+    for root in Hall.objects.filter(level=0, tree_id__in=tree_ids).select_related("naming_scheme"):
+        places[root.tree_id] = (root.locality, root.naming_scheme or NamingScheme.default())
+    span = services.tree_span(HallKind.POINT)
+    created, moved, overflow = [], [], []
+    for hall, branch_id in items:
+        branch = branches[branch_id]
+        lft = last_child.get(branch_id, branch.lft) + 1
+        if lft + span > branch.rght:
+            overflow.append((hall, branch))
+            continue
+        last_child[branch_id] = lft + span - 1
+        city, scheme = places[branch.tree_id]
+        hall.lft, hall.rght, hall.level, hall.tree_id = (
+            lft,
+            lft + span - 1,
+            branch.level + 1,
+            branch.tree_id,
+        )
+        hall.parent_id, hall.kind = branch.pk, HallKind.POINT
+        hall.main_hall_id, hall.branch_hall_id = branch.main_hall_id, branch.pk
+        hall.plaque_name = plaque_name_for(
+            scheme=scheme,
+            localities=[city, branch.main_hall.locality, branch.locality, hall.locality],
+            parent_plaque=branch.plaque_name,
+        )
+        (moved if hall.pk else created).append(hall)
+    Hall.objects.bulk_create(created, batch_size=BATCH)
+    Hall.objects.bulk_update(moved, PLACED, batch_size=BATCH)
+    for hall in moved:
+        hall_moved.send(sender=Hall, hall=Hall.objects.get(pk=hall.pk))
+    for hall, branch in overflow:
+        applied.shifted += 1
+        if hall.pk:
+            services.hall_move(hall=Hall.objects.get(pk=hall.pk), new_parent=branch)
+        else:
+            made = services.hall_create(
+                parent=branch, name=hall.name, locality=hall.locality, code=hall.code
+            )
+            Hall.objects.filter(pk=made.pk).update(division_year=year)
+
+
+PLACED = [
+    "lft",
+    "rght",
+    "level",
+    "tree_id",
+    "parent",
+    "main_hall",
+    "branch_hall",
+    "plaque_name",
+]

@@ -406,3 +406,25 @@ def test_province_and_city_limit_what_is_read_and_what_may_be_closed(tmp_path):
     assert Hall.objects.filter(tree_id=hall("50").tree_id).count() == 7
     with pytest.raises(CommandError, match="--city 须为 4 位"):
         run(source, "--city", "53")
+
+
+def test_villages_beyond_a_branchs_room_are_placed_by_shifting_the_tree(tmp_path):
+    run(write_edition(tmp_path / "2023", BASE))
+    # 20 new villages for 华山街道 (its room holds 16) and one moved there from 关上.
+    added = [f'5301020010{n:02d},"新{n}村委会",530102001,53,5301,530102' for n in range(10, 30)]
+    files = edit(BASE, "villages.csv", add=added)
+    files = edit(
+        files,
+        "villages.csv",
+        replace={"530111001002": '530111001002,"石桥铺村委会",530102001,53,5301,530102'},
+    )
+
+    out = run(write_edition(tmp_path / "2024", files), edition=2024)
+
+    assert "新增 20" in out and "迁移 1" in out
+    huashan = hall("530102001")
+    assert huashan.get_children().count() == 22
+    assert hall("530102001029").plaque_name == "五华区文化馆华山街道分馆新29村基层服务点"
+    assert hall("530111001002").plaque_name == "五华区文化馆华山街道分馆石桥铺村基层服务点"
+    assert hall("530111001002").main_hall.code == "530102"
+    call_command("check_tree")
