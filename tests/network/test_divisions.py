@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+from evaluation.returns.services import return_get_or_create
 from network import services
 from network.models import Hall, HallKind, HallStatus, OpeningHours, Operator
+from tests.activities.factories import published_activity
 
 pytestmark = pytest.mark.django_db
 
@@ -182,6 +184,9 @@ def test_an_update_applies_each_kind_of_change_and_keeps_what_staff_entered(tmp_
         parent=hall("530111"), name="官渡古镇特色分馆", locality="官渡古镇"
     )
     guanshang_plaque = hall("530111001001").plaque_name
+    # An activity at a village that will be abolished, a yearly return at one that will move.
+    activity = published_activity(hall("500101001001"))
+    moving_return = return_get_or_create(kind="service", hall=hall("530111001001"), year=2025)
     tree_ids = {c.code: c.tree_id for c in Hall.objects.filter(kind=HallKind.CENTRE)}
 
     files = edit(
@@ -235,6 +240,11 @@ def test_an_update_applies_each_kind_of_change_and_keeps_what_staff_entered(tmp_
     # abolished: closed, never deleted
     assert hall("500101001").status == HallStatus.CLOSED
     assert hall("500101001001").status == HallStatus.CLOSED
+    activity.refresh_from_db()
+    assert activity.hall.code == "500101001001"
+    # the moved village's return follows it (the services' hall_moved signal)
+    moving_return.refresh_from_db()
+    assert (moving_return.branch_id, moving_return.main_id) == (taihe.pk, hall("530111").pk)
     # staff's fields and hours survive; the hand-made halls are untouched
     village = hall("530111002002")
     assert (village.address, village.operator, village.operator_name) == (
