@@ -386,6 +386,9 @@ def _create(plan: Plan, pk_of: dict[str, int], applied: Applied) -> None:
     if children.get(None):
         result = bulk_load(tree(root) for root in children[None])
         applied.trees_loaded = result.trees
+        # Halls that move into a new city's tree need their new parent's pk.
+        wanted = sorted({c.parent for c in plan.changes["moved"]} & in_trees)
+        pk_of.update(Hall.objects.filter(code__in=wanted).values_list("code", "pk"))
     rest = sorted((c for c in new if c.code not in in_trees), key=lambda c: c.level)
     last = len(KIND_BY_LEVEL) - 1
     for change in rest:

@@ -438,3 +438,21 @@ def test_villages_beyond_a_branchs_room_are_placed_by_shifting_the_tree(tmp_path
     assert hall("530111001002").plaque_name == "五华区文化馆华山街道分馆石桥铺村基层服务点"
     assert hall("530111001002").main_hall.code == "530102"
     call_command("check_tree")
+
+
+def test_a_county_moved_to_a_new_city_takes_its_subtree_into_that_tree(tmp_path):
+    run(write_edition(tmp_path / "2023", BASE))
+    files = edit(BASE, "cities.csv", add=['5302,"滇中新市",53'])
+    files = edit(files, "areas.csv", replace={"530111": '530111,"官渡区",5302,53'})
+
+    out = run(write_edition(tmp_path / "2024", files), edition=2024)
+
+    assert "新增 1" in out and "迁移 1" in out
+    new_city = hall("5302")
+    guandu = hall("530111")
+    assert guandu.parent_id == new_city.pk and guandu.tree_id == new_city.tree_id
+    village = hall("530111002002")
+    assert village.tree_id == new_city.tree_id
+    assert village.plaque_name == "官渡区文化馆太和街道分馆双桥村基层服务点"
+    assert Hall.objects.filter(tree_id=hall("5301").tree_id).count() == 4
+    call_command("check_tree")
