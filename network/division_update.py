@@ -131,7 +131,8 @@ def plan_update(edition: Edition, *, year: int) -> Plan:
     divisions = edition.divisions
     new = [d for code, d in divisions.items() if code not in known]
     gone = [h for code, h in known.items() if code not in divisions]
-    _refuse_taken_codes(new)
+    if Hall.objects.filter(code__isnull=False).count() > len(known):  # others hold codes
+        _refuse_taken_codes(new)
     recoded = _match_recoded(new, gone, divisions, known)
     new = [d for d in new if d.code not in recoded]
     gone_codes = {h.code for h in recoded.values()}

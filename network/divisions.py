@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -322,7 +323,13 @@ def _rows(
     header: list[str] = []
 
     def lines() -> Iterator[str]:
-        for number, raw in enumerate(handle, start=1):
+        data = handle.read()
+        try:  # the usual case, at once; line by line only to find where the bad bytes are
+            yield from io.StringIO(data.decode("utf-8-sig"), newline="")
+            return
+        except UnicodeDecodeError:
+            pass
+        for number, raw in enumerate(data.splitlines(keepends=True), start=1):
             try:
                 text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
             except UnicodeDecodeError as exc:
