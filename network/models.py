@@ -224,6 +224,12 @@ class Hall(MPTTModel):
         db_index=False,
         verbose_name=_("所属分馆"),
     )
+    # The edition (year) of the statistical division codes that last created or changed this
+    # hall; NULL for a hall staff created by hand, which an update of the codes never touches
+    # (network.divisions). Its ``code`` is then the division code.
+    division_year = models.PositiveSmallIntegerField(
+        _("区划代码版本"), null=True, blank=True, editable=False
+    )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
     # Declared here so django-mptt does not add a single-column index on it: the
