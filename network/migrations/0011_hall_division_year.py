@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('network', '0009_naming_schemes'),
+        ('network', '0010_api_tokens'),
     ]
 
     operations = [
