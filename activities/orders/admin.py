@@ -25,9 +25,11 @@ from django.utils.translation import gettext_lazy
 
 from common.forms import add_service_errors
 from network.admin_scope import ScopedAdminMixin, ScopedInlineMixin
+from network.selectors import user_scope
 
 from . import services
 from .models import MenuItem, Order, OrderEvent
+from .selectors import DUE_SOON
 
 
 @admin.register(MenuItem)
@@ -156,6 +158,29 @@ class OrderScheduleForm(forms.Form):
         return data
 
 
+class DeadlineFilter(admin.SimpleListFilter):
+    """The unanswered orders the account's halls must answer, past or near their deadline: the
+    lists the home page's to-do links open."""
+
+    title = gettext_lazy("答复期限")
+    parameter_name = "deadline"
+
+    def lookups(self, request, model_admin):
+        return [("overdue", _("已逾期未答复")), ("soon", _("一天内到期"))]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value not in ("overdue", "soon"):
+            return queryset
+        now = timezone.now()
+        queryset = queryset.filter(
+            user_scope(request.user).q("handler__"), status=Order.Status.SUBMITTED
+        )
+        if value == "overdue":
+            return queryset.filter(respond_by__lt=now)
+        return queryset.filter(respond_by__gte=now, respond_by__lt=now + DUE_SOON)
+
+
 @admin.register(Order)
 class OrderAdmin(ScopedAdminMixin, admin.ModelAdmin):
     """The staff inbox of orders, oldest first.
@@ -179,7 +204,7 @@ class OrderAdmin(ScopedAdminMixin, admin.ModelAdmin):
         "escalations",
         "created_at",
     ]
-    list_filter = ["status"]
+    list_filter = ["status", DeadlineFilter]
     list_select_related = ["point", "handler", "item"]
     search_fields = ["=code", "name", "phone", "point__name"]
     search_help_text = gettext_lazy("按订单号、联系人、手机号码或村(社区)名搜索")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.db.models import (
     Aggregate,
@@ -246,3 +247,25 @@ def order_performance(
         )
         for row in rows
     ]
+
+
+# An unanswered order is near its deadline from a day before it.
+DUE_SOON = timedelta(days=1)
+
+
+def orders_todo(scope: Scope, *, now: datetime) -> dict[str, int]:
+    """What the scope's handler halls must do about orders, in one query: the submitted orders
+    past their answer deadline and those due within a day, and the accepted ones waiting to be
+    scheduled or completed."""
+    return Order.objects.filter(
+        scope.q("handler__"), status__in=[Order.Status.SUBMITTED, Order.Status.ACCEPTED]
+    ).aggregate(
+        overdue=Count("pk", filter=Q(status=Order.Status.SUBMITTED, respond_by__lt=now)),
+        due_soon=Count(
+            "pk",
+            filter=Q(
+                status=Order.Status.SUBMITTED, respond_by__gte=now, respond_by__lt=now + DUE_SOON
+            ),
+        ),
+        accepted=Count("pk", filter=Q(status=Order.Status.ACCEPTED)),
+    )
