@@ -1,9 +1,15 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from . import health, views
 
 urlpatterns = [
+    # Browsers ask for /favicon.ico on pages that name no icon (a PDF, a download).
+    path(
+        "favicon.ico", RedirectView.as_view(url=f"{settings.STATIC_URL}favicon.svg", permanent=True)
+    ),
     path("admin/", admin.site.urls),
     path("api/v1/", include("portal.api_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
