@@ -191,13 +191,16 @@ def dashboard_for(user, now: datetime | None = None) -> Dashboard | None:
     return board
 
 
-def _scores(board: Dashboard, scope, top_ids: list[int]) -> None:
-    """The latest assessment of the halls one level below the user's own (a county director sees
-    the branches, a city the counties), or of the user's own halls when nothing is below."""
+def assessment_summary(
+    top_ids: list[int], *, everything: bool = False
+) -> tuple[str, list[tuple[str, int]], list[dict]]:
+    """The latest assessment of the halls one level below ``top_ids`` (a county director sees
+    the branches, a city the counties), or of those halls themselves when nothing is below:
+    the scheme's name, the grade distribution and the best halls. Empty without a scheme."""
     scheme = AssessmentScheme.objects.order_by("-year").first()
     if scheme is None:
-        return
-    if scope.everything:
+        return "", [], []
+    if everything:
         halls = list(Hall.objects.filter(level=1).order_by("tree_id", "lft"))
     else:
         halls = list(
@@ -212,10 +215,16 @@ def _scores(board: Dashboard, scope, top_ids: list[int]) -> None:
     counts = {value: 0 for value in Grade.values}
     for result in results:
         counts[result.grade] += 1
-    board.scheme_name = scheme.name
-    board.grades = [(str(label), counts[value]) for value, label in Grade.choices]
+    grades = [(str(label), counts[value]) for value, label in Grade.choices]
     best = sorted(results, key=lambda r: r.total, reverse=True)[:TOP_HALLS]
-    board.top = [
+    top = [
         {"name": r.hall.name, "total": r.total, "grade": r.grade_label, "rank": r.rank}
         for r in best
     ]
+    return scheme.name, grades, top
+
+
+def _scores(board: Dashboard, scope, top_ids: list[int]) -> None:
+    board.scheme_name, board.grades, board.top = assessment_summary(
+        top_ids, everything=scope.everything
+    )

@@ -17,6 +17,8 @@ urlpatterns = [
     path("staff/", include("activities.staff_urls")),
     path("residents/", include("activities.residents.urls")),
     path("me/", views.me, name="me"),
+    path("screen/", views.screen, name="screen"),
+    path("screen/<str:token>/", views.screen_public, name="screen_public"),
     path("me/bookings/<str:code>/cancel/", views.me_cancel, name="me_cancel"),
     path("", include("activities.orders.urls")),
     path("", include("activities.urls")),

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -11,9 +12,12 @@ from activities.orders.views import ORDER_LINK
 from activities.residents import web as residents
 from activities.services import BOOKING_BUDGET, booking_cancel, booking_lookup
 from activities.views import BOOKING_LINK, RATE_LIMITED_PAGE, home_sections
-from network.selectors import directory_counties
+from network.models import Hall
+from network.selectors import directory_counties, user_scope
 
 from . import selectors
+from .screen import screen_for
+from .services import screen_link_find
 
 # Enough for a province; past this the home page points to the full directory instead.
 HOME_COUNTIES_MAX = 200
@@ -91,3 +95,50 @@ def me_cancel(request: HttpRequest, code: str) -> HttpResponse:
         {"booking": booking, "activity": booking.activity, "errors": errors},
         status=400 if errors else 200,
     )
+
+
+# --- The big screen (大屏) ---------------------------------------------------------------------
+
+SCREEN_REFRESH_SECONDS = 300
+
+
+def _screen_page(request: HttpRequest, halls, *, public: bool) -> HttpResponse:
+    response = render(
+        request,
+        "portal/screen.html",
+        {
+            "screen": screen_for(halls),
+            "refresh": SCREEN_REFRESH_SECONDS,
+            "public": public,
+        },
+    )
+    # The secret link must not travel on to another site in a Referer header.
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def screen(request: HttpRequest) -> HttpResponse:
+    """The big screen of a signed-in staff member's scope."""
+    user = request.user
+    if not (user.is_authenticated and user.is_active and user.is_staff):
+        return redirect_to_login(request.get_full_path(), reverse("admin:login"))
+    scope = user_scope(user)
+    if scope.everything:
+        halls = None
+    elif not scope.ranges:
+        raise Http404(_("您的账号不属于任何文化馆。"))
+    else:
+        halls = list(
+            Hall.objects.filter(memberships__user=user).distinct().order_by("tree_id", "lft")
+        )
+    return _screen_page(request, halls, public=False)
+
+
+def screen_public(request: HttpRequest, token: str) -> HttpResponse:
+    """A hall's big screen through its secret link, without an account (read-only, nothing
+    personal on it). A reset link, or any other token, answers 404."""
+    link = screen_link_find(token)
+    if link is None:
+        raise Http404(_("大屏链接无效或已重置。"))
+    return _screen_page(request, [link.hall], public=True)
