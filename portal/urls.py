@@ -29,3 +29,5 @@ urlpatterns = [
     path("", include("network.urls")),
     path("", views.home, name="home"),
 ]
+
+handler403 = "portal.views.forbidden"

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
+from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import urlencode
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 
 from activities.orders.views import ORDER_LINK
@@ -142,3 +143,19 @@ def screen_public(request: HttpRequest, token: str) -> HttpResponse:
     if link is None:
         raise Http404(_("大屏链接无效或已重置。"))
     return _screen_page(request, [link.hall], public=True)
+
+
+def forbidden(request: HttpRequest, exception=None) -> HttpResponse:
+    """403 in words: inside the admin, the admin's own page that says why (an official reads
+    and exports, and changes nothing) with a way back; elsewhere, the site's page."""
+    user = getattr(request, "user", None)
+    if request.path.startswith("/admin/") and user is not None and user.is_authenticated:
+        referer = request.META.get("HTTP_REFERER", "")
+        back = referer if url_has_allowed_host_and_scheme(referer, {request.get_host()}) else ""
+        context = {
+            **admin.site.each_context(request),
+            "read_only": user_scope(user).read_only,
+            "back": back,
+        }
+        return render(request, "admin/403.html", context, status=403)
+    return render(request, "403.html", status=403)
