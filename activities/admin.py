@@ -31,6 +31,7 @@ from django.utils.translation import gettext_lazy
 from common.forms import add_service_errors
 from common.uploads import MB, checked_picture_field
 from network.admin_scope import ScopedAdminMixin
+from network.selectors import person_name
 
 from . import selectors, services
 from .exports import write_signup_list
@@ -129,10 +130,14 @@ class ActivityAdmin(ScopedAdminMixin, admin.ModelAdmin):
         (gettext_lazy("展示"), {"fields": ["featured"]}),
         (
             gettext_lazy("状态"),
-            {"fields": ["status", "seats_taken", "created_by", "created_at", "cancelled_at"]},
+            {"fields": ["status", "seats_taken", "created_by_name", "created_at", "cancelled_at"]},
         ),
     ]
-    readonly_fields = ["status", "seats_taken", "created_by", "created_at", "cancelled_at"]
+    readonly_fields = ["status", "seats_taken", "created_by_name", "created_at", "cancelled_at"]
+
+    @admin.display(description=gettext_lazy("创建人"))
+    def created_by_name(self, activity: Activity) -> str:
+        return person_name(activity.created_by) or self.get_empty_value_display()
 
     @admin.display(description=gettext_lazy("剩余座位"))
     def seats_left_display(self, activity: Activity):

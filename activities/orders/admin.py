@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy
 
 from common.forms import add_service_errors
 from network.admin_scope import ScopedAdminMixin, ScopedInlineMixin
-from network.selectors import user_scope
+from network.selectors import person_name, user_scope
 
 from . import services
 from .models import MenuItem, Order, OrderEvent
@@ -78,10 +78,30 @@ class OrderEventInline(ScopedInlineMixin, admin.TabularInline):
     can_delete = False
     extra = 0
     max_num = 0
-    fields = ["at", "action", "from_status", "to_status", "by_user", "by_phone", "hall", "note"]
+    fields = ["at", "action_name", "from_label", "to_label", "by_name", "by_phone", "hall", "note"]
     readonly_fields = fields
     ordering = ["at", "pk"]
     verbose_name_plural = gettext_lazy("办理经过")
+
+    @staticmethod
+    def _status(value: str) -> str:
+        return str(Order.Status(value).label) if value in Order.Status.values else value
+
+    @admin.display(description=gettext_lazy("操作"))
+    def action_name(self, event: OrderEvent) -> str:
+        return event.action_label
+
+    @admin.display(description=gettext_lazy("原状态"))
+    def from_label(self, event: OrderEvent) -> str:
+        return self._status(event.from_status)
+
+    @admin.display(description=gettext_lazy("新状态"))
+    def to_label(self, event: OrderEvent) -> str:
+        return self._status(event.to_status)
+
+    @admin.display(description=gettext_lazy("操作人"))
+    def by_name(self, event: OrderEvent) -> str:
+        return person_name(event.by_user) or self.get_empty_value_display()
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
@@ -166,7 +186,7 @@ class DeadlineFilter(admin.SimpleListFilter):
     parameter_name = "deadline"
 
     def lookups(self, request, model_admin):
-        return [("overdue", _("已逾期未答复")), ("soon", _("一天内到期"))]
+        return [("overdue", _("超过答复期限")), ("soon", _("一天内到期"))]
 
     def queryset(self, request, queryset):
         value = self.value()
@@ -219,7 +239,7 @@ class OrderAdmin(ScopedAdminMixin, admin.ModelAdmin):
         "handler",
         "name",
         "phone",
-        "requested_by",
+        "requested_by_name",
         "description",
         "preferred_date",
         "respond_by",
@@ -242,6 +262,10 @@ class OrderAdmin(ScopedAdminMixin, admin.ModelAdmin):
         Order.Step.SCHEDULE: OrderScheduleForm,
         Order.Step.COMPLETE: OrderCompleteForm,
     }
+
+    @admin.display(description=gettext_lazy("服务点工作人员"))
+    def requested_by_name(self, order: Order) -> str:
+        return person_name(order.requested_by) or self.get_empty_value_display()
 
     @admin.display(description=gettext_lazy("服务"), ordering="item__title")
     def item_or_free(self, order: Order):

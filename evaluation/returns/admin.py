@@ -23,6 +23,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from common.forms import add_service_errors
 from network.admin_pages import (
@@ -40,7 +41,7 @@ from network.admin_pages import (
 )
 from network.admin_scope import ScopedAdminMixin
 from network.models import Hall, subtree_q
-from network.selectors import hall_ancestors, user_scope
+from network.selectors import hall_ancestors, person_name, user_scope
 
 from . import selectors, services
 from .models import AssetReturn, FigureChange, ReturnKind, ReturnStatus, ReturnWindow, ServiceReturn
@@ -73,9 +74,9 @@ class ReturnForm(forms.ModelForm):
 
 REVIEW_FIELDS = [
     "submitted_at",
-    "submitted_by",
+    "submitted_by_name",
     "reviewed_at",
-    "reviewed_by",
+    "reviewed_by_name",
     "review_comment",
 ]
 
@@ -95,6 +96,14 @@ class AnnualReturnAdmin(ScopedAdminMixin, admin.ModelAdmin):
     ordering = ("-year", "hall__tree_id", "hall__lft")
     change_form_template = "admin/evaluation/report_change_form.html"
     change_list_template = "admin/evaluation/report_change_list.html"
+
+    @admin.display(description=gettext_lazy("报送人"))
+    def submitted_by_name(self, obj) -> str:
+        return person_name(obj.submitted_by) or self.get_empty_value_display()
+
+    @admin.display(description=gettext_lazy("审核人"))
+    def reviewed_by_name(self, obj) -> str:
+        return person_name(obj.reviewed_by) or self.get_empty_value_display()
 
     def _entered(self) -> list[str]:
         return [f for f in self.model.FIGURES if f not in self.model.AUTOFILLED]

@@ -40,7 +40,7 @@ from network.admin_pages import (
 )
 from network.admin_scope import ScopedAdminMixin
 from network.models import Hall
-from network.selectors import hall_ancestors, user_scope
+from network.selectors import hall_ancestors, person_name, user_scope
 
 from . import selectors, services
 from .models import (
@@ -392,9 +392,13 @@ class InspectionAdmin(ScopedAdminMixin, admin.ModelAdmin):
         "dimension",
         "deduction",
         "fix_by",
-        "recorded_by",
+        "recorded_by_name",
         "created_at",
     )
+
+    @admin.display(description=gettext_lazy("记录人"))
+    def recorded_by_name(self, obj: Inspection) -> str:
+        return person_name(obj.recorded_by) or self.get_empty_value_display()
 
     @admin.display(description=gettext_lazy("整改情况"))
     def state(self, obj: Inspection) -> str:
