@@ -144,7 +144,10 @@ class SchemePages(AdminPages):
     def results_view(self, request: HttpRequest) -> HttpResponse:
         """The halls under one parent with their total, grade and rank."""
         self._require_read(request)
-        year = year_or_404(request.GET.get("year"))
+        # Without a year asked for, the latest year that has a scheme (this year has none
+        # until someone sets it up), else this year.
+        latest = AssessmentScheme.objects.order_by("-year").values_list("year", flat=True).first()
+        year = year_or_404(request.GET.get("year"), default=latest)
         homes = home_halls(request.user)
         if request.GET.get("parent"):
             parent = scoped_hall(request, request.GET["parent"])

@@ -697,3 +697,13 @@ def test_open_reporting_sets_both_windows(cast):
     with pytest.raises(CommandError, match="--opens"):
         call_command("open_reporting", "--year", str(YEAR), "--opens", "三月",
                      "--deadline", "2027-02-01")  # fmt: skip
+
+
+def test_the_results_open_on_the_latest_year_with_a_scheme(client, cast):
+    scheme_for(YEAR - 1)
+    client.force_login(cast.county_director)
+    page = client.get(reverse("admin:scoring_results"))
+    assert page.status_code == 200
+    assert page.context["year"] == YEAR - 1 and page.context["scheme"] is not None
+    # A year asked for is the year shown, scheme or not.
+    assert client.get(reverse("admin:scoring_results"), {"year": YEAR}).context["scheme"] is None
