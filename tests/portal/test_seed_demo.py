@@ -226,3 +226,14 @@ def test_the_demo_builds_the_task_table_row_by_row(settings, tmp_path):
         assert row[6] == row[7] == int(r["branches"]), r["district"]
         assert row[10] == row[11] == int(r["service_points"]), r["district"]
     assert table["合计"][10] == table["合计"][11] == 1680
+
+
+def test_the_demo_notice_speaks_of_the_coming_holiday():
+    from datetime import date
+
+    from activities.demo import next_holiday
+
+    assert next_holiday(date(2026, 12, 7)) == "元旦"
+    assert next_holiday(date(2026, 10, 3)) == "国庆"
+    assert next_holiday(date(2026, 9, 20)) == "国庆"
+    assert next_holiday(date(2027, 1, 15)) == "春节"
