@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.db.models import (
     Aggregate,
@@ -16,6 +16,7 @@ from django.db.models import (
     Q,
     QuerySet,
 )
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from network.models import Hall, Membership, subtree_q
@@ -63,6 +64,18 @@ def menu_items_for_point(point: Hall) -> QuerySet[MenuItem]:
         .select_related("hall")
         .order_by("-hall__level", "category", "title", "pk")
     )
+
+
+def menu_usage(point: Hall, *, today: date, item_ids: list[int] | None = None) -> dict[int, int]:
+    """How many times the village ordered each menu item this month (rejected orders apart):
+    what its monthly limit (每月限量) counts. One query."""
+    month_start = timezone.make_aware(datetime.combine(today.replace(day=1), time.min))
+    qs = Order.objects.filter(point=point, item__isnull=False, created_at__gte=month_start).exclude(
+        status=Order.Status.REJECTED
+    )
+    if item_ids is not None:
+        qs = qs.filter(item_id__in=item_ids)
+    return dict(qs.values("item_id").annotate(n=Count("pk")).values_list("item_id", "n"))
 
 
 def menu_items_public(*, point: Hall | None = None, hall_id: int | None = None):
