@@ -149,7 +149,9 @@ def seed_activities(centre: Hall) -> int:
     )
     services.activity_publish(activity=mobile)
     fix_codes(Booking, Booking.objects.filter(activity__hall__tree_id=centre.tree_id), "booking")
-    n += _seed_past_year(halls[:6], phones)
+    guanshang = Hall.objects.get(tree_id=centre.tree_id, name="关上街道综合文化站")
+    yearly = list(dict.fromkeys([*halls[:4], county, guanshang]))
+    n += _seed_past_year(yearly, phones)
     for hall, title in [
         (county, f"{next_holiday(timezone.localdate())}期间开放时间调整"),
         (centre, "昆明市文化馆新开设数字文化体验区"),
