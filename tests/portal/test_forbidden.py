@@ -30,3 +30,21 @@ def test_outside_the_admin_the_site_page_answers(client, cast, settings):
     request = client.get("/").wsgi_request
     response = forbidden(request, PermissionDenied())
     assert response.status_code == 403 and "您没有权限进行这项操作" in response.content.decode()
+
+
+def test_every_page_names_the_portals_icon(client, cast):
+    login = client.get(reverse("admin:login")).content.decode()
+    assert '<link rel="icon" href="/static/favicon.svg"' in login
+    client.force_login(cast.county_director)
+    for url in (
+        reverse("admin:index"),
+        reverse("admin:activities_activity_changelist"),
+        "/",
+        "/staff/checkin/",
+        reverse("screen"),
+    ):
+        html = client.get(url).content.decode()
+        assert '<link rel="icon" href="/static/favicon.svg"' in html, url
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 301 and icon["Location"] == "/static/favicon.svg"
+    assert client.get("/static/favicon.svg").status_code == 200
