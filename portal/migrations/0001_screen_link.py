@@ -6,27 +6,49 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('network', '0009_naming_schemes'),
+        ("network", "0009_naming_schemes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ScreenLink',
+            name="ScreenLink",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(editable=False, max_length=32, verbose_name='密钥')),
-                ('reset_at', models.DateTimeField(auto_now=True, verbose_name='生成时间')),
-                ('hall', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='screen_link', to='network.hall', verbose_name='馆')),
-                ('reset_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='生成人')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.CharField(editable=False, max_length=32, verbose_name="密钥")),
+                ("reset_at", models.DateTimeField(auto_now=True, verbose_name="生成时间")),
+                (
+                    "hall",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="screen_link",
+                        to="network.hall",
+                        verbose_name="馆",
+                    ),
+                ),
+                (
+                    "reset_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="生成人",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '大屏链接',
-                'verbose_name_plural': '大屏链接',
+                "verbose_name": "大屏链接",
+                "verbose_name_plural": "大屏链接",
             },
         ),
     ]
