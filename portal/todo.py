@@ -102,7 +102,7 @@ def todo_for(user, now: datetime | None = None) -> list[TodoItem] | None:
                     f"returns_review_{kind}",
                     _("%(kind)s待审核") % {"kind": label},
                     returns.to_review[kind],
-                    _url(changelist, status__exact="submitted"),
+                    _url(changelist, review="mine"),
                 )
             )
             items.append(

@@ -81,6 +81,24 @@ REVIEW_FIELDS = [
 ]
 
 
+class ReviewFilter(admin.SimpleListFilter):
+    """The submitted returns of the halls below the account's own: what it has to review (the
+    home page's 待办 links here)."""
+
+    title = gettext_lazy("审核")
+    parameter_name = "review"
+
+    def lookups(self, request, model_admin):
+        return [("mine", _("待我审核"))]
+
+    def queryset(self, request, queryset):
+        if self.value() != "mine":
+            return queryset
+        return queryset.filter(
+            selectors.strictly_below_q(user_scope(request.user)), status=ReturnStatus.SUBMITTED
+        )
+
+
 class AnnualReturnAdmin(ScopedAdminMixin, admin.ModelAdmin):
     """One yearly return per hall. A return is opened with "本年度报表" (``return_get_or_create``,
     which also fills in what the portal knows), never added blank, and never deleted."""
@@ -90,7 +108,7 @@ class AnnualReturnAdmin(ScopedAdminMixin, admin.ModelAdmin):
     allow_add = False
     allow_delete = False
     list_display = ("hall", "year", "status", "submitted_at", "reviewed_at", "updated_at")
-    list_filter = ("year", "status")
+    list_filter = ("year", "status", ReviewFilter)
     search_fields = ("hall__name", "hall__code")
     list_select_related = ("hall",)
     ordering = ("-year", "hall__tree_id", "hall__lft")

@@ -389,16 +389,22 @@ class ReturnsTodo:
     closing: list[tuple[ReturnWindow, int]]  # each window closing soon, with halls not yet in
 
 
+def strictly_below_q(scope) -> Q:
+    """Returns of the halls below the scope's own halls (not the halls themselves): the ones
+    its staff may approve or send back."""
+    if scope.everything:
+        return Q()
+    below = Q(pk__in=[])
+    for tree_id, lft, rght in scope.ranges:
+        below |= Q(hall__tree_id=tree_id, hall__lft__gt=lft, hall__rght__lt=rght)
+    return below
+
+
 def returns_todo(scope, *, now: datetime) -> ReturnsTodo:
     """The returns waiting for the scope's staff: two queries, and one more when a reporting
     window closes within ``CLOSING_SOON_DAYS`` (the open halls of the scope that have not
     reported)."""
-    if scope.everything:
-        below = Q()
-    else:
-        below = Q(pk__in=[])
-        for tree_id, lft, rght in scope.ranges:
-            below |= Q(hall__tree_id=tree_id, hall__lft__gt=lft, hall__rght__lt=rght)
+    below = strictly_below_q(scope)
     to_review, returned = {}, {}
     for kind, model in RETURN_MODELS.items():
         row = model.objects.filter(
