@@ -77,7 +77,7 @@ def todo_for(user, now: datetime | None = None) -> list[TodoItem] | None:
                 "orders_accepted",
                 _("点单已受理待排期或完成"),
                 orders["accepted"],
-                _url("admin:orders_order_changelist", status__exact="accepted"),
+                _url("admin:orders_order_changelist", deadline="accepted"),
             ),
         ]
     returns = returns_todo(scope, now=now)

@@ -179,23 +179,29 @@ class OrderScheduleForm(forms.Form):
 
 
 class DeadlineFilter(admin.SimpleListFilter):
-    """The unanswered orders the account's halls must answer, past or near their deadline: the
-    lists the home page's to-do links open."""
+    """The orders the account's halls must act on (as their handler): unanswered past or near
+    their deadline, or accepted and waiting to be scheduled or completed; the lists the home
+    page's to-do links open."""
 
-    title = gettext_lazy("答复期限")
+    title = gettext_lazy("待我办理")
     parameter_name = "deadline"
 
     def lookups(self, request, model_admin):
-        return [("overdue", _("超过答复期限")), ("soon", _("一天内到期"))]
+        return [
+            ("overdue", _("超过答复期限")),
+            ("soon", _("一天内到期")),
+            ("accepted", _("已受理待排期或完成")),
+        ]
 
     def queryset(self, request, queryset):
         value = self.value()
-        if value not in ("overdue", "soon"):
+        if value not in ("overdue", "soon", "accepted"):
             return queryset
         now = timezone.now()
-        queryset = queryset.filter(
-            user_scope(request.user).q("handler__"), status=Order.Status.SUBMITTED
-        )
+        queryset = queryset.filter(user_scope(request.user).q("handler__"))
+        if value == "accepted":
+            return queryset.filter(status=Order.Status.ACCEPTED)
+        queryset = queryset.filter(status=Order.Status.SUBMITTED)
         if value == "overdue":
             return queryset.filter(respond_by__lt=now)
         return queryset.filter(respond_by__gte=now, respond_by__lt=now + DUE_SOON)
