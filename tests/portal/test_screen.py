@@ -174,3 +174,14 @@ def test_with_an_assessment_the_screen_grades_the_halls_below(client, cast):
     html = client.get(url).content.decode()
     assert "关上街道综合文化站" in html and "考核等次分布" in html
     assert _queries(client, url) == SCREEN_QUERIES + 5
+
+
+def test_a_superuser_sees_the_whole_network_and_an_official_their_scope(client, cast):
+    _today(cast.other_county_branch, title="华山合唱")
+    client.force_login(cast.superuser)
+    page = client.get(reverse("screen"))
+    assert page.status_code == 200 and "全部文化馆" in page.content.decode()
+    assert "华山合唱" in page.content.decode()
+    client.force_login(cast.county_official)
+    html = client.get(reverse("screen")).content.decode()
+    assert "官渡区文化馆" in html and "华山合唱" not in html
