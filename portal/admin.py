@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from network.admin_scope import ScopedAdminMixin
+from network.selectors import person_name
 
 from .models import ScreenLink
 from .services import screen_link_reset, screen_token
@@ -68,17 +69,21 @@ class ScreenLinkAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     scope_path = "hall"
     change_form_template = "admin/portal/screenlink/change_form.html"
-    list_display = ["hall", "screen_url", "reset_at", "reset_by"]
+    list_display = ["hall", "screen_url", "reset_at", "reset_by_name"]
     list_select_related = ["hall", "reset_by"]
     search_fields = ["hall__name", "hall__code"]
     fields = ["hall"]
     ordering = ["hall__tree_id", "hall__lft"]
 
     def get_readonly_fields(self, request: HttpRequest, obj=None):
-        return ["hall", "screen_url", "reset_at", "reset_by"] if obj else []
+        return ["hall", "screen_url", "reset_at", "reset_by_name"] if obj else []
 
     def get_fields(self, request: HttpRequest, obj=None):
-        return ["hall", "screen_url", "reset_at", "reset_by"] if obj else ["hall"]
+        return ["hall", "screen_url", "reset_at", "reset_by_name"] if obj else ["hall"]
+
+    @admin.display(description=gettext_lazy("生成人"))
+    def reset_by_name(self, obj: ScreenLink) -> str:
+        return person_name(obj.reset_by) or self.get_empty_value_display()
 
     @admin.display(description=gettext_lazy("大屏地址"))
     def screen_url(self, obj: ScreenLink) -> str:
@@ -114,8 +119,12 @@ class ScreenLinkAdmin(ScopedAdminMixin, admin.ModelAdmin):
         return redirect("admin:portal_screenlink_change", link.pk)
 
     def change_view(self, request: HttpRequest, object_id, form_url="", extra_context=None):
+        link = self.get_object(request, object_id)
         extra_context = {
             **(extra_context or {}),
+            "full_url": request.build_absolute_uri(
+                reverse("screen_public", args=[screen_token(link)])
+            ),
             "show_save": False,
             "show_save_and_continue": False,
             "show_save_and_add_another": False,

@@ -112,7 +112,9 @@ def test_the_admin_adds_shows_and_resets_links_in_scope(client, cast):
     assert add.status_code == 302
     link = ScreenLink.objects.get(hall=cast.branch)
     change = client.get(reverse("admin:portal_screenlink_change", args=[link.pk]))
-    assert screen_token(link) in change.content.decode() and "重置链接" in change.content.decode()
+    html = change.content.decode()
+    assert f"http://testserver/screen/{screen_token(link)}/" in html and "重置链接" in html
+    assert '<div class="readonly">county_director</div>' in html  # 生成人: no name, so the account
     old_key = link.key
     reset = client.post(reverse("admin:portal_screenlink_reset", args=[link.pk]))
     assert reset.status_code == 302
