@@ -436,10 +436,14 @@ class BookingAdmin(ScopedAdminMixin, admin.ModelAdmin):
         "cancelled_at",
         "cancel_reason",
         "checked_in_at",
-        "checked_in_by",
+        "checked_in_by_name",
     ]
     readonly_fields = fields
     actions = ["check_in_bookings"]
+
+    @admin.display(description=gettext_lazy("签到人"))
+    def checked_in_by_name(self, booking: Booking) -> str:
+        return person_name(booking.checked_in_by) or self.get_empty_value_display()
 
     @admin.display(description=gettext_lazy("活动"), ordering="activity__start")
     def activity_link(self, booking: Booking):
