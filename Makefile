@@ -10,9 +10,12 @@ PORT ?= 8000
 .PHONY: demo test setup lint messages compiled-messages
 
 $(VENV)/.installed: pyproject.toml
+	@echo "==> 正在创建虚拟环境 $(VENV) / creating the virtual environment"
 	$(PYTHON) -m venv $(VENV)
+	@echo "==> 正在安装依赖(首次约 1–3 分钟)/ installing dependencies (1–3 minutes the first time)"
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --progress-bar off --disable-pip-version-check -e '.[dev]'
+	@echo "==> 依赖已安装 / dependencies installed"
 	touch $@
 
 setup: $(VENV)/.installed
@@ -29,8 +32,11 @@ compiled-messages: setup
 	fi
 
 demo: setup compiled-messages
+	@echo "==> 正在迁移数据库 / migrating the database"
 	$(PY) manage.py migrate --noinput
+	@echo "==> 正在写入演示数据(约 1–2 分钟)/ loading the demo (1–2 minutes)"
 	$(PY) manage.py seed_demo
+	@echo "==> 在 http://127.0.0.1:$(PORT)/ 提供服务,按 Ctrl+C 停止 / serving at http://127.0.0.1:$(PORT)/, Ctrl+C stops it"
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: setup compiled-messages

@@ -30,6 +30,64 @@ def day_at(day: int, hour: int) -> datetime:
     return timezone.make_aware(datetime.combine(today + timedelta(days=day), time(hour)))
 
 
+def next_holiday(today) -> str:
+    """The next holiday a notice about opening hours would be about, by today's date, so the
+    demo's notice never speaks of 国庆 in December."""
+    if today.month == 10 and today.day <= 7:
+        return "国庆"
+    return {
+        1: "春节",
+        2: "清明",
+        3: "清明",
+        4: "劳动节",
+        5: "端午",
+        6: "暑期",
+        7: "暑期",
+        8: "中秋",
+        9: "国庆",
+        10: "元旦",
+        11: "元旦",
+        12: "元旦",
+    }[today.month]
+
+
+def _seed_past_year(halls: list[Hall], phones) -> int:
+    """One held activity a month for the eleven months before this one at each of ``halls``,
+    with its check-ins, so the charts of activities and participants cover the whole year."""
+    today = timezone.localdate()
+    n = 0
+    for i, hall in enumerate(halls):
+        for back in range(1, 12):
+            year, month = today.year, today.month - back
+            if month < 1:
+                year, month = year - 1, month + 12
+            start = timezone.make_aware(datetime(year, month, 10 + i, 14))
+            category = list(TITLES)[(i + back) % len(TITLES)]
+            activity = services.activity_create(
+                hall=hall,
+                category=category,
+                title=TITLES[category][back % len(TITLES[category])],
+                description=f"{hall.name}主办,欢迎附近居民参加。",
+                venue="多功能厅",
+                start=start,
+                end=start + timedelta(hours=2),
+                capacity=40,
+                max_seats_per_booking=4,
+            )
+            services.activity_publish(activity=activity)
+            n += 1
+            for k in range(3 + (i + back) % 5):
+                booking = services.booking_create(
+                    activity_id=activity.pk,
+                    name=f"居民{k + 1}",
+                    phone=next(phones),
+                    seats=1 + k % 3,
+                    now=start - timedelta(days=5),
+                )
+                services.booking_check_in(code=booking.code, now=start)
+    return n
+
+
 @transaction.atomic
 def seed_activities(centre: Hall) -> int:
     if Activity.objects.filter(hall__tree_id=centre.tree_id).exists():
@@ -91,8 +149,11 @@ def seed_activities(centre: Hall) -> int:
     )
     services.activity_publish(activity=mobile)
     fix_codes(Booking, Booking.objects.filter(activity__hall__tree_id=centre.tree_id), "booking")
+    guanshang = Hall.objects.get(tree_id=centre.tree_id, name="关上街道综合文化站")
+    yearly = list(dict.fromkeys([*halls[:4], county, guanshang]))
+    n += _seed_past_year(yearly, phones)
     for hall, title in [
-        (county, "国庆期间开放时间调整"),
+        (county, f"{next_holiday(timezone.localdate())}期间开放时间调整"),
         (centre, "昆明市文化馆新开设数字文化体验区"),
     ]:
         Notice.objects.create(

@@ -68,7 +68,17 @@ class BookingForm(forms.Form):
         top = max(1, activity.max_seats_per_booking)
         if activity.capacity is not None:
             top = max(1, min(top, activity.capacity))
-        self.fields["seats"].choices = [(n, str(n)) for n in range(1, top + 1)]
+        # A party gets all its seats or waits whole: a count above the seats left says so.
+        left = activity.seats_left if activity.capacity is not None else None
+        short = left is not None and 0 < left < top
+        self.fields["seats"].choices = [
+            (n, _("%(n)d(余位不足,整组候补)") % {"n": n} if short and n > left else str(n))
+            for n in range(1, top + 1)
+        ]
+        if short:
+            self.fields["seats"].help_text = _(
+                "现余 %(left)d 座;超过余位的一组不拆开,整组进入候补。"
+            ) % {"left": left}
         self.fields["seats"].initial = 1
         self.fields["seats"].error_messages["invalid_choice"] = self.fields["seats"].error_messages[
             "invalid_choice"

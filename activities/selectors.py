@@ -315,3 +315,21 @@ def attendance_changes(activity: Activity) -> QuerySet[AttendanceChange]:
         .select_related("changed_by")
         .order_by("-changed_at", "-pk")
     )
+
+
+def activities_today(scope_q: Q, *, now: datetime) -> dict[str, int]:
+    """The published activities of the scope (``scope_q`` over activities, e.g.
+    ``scope.q("hall__")``) that start today in local time, with their confirmed seats and the
+    seats checked in so far: one query."""
+    today = timezone.localtime(now).date()
+    booked = Q(bookings__status=Booking.Status.CONFIRMED)
+    return Activity.objects.filter(
+        scope_q,
+        status=Activity.Status.PUBLISHED,
+        start__gte=_start_of(today),
+        start__lte=_end_of(today),
+    ).aggregate(
+        activities=Count("pk", distinct=True),
+        booked=Coalesce(Sum("bookings__seats", filter=booked), 0),
+        checked_in=Coalesce(Sum("bookings__seats", filter=Booking.checked_in_q("bookings__")), 0),
+    )

@@ -223,6 +223,17 @@ def booking_cancel(request: HttpRequest, code: str) -> HttpResponse:
         return _booking_page(
             request, booking, errors=[_("请先验证预约时的手机号码,再取消预约。")], status=401
         )
+    if request.POST.get("ask"):
+        # The booking page's 取消预约 asks first; the confirmation posts again without "ask".
+        return render(
+            request,
+            "activities/booking_cancel_confirm.html",
+            {
+                "booking": booking,
+                "activity": booking.activity,
+                "token": BOOKING_LINK.token(booking.code),
+            },
+        )
     limited = services.BOOKING_BUDGET.page(request, template=RATE_LIMITED_PAGE, lookup=True)
     if limited is not None:
         return limited

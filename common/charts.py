@@ -14,7 +14,8 @@ from django.utils.safestring import SafeString, mark_safe
 
 # Colours that stay apart when printed in grey: dark blue, orange, green, purple.
 PALETTE = ("#1f4e79", "#e07b39", "#3a8f5c", "#7a4b94")
-FONT = 'font-family="sans-serif"'
+# The page's own font (the admin's, the report's): a chart reads like the text around it.
+FONT = 'font-family="inherit"'
 # The plot's margins: the axis numbers on the left, the title on top, the labels below.
 LEFT, TOP, BOTTOM = 48, 28, 40
 
@@ -35,9 +36,11 @@ def _number(value) -> str:
 
 def _nice_max(value: float) -> float:
     """The top of the axis, at least ``value``, such that its four gridlines fall on round
-    numbers (counts below 4 get 1, 2, 3, 4)."""
+    whole numbers (counts below 4 get 1, 2, 3, 4; up to 12 they go by 2 or 3)."""
     if value <= 4:
         return 4
+    if value <= 12:
+        return 8 if value <= 8 else 12
     magnitude = 10 ** (len(str(int(value))) - 1)
     for step in (1, 2, 4, 6, 8, 10):
         if value <= step * magnitude:

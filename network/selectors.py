@@ -101,6 +101,15 @@ def user_scope(user) -> Scope:
     return scope
 
 
+def person_name(user) -> str:
+    """How a staff account is named to people: the name on the account (姓名), or else its
+    username; "" for none (a step the system took)."""
+    if user is None:
+        return ""
+    name = f"{user.last_name}{user.first_name}".strip()
+    return name or user.get_username()
+
+
 def halls_in_scope(user) -> QuerySet[Hall]:
     return Hall.objects.filter(user_scope(user).q())
 

@@ -31,6 +31,7 @@ from network.selectors import user_scope
 
 MONTHS = 12
 TOP_HALLS = 10
+CHART_WIDTH, CHART_HEIGHT = 480, 240
 
 
 @dataclass
@@ -85,6 +86,11 @@ def _month_starts(now: datetime) -> list[datetime]:
     return list(reversed(starts))
 
 
+def month_labels(starts: list[datetime]) -> list[str]:
+    """``1月`` … ``12月`` for the months that begin at ``starts``."""
+    return [_("%(month)s月") % {"month": start.month} for start in starts]
+
+
 def _by_month(rows, key: str, labels: list[str]) -> list[int]:
     found = {timezone.localtime(row["month"]).strftime("%Y-%m"): row[key] or 0 for row in rows}
     return [found.get(label, 0) for label in labels]
@@ -112,8 +118,12 @@ def dashboard_for(user, now: datetime | None = None) -> Dashboard | None:
         )
         scope_label = "、".join(dict.fromkeys(name for _pk, name in tops))
 
+    # Held: started by now; what is still to come this month is not counted yet.
     held = Activity.objects.filter(
-        scope.q("hall__"), status=Activity.Status.PUBLISHED, start__gte=since, start__lt=until
+        scope.q("hall__"),
+        status=Activity.Status.PUBLISHED,
+        start__gte=since,
+        start__lt=min(until, now),
     )
     activities = _by_month(
         held.annotate(month=TruncMonth("start")).values("month").annotate(n=Count("pk")).order_by(),
@@ -160,13 +170,15 @@ def dashboard_for(user, now: datetime | None = None) -> Dashboard | None:
         .select_related("hall")
         .order_by("-created_at")[:5]
     )
-    short = [label[2:] for label in labels]  # "26-03": twelve of them fit on a phone
+    short = month_labels(starts[1:])
+    # One size for every chart, so that their text comes out the same size side by side.
+    size = {"width": CHART_WIDTH, "height": CHART_HEIGHT}
     board.charts = {
         "activities": line_chart(
-            _("每月活动场次"), short, [Series(_("活动场次"), activities)], height=220
+            _("每月活动场次"), short, [Series(_("活动场次"), activities)], **size
         ),
         "participants": bar_chart(
-            _("每月参与人次"), short, [Series(_("参与人次"), participants)], height=220
+            _("每月参与人次"), short, [Series(_("参与人次"), participants)], **size
         ),
     }
     if board.grades:
@@ -174,19 +186,21 @@ def dashboard_for(user, now: datetime | None = None) -> Dashboard | None:
             _("考核等次分布"),
             [label for label, _n in board.grades],
             [Series(_("馆数"), [n for _label, n in board.grades])],
-            width=360,
-            height=200,
+            **size,
         )
     return board
 
 
-def _scores(board: Dashboard, scope, top_ids: list[int]) -> None:
-    """The latest assessment of the halls one level below the user's own (a county director sees
-    the branches, a city the counties), or of the user's own halls when nothing is below."""
+def assessment_summary(
+    top_ids: list[int], *, everything: bool = False
+) -> tuple[str, list[tuple[str, int]], list[dict]]:
+    """The latest assessment of the halls one level below ``top_ids`` (a county director sees
+    the branches, a city the counties), or of those halls themselves when nothing is below:
+    the scheme's name, the grade distribution and the best halls. Empty without a scheme."""
     scheme = AssessmentScheme.objects.order_by("-year").first()
     if scheme is None:
-        return
-    if scope.everything:
+        return "", [], []
+    if everything:
         halls = list(Hall.objects.filter(level=1).order_by("tree_id", "lft"))
     else:
         halls = list(
@@ -201,10 +215,16 @@ def _scores(board: Dashboard, scope, top_ids: list[int]) -> None:
     counts = {value: 0 for value in Grade.values}
     for result in results:
         counts[result.grade] += 1
-    board.scheme_name = scheme.name
-    board.grades = [(str(label), counts[value]) for value, label in Grade.choices]
+    grades = [(str(label), counts[value]) for value, label in Grade.choices]
     best = sorted(results, key=lambda r: r.total, reverse=True)[:TOP_HALLS]
-    board.top = [
+    top = [
         {"name": r.hall.name, "total": r.total, "grade": r.grade_label, "rank": r.rank}
         for r in best
     ]
+    return scheme.name, grades, top
+
+
+def _scores(board: Dashboard, scope, top_ids: list[int]) -> None:
+    board.scheme_name, board.grades, board.top = assessment_summary(
+        top_ids, everything=scope.everything
+    )

@@ -1,9 +1,15 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from . import health, views
 
 urlpatterns = [
+    # Browsers ask for /favicon.ico on pages that name no icon (a PDF, a download).
+    path(
+        "favicon.ico", RedirectView.as_view(url=f"{settings.STATIC_URL}favicon.svg", permanent=True)
+    ),
     path("admin/", admin.site.urls),
     path("api/v1/", include("portal.api_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
@@ -11,6 +17,8 @@ urlpatterns = [
     path("staff/", include("activities.staff_urls")),
     path("residents/", include("activities.residents.urls")),
     path("me/", views.me, name="me"),
+    path("screen/", views.screen, name="screen"),
+    path("screen/<str:token>/", views.screen_public, name="screen_public"),
     path("me/bookings/<str:code>/cancel/", views.me_cancel, name="me_cancel"),
     path("", include("activities.orders.urls")),
     path("", include("activities.urls")),
@@ -23,3 +31,4 @@ urlpatterns = [
 ]
 
 handler500 = "common.middleware.server_error"
+handler403 = "portal.views.forbidden"

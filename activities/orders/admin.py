@@ -25,9 +25,11 @@ from django.utils.translation import gettext_lazy
 
 from common.forms import add_service_errors
 from network.admin_scope import ScopedAdminMixin, ScopedInlineMixin
+from network.selectors import person_name, user_scope
 
 from . import services
 from .models import MenuItem, Order, OrderEvent
+from .selectors import DUE_SOON
 
 
 @admin.register(MenuItem)
@@ -76,10 +78,30 @@ class OrderEventInline(ScopedInlineMixin, admin.TabularInline):
     can_delete = False
     extra = 0
     max_num = 0
-    fields = ["at", "action", "from_status", "to_status", "by_user", "by_phone", "hall", "note"]
+    fields = ["at", "action_name", "from_label", "to_label", "by_name", "by_phone", "hall", "note"]
     readonly_fields = fields
     ordering = ["at", "pk"]
     verbose_name_plural = gettext_lazy("办理经过")
+
+    @staticmethod
+    def _status(value: str) -> str:
+        return str(Order.Status(value).label) if value in Order.Status.values else value
+
+    @admin.display(description=gettext_lazy("操作"))
+    def action_name(self, event: OrderEvent) -> str:
+        return event.action_label
+
+    @admin.display(description=gettext_lazy("原状态"))
+    def from_label(self, event: OrderEvent) -> str:
+        return self._status(event.from_status)
+
+    @admin.display(description=gettext_lazy("新状态"))
+    def to_label(self, event: OrderEvent) -> str:
+        return self._status(event.to_status)
+
+    @admin.display(description=gettext_lazy("操作人"))
+    def by_name(self, event: OrderEvent) -> str:
+        return person_name(event.by_user) or self.get_empty_value_display()
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
@@ -156,6 +178,35 @@ class OrderScheduleForm(forms.Form):
         return data
 
 
+class DeadlineFilter(admin.SimpleListFilter):
+    """The orders the account's halls must act on (as their handler): unanswered past or near
+    their deadline, or accepted and waiting to be scheduled or completed; the lists the home
+    page's to-do links open."""
+
+    title = gettext_lazy("待我办理")
+    parameter_name = "deadline"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("overdue", _("超过答复期限")),
+            ("soon", _("一天内到期")),
+            ("accepted", _("已受理待排期或完成")),
+        ]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value not in ("overdue", "soon", "accepted"):
+            return queryset
+        now = timezone.now()
+        queryset = queryset.filter(user_scope(request.user).q("handler__"))
+        if value == "accepted":
+            return queryset.filter(status=Order.Status.ACCEPTED)
+        queryset = queryset.filter(status=Order.Status.SUBMITTED)
+        if value == "overdue":
+            return queryset.filter(respond_by__lt=now)
+        return queryset.filter(respond_by__gte=now, respond_by__lt=now + DUE_SOON)
+
+
 @admin.register(Order)
 class OrderAdmin(ScopedAdminMixin, admin.ModelAdmin):
     """The staff inbox of orders, oldest first.
@@ -179,7 +230,7 @@ class OrderAdmin(ScopedAdminMixin, admin.ModelAdmin):
         "escalations",
         "created_at",
     ]
-    list_filter = ["status"]
+    list_filter = ["status", DeadlineFilter]
     list_select_related = ["point", "handler", "item"]
     search_fields = ["=code", "name", "phone", "point__name"]
     search_help_text = gettext_lazy("按订单号、联系人、手机号码或村(社区)名搜索")
@@ -194,7 +245,7 @@ class OrderAdmin(ScopedAdminMixin, admin.ModelAdmin):
         "handler",
         "name",
         "phone",
-        "requested_by",
+        "requested_by_name",
         "description",
         "preferred_date",
         "respond_by",
@@ -217,6 +268,10 @@ class OrderAdmin(ScopedAdminMixin, admin.ModelAdmin):
         Order.Step.SCHEDULE: OrderScheduleForm,
         Order.Step.COMPLETE: OrderCompleteForm,
     }
+
+    @admin.display(description=gettext_lazy("服务点工作人员"))
+    def requested_by_name(self, order: Order) -> str:
+        return person_name(order.requested_by) or self.get_empty_value_display()
 
     @admin.display(description=gettext_lazy("服务"), ordering="item__title")
     def item_or_free(self, order: Order):

@@ -251,6 +251,17 @@ class Order(models.Model):
 class OrderEvent(models.Model):
     """Every step of an order: who, when, and what changed."""
 
+    # What each recorded ``action`` is called to people (the order page and the admin).
+    ACTION_LABELS = {
+        "submitted": _("提交点单"),
+        "accepted": _("受理"),
+        "scheduled": _("排期"),
+        "done": _("服务完成"),
+        "rated": _("评价"),
+        "rejected": _("不予受理"),
+        "escalated": _("逾期上报"),
+    }
+
     order = models.ForeignKey(
         Order, on_delete=models.CASCADE, related_name="events", verbose_name=_("点单")
     )
@@ -284,3 +295,7 @@ class OrderEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id} {self.action}"
+
+    @property
+    def action_label(self) -> str:
+        return str(self.ACTION_LABELS.get(self.action, self.action))

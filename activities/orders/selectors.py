@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 
 from django.db.models import (
     Aggregate,
@@ -15,6 +16,7 @@ from django.db.models import (
     Q,
     QuerySet,
 )
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from network.models import Hall, Membership, subtree_q
@@ -62,6 +64,18 @@ def menu_items_for_point(point: Hall) -> QuerySet[MenuItem]:
         .select_related("hall")
         .order_by("-hall__level", "category", "title", "pk")
     )
+
+
+def menu_usage(point: Hall, *, today: date, item_ids: list[int] | None = None) -> dict[int, int]:
+    """How many times the village ordered each menu item this month (rejected orders apart):
+    what its monthly limit (每月限量) counts. One query."""
+    month_start = timezone.make_aware(datetime.combine(today.replace(day=1), time.min))
+    qs = Order.objects.filter(point=point, item__isnull=False, created_at__gte=month_start).exclude(
+        status=Order.Status.REJECTED
+    )
+    if item_ids is not None:
+        qs = qs.filter(item_id__in=item_ids)
+    return dict(qs.values("item_id").annotate(n=Count("pk")).values_list("item_id", "n"))
 
 
 def menu_items_public(*, point: Hall | None = None, hall_id: int | None = None):
@@ -246,3 +260,25 @@ def order_performance(
         )
         for row in rows
     ]
+
+
+# An unanswered order is near its deadline from a day before it.
+DUE_SOON = timedelta(days=1)
+
+
+def orders_todo(scope: Scope, *, now: datetime) -> dict[str, int]:
+    """What the scope's handler halls must do about orders, in one query: the submitted orders
+    past their answer deadline and those due within a day, and the accepted ones waiting to be
+    scheduled or completed."""
+    return Order.objects.filter(
+        scope.q("handler__"), status__in=[Order.Status.SUBMITTED, Order.Status.ACCEPTED]
+    ).aggregate(
+        overdue=Count("pk", filter=Q(status=Order.Status.SUBMITTED, respond_by__lt=now)),
+        due_soon=Count(
+            "pk",
+            filter=Q(
+                status=Order.Status.SUBMITTED, respond_by__gte=now, respond_by__lt=now + DUE_SOON
+            ),
+        ),
+        accepted=Count("pk", filter=Q(status=Order.Status.ACCEPTED)),
+    )

@@ -31,6 +31,7 @@ from common.workdays import working_days_after
 from network.models import Hall, HallKind, subtree_q
 
 from .models import MenuItem, Order, OrderEvent
+from .selectors import menu_usage
 
 DESCRIPTION_MAX = 1000
 # The same limits as booking, counted apart: ordering does not eat a resident's booking budget.
@@ -207,12 +208,7 @@ def _check_menu_item(item: MenuItem, *, point: Hall, requested_by, today) -> Non
 def _check_monthly_limit(item: MenuItem, *, point: Hall, today) -> None:
     if item.monthly_limit is None:
         return
-    month_start = timezone.make_aware(datetime.combine(today.replace(day=1), datetime.min.time()))
-    used = (
-        Order.objects.filter(item=item, point=point, created_at__gte=month_start)
-        .exclude(status=Order.Status.REJECTED)
-        .count()
-    )
+    used = menu_usage(point, today=today, item_ids=[item.pk]).get(item.pk, 0)
     if used >= item.monthly_limit:
         raise ValidationError({"item": _("本服务点本月已点 %(n)d 次,达到每月限量。") % {"n": used}})
 

@@ -8,6 +8,9 @@ carries the requester's name and request.
 
 from __future__ import annotations
 
+import json
+from datetime import timedelta
+
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -119,12 +122,39 @@ class OrderForm(forms.Form):
         error_messages={"invalid": gettext_lazy("请填写正确的日期,如 2026-06-01。")},
     )
 
-    def __init__(self, *args, items: list[MenuItem], **kwargs) -> None:
+    def __init__(self, *args, items: list[MenuItem], today=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["item"].choices = [
             (FREE_REQUEST, _("其他需求(不在菜单上)")),
-            *((i.pk, f"{i.title}({i.hall.name})") for i in items),
+            *(
+                (
+                    i.pk,
+                    f"{i.title}({i.hall.name})"
+                    if getattr(i, "left_this_month", None) != 0
+                    else _("%(title)s(%(hall)s,本月已达限量)")
+                    % {"title": i.title, "hall": i.hall.name},
+                )
+                for i in items
+            ),
         ]
+        if today is None:
+            return
+        # The date picker offers only what the service will take: from today, or for the
+        # chosen item from today plus its lead days (static/js/orders.js follows the choice).
+        chosen = _int(self.data.get("item") if self.is_bound else self.initial.get("item"))
+        lead = {i.pk: i.lead_days for i in items}
+        earliest = today + timedelta(days=lead.get(chosen, 0))
+        attrs = self.fields["preferred_date"].widget.attrs
+        attrs["min"] = earliest.isoformat()
+        attrs["data-today"] = today.isoformat()
+        attrs["data-lead-days"] = json.dumps({str(pk): days for pk, days in lead.items()})
+        if chosen in lead:
+            self.fields["preferred_date"].help_text = _(
+                "该服务须提前 %(n)d 天,最早可选 %(date)s。"
+            ) % {
+                "n": lead[chosen],
+                "date": earliest.isoformat(),
+            }
 
 
 class LookupForm(forms.Form):
@@ -210,6 +240,14 @@ def order_village(request: HttpRequest, point_id: int) -> HttpResponse:
         raise Http404(_("没有这个村(社区)服务点。"))
     as_point = _point_staff(request, point)
     menu = list(selectors.menu_items_for_point(point))
+    today = timezone.localdate()
+    used = selectors.menu_usage(point, today=today)
+    for item in menu:
+        item.left_this_month = (
+            None
+            if item.monthly_limit is None
+            else max(item.monthly_limit - used.get(item.pk, 0), 0)
+        )
     excluded = MenuItem.Orderers.RESIDENTS if as_point else MenuItem.Orderers.POINTS
     orderable = [item for item in menu if item.orderers != excluded]
     # A point's own staff order for their point, signed in; a resident orders from a phone
@@ -217,14 +255,14 @@ def order_village(request: HttpRequest, point_id: int) -> HttpResponse:
     resident = {} if as_point else residents.phone_context(request)
     status = 200
     if request.method == "POST" and not as_point and residents.unverified(request):
-        form = OrderForm(items=orderable)  # the form's place says to verify first
+        form = OrderForm(items=orderable, today=today)  # its place says to verify first
         status = 401
     elif request.method == "POST":
         phone = residents.verified_phone(request) or (request.POST.get("phone") or "").strip()
         limited = services.ORDER_BUDGET.page(request, template=RATE_LIMITED_PAGE, phone=phone)
         if limited is not None:
             return limited
-        form = OrderForm(request.POST, items=orderable)
+        form = OrderForm(request.POST, items=orderable, today=today)
         if not as_point:
             residents.bind_phone(form, request)
         if form.is_valid():
@@ -248,7 +286,7 @@ def order_village(request: HttpRequest, point_id: int) -> HttpResponse:
         wanted = _int(request.GET.get("item"))
         if wanted in {item.pk for item in orderable}:
             initial["item"] = wanted
-        form = OrderForm(initial=initial, items=orderable)
+        form = OrderForm(initial=initial, items=orderable, today=today)
         if not as_point:
             residents.bind_phone(form, request)
     return render(
@@ -262,7 +300,7 @@ def order_village(request: HttpRequest, point_id: int) -> HttpResponse:
             "as_point": as_point,
             "form": form,
             "response_days": settings.ORDER_RESPONSE_WORKING_DAYS,
-            "today": timezone.localdate(),
+            "today": today,
             "resident": resident,
         },
         status=status,

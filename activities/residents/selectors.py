@@ -29,3 +29,8 @@ def is_verified(phone: str) -> bool:
 def keys_used(keys: Iterable[str]) -> set[str]:
     """Which of these message keys have a message already (one query)."""
     return set(Message.objects.filter(key__in=list(keys)).values_list("key", flat=True))
+
+
+def messages_failed() -> int:
+    """The messages that could not be delivered (they belong to no hall: superusers see them)."""
+    return Message.objects.filter(status=Message.Status.FAILED).count()

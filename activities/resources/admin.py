@@ -33,7 +33,7 @@ from django.utils.translation import gettext_lazy
 from common.forms import add_service_errors
 from network.admin_scope import ScopedAdminMixin
 from network.models import Hall, HallKind, Membership
-from network.selectors import hall_subtree, user_scope
+from network.selectors import hall_subtree, person_name, user_scope
 
 from . import services
 from .models import Condition, Dispatch, Resource
@@ -367,7 +367,7 @@ class DispatchAdmin(ScopedAdminMixin, admin.ModelAdmin):
         "period",
         "status",
         "approver_hall",
-        "decided_by",
+        "decided_by_name",
     ]
     list_filter = [MineFilter, "status", "resource__kind"]
     list_select_related = ["resource", "requesting_hall", "approver_hall", "decided_by"]
@@ -402,8 +402,8 @@ class DispatchAdmin(ScopedAdminMixin, admin.ModelAdmin):
             gettext_lazy("申请与审批"),
             {
                 "fields": [
-                    ("requested_by", "requested_at"),
-                    ("decided_by", "decided_at"),
+                    ("requested_by_name", "requested_at"),
+                    ("decided_by_name", "decided_at"),
                     "decision_note",
                 ]
             },
@@ -420,6 +420,14 @@ class DispatchAdmin(ScopedAdminMixin, admin.ModelAdmin):
             },
         ),
     ]
+
+    @admin.display(description=gettext_lazy("申请人"))
+    def requested_by_name(self, dispatch: Dispatch) -> str:
+        return person_name(dispatch.requested_by) or self.get_empty_value_display()
+
+    @admin.display(description=gettext_lazy("审批人"))
+    def decided_by_name(self, dispatch: Dispatch) -> str:
+        return person_name(dispatch.decided_by) or self.get_empty_value_display()
 
     @admin.display(description=gettext_lazy("调配期间"), ordering="start")
     def period(self, dispatch: Dispatch) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from network.models import subtree_q
 from network.selectors import Scope
@@ -66,4 +66,19 @@ def resource_busy_periods(resource_id: int, *, since: datetime) -> list[Dispatch
         )
         .select_related("requesting_hall")
         .order_by("start", "pk")
+    )
+
+
+def dispatches_todo(scope: Scope) -> dict[str, int]:
+    """The dispatches waiting for the scope's staff, in one query: requests its approving halls
+    must decide, and approved loans its owning halls must hand over (``Dispatch.STEP_HALL``)."""
+    step_hall = Dispatch.STEP_HALL
+    approve = scope.q(f"{step_hall[Dispatch.Step.APPROVE]}__") & Q(
+        status__in=Dispatch.statuses_allowing(Dispatch.Step.APPROVE)
+    )
+    hand_over = scope.q(f"{step_hall[Dispatch.Step.HAND_OVER]}__") & Q(
+        status__in=Dispatch.statuses_allowing(Dispatch.Step.HAND_OVER)
+    )
+    return Dispatch.objects.filter(approve | hand_over).aggregate(
+        approve=Count("pk", filter=approve), hand_over=Count("pk", filter=hand_over)
     )

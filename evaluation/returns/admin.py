@@ -23,6 +23,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from common.forms import add_service_errors
 from network.admin_pages import (
@@ -40,7 +41,7 @@ from network.admin_pages import (
 )
 from network.admin_scope import ScopedAdminMixin
 from network.models import Hall, subtree_q
-from network.selectors import hall_ancestors, user_scope
+from network.selectors import hall_ancestors, person_name, user_scope
 
 from . import selectors, services
 from .models import AssetReturn, FigureChange, ReturnKind, ReturnStatus, ReturnWindow, ServiceReturn
@@ -73,11 +74,29 @@ class ReturnForm(forms.ModelForm):
 
 REVIEW_FIELDS = [
     "submitted_at",
-    "submitted_by",
+    "submitted_by_name",
     "reviewed_at",
-    "reviewed_by",
+    "reviewed_by_name",
     "review_comment",
 ]
+
+
+class ReviewFilter(admin.SimpleListFilter):
+    """The submitted returns of the halls below the account's own: what it has to review (the
+    home page's 待办 links here)."""
+
+    title = gettext_lazy("审核")
+    parameter_name = "review"
+
+    def lookups(self, request, model_admin):
+        return [("mine", _("待我审核"))]
+
+    def queryset(self, request, queryset):
+        if self.value() != "mine":
+            return queryset
+        return queryset.filter(
+            selectors.strictly_below_q(user_scope(request.user)), status=ReturnStatus.SUBMITTED
+        )
 
 
 class AnnualReturnAdmin(ScopedAdminMixin, admin.ModelAdmin):
@@ -89,12 +108,20 @@ class AnnualReturnAdmin(ScopedAdminMixin, admin.ModelAdmin):
     allow_add = False
     allow_delete = False
     list_display = ("hall", "year", "status", "submitted_at", "reviewed_at", "updated_at")
-    list_filter = ("year", "status")
+    list_filter = ("year", "status", ReviewFilter)
     search_fields = ("hall__name", "hall__code")
     list_select_related = ("hall",)
     ordering = ("-year", "hall__tree_id", "hall__lft")
     change_form_template = "admin/evaluation/report_change_form.html"
     change_list_template = "admin/evaluation/report_change_list.html"
+
+    @admin.display(description=gettext_lazy("报送人"))
+    def submitted_by_name(self, obj) -> str:
+        return person_name(obj.submitted_by) or self.get_empty_value_display()
+
+    @admin.display(description=gettext_lazy("审核人"))
+    def reviewed_by_name(self, obj) -> str:
+        return person_name(obj.reviewed_by) or self.get_empty_value_display()
 
     def _entered(self) -> list[str]:
         return [f for f in self.model.FIGURES if f not in self.model.AUTOFILLED]

@@ -8,7 +8,7 @@ aggregate query, never from recursion over children.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import (
@@ -381,3 +381,62 @@ def staffing(
             output_field=CharField(),
         ),
     )
+
+
+# A reporting window is closing when its deadline is this close.
+CLOSING_SOON_DAYS = 14
+
+
+@dataclass(frozen=True)
+class ReturnsTodo:
+    # By kind: the submitted returns of halls below the scope's own (theirs to approve or send
+    # back), and the returns of the scope's halls sent back to be corrected.
+    to_review: dict[str, int]
+    returned: dict[str, int]
+    closing: list[tuple[ReturnWindow, int]]  # each window closing soon, with halls not yet in
+
+
+def strictly_below_q(scope) -> Q:
+    """Returns of the halls below the scope's own halls (not the halls themselves): the ones
+    its staff may approve or send back."""
+    if scope.everything:
+        return Q()
+    below = Q(pk__in=[])
+    for tree_id, lft, rght in scope.ranges:
+        below |= Q(hall__tree_id=tree_id, hall__lft__gt=lft, hall__rght__lt=rght)
+    return below
+
+
+def returns_todo(scope, *, now: datetime) -> ReturnsTodo:
+    """The returns waiting for the scope's staff: two queries, and one more when a reporting
+    window closes within ``CLOSING_SOON_DAYS`` (the open halls of the scope that have not
+    reported)."""
+    below = strictly_below_q(scope)
+    to_review, returned = {}, {}
+    for kind, model in RETURN_MODELS.items():
+        row = model.objects.filter(
+            Q(below, status=ReturnStatus.SUBMITTED)
+            | Q(scope.q("hall__"), status=ReturnStatus.RETURNED)
+        ).aggregate(
+            to_review=Count("pk", filter=Q(status=ReturnStatus.SUBMITTED)),
+            returned=Count("pk", filter=Q(status=ReturnStatus.RETURNED)),
+        )
+        to_review[kind], returned[kind] = row["to_review"], row["returned"]
+    windows = list(
+        ReturnWindow.objects.filter(
+            opens_at__lte=now,
+            deadline__gte=now,
+            deadline__lt=now + timedelta(days=CLOSING_SOON_DAYS),
+        ).order_by("deadline", "kind")
+    )
+    closing = []
+    if windows:
+        aggregates = {}
+        for i, window in enumerate(windows):
+            reported = RETURN_MODELS[window.kind].objects.filter(
+                hall=OuterRef("pk"), year=window.year, status__in=REPORTED
+            )
+            aggregates[f"w{i}"] = Count("pk", filter=~Q(Exists(reported)))
+        row = Hall.objects.filter(scope.q(), status=HallStatus.OPEN).aggregate(**aggregates)
+        closing = [(window, row[f"w{i}"]) for i, window in enumerate(windows)]
+    return ReturnsTodo(to_review=to_review, returned=returned, closing=closing)

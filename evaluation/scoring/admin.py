@@ -40,7 +40,7 @@ from network.admin_pages import (
 )
 from network.admin_scope import ScopedAdminMixin
 from network.models import Hall
-from network.selectors import hall_ancestors, user_scope
+from network.selectors import hall_ancestors, person_name, user_scope
 
 from . import selectors, services
 from .models import (
@@ -144,7 +144,10 @@ class SchemePages(AdminPages):
     def results_view(self, request: HttpRequest) -> HttpResponse:
         """The halls under one parent with their total, grade and rank."""
         self._require_read(request)
-        year = year_or_404(request.GET.get("year"))
+        # Without a year asked for, the latest year that has a scheme (this year has none
+        # until someone sets it up), else this year.
+        latest = AssessmentScheme.objects.order_by("-year").values_list("year", flat=True).first()
+        year = year_or_404(request.GET.get("year"), default=latest)
         homes = home_halls(request.user)
         if request.GET.get("parent"):
             parent = scoped_hall(request, request.GET["parent"])
@@ -392,9 +395,13 @@ class InspectionAdmin(ScopedAdminMixin, admin.ModelAdmin):
         "dimension",
         "deduction",
         "fix_by",
-        "recorded_by",
+        "recorded_by_name",
         "created_at",
     )
+
+    @admin.display(description=gettext_lazy("记录人"))
+    def recorded_by_name(self, obj: Inspection) -> str:
+        return person_name(obj.recorded_by) or self.get_empty_value_display()
 
     @admin.display(description=gettext_lazy("整改情况"))
     def state(self, obj: Inspection) -> str:

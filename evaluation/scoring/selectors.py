@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
 
-from django.db.models import Avg, F, Q, QuerySet, Sum
+from django.db.models import Avg, Count, F, Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 
 from network.models import Hall, HallStatus
@@ -252,3 +252,11 @@ def assessment_results_among_siblings(
     results = assessment_results(scheme, Hall.objects.filter(q), dimensions)
     by_id = {r.hall.pk: r for r in results}
     return [by_id[h.pk] for h in halls]
+
+
+def inspections_todo(scope_q: Q, *, today) -> dict[str, int]:
+    """The inspections' findings not yet put right in the halls ``scope_q`` covers (over
+    inspections, e.g. ``scope.q("hall__")``), and of those the ones past their deadline."""
+    return Inspection.objects.filter(scope_q, fixed_on__isnull=True).aggregate(
+        open=Count("pk"), overdue=Count("pk", filter=Q(fix_by__lt=today))
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import template
 
 from portal.dashboard import dashboard_for
+from portal.todo import todo_for
 
 register = template.Library()
 
@@ -15,3 +16,11 @@ def portal_dashboard(context):
     if request is None:
         return None
     return dashboard_for(request.user)
+
+
+@register.simple_tag(takes_context=True)
+def portal_todo(context):
+    request = context.get("request")
+    if request is None:
+        return None
+    return todo_for(request.user)

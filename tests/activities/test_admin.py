@@ -503,3 +503,38 @@ def test_notices_are_written_through_the_services(client, world):
     assert response.status_code == 302
     notice.refresh_from_db()
     assert notice.title == "闭馆通知(更正)" and notice.created_by == world.branch_staff
+
+
+def test_a_new_activity_says_it_is_a_draft_and_is_published_from_its_own_page(client, world):
+    client.force_login(world.branch_staff)
+    response = client.post(url(Activity, "add"), activity_form(world.branch), follow=True)
+    activity = Activity.objects.get(title="非遗讲座")
+    # Saved, it opens its own page, which says it is a draft and offers 发布.
+    assert response.redirect_chain[-1][0] == url(Activity, "change", activity.pk)
+    html = response.content.decode()
+    assert "已保存为草稿" in html and 'id="activity-publish-button"' in html
+    published = client.post(url(Activity, "publish", activity.pk), follow=True)
+    activity.refresh_from_db()
+    assert activity.status == Activity.Status.PUBLISHED
+    assert "已发布" in published.content.decode()
+    assert 'id="activity-publish-button"' not in published.content.decode()
+    # Once more: not a draft any longer, said as an error, nothing changes.
+    again = client.post(url(Activity, "publish", activity.pk), follow=True)
+    assert "只有草稿状态的活动可以发布。" in again.content.decode()
+
+
+def test_publishing_out_of_scope_or_as_an_official_is_refused(client, world):
+    draft = services.activity_create(
+        hall=world.branch,
+        category=Category.LECTURE,
+        title="草稿讲座",
+        start=timezone.now() + timedelta(days=5),
+        end=timezone.now() + timedelta(days=5, hours=1),
+        capacity=10,
+    )
+    client.force_login(world.other_county_director)
+    assert client.post(url(Activity, "publish", draft.pk)).status_code == 404
+    client.force_login(world.county_official)
+    assert client.post(url(Activity, "publish", draft.pk)).status_code == 403
+    draft.refresh_from_db()
+    assert draft.status == Activity.Status.DRAFT

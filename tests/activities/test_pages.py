@@ -669,3 +669,27 @@ def test_home_sections_fragment(cast, django_assert_num_queries):
     html = render_to_string("activities/_home.html", context)
     assert "推荐活动" in html and "近期活动" in html and "开放时间调整" in html
     assert html.count("推荐的演出") == 2 and "普通的讲座" in html
+
+
+def test_the_booking_page_asks_before_it_cancels(client, cast):
+    booking = book_direct(published_activity(cast.branch), "13800138000")
+    token = views.BOOKING_LINK.token(booking.code)
+    verify_client(client, "13800138000")
+    ask = client.post(f"/bookings/{booking.code}/cancel/", {"t": token, "ask": "1"})
+    html = main(ask)
+    assert ask.status_code == 200 and "确认取消预约?" in html and "确认取消</button>" in html
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.CONFIRMED
+
+
+def test_the_seat_choice_says_which_counts_wait_whole_and_why(client, cast):
+    activity = published_activity(cast.branch, capacity=4, max_seats_per_booking=4)
+    book_direct(activity, "13900000021", seats=3)
+    verify_client(client, "13800138000")
+    page = main(client.get(f"/activities/{activity.pk}/"))
+    assert "现余 1 座" in page
+    assert ">1</option>" in page and "2(余位不足,整组候补)" in page
+    waiting = book_direct(activity, "13900000022", seats=2)
+    assert waiting.status == Booking.Status.WAITLISTED
+    html = main(client.get(views.BOOKING_LINK.url(waiting.code)))
+    assert "剩余座位不足 2 座" in html and "整组进入候补" in html

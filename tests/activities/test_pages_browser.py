@@ -75,6 +75,11 @@ def test_resident_books_looks_up_and_cancels(page, live_server, cast):
     assert page.locator(".code").inner_text() == booking.code
 
     page.get_by_role("button", name="取消预约").click()
+    # It asks first; nothing is cancelled until the second button.
+    assert page.locator("h1").inner_text() == "确认取消预约?"
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.CONFIRMED
+    page.get_by_role("button", name="确认取消").click()
     page.wait_for_url("**cancelled=1")
     step(page, "7-cancelled")
     assert page.locator(".status").inner_text() == "已取消"

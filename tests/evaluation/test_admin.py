@@ -724,3 +724,13 @@ def test_the_export_form_never_sends_anyone_off_the_site(client, cast, target):
         {"kind": "assessment", "year": YEAR, "hall": cast.county.pk, "next": own},
     )
     assert response["Location"] == own
+
+
+def test_the_results_open_on_the_latest_year_with_a_scheme(client, cast):
+    scheme_for(YEAR - 1)
+    client.force_login(cast.county_director)
+    page = client.get(reverse("admin:scoring_results"))
+    assert page.status_code == 200
+    assert page.context["year"] == YEAR - 1 and page.context["scheme"] is not None
+    # A year asked for is the year shown, scheme or not.
+    assert client.get(reverse("admin:scoring_results"), {"year": YEAR}).context["scheme"] is None

@@ -25,8 +25,10 @@ from tests.activities.factories import published_activity
 pytestmark = pytest.mark.django_db
 # Session and user; the scope and the names of its halls; activities and participants by month,
 # orders, figures submitted; the assessment (scheme, halls, dimensions, scores, deductions,
-# satisfaction); the latest reports; then Django's own log of recent actions.
-INDEX_QUERIES = 16
+# satisfaction); the latest reports; then Django's own log of recent actions. The 待办 adds
+# seven: orders, the two returns, the reporting windows, dispatches, today's activities and
+# inspections (tests/portal/test_todo.py).
+INDEX_QUERIES = 23
 
 
 def _held(hall, *, days_ago=3, checked_in=0):
@@ -148,3 +150,24 @@ def test_the_home_page_costs_the_same_queries_for_a_bigger_tree(client, cast, wh
                 respond_by=timezone.now(),
             )
     assert _index_queries(client, getattr(cast, who)) == small == INDEX_QUERIES
+
+
+def test_future_activities_are_not_held_and_months_read_as_months(cast):
+    _held(cast.branch, days_ago=0)
+    published_activity(cast.branch, start_in=timedelta(hours=2))  # later today or this month
+    board = dashboard_for(cast.branch_staff)
+    assert board.activities_total == 1
+    html = str(board.charts["activities"])
+    assert f">{timezone.localtime().month}月</text>" in html and "26-" not in html
+
+
+@pytest.mark.parametrize("top", [5, 7, 9, 11, 13, 250])
+def test_count_axes_tick_on_whole_numbers(top):
+    import re
+
+    from common.charts import Series, bar_chart
+
+    svg = str(bar_chart("t", ["a", "b"], [Series("n", [top, 1])]))
+    ticks = re.findall(r'text-anchor="end" fill="#555">([^<]+)<', svg)
+    assert len(ticks) == 5
+    assert all("." not in tick for tick in ticks), ticks

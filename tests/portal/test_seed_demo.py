@@ -243,3 +243,14 @@ def test_the_demo_is_the_real_kunming_with_the_task_table_as_its_targets(setting
         counted += 1
     assert counted == 14
     assert table["合计"][7] == 150 and table["合计"][11] == 1732
+
+
+def test_the_demo_notice_speaks_of_the_coming_holiday():
+    from datetime import date
+
+    from activities.demo import next_holiday
+
+    assert next_holiday(date(2026, 12, 7)) == "元旦"
+    assert next_holiday(date(2026, 10, 3)) == "国庆"
+    assert next_holiday(date(2026, 9, 20)) == "国庆"
+    assert next_holiday(date(2027, 1, 15)) == "春节"

@@ -50,6 +50,17 @@ def test_resident_orders_a_menu_item_and_looks_it_up(page, live_server, cast):
     page.locator(".menu-card", has_text="花灯戏送戏下乡").get_by_role("link", name="点这项").click()
     page.wait_for_url(f"**/orders/village/{cast.point.pk}/?item={item.pk}#order")
     assert page.get_by_label("点什么").input_value() == str(item.pk)
+    # The card says the village's monthly allowance; the date picker starts after the lead days
+    # and follows the chosen item (static/js/orders.js).
+    card = page.locator(".menu-card", has_text="花灯戏送戏下乡")
+    assert "本村本月还可点 1 次" in card.inner_text()
+    today = timezone.localdate()
+    date = page.get_by_label("希望日期")
+    assert date.get_attribute("min") == (today + timedelta(days=14)).isoformat()
+    page.get_by_label("点什么").select_option(label="广场舞辅导(关上街道综合文化站)")
+    assert date.evaluate("e => e.min") == (today + timedelta(days=7)).isoformat()
+    page.get_by_label("点什么").select_option(str(item.pk))
+    assert date.evaluate("e => e.min") == (today + timedelta(days=14)).isoformat()
     page.get_by_label("需求说明").fill("国庆期间想请剧团来村里演一场,预计 200 人观看。")
     page.get_by_label("联系人").fill("王村长")
     assert page.get_by_label("手机号码").input_value() == "13700000001"  # the verified one

@@ -181,11 +181,13 @@ def test_an_unknown_village_is_404(client, cast):
 
 def test_the_village_page_costs_the_same_whatever_the_menu(client, cast, django_assert_num_queries):
     menu_item(cast.branch)
-    with django_assert_num_queries(2):  # the point with its chain, the menu
+    # The point with its chain, the menu, this month's orders per item (the monthly limits).
+    with django_assert_num_queries(3):
         client.get(village_url(cast.point))
     for i in range(15):
-        menu_item(cast.county, title=f"服务{i}")
-    with django_assert_num_queries(2):
+        menu_item(cast.county, title=f"服务{i}", monthly_limit=2)
+        place(cast, item_id=MenuItem.objects.get(title=f"服务{i}").pk)
+    with django_assert_num_queries(3):
         assert "服务14" in main(client.get(village_url(cast.point)))
 
 
@@ -505,3 +507,29 @@ def test_the_status_page_costs_the_same_whatever_the_history(
 def test_the_nav_has_an_order_item(client, cast):
     html = client.get(PICK).content.decode()
     assert '<a href="/orders/" aria-current="page">点单</a>' in html
+
+
+def test_the_menu_card_counts_the_monthly_limit_and_the_date_picker_its_lead_days(client, cast):
+    item = menu_item(cast.branch, monthly_limit=2, lead_days=5)
+    verify_client(client, "13700000001")
+    html = main(client.get(village_url(cast.point), {"item": item.pk}))
+    assert "每村每月限 2 次" in html and "本村本月还可点 2 次" in html
+    today = timezone.localdate()
+    earliest = (today + timedelta(days=5)).isoformat()
+    assert f'min="{earliest}"' in html and f"最早可选 {earliest}" in html
+    assert f'data-today="{today.isoformat()}"' in html and "js/orders.js" in response_head(
+        client, cast
+    )
+    place(cast, item_id=item.pk)
+    assert "本村本月还可点 1 次" in main(client.get(village_url(cast.point)))
+    place(cast, item_id=item.pk)
+    html = main(client.get(village_url(cast.point)))
+    # Used up: the card and the choice say so, and the card no longer offers it.
+    assert "本村本月已达限量,下月可再点" in html and "本月已达限量)</option>" in html
+    assert f"?item={item.pk}" not in html
+    # The free request's date starts today.
+    assert f'min="{today.isoformat()}"' in html
+
+
+def response_head(client, cast) -> str:
+    return client.get(village_url(cast.point)).content.decode().split("</head>", 1)[0]
