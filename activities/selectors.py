@@ -6,6 +6,7 @@ from datetime import date, datetime, time
 
 from django.db import connection
 from django.db.models import (
+    BooleanField,
     Case,
     Count,
     F,
@@ -25,7 +26,15 @@ from network.forms import COUNTY_CHOICES_MAX
 from network.models import Hall
 from network.selectors import hall_subtree
 
-from .models import Activity, Attendance, AttendanceChange, Booking, Notice
+from .models import (
+    Activity,
+    Attendance,
+    AttendanceChange,
+    Booking,
+    CourseSession,
+    Notice,
+    SessionAttendance,
+)
 
 
 def activities_public(
@@ -278,20 +287,41 @@ def checked_in_seats_of(outer: str = "pk") -> Coalesce:
     return Coalesce(Subquery(seats, output_field=IntegerField()), 0)
 
 
+def session_present_seats_of(outer: str = "pk") -> Subquery:
+    """A course's people present, summed over its sessions (the seats of each booking marked
+    present at each session), as a subquery: NULL while no roll was taken, so an activity
+    that is not a course (or a course before its first roll-call) falls through."""
+    seats = (
+        SessionAttendance.objects.filter(session__activity_id=OuterRef(outer))
+        .values("session__activity_id")
+        .annotate(n=Sum(Case(When(present=True, then=F("booking__seats")), default=Value(0))))
+        .values("n")
+    )
+    return Subquery(seats, output_field=IntegerField())
+
+
 def participants_of() -> Coalesce:
-    """An activity's participants, the one rule every figure uses: the head count staff
-    recorded (``Attendance``), or else its checked-in seats. An expression over an activity
-    queryset, so a sum or a monthly series of it is one query whatever the number of
+    """An activity's participants, the one rule every figure uses: for a course whose roll was
+    taken, the people present summed over its sessions (``SessionAttendance``); else the head
+    count staff recorded (``Attendance``); else its checked-in seats. An expression over an
+    activity queryset, so a sum or a monthly series of it is one query whatever the number of
     activities."""
-    return Coalesce(F("attendance__head_count"), checked_in_seats_of(), output_field=IntegerField())
+    return Coalesce(
+        session_present_seats_of(),
+        F("attendance__head_count"),
+        checked_in_seats_of(),
+        output_field=IntegerField(),
+    )
 
 
 def with_participants(activities: QuerySet[Activity]) -> QuerySet[Activity]:
-    """Each activity with ``participants``, ``checked_in_seats`` and ``attendance_method``
-    (``None`` where no attendance was recorded), in the same one query."""
+    """Each activity with ``participants``, ``checked_in_seats``, ``attendance_method``
+    (``None`` where no attendance was recorded) and ``roll_call_seats`` (a course's people
+    present over its sessions, ``None`` before its first roll-call), in the same one query."""
     return activities.annotate(
         checked_in_seats=checked_in_seats_of(),
         attendance_method=F("attendance__method"),
+        roll_call_seats=session_present_seats_of(),
         participants=participants_of(),
     )
 
@@ -315,3 +345,99 @@ def attendance_changes(activity: Activity) -> QuerySet[AttendanceChange]:
         .select_related("changed_by")
         .order_by("-changed_at", "-pk")
     )
+
+
+# --- Courses (培训班) -----------------------------------------------------------------------------
+
+
+def course_sessions(activity: Activity) -> list[CourseSession]:
+    return list(CourseSession.objects.filter(activity=activity).order_by("start", "pk"))
+
+
+def with_session_count(activities: QuerySet[Activity]) -> QuerySet[Activity]:
+    """Each activity with ``session_count`` (0: not a course), in the list's own query."""
+    sessions = (
+        CourseSession.objects.filter(activity_id=OuterRef("pk"))
+        .order_by()
+        .values("activity_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return activities.annotate(
+        session_count=Coalesce(Subquery(sessions, output_field=IntegerField()), 0)
+    )
+
+
+def _held_sessions_of(outer: str, now: datetime) -> Coalesce:
+    held = (
+        CourseSession.objects.filter(activity_id=OuterRef(outer), start__lte=now)
+        .order_by()
+        .values("activity_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(held, output_field=IntegerField()), 0)
+
+
+def completed_q() -> Q:
+    """A booking that completed its course: present at ``completion_share`` percent or more of
+    the sessions held (and at least one held). Needs ``with_completion``'s annotations."""
+    # present ≥ ⌈held × share / 100⌉, in whole numbers on every database.
+    return Q(held__gt=0, present_times__gte=(F("held") * F("share") + 99) / 100)
+
+
+def with_completion(bookings: QuerySet[Booking], *, now: datetime | None = None):
+    """Each booking with ``present_times`` (sessions it was present at), ``held`` (its course's
+    sessions started by ``now``), ``share`` (the course's completion share, in percent) and
+    ``completed``: the one rule of completion (结业), in the same one query."""
+    now = now or timezone.now()
+    present = (
+        SessionAttendance.objects.filter(booking_id=OuterRef("pk"), present=True)
+        .order_by()
+        .values("booking_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return bookings.annotate(
+        present_times=Coalesce(Subquery(present, output_field=IntegerField()), 0),
+        held=_held_sessions_of("activity_id", now),
+        share=F("activity__completion_share"),
+    ).annotate(
+        completed=Case(
+            When(completed_q(), then=Value(True)),
+            default=Value(False),
+            output_field=BooleanField(),
+        ),
+    )
+
+
+def course_roll(activity: Activity, *, now: datetime | None = None) -> list[Booking]:
+    """The confirmed bookings of a course with their attendance and completion: one query."""
+    return list(
+        with_completion(
+            activity.bookings.filter(status=Booking.Status.CONFIRMED), now=now
+        ).order_by("created_at", "pk")
+    )
+
+
+def session_roll(session: CourseSession) -> list[Booking]:
+    """The confirmed bookings of the session's course, each with ``present`` (True, False, or
+    None while not yet taken): one query."""
+    present = SessionAttendance.objects.filter(
+        session_id=session.pk, booking_id=OuterRef("pk")
+    ).values("present")
+    return list(
+        Booking.objects.filter(activity_id=session.activity_id, status=Booking.Status.CONFIRMED)
+        .annotate(present=Subquery(present))
+        .order_by("created_at", "pk")
+    )
+
+
+def trainees_total(activities: QuerySet[Activity], *, now: datetime | None = None) -> int:
+    """培训人次: the seats of the bookings that completed these activities' courses (one
+    query)."""
+    done = with_completion(
+        Booking.objects.filter(activity__in=activities.values("pk"), status=Booking.Status.CONFIRMED),
+        now=now,
+    ).filter(completed_q())
+    return done.aggregate(n=Sum("seats"))["n"] or 0

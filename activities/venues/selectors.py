@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, Prefetch, QuerySet, Sum
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -167,11 +167,13 @@ class VenueUsage:
     people: int
 
 
-def venue_usage(*, within: int, first: date, last: date) -> VenueUsage:
+def venue_usage(*, within: int, first: date, last: date, own_only: bool = False) -> VenueUsage:
     """The venues of ``within``'s subtree from ``first`` to ``last`` (both included), in four
-    queries whatever the number of venues or days."""
+    queries whatever the number of venues or days. ``own_only``: the venues of that hall alone
+    (a hall's yearly return, which the roll-up then sums over the subtree)."""
+    where = Q(hall_id=within) if own_only else subtree_q(within, through="hall")
     venues = list(
-        Venue.objects.filter(subtree_q(within, through="hall"))
+        Venue.objects.filter(where)
         .exclude(status=Venue.Status.CLOSED)
         .prefetch_related(
             "hours",
@@ -196,7 +198,7 @@ def venue_usage(*, within: int, first: date, last: date) -> VenueUsage:
     start = timezone.make_aware(datetime.combine(first, time()))
     end = timezone.make_aware(datetime.combine(last + timedelta(days=1), time()))
     used = Reservation.objects.filter(
-        subtree_q(within, through="venue__hall"),
+        Q(venue__hall_id=within) if own_only else subtree_q(within, through="venue__hall"),
         status=Reservation.Status.CHECKED_IN,
         start__gte=start,
         start__lt=end,
