@@ -437,7 +437,9 @@ def trainees_total(activities: QuerySet[Activity], *, now: datetime | None = Non
     """培训人次: the seats of the bookings that completed these activities' courses (one
     query)."""
     done = with_completion(
-        Booking.objects.filter(activity__in=activities.values("pk"), status=Booking.Status.CONFIRMED),
+        Booking.objects.filter(
+            activity__in=activities.values("pk"), status=Booking.Status.CONFIRMED
+        ),
         now=now,
     ).filter(completed_q())
     return done.aggregate(n=Sum("seats"))["n"] or 0

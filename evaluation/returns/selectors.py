@@ -32,9 +32,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from activities.digital import selectors as digital
-from activities.models import Activity, Category
+from activities.models import Activity, Category, CourseSession
 from activities.orders.models import Order
-from activities.models import CourseSession
 from activities.selectors import participants_total, trainees_total
 from activities.venues.selectors import venue_usage
 from network.models import LEVEL_BY_KIND, Hall, HallKind, HallStatus, subtree_q

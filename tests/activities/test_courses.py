@@ -51,9 +51,7 @@ def move_back(activity, weeks_held):
     CourseSession.objects.filter(activity=activity).update(
         start=F("start") - delta, end=F("end") - delta
     )
-    Activity.objects.filter(pk=activity.pk).update(
-        start=F("start") - delta, end=F("end") - delta
-    )
+    Activity.objects.filter(pk=activity.pk).update(start=F("start") - delta, end=F("end") - delta)
     activity.refresh_from_db()
     return list(CourseSession.objects.filter(activity=activity).order_by("start"))
 
@@ -213,12 +211,12 @@ def test_a_group_that_does_not_fit_waits_whole(cast):
 def test_the_roll_is_taken_per_session_and_counts_the_people_present(cast):
     activity = course(cast.branch, sessions=4, capacity=10, group_limit=10)
     alone = book(activity, "13800000001", seats=1)
-    group = book(
-        activity, "13800000002", seats=5, group_kind=GroupKind.TEAM, group_name="花灯队"
-    )
+    group = book(activity, "13800000002", seats=5, group_kind=GroupKind.TEAM, group_name="花灯队")
     sessions = move_back(activity, 2)
     by = cast.branch_staff
-    assert courses.session_roll_record(session=sessions[0], present={alone.pk, group.pk}, by=by) == 6
+    assert (
+        courses.session_roll_record(session=sessions[0], present={alone.pk, group.pk}, by=by) == 6
+    )
     courses.session_roll_record(session=sessions[1], present={group.pk}, by=by)
     # Taking a roll again changes it in place.
     courses.session_roll_record(session=sessions[1], present={alone.pk}, by=by)
@@ -299,4 +297,3 @@ def test_the_session_count_goes_with_the_list_in_its_query(cast, django_assert_n
             a.session_count for a in selectors.with_session_count(selectors.activities_public())
         )
     assert counts == [0, 3]
-
