@@ -33,6 +33,7 @@ from common.uploads import MB, checked_picture_field
 from network.admin_scope import ScopedAdminMixin
 
 from . import selectors, services
+from .course_admin import CourseAdminMixin, CourseSessionInline
 from .exports import write_signup_list
 from .forms import AttendanceForm
 from .models import Activity, Attendance, Booking, Notice
@@ -54,6 +55,8 @@ ACTIVITY_FORM_FIELDS = [
     "booking_closes",
     "cancel_deadline",
     "max_seats_per_booking",
+    "group_limit",
+    "completion_share",
     "featured",
 ]
 
@@ -85,11 +88,12 @@ class ActivityAdminForm(forms.ModelForm):
 
 
 @admin.register(Activity)
-class ActivityAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class ActivityAdmin(CourseAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     scope_path = "hall"
     allow_delete = False  # an activity is cancelled, never deleted: its bookings are on record
     form = ActivityAdminForm
     change_form_template = "activities/staff/admin_activity_change_form.html"
+    inlines = [CourseSessionInline]
     list_display = [
         "title",
         "category",
@@ -124,6 +128,16 @@ class ActivityAdmin(ScopedAdminMixin, admin.ModelAdmin):
                     ("booking_opens", "booking_closes"),
                     "cancel_deadline",
                 ]
+            },
+        ),
+        (
+            gettext_lazy("培训班"),
+            {
+                "fields": [("group_limit", "completion_share")],
+                "description": gettext_lazy(
+                    "在下方添加课次(或保存后用“按周重复添加课次”)即为培训班:学员一次报名全部课次,"
+                    "每次课点名,出勤达到比例即为结业。"
+                ),
             },
         ),
         (gettext_lazy("展示"), {"fields": ["featured"]}),
@@ -203,6 +217,10 @@ class ActivityAdmin(ScopedAdminMixin, admin.ModelAdmin):
                     f"{self.admin_site.name}:activities_activity_attendance", args=[activity.pk]
                 ),
             ),
+            (
+                _("课次与点名"),
+                reverse(f"{self.admin_site.name}:activities_activity_sessions", args=[activity.pk]),
+            ),
         ]
 
     def get_urls(self):
@@ -217,6 +235,7 @@ class ActivityAdmin(ScopedAdminMixin, admin.ModelAdmin):
                 self.admin_site.admin_view(self.attendance_view),
                 name="activities_activity_attendance",
             ),
+            *self.course_urls(),
             *super().get_urls(),
         ]
 
