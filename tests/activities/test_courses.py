@@ -22,9 +22,8 @@ pytestmark = pytest.mark.django_db
 
 def course(hall, *, sessions=4, capacity=10, first_in=timedelta(days=3), **fields):
     """A published weekly course of ``sessions`` sessions, the first ``first_in`` from now."""
-    activity = published_activity(
-        hall, capacity=capacity, category=Category.TRAINING, title="少儿民族舞培训班", **fields
-    )
+    fields = {"title": "少儿民族舞培训班", **fields}
+    activity = published_activity(hall, capacity=capacity, category=Category.TRAINING, **fields)
     first = timezone.localtime(timezone.now() + first_in)
     courses.course_sessions_save(
         activity=activity,
