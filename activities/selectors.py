@@ -48,11 +48,14 @@ def activities_public(
     include_past: bool = False,
     now: datetime | None = None,
 ) -> QuerySet[Activity]:
-    """Published activities, soonest first. ``within`` is a hall id: activities held anywhere in
+    """Published activities, soonest first, each with ``session_count`` (a course's sessions,
+    0 for an activity that is not one). ``within`` is a hall id: activities held anywhere in
     its subtree; ``hall`` the organiser or the venue (a mobile service shows on its point too)."""
     now = now or timezone.now()
-    qs = Activity.objects.filter(status=Activity.Status.PUBLISHED).select_related(
-        "hall", "venue_hall"
+    qs = with_session_count(
+        Activity.objects.filter(status=Activity.Status.PUBLISHED).select_related(
+            "hall", "venue_hall"
+        )
     )
     if not include_past:
         qs = qs.filter(end__gt=now)
@@ -212,8 +215,9 @@ def waitlist_position(booking: Booking) -> int:
 
 
 def bookings_of_phone(phone: str) -> QuerySet[Booking]:
-    """Every booking a phone has made, newest activity first, with its activity and venue and
-    ``ahead``: the waiting parties ahead of it by the rule of ``waitlist_position`` (one query
+    """Every booking a phone has made, newest activity first, with its activity and venue,
+    ``ahead``: the waiting parties ahead of it by the rule of ``waitlist_position``, and for a
+    course ``session_count`` with ``with_completion``'s attendance and completion (one query
     whatever the number of bookings)."""
     ahead = (
         Booking.objects.filter(
@@ -228,10 +232,20 @@ def bookings_of_phone(phone: str) -> QuerySet[Booking]:
         .annotate(n=Count("pk"))
         .values("n")
     )
+    sessions = (
+        CourseSession.objects.filter(activity_id=OuterRef("activity_id"))
+        .order_by()
+        .values("activity_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     return (
-        Booking.objects.filter(phone=phone)
+        with_completion(Booking.objects.filter(phone=phone))
         .select_related("activity", "activity__venue_hall")
-        .annotate(ahead=Coalesce(Subquery(ahead), 0))
+        .annotate(
+            ahead=Coalesce(Subquery(ahead), 0),
+            session_count=Coalesce(Subquery(sessions, output_field=IntegerField()), 0),
+        )
         .order_by("-activity__start", "-pk")
     )
 
