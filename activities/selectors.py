@@ -111,8 +111,9 @@ def activities_featured(*, limit: int = 6) -> QuerySet[Activity]:
 
 
 def activity_public(activity_id: int) -> Activity | None:
+    """A published or cancelled activity with its halls and ``session_count``: one query."""
     return (
-        Activity.objects.select_related("hall", "venue_hall")
+        with_session_count(Activity.objects.select_related("hall", "venue_hall"))
         .filter(pk=activity_id)
         .exclude(status=Activity.Status.DRAFT)
         .first()
@@ -365,7 +366,26 @@ def attendance_changes(activity: Activity) -> QuerySet[AttendanceChange]:
 
 
 def course_sessions(activity: Activity) -> list[CourseSession]:
+    """A course's sessions in order; no query when the activity carries ``session_count`` 0
+    (``activities_public``, ``activity_public``)."""
+    if getattr(activity, "session_count", None) == 0:
+        return []
     return list(CourseSession.objects.filter(activity=activity).order_by("start", "pk"))
+
+
+def attach_sessions(activities: list[Activity]) -> list[Activity]:
+    """Set ``session_list`` on each activity (``session_count`` from ``activities_public``):
+    one query for all the courses among them, none when there are none."""
+    courses = [a.pk for a in activities if getattr(a, "session_count", 1)]
+    by_activity: dict[int, list[CourseSession]] = {}
+    if courses:
+        for session in CourseSession.objects.filter(activity_id__in=courses).order_by(
+            "start", "pk"
+        ):
+            by_activity.setdefault(session.activity_id, []).append(session)
+    for activity in activities:
+        activity.session_list = by_activity.get(activity.pk, [])
+    return activities
 
 
 def with_session_count(activities: QuerySet[Activity]) -> QuerySet[Activity]:
