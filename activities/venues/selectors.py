@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -156,6 +157,30 @@ def closure_conflicts(closure: Closure) -> QuerySet[Reservation]:
     ).order_by("start")
 
 
+# A reservation that counts as use (使用场次, 服务人次): the party checked in.
+USED = Reservation.Status.CHECKED_IN
+
+
+def hall_venues_with_use(hall_id: int, *, year: int) -> list[Venue]:
+    """A hall's own bookable venues for its public page, each with ``uses`` and ``people`` of
+    ``year`` by the rule of ``venue_usage``: one query."""
+    tz = timezone.get_current_timezone()
+    start, end = datetime(year, 1, 1, tzinfo=tz), datetime(year + 1, 1, 1, tzinfo=tz)
+    used = Q(
+        reservations__status=USED,
+        reservations__start__gte=start,
+        reservations__start__lt=end,
+    )
+    return list(
+        Venue.objects.filter(hall_id=hall_id, status=Venue.Status.OPEN)
+        .annotate(
+            uses=Count("reservations", filter=used),
+            people=Coalesce(Sum("reservations__party_size", filter=used), 0),
+        )
+        .order_by("name", "pk")
+    )
+
+
 @dataclass(frozen=True)
 class VenueUsage:
     """What a subtree's venues gave in a period, for the annual figures and a hall's page:
@@ -199,7 +224,7 @@ def venue_usage(*, within: int, first: date, last: date, own_only: bool = False)
     end = timezone.make_aware(datetime.combine(last + timedelta(days=1), time()))
     used = Reservation.objects.filter(
         Q(venue__hall_id=within) if own_only else subtree_q(within, through="venue__hall"),
-        status=Reservation.Status.CHECKED_IN,
+        status=USED,
         start__gte=start,
         start__lt=end,
     ).aggregate(sessions=Count("pk"), people=Sum("party_size"))

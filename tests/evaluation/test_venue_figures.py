@@ -52,3 +52,18 @@ def test_venue_figures_are_autofilled_counts_that_add_up():
         assert name in ServiceReturn.FIGURES and name in ServiceReturn.AUTOFILLED
         assert ServiceReturn.rollup_of(name) == "sum"
     assert ServiceReturn.figure_label("venue_people") == "场馆服务人次"
+
+
+def test_the_hall_page_shows_its_venues_with_this_years_use(client, cast):
+    from django.urls import reverse
+
+    first = in_days(1)
+    venue = make_venue(cast.branch, name="多功能排练厅")
+    make_venue(cast.point, name="村头小舞台")  # another hall's
+    came = reserve(venue, day=first, hour=9, party_size=12)
+    services.reservation_check_in(reservation=came, by=cast.branch_staff, now=came.start)
+    html = client.get(reverse("network:hall_detail", args=[cast.branch.pk])).content.decode()
+    assert "多功能排练厅" in html and "村头小舞台" not in html
+    assert reverse("venues:venue_detail", args=[venue.pk]) in html
+    if first.year == in_days(0).year:  # not on New Year's Eve
+        assert "今年已使用 1 场次,服务 12 人次" in html
