@@ -156,7 +156,9 @@ class ActivityAdmin(CourseAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     @admin.display(description=gettext_lazy("参与人次"), ordering="participants")
     def participants_display(self, activity: Activity):
         """The figure every statistic counts, and where it came from."""
-        if activity.attendance_method:
+        if activity.roll_call_seats is not None:
+            how = _("课次点名")
+        elif activity.attendance_method:
             how = Attendance.Method(activity.attendance_method).label
         elif activity.checked_in_seats:
             how = _("预约签到")
