@@ -174,3 +174,15 @@ def test_the_checkin_page_of_a_course_links_its_roll_call(client, cast):
     client.force_login(cast.branch_staff)
     page = client.get(reverse("activities_staff:checkin_activity", args=[activity.pk]))
     assert admin_url("sessions", activity.pk) in page.content.decode()
+
+
+def test_a_session_ending_before_it_starts_is_a_form_error(client, cast):
+    client.force_login(cast.branch_staff)
+    start = timezone.now() + timedelta(days=7)
+    data = activity_form(cast.branch, title="书法培训班", **{"sessions-TOTAL_FORMS": "1"})
+    data["sessions-0-start_0"], data["sessions-0-start_1"] = local_parts(start)
+    data["sessions-0-end_0"], data["sessions-0-end_1"] = local_parts(start - timedelta(hours=1))
+    response = client.post(reverse("admin:activities_activity_add"), data)
+    assert response.status_code == 200
+    assert response.context["inline_admin_formsets"][0].formset.errors
+    assert not Activity.objects.filter(title="书法培训班").exists()
