@@ -96,10 +96,12 @@ def activities_calendar(hall_id: int, *, now: datetime | None = None) -> QuerySe
     query."""
     now = now or timezone.now()
     return (
-        Activity.objects.filter(
-            Q(hall_id=hall_id) | Q(venue_hall_id=hall_id),
-            status__in=[Activity.Status.PUBLISHED, Activity.Status.CANCELLED],
-            end__gt=now,
+        with_session_count(
+            Activity.objects.filter(
+                Q(hall_id=hall_id) | Q(venue_hall_id=hall_id),
+                status__in=[Activity.Status.PUBLISHED, Activity.Status.CANCELLED],
+                end__gt=now,
+            )
         )
         .select_related("hall", "venue_hall")
         .order_by("start", "pk")[:CALENDAR_FEED_LIMIT]

@@ -161,18 +161,20 @@ def activity_calendar(request: HttpRequest, activity_id: int) -> HttpResponse:
     if activity is None:
         raise Http404(_("没有这个活动。"))
     url = request.build_absolute_uri(activity_url(activity))
+    selectors.attach_sessions([activity])  # a course: one event per session; none: no query
     body = calendar_ics([(activity, url)], name=activity.title)
     return _calendar_response(body, f"activity-{activity.pk}.ics")
 
 
 def hall_calendar(request: HttpRequest, hall_id: int) -> HttpResponse:
-    """A hall's feed to subscribe to: its activities that have not ended (two queries)."""
+    """A hall's feed to subscribe to: its activities that have not ended, a course as its
+    sessions (two queries, three when a course is among them)."""
     hall = Hall.objects.filter(pk=hall_id).only("pk", "name").first()
     if hall is None:
         raise Http404(_("没有这个场馆。"))
     activities = [
         (activity, request.build_absolute_uri(activity_url(activity)))
-        for activity in selectors.activities_calendar(hall.pk)
+        for activity in selectors.attach_sessions(list(selectors.activities_calendar(hall.pk)))
     ]
     body = calendar_ics(activities, name=hall.name)
     return _calendar_response(body, f"hall-{hall.pk}.ics")

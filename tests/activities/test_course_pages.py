@@ -104,3 +104,18 @@ def test_my_page_shows_the_course_with_attendance_and_completion(client, cast):
     html = client.get(reverse("me")).content.decode()
     assert "少儿民族舞培训班" in html
     assert "出勤 2/2 次" in html and "已结业" in html
+
+
+def test_the_calendar_of_a_course_has_one_event_per_session(
+    client, cast, django_assert_num_queries
+):
+    activity = course(cast.branch, sessions=3)
+    plain = published_activity(cast.branch, title="讲座")
+    body = client.get(reverse("activities:activity_calendar", args=[activity.pk])).content
+    assert body.count(b"BEGIN:VEVENT") == 3
+    assert "第3次课".encode() in body.replace(b"\r\n ", b"")
+    # The hall's feed: the course as its sessions, the lecture as one event, in three queries.
+    with django_assert_num_queries(3):
+        feed = client.get(reverse("activities:hall_calendar", args=[cast.branch.pk])).content
+    assert feed.count(b"BEGIN:VEVENT") == 3 + 1
+    assert plain.pk
