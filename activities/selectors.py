@@ -458,12 +458,14 @@ def course_roll(activity: Activity, *, now: datetime | None = None) -> list[Book
 
 def session_roll(session: CourseSession) -> list[Booking]:
     """The confirmed bookings of the session's course, each with ``present`` (True, False, or
-    None while not yet taken): one query."""
+    None while not yet taken) and ``with_completion``'s attendance so far: one query."""
     present = SessionAttendance.objects.filter(
         session_id=session.pk, booking_id=OuterRef("pk")
     ).values("present")
     return list(
-        Booking.objects.filter(activity_id=session.activity_id, status=Booking.Status.CONFIRMED)
+        with_completion(
+            Booking.objects.filter(activity_id=session.activity_id, status=Booking.Status.CONFIRMED)
+        )
         .annotate(present=Subquery(present))
         .order_by("created_at", "pk")
     )

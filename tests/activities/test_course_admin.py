@@ -186,3 +186,28 @@ def test_a_session_ending_before_it_starts_is_a_form_error(client, cast):
     assert response.status_code == 200
     assert response.context["inline_admin_formsets"][0].formset.errors
     assert not Activity.objects.filter(title="书法培训班").exists()
+
+
+def test_the_signup_export_of_a_course_shows_groups_attendance_and_completion(client, cast):
+    import io
+
+    from openpyxl import load_workbook
+
+    from activities import courses
+    from activities.models import GroupKind
+
+    activity = course(cast.branch, sessions=2, capacity=30, group_limit=20, completion_share=50)
+    person = book(activity, "13800000001")
+    group = book(activity, "13800000002", seats=10, group_kind=GroupKind.TEAM, group_name="花灯队")
+    first, _second = move_back(activity, 2)
+    courses.session_roll_record(session=first, present={group.pk}, by=cast.branch_staff)
+    client.force_login(cast.branch_staff)
+    response = client.get(admin_url("signup", activity.pk))
+    ws = load_workbook(io.BytesIO(response.content))["报名名单"]
+    assert [c.value for c in ws[2]][-3:] == ["团体", "出勤(次/已上课)", "结业(出勤≥50%)"]
+    rows = {row[1].value: [c.value for c in row] for row in ws.iter_rows(min_row=3)}
+    assert rows[group.code][-3:] == ["文艺团队 · 花灯队", "1/2", "是"]
+    assert rows[person.code][-3:] == [None, "0/2", "否"]
+    # The roll page shows the attendance so far too.
+    page = client.get(admin_url("roll", activity.pk, first.pk))
+    assert "1/2 · 已结业" in page.content.decode()
