@@ -38,6 +38,7 @@ from activities.residents.api import (
     UNVERIFIED,
     PhoneSerializer,
     ResidentPhoneSerializer,
+    resident_idempotent,
     resident_phone,
     verified_or_401,
 )
@@ -52,6 +53,7 @@ from common.api import (
     enum_field,
     validated,
 )
+from common.idempotency import IDEMPOTENCY_KEY, IDEMPOTENCY_MISMATCH
 from common.validators import mobile_validator
 from network.api import OPTIONAL_AUTH
 
@@ -381,7 +383,7 @@ class ActivityViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             "按来源 IP 和手机号码限流,超过时返回 429。正文须为 JSON。"
         ),
         auth=[],
-        parameters=[RESIDENT_TOKEN],
+        parameters=[RESIDENT_TOKEN, IDEMPOTENCY_KEY],
         request=BookingCreateSerializer,
         responses={
             201: BookingSerializer,
@@ -389,6 +391,7 @@ class ActivityViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             401: UNVERIFIED,
             404: ACTIVITY_NOT_FOUND,
             415: UNSUPPORTED,
+            422: IDEMPOTENCY_MISMATCH,
             429: RATE_LIMITED,
         },
         examples=BOOKING_EXAMPLES,
@@ -404,6 +407,7 @@ class ActivityViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         filterset_class=None,
         pagination_class=None,
     )
+    @resident_idempotent
     def bookings(self, request: Request, pk: str | None = None) -> Response:
         services.BOOKING_BUDGET.charge_address(ratelimit.client_ip(request))
         # The activity alone, without its halls: the booking's answer names none of them.
@@ -492,13 +496,14 @@ class BookingViewSet(ResidentEndpoint, viewsets.GenericViewSet):
             "空出的座位按顺序自动分给候补名单。预约码不存在或与手机号码不匹配时返回同一个 400。"
         ),
         auth=[],
-        parameters=[RESIDENT_TOKEN],
+        parameters=[RESIDENT_TOKEN, IDEMPOTENCY_KEY],
         request=ResidentPhoneSerializer,
         responses={
             200: BookingSerializer,
             400: FIELD_ERRORS,
             401: UNVERIFIED,
             415: UNSUPPORTED,
+            422: IDEMPOTENCY_MISMATCH,
             429: RATE_LIMITED,
         },
         examples=[
@@ -518,6 +523,7 @@ class BookingViewSet(ResidentEndpoint, viewsets.GenericViewSet):
         ],
     )
     @action(detail=True, methods=["post"])
+    @resident_idempotent
     def cancel(self, request: Request, code: str) -> Response:
         _rate_limit_lookup(request)
         data = validated(ResidentPhoneSerializer, request.data)

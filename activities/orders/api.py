@@ -36,6 +36,7 @@ from activities.api import PhoneSerializer
 from activities.residents.api import (
     RESIDENT_TOKEN,
     UNVERIFIED,
+    resident_idempotent,
     resident_phone,
     verified_or_401,
 )
@@ -54,6 +55,7 @@ from common.api import (
     step_schema,
     validated,
 )
+from common.idempotency import IDEMPOTENCY_KEY, IDEMPOTENCY_MISMATCH
 from common.validators import mobile_validator
 from network.api import OPTIONAL_AUTH, ScopeWritePermission
 from network.selectors import user_scope
@@ -307,13 +309,14 @@ class MenuItemViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             "正文须为 JSON。"
         ),
         auth=[],
-        parameters=[RESIDENT_TOKEN],
+        parameters=[RESIDENT_TOKEN, IDEMPOTENCY_KEY],
         request=OrderCreateSerializer,
         responses={
             201: OrderSerializer,
             400: ORDER_ERRORS,
             401: UNVERIFIED,
             415: UNSUPPORTED,
+            422: IDEMPOTENCY_MISMATCH,
             429: RATE_LIMITED,
         },
         examples=[
@@ -342,6 +345,7 @@ class OrderViewSet(ResidentEndpoint, viewsets.GenericViewSet):
     def get_queryset(self):
         return Order.objects.none()
 
+    @resident_idempotent
     def create(self, request: Request) -> Response:
         services.ORDER_BUDGET.charge_address(ratelimit.client_ip(request))
         data = validated(OrderCreateSerializer, request.data)
@@ -470,7 +474,7 @@ def _staff_action(summary, description, request_serializer):
     list=extend_schema(
         summary=_("点单待办(工作人员)"),
         description=_(
-            "承办馆在该账号管辖范围内的点单,最早提交的在前。需登录(会话或 HTTP Basic)。"
+            "承办馆在该账号管辖范围内的点单,最早提交的在前。需登录(会话或接口令牌)。"
             "`status` 可重复以筛选多个状态。文化和旅游局账号只读。"
         ),
         responses={
