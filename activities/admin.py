@@ -34,6 +34,7 @@ from network.admin_scope import ScopedAdminMixin
 from network.selectors import person_name
 
 from . import selectors, services
+from .course_admin import CourseAdminMixin, CourseSessionInline
 from .exports import write_signup_list
 from .forms import AttendanceForm
 from .models import Activity, Attendance, Booking, Notice
@@ -55,6 +56,8 @@ ACTIVITY_FORM_FIELDS = [
     "booking_closes",
     "cancel_deadline",
     "max_seats_per_booking",
+    "group_limit",
+    "completion_share",
     "featured",
 ]
 
@@ -86,11 +89,12 @@ class ActivityAdminForm(forms.ModelForm):
 
 
 @admin.register(Activity)
-class ActivityAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class ActivityAdmin(CourseAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     scope_path = "hall"
     allow_delete = False  # an activity is cancelled, never deleted: its bookings are on record
     form = ActivityAdminForm
     change_form_template = "activities/staff/admin_activity_change_form.html"
+    inlines = [CourseSessionInline]
     list_display = [
         "title",
         "category",
@@ -127,6 +131,16 @@ class ActivityAdmin(ScopedAdminMixin, admin.ModelAdmin):
                 ]
             },
         ),
+        (
+            gettext_lazy("培训班"),
+            {
+                "fields": [("group_limit", "completion_share")],
+                "description": gettext_lazy(
+                    "在下方添加课次(或保存后用“按周重复添加课次”)即为培训班:学员一次报名全部课次,"
+                    "每次课点名,出勤达到比例即为结业。"
+                ),
+            },
+        ),
         (gettext_lazy("展示"), {"fields": ["featured"]}),
         (
             gettext_lazy("状态"),
@@ -147,7 +161,9 @@ class ActivityAdmin(ScopedAdminMixin, admin.ModelAdmin):
     @admin.display(description=gettext_lazy("参与人次"), ordering="participants")
     def participants_display(self, activity: Activity):
         """The figure every statistic counts, and where it came from."""
-        if activity.attendance_method:
+        if activity.roll_call_seats is not None:
+            how = _("课次点名")
+        elif activity.attendance_method:
             how = Attendance.Method(activity.attendance_method).label
         elif activity.checked_in_seats:
             how = _("预约签到")
@@ -253,6 +269,10 @@ class ActivityAdmin(ScopedAdminMixin, admin.ModelAdmin):
                     f"{self.admin_site.name}:activities_activity_attendance", args=[activity.pk]
                 ),
             ),
+            (
+                _("课次与点名"),
+                reverse(f"{self.admin_site.name}:activities_activity_sessions", args=[activity.pk]),
+            ),
         ]
 
     def get_urls(self):
@@ -272,6 +292,7 @@ class ActivityAdmin(ScopedAdminMixin, admin.ModelAdmin):
                 self.admin_site.admin_view(self.publish_view),
                 name="activities_activity_publish",
             ),
+            *self.course_urls(),
             *super().get_urls(),
         ]
 

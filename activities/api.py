@@ -59,7 +59,7 @@ from network.api import OPTIONAL_AUTH
 
 from . import selectors, services
 from .filters import ActivityFilter
-from .models import Activity, Booking
+from .models import Activity, Booking, GroupKind
 from .selectors import activities_public, activity_public
 
 # --- Serializers --------------------------------------------------------------------------------
@@ -77,6 +77,11 @@ class BookingStatusField(serializers.CharField):
     pass
 
 
+class SessionSerializer(serializers.Serializer):
+    start = serializers.DateTimeField(help_text=_("开始时间"))
+    end = serializers.DateTimeField(help_text=_("结束时间"))
+
+
 class ActivitySerializer(serializers.ModelSerializer):
     hall_name = serializers.CharField(source="hall.name", read_only=True, help_text=_("主办馆名称"))
     venue_hall_name = serializers.CharField(
@@ -88,6 +93,9 @@ class ActivitySerializer(serializers.ModelSerializer):
     bookable = serializers.SerializerMethodField(help_text=_("现在是否可以预约(满员时可候补)"))
     status = ActivityStatusField(read_only=True)
     picture = serializers.SerializerMethodField(help_text=_("活动图片的地址;没有图片时为 null"))
+    sessions = serializers.SerializerMethodField(
+        help_text=_("培训班的全部课次(一次预约即报名全部课次);不是培训班时为空列表")
+    )
 
     class Meta:
         model = Activity
@@ -112,8 +120,16 @@ class ActivitySerializer(serializers.ModelSerializer):
             "max_seats_per_booking",
             "status",
             "bookable",
+            "sessions",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(SessionSerializer(many=True))
+    def get_sessions(self, activity: Activity) -> list[dict]:
+        sessions = getattr(activity, "session_list", None)
+        if sessions is None:
+            sessions = selectors.attach_sessions([activity])[0].session_list
+        return SessionSerializer(sessions, many=True).data
 
     def get_bookable(self, activity: Activity) -> bool:
         return activity.is_bookable(timezone.now())
@@ -136,7 +152,22 @@ class BookingCreateSerializer(serializers.Serializer):
         help_text=_("中国大陆手机号码,11 位;带 X-Resident-Token 时以凭证的号码为准,可不填"),
     )
     seats = serializers.IntegerField(
-        min_value=1, help_text=_("座位数,不超过活动的每次最多预约座位")
+        min_value=1,
+        help_text=_(
+            "座位数,不超过活动的每次最多预约座位;团体报名时为团体人数,不超过团体报名人数上限"
+        ),
+    )
+    group_kind = serializers.ChoiceField(
+        choices=GroupKind.choices,
+        required=False,
+        help_text=_(
+            "团体报名时填写:class 学校班级、team 文艺团队、volunteers 志愿者队伍、other 其他"
+        ),
+    )
+    group_name = serializers.CharField(
+        max_length=services.GROUP_NAME_MAX,
+        required=False,
+        help_text=_("团体名称,团体报名时填写;name 为联系人"),
     )
 
 
@@ -282,6 +313,7 @@ LIST_COLUMNS = [
 ]
 LIST_COLUMNS.remove("seats_left")
 LIST_COLUMNS.remove("bookable")
+LIST_COLUMNS.remove("sessions")
 
 
 def list_cache_seconds() -> int:
@@ -317,6 +349,11 @@ class ActivityViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     def filter_queryset(self, queryset: QuerySet[Activity]) -> QuerySet[Activity]:
         return super().filter_queryset(queryset).only(*LIST_COLUMNS)
+
+    def paginate_queryset(self, queryset):
+        # A course's sessions for the whole page in one query (none when no course is on it).
+        page = super().paginate_queryset(queryset)
+        return None if page is None else selectors.attach_sessions(list(page))
 
     def list(self, request: Request, *args, **kwargs) -> HttpResponse:
         # When a popular performance opens, many residents reload the same first page at once:

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from datetime import UTC
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from icalendar import Calendar, Event
 
 from .models import Activity
@@ -28,16 +29,24 @@ def _utc(moment):
     return moment.astimezone(UTC)
 
 
-def activity_event(activity: Activity, *, url: str) -> Event:
+def activity_event(activity: Activity, *, url: str, session=None, number: int = 0) -> Event:
+    """The activity as one event; with ``session``, the ``number``-th session of a course."""
     event = Event()
-    event.add("uid", activity_uid(activity))
+    uid = activity_uid(activity)
+    if session is not None:
+        uid = uid.replace("@", f"-session-{session.pk}@")
+    event.add("uid", uid)
     event.add("dtstamp", _utc(activity.updated_at or timezone.now()))
     event.add("last-modified", _utc(activity.updated_at or timezone.now()))
-    event.add("dtstart", _utc(activity.start))
-    event.add("dtend", _utc(activity.end))
-    event.add("summary", activity.title)
+    event.add("dtstart", _utc(session.start if session else activity.start))
+    event.add("dtend", _utc(session.end if session else activity.end))
+    summary = activity.title
+    if session is not None:
+        summary = _("%(title)s(第%(n)d次课)") % {"title": activity.title, "n": number}
+    event.add("summary", summary)
     venue = activity.venue_hall
-    place = "".join(part for part in (venue.name, f" {activity.venue}" if activity.venue else ""))
+    room = (session.place if session else "") or activity.venue
+    place = "".join(part for part in (venue.name, f" {room}" if room else ""))
     event.add("location", f"{place},{venue.address}" if venue.address else place)
     if venue.latitude is not None and venue.longitude is not None:
         event.add("geo", (float(venue.latitude), float(venue.longitude)))
@@ -54,7 +63,8 @@ def activity_event(activity: Activity, *, url: str) -> Event:
 def calendar_ics(
     activities: Iterable[tuple[Activity, str]], *, name: str, method: str = "PUBLISH"
 ) -> bytes:
-    """A VCALENDAR of ``(activity, absolute url)`` pairs."""
+    """A VCALENDAR of ``(activity, absolute url)`` pairs; a course (``session_list`` set, by
+    ``activities.selectors.attach_sessions``) is one event per session."""
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
@@ -63,7 +73,14 @@ def calendar_ics(
     calendar.add("x-wr-calname", name)
     calendar.add("x-wr-timezone", "Asia/Shanghai")
     for activity, url in activities:
-        calendar.add_component(activity_event(activity, url=url))
+        sessions = getattr(activity, "session_list", None)
+        if not sessions:
+            calendar.add_component(activity_event(activity, url=url))
+            continue
+        for number, session in enumerate(sessions, start=1):
+            calendar.add_component(
+                activity_event(activity, url=url, session=session, number=number)
+            )
     return calendar.to_ical()
 
 

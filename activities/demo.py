@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from network.models import Hall, HallKind, Membership, Role
 
-from . import services
-from .models import Activity, Attendance, Booking, Category, Notice
+from . import courses, services
+from .models import Activity, Attendance, Booking, Category, CourseSession, GroupKind, Notice
 
 TITLES = {
     Category.PERFORMANCE: ["花灯戏专场演出", "民族歌舞晚会", "滇剧折子戏展演"],
@@ -214,6 +214,82 @@ def seed_attendance(centre: Hall) -> int:
     return Attendance.objects.filter(activity__hall__tree_id=centre.tree_id).count()
 
 
+COURSE_TITLE = "少儿民族舞培训班"
+COURSE_HALL = "关上街道综合文化站"
+
+
+@transaction.atomic
+def seed_course(centre: Hall) -> Activity | None:
+    """A weekly course of ten Saturday sessions at 关上街道, six of them past with the roll
+    taken: enrolments of residents and one school class (团体报名), and a waiting list. Same
+    rows every run; a city that has it already is left as it is."""
+    hall = Hall.objects.filter(tree_id=centre.tree_id, name=COURSE_HALL).first()
+    if hall is None:
+        return None
+    found = Activity.objects.filter(hall=hall, title=COURSE_TITLE).first()
+    if found is not None:
+        return found
+    today = timezone.localdate()
+    saturday = today - timedelta(days=(today.weekday() - 5) % 7)  # the last Saturday, or today
+    first_day = saturday - timedelta(weeks=5 if saturday < today else 6)
+    first = timezone.make_aware(datetime.combine(first_day, time(9, 30)))
+    course = services.activity_create(
+        hall=hall,
+        category=Category.TRAINING,
+        title=COURSE_TITLE,
+        description="面向 6–12 岁少儿的民族舞基础训练,每周六上午一次课,共 10 次;"
+        "一次报名即参加全部课次,出勤达到八成即可结业。学校班级可团体报名。",
+        venue="二楼舞蹈排练厅",
+        start=first,
+        end=first + timedelta(hours=1, minutes=30),
+        capacity=20,
+        max_seats_per_booking=2,
+        group_limit=15,
+        completion_share=80,
+    )
+    services.activity_publish(activity=course)
+    courses.course_sessions_repeat(
+        activity=course,
+        first_day=first_day,
+        weekday=5,
+        starts=time(9, 30),
+        ends=time(11),
+        weeks=10,
+        skip_holidays=False,
+        place="二楼舞蹈排练厅",
+    )
+    before = first - timedelta(days=7)
+    group = services.booking_create(
+        activity_id=course.pk,
+        name="杨老师",
+        phone="13700000001",
+        seats=12,
+        group_kind=GroupKind.SCHOOL_CLASS,
+        group_name="关上中心小学三年级二班",
+        now=before,
+    )
+    people = [
+        services.booking_create(
+            activity_id=course.pk,
+            name=f"学员家长{k + 1}",
+            phone=f"137000001{k:02d}",
+            seats=1,
+            now=before + timedelta(hours=k + 1),
+        )
+        for k in range(10)  # eight fit; the last two wait
+    ]
+    fix_codes(Booking, course.bookings.all(), "course")
+    recorder = _recorder(hall)
+    now = timezone.now()
+    confirmed = [b for b in [group, *people] if b.status == Booking.Status.CONFIRMED]
+    for n, session in enumerate(CourseSession.objects.filter(activity=course).order_by("start")):
+        if session.end > now or recorder is None:
+            break
+        present = {group.pk} | {b.pk for k, b in enumerate(confirmed[1:]) if (k + n) % 5}
+        courses.session_roll_record(session=session, present=present, by=recorder, now=session.end)
+    return course
+
+
 def _recorder(hall: Hall):
     """The demo staff member nearest above the hall (its own staff first), officials aside."""
     membership = (
@@ -247,3 +323,16 @@ def activity_count(centre: Hall) -> int:
 
 def demo_booking() -> Booking | None:
     return Booking.objects.filter(status=Booking.Status.CONFIRMED).order_by("pk").first()
+
+
+def course_summary(course: Activity) -> str:
+    """One line of the demo summary: the course, its sessions, its enrolments and its roll."""
+    sessions = CourseSession.objects.filter(activity=course)
+    called = sessions.filter(roll__isnull=False).distinct().count()
+    bookings = course.bookings.exclude(status=Booking.Status.CANCELLED)
+    groups = bookings.exclude(group_kind="").count()
+    waiting = bookings.filter(status=Booking.Status.WAITLISTED).count()
+    return (
+        f"演示培训班:{course.title}(活动编号 {course.pk}),共 {sessions.count()} 次课,"
+        f"已点名 {called} 次;报名 {bookings.count()} 个(团体 {groups} 个,候补 {waiting} 个)。"
+    )

@@ -1,4 +1,5 @@
-"""The sign-up list of an activity, as officials and staff print it."""
+"""The sign-up list of an activity, as officials and staff print it; a course's list adds each
+party's group, its attendance over the sessions held and whether it completed (结业)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from django.utils.translation import gettext as _
 
 from common.xlsx import Column, Sheet, write_workbook
 
-from .models import Activity, Booking
-from .selectors import activity_bookings
+from .models import Activity, Booking, CourseSession
+from .selectors import activity_bookings, with_completion
 
 
 def _local(dt):
@@ -19,15 +20,21 @@ def _local(dt):
     return timezone.localtime(dt).replace(tzinfo=None) if dt else None
 
 
-def signup_rows(activity: Activity) -> Iterator[list]:
-    bookings = activity_bookings(activity).values_list(
-        "code", "name", "phone", "seats", "status", "created_at", "checked_in_at"
+def signup_rows(activity: Activity, *, course: bool = False) -> Iterator[list]:
+    bookings = activity_bookings(activity)
+    extra = ()
+    if course:
+        bookings = with_completion(bookings)
+        extra = ("group_kind", "group_name", "present_times", "held", "completed")
+    bookings = bookings.values_list(
+        "code", "name", "phone", "seats", "status", "created_at", "checked_in_at", *extra
     )
     labels = dict(Booking.Status.choices)
-    for n, (code, name, phone, seats, status, created_at, checked_in_at) in enumerate(
+    kinds = dict(Booking._meta.get_field("group_kind").choices)
+    for n, (code, name, phone, seats, status, created_at, checked_in_at, *more) in enumerate(
         bookings.iterator(chunk_size=2000), start=1
     ):
-        yield [
+        row = [
             n,
             code,
             name,
@@ -37,10 +44,26 @@ def signup_rows(activity: Activity) -> Iterator[list]:
             _local(created_at),
             _local(checked_in_at),
         ]
+        if course:
+            kind, group, present, held, completed = more
+            row += [
+                f"{kinds[kind]} · {group}" if kind else "",
+                f"{present}/{held}" if status == Booking.Status.CONFIRMED else "",
+                (_("是") if completed else _("否")) if status == Booking.Status.CONFIRMED else "",
+            ]
+        yield row
 
 
 def write_signup_list(activity: Activity, target: str | IO[bytes]) -> None:
     start = timezone.localtime(activity.start).strftime("%Y-%m-%d %H:%M")
+    course = CourseSession.objects.filter(activity=activity).exists()
+    course_columns = []
+    if course:
+        course_columns = [
+            Column(_("团体"), 24),
+            Column(_("出勤(次/已上课)"), 14),
+            Column(_("结业(出勤≥%(share)d%%)") % {"share": activity.completion_share}, 14),
+        ]
     write_workbook(
         [
             Sheet(
@@ -57,8 +80,9 @@ def write_signup_list(activity: Activity, target: str | IO[bytes]) -> None:
                     Column(_("状态"), 10),
                     Column(_("预约时间"), 18, "yyyy-mm-dd hh:mm"),
                     Column(_("签到时间"), 18, "yyyy-mm-dd hh:mm"),
+                    *course_columns,
                 ],
-                rows=signup_rows(activity),
+                rows=signup_rows(activity, course=course),
             )
         ],
         target,

@@ -11,8 +11,14 @@ from django.utils.translation import gettext_lazy as _
 from common.forms import add_service_errors, name_field, phone_field
 from network.forms import AreaFilterForm
 
-from .models import Activity, Attendance, Category
-from .services import CODE_LENGTH, NAME_MAX, attendance_check, normalize_code
+from .models import Activity, Attendance, Category, GroupKind
+from .services import (
+    CODE_LENGTH,
+    GROUP_NAME_MAX,
+    NAME_MAX,
+    attendance_check,
+    normalize_code,
+)
 
 
 class ActivityFilterForm(AreaFilterForm):
@@ -83,6 +89,61 @@ class BookingForm(forms.Form):
         self.fields["seats"].error_messages["invalid_choice"] = self.fields["seats"].error_messages[
             "invalid_choice"
         ] % {"max": top}
+
+
+class GroupBookingForm(forms.Form):
+    """团体报名: a school class, a team or a volunteer group books its people in one booking,
+    up to the course's ``group_limit``; ``name`` and ``phone`` are its contact's."""
+
+    group_kind = forms.ChoiceField(
+        label=_("团体类型"),
+        choices=GroupKind.choices,
+        error_messages={
+            "required": _("请选择团体类型。"),
+            "invalid_choice": _("请选择团体类型。"),
+        },
+    )
+    group_name = forms.CharField(
+        label=_("团体名称"),
+        max_length=GROUP_NAME_MAX,
+        error_messages={
+            "required": _("请填写团体名称。"),
+            "max_length": _("团体名称最多 %(limit_value)d 个字。"),
+        },
+        widget=forms.TextInput(attrs={"placeholder": _("如 关上小学三年级二班")}),
+    )
+    name = name_field(
+        _("联系人"),
+        max_length=NAME_MAX,
+        required=_("请填写联系人姓名。"),
+        too_long=_("姓名最多 %(limit_value)d 个字。"),
+    )
+    phone = phone_field()
+    seats = forms.IntegerField(
+        label=_("人数"),
+        min_value=1,
+        error_messages={
+            "required": _("请填写人数。"),
+            "invalid": _("人数必须是整数。"),
+            "min_value": _("人数至少 1 人。"),
+        },
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+
+    def __init__(self, *args, activity: Activity, **kwargs) -> None:
+        # The page shows it beside the resident's own form: ids of its own.
+        kwargs.setdefault("auto_id", "group_%s")
+        super().__init__(*args, **kwargs)
+        self.activity = activity
+        self.fields["seats"].help_text = _("每个团体最多 %(n)d 人。") % {"n": activity.group_limit}
+
+    def clean_seats(self) -> int:
+        seats = self.cleaned_data["seats"]
+        if seats > self.activity.group_limit:
+            raise ValidationError(
+                _("每个团体最多报名 %(n)d 人。") % {"n": self.activity.group_limit}
+            )
+        return seats
 
 
 class LookupForm(forms.Form):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -85,6 +85,20 @@ class Activity(models.Model):
         _("状态"), max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True
     )
     featured = models.BooleanField(_("推荐"), default=False)
+    # A course (培训班) is an activity with sessions (``CourseSession``): residents book it once
+    # for all of them; a booking completes when it was present at this share of the sessions
+    # held (``activities.selectors.course_roll``).
+    completion_share = models.PositiveSmallIntegerField(
+        _("结业出勤比例(%)"),
+        default=75,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text=_("培训班:出勤达到已上课次的这一比例即为结业"),
+    )
+    # The most people one group (a school class, a team, a volunteer group) may book at once;
+    # 0: groups are not taken.
+    group_limit = models.PositiveSmallIntegerField(
+        _("团体报名人数上限"), default=0, help_text=_("0 表示不接受团体报名")
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -158,6 +172,13 @@ class Activity(models.Model):
         return self.booking_state(now) in BookingState.BOOKABLE
 
 
+class GroupKind(models.TextChoices):
+    SCHOOL_CLASS = "class", _("学校班级")
+    TEAM = "team", _("文艺团队")
+    VOLUNTEERS = "volunteers", _("志愿者队伍")
+    OTHER = "other", _("其他")
+
+
 class Booking(models.Model):
     class Status(models.TextChoices):
         CONFIRMED = "confirmed", _("已确认")
@@ -171,6 +192,11 @@ class Booking(models.Model):
     name = models.CharField(_("姓名"), max_length=40)
     phone = models.CharField(_("手机号码"), max_length=11, validators=[mobile_validator])
     seats = models.PositiveSmallIntegerField(_("座位数"), validators=[MinValueValidator(1)])
+    # A group enrolment (团体报名): one booking of ``seats`` people, ``name`` its contact.
+    group_kind = models.CharField(
+        _("团体类型"), max_length=12, choices=GroupKind.choices, blank=True, default=""
+    )
+    group_name = models.CharField(_("团体名称"), max_length=60, blank=True, default="")
     status = models.CharField(_("状态"), max_length=12, choices=Status.choices, db_index=True)
     created_at = models.DateTimeField(_("预约时间"), auto_now_add=True)
     confirmed_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
@@ -213,6 +239,63 @@ class Booking(models.Model):
         return Q(**{f"{prefix}status": Booking.Status.CONFIRMED}) & Q(
             **{f"{prefix}checked_in_at__isnull": False}
         )
+
+
+class CourseSession(models.Model):
+    """One session (一次课) of a course. The course's start and end span its sessions, kept in
+    step by ``activities.courses.course_sessions_set``."""
+
+    activity = models.ForeignKey(
+        Activity, on_delete=models.PROTECT, related_name="sessions", verbose_name=_("培训班")
+    )
+    start = models.DateTimeField(_("开始时间"))
+    end = models.DateTimeField(_("结束时间"))
+    place = models.CharField(_("上课地点"), max_length=120, blank=True)
+
+    class Meta:
+        verbose_name = _("课次")
+        verbose_name_plural = pgettext_lazy("复数", "课次")
+        ordering = ["start", "pk"]
+        indexes = [models.Index(fields=["activity", "start"], name="session_activity_start")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__gt=F("start")), name="session_ends_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.activity_id} {self.start:%Y-%m-%d %H:%M}"
+
+
+class SessionAttendance(models.Model):
+    """Whether a booking's party was present at one session (点名), as staff took it."""
+
+    session = models.ForeignKey(
+        CourseSession, on_delete=models.PROTECT, related_name="roll", verbose_name=_("课次")
+    )
+    booking = models.ForeignKey(
+        Booking, on_delete=models.PROTECT, related_name="session_roll", verbose_name=_("预约")
+    )
+    present = models.BooleanField(_("出勤"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("点名人"),
+    )
+    at = models.DateTimeField(_("点名时间"))
+
+    class Meta:
+        verbose_name = _("课次出勤")
+        verbose_name_plural = pgettext_lazy("复数", "课次出勤")
+        constraints = [
+            models.UniqueConstraint(fields=["session", "booking"], name="session_roll_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.session_id}/{self.booking_id}: {self.present}"
 
 
 class Attendance(models.Model):

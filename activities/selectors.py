@@ -6,6 +6,7 @@ from datetime import date, datetime, time
 
 from django.db import connection
 from django.db.models import (
+    BooleanField,
     Case,
     Count,
     F,
@@ -25,7 +26,15 @@ from network.forms import COUNTY_CHOICES_MAX
 from network.models import Hall
 from network.selectors import hall_subtree
 
-from .models import Activity, Attendance, AttendanceChange, Booking, Notice
+from .models import (
+    Activity,
+    Attendance,
+    AttendanceChange,
+    Booking,
+    CourseSession,
+    Notice,
+    SessionAttendance,
+)
 
 
 def activities_public(
@@ -39,11 +48,14 @@ def activities_public(
     include_past: bool = False,
     now: datetime | None = None,
 ) -> QuerySet[Activity]:
-    """Published activities, soonest first. ``within`` is a hall id: activities held anywhere in
+    """Published activities, soonest first, each with ``session_count`` (a course's sessions,
+    0 for an activity that is not one). ``within`` is a hall id: activities held anywhere in
     its subtree; ``hall`` the organiser or the venue (a mobile service shows on its point too)."""
     now = now or timezone.now()
-    qs = Activity.objects.filter(status=Activity.Status.PUBLISHED).select_related(
-        "hall", "venue_hall"
+    qs = with_session_count(
+        Activity.objects.filter(status=Activity.Status.PUBLISHED).select_related(
+            "hall", "venue_hall"
+        )
     )
     if not include_past:
         qs = qs.filter(end__gt=now)
@@ -84,10 +96,12 @@ def activities_calendar(hall_id: int, *, now: datetime | None = None) -> QuerySe
     query."""
     now = now or timezone.now()
     return (
-        Activity.objects.filter(
-            Q(hall_id=hall_id) | Q(venue_hall_id=hall_id),
-            status__in=[Activity.Status.PUBLISHED, Activity.Status.CANCELLED],
-            end__gt=now,
+        with_session_count(
+            Activity.objects.filter(
+                Q(hall_id=hall_id) | Q(venue_hall_id=hall_id),
+                status__in=[Activity.Status.PUBLISHED, Activity.Status.CANCELLED],
+                end__gt=now,
+            )
         )
         .select_related("hall", "venue_hall")
         .order_by("start", "pk")[:CALENDAR_FEED_LIMIT]
@@ -99,8 +113,9 @@ def activities_featured(*, limit: int = 6) -> QuerySet[Activity]:
 
 
 def activity_public(activity_id: int) -> Activity | None:
+    """A published or cancelled activity with its halls and ``session_count``: one query."""
     return (
-        Activity.objects.select_related("hall", "venue_hall")
+        with_session_count(Activity.objects.select_related("hall", "venue_hall"))
         .filter(pk=activity_id)
         .exclude(status=Activity.Status.DRAFT)
         .first()
@@ -203,8 +218,9 @@ def waitlist_position(booking: Booking) -> int:
 
 
 def bookings_of_phone(phone: str) -> QuerySet[Booking]:
-    """Every booking a phone has made, newest activity first, with its activity and venue and
-    ``ahead``: the waiting parties ahead of it by the rule of ``waitlist_position`` (one query
+    """Every booking a phone has made, newest activity first, with its activity and venue,
+    ``ahead``: the waiting parties ahead of it by the rule of ``waitlist_position``, and for a
+    course ``session_count`` with ``with_completion``'s attendance and completion (one query
     whatever the number of bookings)."""
     ahead = (
         Booking.objects.filter(
@@ -219,10 +235,20 @@ def bookings_of_phone(phone: str) -> QuerySet[Booking]:
         .annotate(n=Count("pk"))
         .values("n")
     )
+    sessions = (
+        CourseSession.objects.filter(activity_id=OuterRef("activity_id"))
+        .order_by()
+        .values("activity_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     return (
-        Booking.objects.filter(phone=phone)
+        with_completion(Booking.objects.filter(phone=phone))
         .select_related("activity", "activity__venue_hall")
-        .annotate(ahead=Coalesce(Subquery(ahead), 0))
+        .annotate(
+            ahead=Coalesce(Subquery(ahead), 0),
+            session_count=Coalesce(Subquery(sessions, output_field=IntegerField()), 0),
+        )
         .order_by("-activity__start", "-pk")
     )
 
@@ -278,20 +304,41 @@ def checked_in_seats_of(outer: str = "pk") -> Coalesce:
     return Coalesce(Subquery(seats, output_field=IntegerField()), 0)
 
 
+def session_present_seats_of(outer: str = "pk") -> Subquery:
+    """A course's people present, summed over its sessions (the seats of each booking marked
+    present at each session), as a subquery: NULL while no roll was taken, so an activity
+    that is not a course (or a course before its first roll-call) falls through."""
+    seats = (
+        SessionAttendance.objects.filter(session__activity_id=OuterRef(outer))
+        .values("session__activity_id")
+        .annotate(n=Sum(Case(When(present=True, then=F("booking__seats")), default=Value(0))))
+        .values("n")
+    )
+    return Subquery(seats, output_field=IntegerField())
+
+
 def participants_of() -> Coalesce:
-    """An activity's participants, the one rule every figure uses: the head count staff
-    recorded (``Attendance``), or else its checked-in seats. An expression over an activity
-    queryset, so a sum or a monthly series of it is one query whatever the number of
+    """An activity's participants, the one rule every figure uses: for a course whose roll was
+    taken, the people present summed over its sessions (``SessionAttendance``); else the head
+    count staff recorded (``Attendance``); else its checked-in seats. An expression over an
+    activity queryset, so a sum or a monthly series of it is one query whatever the number of
     activities."""
-    return Coalesce(F("attendance__head_count"), checked_in_seats_of(), output_field=IntegerField())
+    return Coalesce(
+        session_present_seats_of(),
+        F("attendance__head_count"),
+        checked_in_seats_of(),
+        output_field=IntegerField(),
+    )
 
 
 def with_participants(activities: QuerySet[Activity]) -> QuerySet[Activity]:
-    """Each activity with ``participants``, ``checked_in_seats`` and ``attendance_method``
-    (``None`` where no attendance was recorded), in the same one query."""
+    """Each activity with ``participants``, ``checked_in_seats``, ``attendance_method``
+    (``None`` where no attendance was recorded) and ``roll_call_seats`` (a course's people
+    present over its sessions, ``None`` before its first roll-call), in the same one query."""
     return activities.annotate(
         checked_in_seats=checked_in_seats_of(),
         attendance_method=F("attendance__method"),
+        roll_call_seats=session_present_seats_of(),
         participants=participants_of(),
     )
 
@@ -333,3 +380,122 @@ def activities_today(scope_q: Q, *, now: datetime) -> dict[str, int]:
         booked=Coalesce(Sum("bookings__seats", filter=booked), 0),
         checked_in=Coalesce(Sum("bookings__seats", filter=Booking.checked_in_q("bookings__")), 0),
     )
+
+
+# --- Courses (培训班) -----------------------------------------------------------------------------
+
+
+def course_sessions(activity: Activity) -> list[CourseSession]:
+    """A course's sessions in order; no query when the activity carries ``session_count`` 0
+    (``activities_public``, ``activity_public``)."""
+    if getattr(activity, "session_count", None) == 0:
+        return []
+    return list(CourseSession.objects.filter(activity=activity).order_by("start", "pk"))
+
+
+def attach_sessions(activities: list[Activity]) -> list[Activity]:
+    """Set ``session_list`` on each activity (``session_count`` from ``activities_public``):
+    one query for all the courses among them, none when there are none."""
+    courses = [a.pk for a in activities if getattr(a, "session_count", 1)]
+    by_activity: dict[int, list[CourseSession]] = {}
+    if courses:
+        for session in CourseSession.objects.filter(activity_id__in=courses).order_by(
+            "start", "pk"
+        ):
+            by_activity.setdefault(session.activity_id, []).append(session)
+    for activity in activities:
+        activity.session_list = by_activity.get(activity.pk, [])
+    return activities
+
+
+def with_session_count(activities: QuerySet[Activity]) -> QuerySet[Activity]:
+    """Each activity with ``session_count`` (0: not a course), in the list's own query."""
+    sessions = (
+        CourseSession.objects.filter(activity_id=OuterRef("pk"))
+        .order_by()
+        .values("activity_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return activities.annotate(
+        session_count=Coalesce(Subquery(sessions, output_field=IntegerField()), 0)
+    )
+
+
+def _held_sessions_of(outer: str, now: datetime) -> Coalesce:
+    held = (
+        CourseSession.objects.filter(activity_id=OuterRef(outer), start__lte=now)
+        .order_by()
+        .values("activity_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(held, output_field=IntegerField()), 0)
+
+
+def completed_q() -> Q:
+    """A booking that completed its course: present at ``completion_share`` percent or more of
+    the sessions held (and at least one held). Needs ``with_completion``'s annotations."""
+    # present ≥ ⌈held × share / 100⌉, in whole numbers on every database.
+    return Q(held__gt=0, present_times__gte=(F("held") * F("share") + 99) / 100)
+
+
+def with_completion(bookings: QuerySet[Booking], *, now: datetime | None = None):
+    """Each booking with ``present_times`` (sessions it was present at), ``held`` (its course's
+    sessions started by ``now``), ``share`` (the course's completion share, in percent) and
+    ``completed``: the one rule of completion (结业), in the same one query."""
+    now = now or timezone.now()
+    present = (
+        SessionAttendance.objects.filter(booking_id=OuterRef("pk"), present=True)
+        .order_by()
+        .values("booking_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return bookings.annotate(
+        present_times=Coalesce(Subquery(present, output_field=IntegerField()), 0),
+        held=_held_sessions_of("activity_id", now),
+        share=F("activity__completion_share"),
+    ).annotate(
+        completed=Case(
+            When(completed_q(), then=Value(True)),
+            default=Value(False),
+            output_field=BooleanField(),
+        ),
+    )
+
+
+def course_roll(activity: Activity, *, now: datetime | None = None) -> list[Booking]:
+    """The confirmed bookings of a course with their attendance and completion: one query."""
+    return list(
+        with_completion(
+            activity.bookings.filter(status=Booking.Status.CONFIRMED), now=now
+        ).order_by("created_at", "pk")
+    )
+
+
+def session_roll(session: CourseSession) -> list[Booking]:
+    """The confirmed bookings of the session's course, each with ``present`` (True, False, or
+    None while not yet taken) and ``with_completion``'s attendance so far: one query."""
+    present = SessionAttendance.objects.filter(
+        session_id=session.pk, booking_id=OuterRef("pk")
+    ).values("present")
+    return list(
+        with_completion(
+            Booking.objects.filter(activity_id=session.activity_id, status=Booking.Status.CONFIRMED)
+        )
+        .annotate(present=Subquery(present))
+        .order_by("created_at", "pk")
+    )
+
+
+def trainees_total(activities: QuerySet[Activity], *, now: datetime | None = None) -> int:
+    """培训人次: the seats of the bookings that completed these activities' courses (one
+    query)."""
+    done = with_completion(
+        Booking.objects.filter(
+            activity__in=activities.values("pk"), status=Booking.Status.CONFIRMED
+        ),
+        now=now,
+    ).filter(completed_q())
+    return done.aggregate(n=Sum("seats"))["n"] or 0

@@ -35,6 +35,7 @@ from .models import (
     AttendanceChange,
     Booking,
     BookingState,
+    GroupKind,
     Notice,
 )
 
@@ -45,6 +46,7 @@ BOOKING_BUDGET = Budget(
     "booking", "BOOKING_RATE_LIMIT_IP", "BOOKING_RATE_LIMIT_PHONE", "BOOKING_RATE_WINDOW"
 )
 NAME_MAX = 40
+GROUP_NAME_MAX = 60
 
 
 def new_code() -> str:
@@ -313,20 +315,27 @@ def booking_create(
     seats: int,
     now: datetime | None = None,
     activity: Activity | None = None,
+    group_kind: str = "",
+    group_name: str = "",
 ) -> Booking:
     """Book ``seats`` for a party; confirmed if they all fit, else the party waits whole.
+
+    A group enrolment (``group_kind`` set: a school class, a team, a volunteer group) is the
+    same booking: ``name`` is its contact, ``seats`` its people, up to the activity's
+    ``group_limit`` instead of ``max_seats_per_booking``.
 
     ``activity`` is the caller's copy when it has just read it (a view has), which saves reading
     it again. Its seat count is never trusted: the conditional UPDATE decides. The booking comes
     back with ``position``, its place in the waiting list (None when confirmed).
     """
     name, phone, seats = _validate_booking_input(name, phone, seats)
+    group = _validate_group(group_kind, group_name)
     now = now or timezone.now()
     if activity is None or activity.pk != activity_id:
         activity = Activity.objects.filter(pk=activity_id).first()
         if activity is None:
             raise ValidationError({"activity": _("活动不存在。")})
-    _check_bookable(activity, seats, now)
+    _check_bookable(activity, seats, now, group=bool(group["group_kind"]))
     booked, no_shows = _phone_record(phone, activity_id, now)
     ban = no_show_ban(phone, now=now) if no_shows >= settings.NO_SHOW_LIMIT else None
     if ban is not None:
@@ -344,7 +353,7 @@ def booking_create(
     for _attempt in range(5):
         try:
             booking = _booking_save(
-                activity_id=activity_id, name=name, phone=phone, seats=seats, now=now
+                activity_id=activity_id, name=name, phone=phone, seats=seats, now=now, **group
             )
         except IntegrityError as exc:
             # A drawn code that exists already rolls the whole booking back: draw again.
@@ -396,7 +405,16 @@ def _phone_record(phone: str, activity_id: int, now: datetime) -> tuple[int, int
     return int(booked), int(no_shows)
 
 
-def _booking_save(*, activity_id: int, name: str, phone: str, seats: int, now: datetime) -> Booking:
+def _booking_save(
+    *,
+    activity_id: int,
+    name: str,
+    phone: str,
+    seats: int,
+    now: datetime,
+    group_kind: str = "",
+    group_name: str = "",
+) -> Booking:
     """Take the seats if they all fit and save the booking, confirmed or waiting, as one unit.
     Sets ``booking.position``, the place of a waiting party in the queue (else None)."""
     fields = {
@@ -405,6 +423,8 @@ def _booking_save(*, activity_id: int, name: str, phone: str, seats: int, now: d
         "name": name,
         "phone": phone,
         "seats": seats,
+        "group_kind": group_kind,
+        "group_name": group_name,
         "created_at": timezone.now(),
     }
     if connection.vendor == "postgresql":
@@ -442,10 +462,12 @@ WITH seat AS (
     RETURNING id
 ), saved AS (
     INSERT INTO {Booking._meta.db_table}
-        (activity_id, code, name, phone, seats, status, created_at, confirmed_at, cancel_reason)
+        (activity_id, code, name, phone, seats, status, created_at, confirmed_at, cancel_reason,
+         group_kind, group_name)
     SELECT %(activity_id)s, %(code)s, %(name)s, %(phone)s, %(seats)s,
         CASE WHEN taken THEN %(confirmed)s ELSE %(waitlisted)s END,
-        %(created_at)s, CASE WHEN taken THEN %(now)s::timestamptz END, ''
+        %(created_at)s, CASE WHEN taken THEN %(now)s::timestamptz END, '',
+        %(group_kind)s, %(group_name)s
     FROM (SELECT EXISTS (SELECT FROM seat) AS taken) AS outcome
     RETURNING id, status, confirmed_at
 )
@@ -479,7 +501,24 @@ def _booking_insert(fields: dict, now: datetime) -> Booking:
     return booking
 
 
-def _check_bookable(activity: Activity, seats: int, now: datetime) -> None:
+def _validate_group(group_kind: str, group_name: str) -> dict[str, str]:
+    """A group enrolment's kind and name, checked (both empty for a resident's own party)."""
+    group_kind, group_name = (group_kind or "").strip(), (group_name or "").strip()
+    if not group_kind and not group_name:
+        return {"group_kind": "", "group_name": ""}
+    errors = {}
+    if group_kind not in GroupKind.values:
+        errors["group_kind"] = _("请选择团体类型。")
+    if not group_name:
+        errors["group_name"] = _("请填写团体名称。")
+    elif len(group_name) > GROUP_NAME_MAX:
+        errors["group_name"] = _("团体名称最多 %(n)d 个字。") % {"n": GROUP_NAME_MAX}
+    if errors:
+        raise ValidationError(errors)
+    return {"group_kind": group_kind, "group_name": group_name}
+
+
+def _check_bookable(activity: Activity, seats: int, now: datetime, *, group: bool = False) -> None:
     state = activity.booking_state(now)
     if state in (BookingState.CANCELLED, BookingState.NOT_PUBLISHED):
         raise ValidationError({"activity": _("该活动未开放预约。")})
@@ -494,7 +533,14 @@ def _check_bookable(activity: Activity, seats: int, now: datetime) -> None:
         )
     if state not in BookingState.BOOKABLE:  # closed, or ended
         raise ValidationError({"activity": _("该活动的预约已截止。")})
-    if seats > activity.max_seats_per_booking:
+    if group:
+        if not activity.group_limit:
+            raise ValidationError({"group_kind": _("该活动不接受团体报名。")})
+        if seats > activity.group_limit:
+            raise ValidationError(
+                {"seats": _("每个团体最多报名 %(n)d 人。") % {"n": activity.group_limit}}
+            )
+    elif seats > activity.max_seats_per_booking:
         raise ValidationError(
             {"seats": _("每次最多预约 %(n)d 个座位。") % {"n": activity.max_seats_per_booking}}
         )

@@ -130,7 +130,8 @@ def checkin_index(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 def checkin_activity(request: HttpRequest, activity_id: int) -> HttpResponse:
     scope = user_scope(request.user)
-    activity = get_object_or_404(_in_scope(scope), pk=activity_id)
+    # The session count rides along in the same query: a course links to its roll-call.
+    activity = get_object_or_404(selectors.with_session_count(_in_scope(scope)), pk=activity_id)
     status = 200
     if request.method == "POST":
         if scope.read_only:
@@ -170,6 +171,9 @@ def checkin_activity(request: HttpRequest, activity_id: int) -> HttpResponse:
         # Once the doors open, the count of who came is one step away.
         "attendance_url": reverse("admin:activities_activity_attendance", args=[activity.pk])
         if activity.start <= timezone.now()
+        else "",
+        "sessions_url": reverse("admin:activities_activity_sessions", args=[activity.pk])
+        if activity.session_count
         else "",
         "bookings_url": reverse("admin:activities_booking_changelist")
         + "?"

@@ -29,6 +29,7 @@ from .calendar import activity_jsonld, calendar_ics
 from .forms import (
     ActivityFilterForm,
     BookingForm,
+    GroupBookingForm,
     LookupForm,
 )
 from .models import Activity, Booking
@@ -74,29 +75,37 @@ def activity_detail(request: HttpRequest, activity_id: int) -> HttpResponse:
     if activity is None:
         raise Http404(_("没有这个活动。"))
     status = 200
+    # A course that takes groups shows a second form (团体报名); a POST says which one it is.
+    takes_groups = activity.group_limit > 0
+    as_group = takes_groups and request.method == "POST" and "group_kind" in request.POST
+    form = BookingForm(activity=activity)
+    group_form = GroupBookingForm(activity=activity) if takes_groups else None
     if request.method == "POST" and residents.unverified(request):
         # Nothing is read from the form: where the form was, the page asks to verify first.
-        form = BookingForm(activity=activity)
         status = 401
     elif request.method == "POST":
         phone = residents.verified_phone(request) or (request.POST.get("phone") or "").strip()
         limited = services.BOOKING_BUDGET.page(request, template=RATE_LIMITED_PAGE, phone=phone)
         if limited is not None:
             return limited
-        form = BookingForm(request.POST, activity=activity)
-        residents.bind_phone(form, request)
-        if form.is_valid():
+        posted = (GroupBookingForm if as_group else BookingForm)(request.POST, activity=activity)
+        residents.bind_phone(posted, request)
+        if posted.is_valid():
             try:
                 booking = services.booking_create(
-                    activity_id=activity.pk, activity=activity, **form.cleaned_data
+                    activity_id=activity.pk, activity=activity, **posted.cleaned_data
                 )
             except ValidationError as exc:
-                add_service_errors(form, exc)
+                add_service_errors(posted, exc)
             else:
                 return redirect(BOOKING_LINK.url(booking.code))
-    else:
-        form = BookingForm(activity=activity)
-        residents.bind_phone(form, request)
+        if as_group:
+            group_form = posted
+        else:
+            form = posted
+    for shown in (form, group_form):
+        if shown is not None:
+            residents.bind_phone(shown, request)
     now = timezone.now()
     return render(
         request,
@@ -104,6 +113,8 @@ def activity_detail(request: HttpRequest, activity_id: int) -> HttpResponse:
         {
             "activity": activity,
             "form": form,
+            "group_form": group_form,
+            "sessions": selectors.course_sessions(activity),
             "state": activity.booking_state(now),
             "now": now,
             "no_show_limit": settings.NO_SHOW_LIMIT,
@@ -150,18 +161,20 @@ def activity_calendar(request: HttpRequest, activity_id: int) -> HttpResponse:
     if activity is None:
         raise Http404(_("没有这个活动。"))
     url = request.build_absolute_uri(activity_url(activity))
+    selectors.attach_sessions([activity])  # a course: one event per session; none: no query
     body = calendar_ics([(activity, url)], name=activity.title)
     return _calendar_response(body, f"activity-{activity.pk}.ics")
 
 
 def hall_calendar(request: HttpRequest, hall_id: int) -> HttpResponse:
-    """A hall's feed to subscribe to: its activities that have not ended (two queries)."""
+    """A hall's feed to subscribe to: its activities that have not ended, a course as its
+    sessions (two queries, three when a course is among them)."""
     hall = Hall.objects.filter(pk=hall_id).only("pk", "name").first()
     if hall is None:
         raise Http404(_("没有这个场馆。"))
     activities = [
         (activity, request.build_absolute_uri(activity_url(activity)))
-        for activity in selectors.activities_calendar(hall.pk)
+        for activity in selectors.attach_sessions(list(selectors.activities_calendar(hall.pk)))
     ]
     body = calendar_ics(activities, name=hall.name)
     return _calendar_response(body, f"hall-{hall.pk}.ics")

@@ -142,7 +142,8 @@ class AnnualReturnAdmin(ScopedAdminMixin, admin.ModelAdmin):
                     {
                         "fields": self.model.AUTOFILLED,
                         "description": _(
-                            "以下数字来自平台自身的记录:本馆发布的活动、参与人次(登记的人次,未登记的按签到)和点单,"
+                            "以下数字来自平台自身的记录:本馆发布的活动、参与人次(培训班按各次课点名,"
+                            "其他活动按登记的人次,未登记的按签到)、培训班结业人次、本馆场馆的开放与使用和点单,"
                             "不能手工修改。记录有变化时请点下方的“重新统计”。"
                         ),
                     },

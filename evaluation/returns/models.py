@@ -155,6 +155,9 @@ class ServiceReturn(AnnualReturn):
     volunteers = _count(_("文化志愿者(人)"))
     orders_received = _count(_("收到点单(个)"))
     orders_fulfilled = _count(_("完成点单(个)"))
+    venue_open_hours = _count(_("场馆开放时长(小时)"))
+    venue_sessions = _count(_("场馆使用场次"))
+    venue_people = _count(_("场馆服务人次"))
 
     FIGURES = [
         "activities",
@@ -171,22 +174,30 @@ class ServiceReturn(AnnualReturn):
         "volunteers",
         "orders_received",
         "orders_fulfilled",
+        "venue_open_hours",
+        "venue_sessions",
+        "venue_people",
     ]
     # How each figure rolls up a subtree; a figure not named here is a count and adds up.
     ROLLUP = {"opening_hours_weekly": Rollup.MEAN}
     # Filled from the portal's own records (activities held, their recorded attendance or else
-    # check-ins, orders, plays of the digital hall's resources), not typed in.
+    # check-ins, courses completed, orders, plays of the digital hall's resources, the use of
+    # its venues), not typed in.
     AUTOFILLED = [
         "activities",
         "performances",
         "exhibitions",
         "lectures",
         "trainings",
+        "trainees",
         "mobile_services",
         "participants",
         "online_services",
         "orders_received",
         "orders_fulfilled",
+        "venue_open_hours",
+        "venue_sessions",
+        "venue_people",
     ]
 
     class Meta:

@@ -32,9 +32,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from activities.digital import selectors as digital
-from activities.models import Activity, Category
+from activities.models import Activity, Category, CourseSession
 from activities.orders.models import Order
-from activities.selectors import participants_total
+from activities.selectors import participants_total, trainees_total
+from activities.venues.selectors import venue_usage
 from network.models import LEVEL_BY_KIND, Hall, HallKind, HallStatus, subtree_q
 from network.selectors import with_staff_accounts
 
@@ -68,22 +69,32 @@ def year_bounds(year: int) -> tuple[datetime, datetime]:
 
 
 def portal_figures(*, hall_id: int, year: int) -> dict[str, int]:
-    """What the portal itself recorded for a hall in a year: activities it held (by category),
-    participants (the attendance staff recorded, or else the checked-in seats), plays of its
-    digital resources (线上服务人次), orders it received and fulfilled."""
+    """What the portal itself recorded for a hall in a year: activities it held (by category;
+    a course, an activity with sessions, is a training whatever its category), participants
+    (``activities.selectors.participants_of``), trainees (the seats of the course bookings that
+    completed), plays of its digital resources (线上服务人次), orders it received and
+    fulfilled, and the use of its own venues (``venue_usage``)."""
     start, end = year_bounds(year)
     held = Activity.objects.filter(
         hall_id=hall_id, status=Activity.Status.PUBLISHED, start__gte=start, start__lt=end
     )
-    counts = held.aggregate(
+    is_course = Exists(CourseSession.objects.filter(activity_id=OuterRef("pk")))
+    counts = held.annotate(is_course=is_course).aggregate(
         activities=Count("pk"),
         performances=Count("pk", filter=Q(category=Category.PERFORMANCE)),
         exhibitions=Count("pk", filter=Q(category=Category.EXHIBITION)),
         lectures=Count("pk", filter=Q(category=Category.LECTURE)),
-        trainings=Count("pk", filter=Q(category=Category.TRAINING)),
+        trainings=Count("pk", filter=Q(category=Category.TRAINING) | Q(is_course=True)),
         mobile_services=Count("pk", filter=Q(category=Category.MOBILE)),
     )
     counts["participants"] = participants_total(held)
+    counts["trainees"] = trainees_total(held)
+    venues = venue_usage(
+        within=hall_id, first=date(year, 1, 1), last=date(year, 12, 31), own_only=True
+    )
+    counts["venue_open_hours"] = round(venues.open_hours)
+    counts["venue_sessions"] = venues.sessions
+    counts["venue_people"] = venues.people
     counts["online_services"] = digital.online_services(
         hall_id=hall_id, start=date(year, 1, 1), end=date(year + 1, 1, 1)
     )

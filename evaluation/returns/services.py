@@ -162,7 +162,8 @@ def return_update_check(
             continue
         if name in model.AUTOFILLED:
             errors[name] = _(
-                "该项目由平台根据活动、参与人次登记、签到和点单记录自动统计,不能手工填写。"
+                "该项目由平台根据活动、参与人次登记、签到、培训班点名、场馆预约和点单记录自动统计,"
+                "不能手工填写。"
             )
             continue
         try:

@@ -71,6 +71,11 @@ def activity_form(hall, **overrides):
         "venue": "二楼多功能厅",
         "capacity": "30",
         "max_seats_per_booking": "2",
+        "group_limit": "0",
+        "completion_share": "75",
+        # The sessions inline (a course's 课次): none.
+        "sessions-TOTAL_FORMS": "0",
+        "sessions-INITIAL_FORMS": "0",
         "_save": "保存",
     }
     for name, value in [("start", start), ("end", end)]:

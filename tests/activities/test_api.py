@@ -42,6 +42,7 @@ ACTIVITY_KEYS = {
     "max_seats_per_booking",
     "status",
     "bookable",
+    "sessions",
 }
 BOOKING_KEYS = {
     "code",

@@ -304,7 +304,8 @@ def test_unknown_and_draft_activities_are_404(client, cast):
 
 def test_activity_page_query_count(client, cast, django_assert_num_queries):
     activity = published_activity(cast.branch)
-    # The activity with its halls; the venue's weekly hours and closure dates.
+    # The activity with its halls (and its count of sessions: none, so no query for them); the
+    # venue's weekly hours and closure dates.
     with django_assert_num_queries(3):
         assert client.get(detail_url(activity)).status_code == 200
 

@@ -89,14 +89,14 @@ def test_the_roll_up_equals_the_sum_of_the_leaves(client, cast):
     open_window(SERVICE)
     leaves = list(Hall.objects.filter(level=3))
     for i, leaf in enumerate(leaves):
-        submitted(SERVICE, leaf, cast.superuser, teams=i + 1, trainees=10 * (i + 2))
+        submitted(SERVICE, leaf, cast.superuser, teams=i + 1, volunteers=10 * (i + 2))
     for top in (cast.centre, cast.county, cast.other_county, cast.branch, cast.other_branch):
         top = Hall.objects.get(pk=top.pk)
         mine = [leaf for i, leaf in enumerate(leaves) if top.lft < leaf.lft < top.rght]
         data = client.get(STATISTICS, {"hall": top.pk, "year": YEAR}).json()["service"]
         assert data["halls"] == len(mine), top
         assert data["teams"] == sum(leaves.index(leaf) + 1 for leaf in mine), top
-        assert data["trainees"] == sum(10 * (leaves.index(leaf) + 2) for leaf in mine), top
+        assert data["volunteers"] == sum(10 * (leaves.index(leaf) + 2) for leaf in mine), top
 
 
 @pytest.mark.parametrize(

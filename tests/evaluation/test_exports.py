@@ -242,16 +242,16 @@ def figures(cast):
     open_window(SERVICE)
     open_window(ASSET)
     by = cast.centre_director
-    _report(SERVICE, cast.point, by, trainees=10, teams=1, opening_hours_weekly="40.5")
-    _report(SERVICE, cast.point2, by, trainees=20, teams=2)
-    _report(SERVICE, cast.branch, by, trainees=5, volunteers=3)
-    _report(SERVICE, cast.other_branch_point, by, trainees=7)
-    _report(SERVICE, cast.other_county_point, by, trainees=100, opening_hours_weekly="30")
+    _report(SERVICE, cast.point, by, volunteers=10, teams=1, opening_hours_weekly="40.5")
+    _report(SERVICE, cast.point2, by, volunteers=20, teams=2)
+    _report(SERVICE, cast.branch, by, volunteers=5)
+    _report(SERVICE, cast.other_branch_point, by, volunteers=7)
+    _report(SERVICE, cast.other_county_point, by, volunteers=100, opening_hours_weekly="30")
     _report(ASSET, cast.point, by, floor_area="120.5", staff=1)
     _report(ASSET, cast.branch, by, floor_area="300", equipment_value="12.34", staff=3)
     # Entered but never submitted: not counted.
     draft = returns.return_get_or_create(kind=SERVICE, hall=cast.other_branch, year=YEAR)
-    returns.return_update(kind=SERVICE, annual_return=draft, by=by, values={"trainees": 999})
+    returns.return_update(kind=SERVICE, annual_return=draft, by=by, values={"volunteers": 999})
     return cast
 
 
@@ -282,11 +282,12 @@ def test_statistics_workbook_rolls_up_level_by_level(figures):
     assert counties.print_title_rows == "$3:$4"
     cols = _columns(counties)
     assert ("服务统计年报", "培训人次") in cols
+    assert ("服务统计年报", "场馆服务人次") in cols
     assert ("资产统计年报", "建筑面积(平方米)") in cols
     # Not additive: the column says it is the mean over the halls that reported.
     assert ("服务统计年报", "每周开放时长(小时,报送馆平均)") in cols
     assert [(None, "序号"), (None, "编码"), (None, "馆名"), (None, "上级馆")] == list(cols)[:4]
-    trainees = cols[("服务统计年报", "培训人次")] - 1
+    trainees = cols[("服务统计年报", "文化志愿者(人)")] - 1
     teams = cols[("服务统计年报", "文艺团队(支)")] - 1
     hours = cols[("服务统计年报", "每周开放时长(小时,报送馆平均)")] - 1
     area = cols[("资产统计年报", "建筑面积(平方米)")] - 1

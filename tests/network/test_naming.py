@@ -298,8 +298,9 @@ def test_the_public_pages_show_the_trees_level_names(
     client, cast, chengjiang, django_assert_num_queries
 ):
     tree = yuxi_tree(chengjiang)
-    # The hall with its chain, then its weekly hours and closures (network.selectors.hall_opening).
-    with django_assert_num_queries(3):
+    # The hall with its chain, then its weekly hours and closures (network.selectors.hall_opening),
+    # its venues with this year's use.
+    with django_assert_num_queries(4):
         html = client.get(reverse("network:hall_detail", args=[tree.points[0].pk])).content.decode()
     assert "右所镇旧城村综合文化支馆" in html
     assert ">支馆</span>" in html and "基层服务点" not in html

@@ -195,16 +195,16 @@ def test_hall_page_query_count_does_not_grow_with_children(
     client, big_county, django_assert_num_queries, children
 ):
     county = big_county(children)
-    # The hall with its ancestors, its weekly hours and closure dates, the child count, the page
-    # of children with their counts.
-    with django_assert_num_queries(5):
+    # The hall with its ancestors, its weekly hours and closure dates, its venues with this
+    # year's use, the child count, the page of children with their counts.
+    with django_assert_num_queries(6):
         response = client.get(detail_url(county))
     assert "1 个下级馆" in response.content.decode()
 
 
 def test_village_page_query_count(client, cast, django_assert_num_queries):
-    # The hall with its ancestors, its weekly hours, its closure dates.
-    with django_assert_num_queries(3):
+    # The hall with its ancestors, its weekly hours, its closure dates, its venues.
+    with django_assert_num_queries(4):
         assert client.get(detail_url(cast.point)).status_code == 200
 
 

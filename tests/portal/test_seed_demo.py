@@ -66,6 +66,21 @@ def test_seed_demo_runs_twice_to_the_same_result(settings, tmp_path):
     for venue in Venue.objects.all():
         days = venue_selectors.venue_days(venue, timezone.localdate(), 14)
         assert sum(day.free_count for day in days) > 0, venue
+    # A course: ten sessions, some past with the roll taken, some to come; a school class
+    # enrolled as a group and a waiting list.
+    from activities import selectors as activity_selectors
+    from activities.models import CourseSession, SessionAttendance
+
+    course = Activity.objects.get(title="少儿民族舞培训班")
+    sessions = CourseSession.objects.filter(activity=course)
+    assert sessions.count() == 10
+    assert sessions.filter(start__lt=timezone.now()).exists()
+    assert sessions.filter(start__gt=timezone.now()).exists()
+    assert SessionAttendance.objects.filter(session__activity=course, present=True).exists()
+    assert course.bookings.exclude(group_kind="").count() == 1
+    assert course.bookings.filter(status="waitlisted").exists()
+    assert any(b.completed for b in activity_selectors.course_roll(course))
+    assert "演示培训班:少儿民族舞培训班" in first and "共 10 次课" in first
 
 
 def _column(ws, group: str, header: str) -> int:

@@ -20,6 +20,7 @@ class Command(BaseCommand):
         logins = network_demo.seed_staff()
         activities_demo.seed_activities(centre)
         attendance = activities_demo.seed_attendance(centre)
+        course = activities_demo.seed_course(centre)
         orders = orders_demo.seed_orders(centre)
         resources = resources_demo.seed_resources(centre)
         digital = digital_demo.seed_digital(centre)
@@ -33,6 +34,8 @@ class Command(BaseCommand):
         )
         if attendance:
             self.stdout.write(f"已登记参与人次的往期展览、演出:{attendance} 场(现场清点或估算)。")
+        if course is not None:
+            self.stdout.write(activities_demo.course_summary(course))
         self.stdout.write(f"上一年度统计年报:{reports} 个馆已报送,并有考核评分。")
         booking = activities_demo.demo_booking()
         if booking:
