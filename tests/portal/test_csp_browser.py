@@ -78,6 +78,10 @@ def test_the_key_pages_run_without_policy_violations(page, live_server, cast):
     # The check-in scanner page: its script shows the scan button, or the note to type.
     visit("check-in scanner", f"/staff/checkin/{show.pk}/")
     assert page.locator("#scan").is_visible() or page.locator("#scan-note").is_visible()
+    # A course's sessions and roll-call page, and the big screen with its refresh script.
+    visit("course sessions", f"/admin/activities/activity/{show.pk}/sessions/")
+    visit("big screen", "/screen/")
+    visit("order page", "/orders/")
 
     assert all(not found for found in seen.values()), seen
 
