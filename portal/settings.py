@@ -278,6 +278,15 @@ STORAGES = {
 # re-encoded on upload (common/uploads.py).
 PICTURE_MAX_MB = env.int("PICTURE_MAX_MB", default=10)
 
+# import_network (network/exchange.py): what a file may hold before it is refused unread. The
+# national network is about 652,000 rows; an .xlsx is a zip, so its members' declared sizes and
+# their compression ratio are checked before any XML is parsed (a zip bomb is refused at once).
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=700_000)
+IMPORT_MAX_COLUMNS = env.int("IMPORT_MAX_COLUMNS", default=40)
+IMPORT_MAX_CELL_CHARS = env.int("IMPORT_MAX_CELL_CHARS", default=4000)
+IMPORT_MAX_UNZIPPED_MB = env.int("IMPORT_MAX_UNZIPPED_MB", default=2048)
+IMPORT_MAX_ZIP_RATIO = env.int("IMPORT_MAX_ZIP_RATIO", default=100)
+
 # --- The digital culture hall -------------------------------------------------------------------
 # Upload limits per kind of file, in MB (common/uploads.py checks the real type from the content).
 DIGITAL_MAX_MB = {

@@ -75,7 +75,8 @@ def test_the_search_page_finds_numbers_typed_either_way(client, numbered):
 
 def test_the_api_q_finds_numbers_typed_either_way(client, numbered):
     names = [
-        hall["name"] for hall in client.get("/api/v1/halls/", {"q": "关上第一社区"}).json()["results"]
+        hall["name"]
+        for hall in client.get("/api/v1/halls/", {"q": "关上第一社区"}).json()["results"]
     ]
     assert names == ["关上第1社区"]
 
