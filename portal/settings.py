@@ -79,6 +79,10 @@ MIDDLEWARE = [
     "common.middleware.RejectMalformedRequests",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Pages compressed here (static files are compressed ahead by WhiteNoise, above). Django's
+    # GZipMiddleware pads each answer with random bytes against BREACH (Django 4.2+), and the
+    # CSRF token is masked afresh on every page. Below it, nothing reads the body it compressed.
+    "django.middleware.gzip.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -399,8 +403,12 @@ SURVEY_RATE_LIMIT_IP = env.int("SURVEY_RATE_LIMIT_IP", default=20)
 SURVEY_RATE_LIMIT_PHONE = env.int("SURVEY_RATE_LIMIT_PHONE", default=5)
 SURVEY_RATE_WINDOW = env.int("SURVEY_RATE_WINDOW", default=600)
 # The public activity list (API) is rendered at most this often per URL; seat counts on it may
-# be this many seconds old. The activity page and booking itself always read the database.
+# be this many seconds old. Booking itself always reads the database.
 ACTIVITY_LIST_CACHE_SECONDS = env.int("ACTIVITY_LIST_CACHE_SECONDS", default=3)
+# The public home page, activity list and activity page are kept, rendered, this many seconds
+# for visitors without a session or a verified phone (common/pagecache.py); seats left on them
+# may be this old. 0 renders every request.
+PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=3)
 # An order nobody answers within this many working days goes up to the parent hall.
 ORDER_RESPONSE_WORKING_DAYS = env.int("ORDER_RESPONSE_WORKING_DAYS", default=5)
 # The State Council's public holidays and the weekend days worked instead (调休), one row a day;

@@ -145,10 +145,13 @@ def cast(db):
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache():
+def _fresh_cache(settings):
     from django.core.cache import cache
 
     cache.clear()
+    # A page kept for a few seconds (common/pagecache.py) would show a test its own earlier
+    # state; the page cache's tests turn it on.
+    settings.PAGE_CACHE_SECONDS = 0
     _tokens.clear()  # each test's tokens are rolled back with its database
     yield
 
