@@ -9,11 +9,15 @@ import re
 import time
 
 import pytest
+from django.core.cache import cache
 from django.middleware.csrf import _unmask_cipher_token, get_token
 from django.test import Client, RequestFactory, override_settings
 from django.urls import reverse
+from django.utils import timezone
 
 from activities import services
+from activities.selectors import activities_public
+from activities.templatetags.activity_cards import card_key
 from common.pagecache import HIT_HEADER, TOKEN_MARK, _cut_token
 from tests.activities.factories import published_activity
 from tests.conftest import verify_client
@@ -161,3 +165,37 @@ def test_pages_are_compressed_for_clients_that_accept_it(kept, activity):
         assert "花灯戏专场" in gzip.decompress(response.content).decode()
     plain = Client().get(path)
     assert not plain.has_header("Content-Encoding") and "花灯戏专场" in plain.content.decode()
+
+
+# --- Activity cards, kept by what they show (activities/templatetags/activity_cards.py) ---------
+
+
+def card_html(client, activity) -> str:
+    html = client.get(reverse("activities:activity_list")).content.decode()
+    href = reverse("activities:activity_detail", args=[activity.pk])
+    return html.split(f'<a href="{href}">', 1)[1].split("</li>", 1)[0]
+
+
+def test_a_card_is_kept_and_shows_every_change_at_once(activity):
+    client = Client()
+    assert "余 20 座" in card_html(client, activity)  # PAGE_CACHE_SECONDS is 0 here
+    shown = activities_public().get(pk=activity.pk)
+    assert "余 20 座" in cache.get(card_key(shown, timezone.now()))
+    book(activity, "13900000004", seats=2)
+    assert "余 18 座" in card_html(client, activity)
+    services.activity_update(activity=activity, title="花灯戏专场(加演)")
+    assert "花灯戏专场(加演)" in card_html(client, activity)
+    english = Client(HTTP_ACCEPT_LANGUAGE="en").get(reverse("activities:activity_list"))
+    assert "Performance" in english.content.decode()  # each language its own card
+
+
+def test_cards_are_rendered_when_the_cache_does_not_answer(activity):
+    down = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+        }
+    }
+    with override_settings(CACHES=down):
+        assert "余 20 座" in card_html(Client(), activity)
+        assert "花灯戏专场" in Client().get(reverse("home")).content.decode()
