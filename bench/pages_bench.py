@@ -9,6 +9,8 @@ published activities, and measures, as a browser asks for them (``Accept-Encodin
 requests per second and p95 latency of:
 
 * a static file through WhiteNoise (``/static/css/portal.css``), the yardstick,
+* the bare Django view of ``bench/bench_urls.py`` (a constant JSON body through the whole
+  middleware stack): the floor of any page on this server,
 * the home page, the activity list and an activity's page, as served (a visitor without a
   session or verified phone is served the page kept for ``PAGE_CACHE_SECONDS``),
 * the activity list with a random filter combination (category, free seats, a date range, and a
@@ -113,9 +115,13 @@ def main() -> int:
         list_size=args.list_size,
         verify=[],
         keep=args.keep,
+        # The floor of any Django answer on this server: /bench/bare/, a constant JSON body
+        # through the whole middleware stack (bench/bench_urls.py).
+        extra_env={"DJANGO_SETTINGS_MODULE": "bench.bench_settings", "BENCH_BARE_VIEW": "1"},
     ) as (port, seeded, env):
         paths = {
             "static file": STATIC,
+            "bare Django view": "/bench/bare/",
             "home": "/",
             "activity list": "/activities/",
             "activity page": f"/activities/{seeded['probe']}/",
@@ -165,7 +171,7 @@ def main() -> int:
         targets = {
             name: rows[name]["ratio"] >= (0.2 if name == "list, unseen filter" else 0.5)
             for name in rows
-            if name != "static file"
+            if name not in ("static file", "bare Django view")
         }
         print(
             "\nSUMMARY "
