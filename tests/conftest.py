@@ -148,7 +148,10 @@ def cast(db):
 def _fresh_cache(settings):
     from django.core.cache import cache
 
+    from common import pagecache
+
     cache.clear()
+    pagecache.clear_local()
     # A page kept for a few seconds (common/pagecache.py) would show a test its own earlier
     # state; the page cache's tests turn it on.
     settings.PAGE_CACHE_SECONDS = 0

@@ -13,12 +13,13 @@ from django.core.cache import cache
 from django.middleware.csrf import _unmask_cipher_token, get_token
 from django.test import Client, RequestFactory, override_settings
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from activities import services
 from activities.selectors import activities_public
 from activities.templatetags.activity_cards import card_key
-from common.pagecache import HIT_HEADER, TOKEN_MARK, _cut_token
+from common import pagecache
+from common.pagecache import HIT_HEADER, TOKEN_MARK, _cut_token, page_key
 from tests.activities.factories import published_activity
 from tests.conftest import verify_client
 
@@ -199,3 +200,24 @@ def test_cards_are_rendered_when_the_cache_does_not_answer(activity):
     with override_settings(CACHES=down):
         assert "余 20 座" in card_html(Client(), activity)
         assert "花灯戏专场" in Client().get(reverse("home")).content.decode()
+
+
+def test_a_kept_page_of_another_shape_is_a_miss_not_an_error(kept, activity):
+    path = reverse("activities:activity_list")
+    request = RequestFactory().get(path, HTTP_HOST="testserver")
+    with translation.override("zh-hans"):
+        key = page_key(request)
+    cache.set(key, ("text/html", "an older version's page"), 30)
+    response = Client().get(path)
+    assert response.status_code == 200 and response[HIT_HEADER] == "miss"
+    assert "花灯戏专场" in response.content.decode()
+    assert len(cache.get(key)) == 3  # the same key, now holding this version's page
+
+
+def test_each_process_serves_what_it_kept_without_asking_the_cache(kept, activity):
+    path = reverse("activities:activity_list")
+    Client().get(path)
+    cache.clear()  # as if the shared cache had lost it: this process still has it
+    assert Client().get(path)[HIT_HEADER] == "hit"
+    pagecache.clear_local()
+    assert Client().get(path)[HIT_HEADER] == "miss"
