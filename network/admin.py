@@ -139,8 +139,6 @@ INLINE_SERVICES = {
         "closure",
     ),
 }
-
-
 class KindFilter(admin.SimpleListFilter):
     """The level filter, labelled by the names the schemes give each level (基层服务点/支馆);
     the values stay the kinds, so one choice finds that level in every tree."""
