@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import date, datetime, time
 
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import (
     BooleanField,
@@ -174,14 +176,30 @@ def notices_recent(*, within: Hall | None = None, limit: int = 5) -> QuerySet[No
 # --- Public pages -------------------------------------------------------------------------------
 
 
+# The counties of the area filter are the same on every list page: kept this long in the
+# shared cache, so a list with filters no cache has seen makes one query fewer. A county added
+# shows in the filter this much later at most.
+AREA_COUNTIES_SECONDS = 60
+
+
 def area_counties(*, limit: int) -> list[Hall]:
-    """County main halls with their city, in tree order, for the area filter (one query)."""
-    return list(
-        Hall.objects.filter(level=1)
-        .select_related("parent")
-        .only("pk", "locality", "tree_id", "lft", "parent__locality")
-        .order_by("tree_id", "lft")[:limit]
-    )
+    """County main halls with their city, in tree order, for the area filter (one query, or
+    none while ``AREA_COUNTIES_SECONDS`` keep them; a cache that does not answer is a query)."""
+    key = f"area:counties:{limit}"
+    try:
+        counties = cache.get(key)
+    except Exception:
+        counties = None
+    if counties is None:
+        counties = list(
+            Hall.objects.filter(level=1)
+            .select_related("parent")
+            .only("pk", "locality", "tree_id", "lft", "parent__locality")
+            .order_by("tree_id", "lft")[:limit]
+        )
+        with contextlib.suppress(Exception):
+            cache.set(key, counties, AREA_COUNTIES_SECONDS)
+    return counties
 
 
 def area_townships(county_id: int) -> list[Hall]:

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from activities.residents import web as residents
 from common.forms import add_service_errors
+from common.pagecache import public_page
 from common.signing import SignedLink
 from common.storage import serve_image
 from network.models import Hall
@@ -50,6 +51,7 @@ BOOKING_LINK = SignedLink(salt="activities.booking-page", viewname="activities:b
 # --- Activities ---------------------------------------------------------------------------------
 
 
+@public_page
 def activity_list(request: HttpRequest) -> HttpResponse:
     form, area = selectors.area_filter(
         request, ActivityFilterForm, unknown=_("没有这个场馆,已显示全部区域的活动。")
@@ -70,6 +72,7 @@ def activity_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+@public_page
 def activity_detail(request: HttpRequest, activity_id: int) -> HttpResponse:
     activity = selectors.activity_public(activity_id)
     if activity is None:

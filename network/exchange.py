@@ -21,18 +21,21 @@ no code: first among the rows above it in the same file, then in the database.
 
 from __future__ import annotations
 
+import codecs
 import csv
-import io
+import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
+from openpyxl.utils import get_column_letter
 
 from common.xlsx import csv_cell, csv_value
 
@@ -75,6 +78,8 @@ REQUIRED = ("code", "name", "locality", "kind", "parent_code")
 HALL_COLUMNS = [c.field for c in COLUMNS if c.field in services.HALL_FIELDS]
 CHOICES = {"kind": HallKind, "status": HallStatus, "operator": Operator}
 SUFFIXES = (".xlsx", ".csv")
+# Members smaller than this may pack as tightly as they like (a tiny XML of repeated tags does).
+ZIP_RATIO_FROM_BYTES = 1024 * 1024
 
 
 # --- errors ----------------------------------------------------------------------------------
@@ -217,56 +222,132 @@ def _write_xlsx(path: Path, rows: Iterator[list[Any]]) -> int:
 # --- reading a file --------------------------------------------------------------------------
 
 
-def read_table(path: Path) -> list[tuple[int, list[Any]]]:
-    """(row number, cells) for every non-blank row, the header included. Row numbers are the
-    spreadsheet's own, so an error points at the row a person sees."""
+def read_table(path: Path) -> Iterator[tuple[int, list[Any]]]:
+    """(row number, cells) for every non-blank row, the header included, as the file is read:
+    nothing but the current row is held. Row numbers are the spreadsheet's own, so an error
+    points at the row a person sees. A file beyond the limits (``IMPORT_MAX_*``) is refused with
+    ``ImportRejected`` as soon as the limit is seen; an ``.xlsx`` whose zip would unpack to an
+    absurd size is refused before any of it is unpacked."""
     suffix = check_suffix(path)
     if not path.exists():
         raise ImportRejected([RowError(None, None, _("找不到文件“%(path)s”。") % {"path": path})])
-    rows = _read_csv(path) if suffix == ".csv" else _read_xlsx(path)
-    return [(n, cells) for n, cells in rows if any(_text(v) for v in cells)]
+    if suffix == ".csv":
+        _check_csv_size(path)
+        rows = _read_csv(path)
+    else:
+        _check_zip(path)
+        rows = _read_xlsx(path)
+    return _within_limits(rows)
 
 
-def _read_csv(path: Path) -> list[tuple[int, list[Any]]]:
-    raw = path.read_bytes()
-    # Excel on a Chinese Windows saves "CSV" as GB18030 unless told otherwise.
+def _refuse(message: str, row: int | None = None) -> ImportRejected:
+    return ImportRejected([RowError(row, None, message)])
+
+
+def _within_limits(rows: Iterable[tuple[int, list[Any]]]) -> Iterator[tuple[int, list[Any]]]:
+    max_rows = settings.IMPORT_MAX_ROWS
+    max_columns = settings.IMPORT_MAX_COLUMNS
+    max_chars = settings.IMPORT_MAX_CELL_CHARS
+    for number, cells in rows:
+        if number > max_rows + 1:  # the header is row 1
+            raise _refuse(
+                _("文件超过 %(max)s 行数据的上限,未导入;请分成几个文件。") % {"max": max_rows},
+                number,
+            )
+        while cells and not _text(cells[-1]):
+            cells.pop()
+        if not cells:
+            continue
+        if len(cells) > max_columns:
+            raise _refuse(
+                _("有 %(n)s 列,超过 %(max)s 列的上限,未导入。")
+                % {"n": len(cells), "max": max_columns},
+                number,
+            )
+        for index, cell in enumerate(cells):
+            if isinstance(cell, str) and len(cell) > max_chars:
+                raise _refuse(
+                    _("%(column)s 列的内容超过 %(max)s 个字符的上限,未导入。")
+                    % {"column": get_column_letter(index + 1), "max": max_chars},
+                    number,
+                )
+        yield number, cells
+
+
+def _check_csv_size(path: Path) -> None:
+    max_bytes = settings.IMPORT_MAX_UNZIPPED_MB * 1024 * 1024
+    if path.stat().st_size > max_bytes:
+        raise _refuse(
+            _("文件超过 %(max)s MB 的上限,未导入。") % {"max": settings.IMPORT_MAX_UNZIPPED_MB}
+        )
+
+
+def _check_zip(path: Path) -> None:
+    """Refuse an ``.xlsx`` by its zip directory alone: more unpacked bytes than
+    ``IMPORT_MAX_UNZIPPED_MB`` in all, or a large member packed more tightly than
+    ``IMPORT_MAX_ZIP_RATIO`` (a spreadsheet packs about 10:1; a zip bomb, 1000:1). Python's
+    zipfile never unpacks a member beyond its declared size, so the directory can be trusted."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise _refuse(
+            _("无法读取 Excel 文件:%(error)s") % {"error": exc.__class__.__name__}
+        ) from exc
+    max_mb = settings.IMPORT_MAX_UNZIPPED_MB
+    if sum(m.file_size for m in members) > max_mb * 1024 * 1024:
+        raise _refuse(_("Excel 文件解压后超过 %(max)s MB 的上限,未导入。") % {"max": max_mb})
+    for member in members:
+        ratio = member.file_size / max(member.compress_size, 1)
+        if member.file_size > ZIP_RATIO_FROM_BYTES and ratio > settings.IMPORT_MAX_ZIP_RATIO:
+            raise _refuse(
+                _("Excel 文件中的“%(name)s”压缩比异常(%(ratio)s:1),疑为恶意文件,未导入。")
+                % {"name": member.filename, "ratio": int(ratio)}
+            )
+
+
+def _csv_encoding(path: Path) -> str:
+    """UTF-8 (with or without a BOM), or GB18030: Excel on a Chinese Windows saves "CSV" so
+    unless told otherwise. Decided by decoding the whole file in chunks, keeping none of it."""
     for encoding in ("utf-8-sig", "gb18030"):
+        decoder = codecs.getincrementaldecoder(encoding)()
         try:
-            text = raw.decode(encoding)
-            break
+            with path.open("rb") as f:
+                while chunk := f.read(1024 * 1024):
+                    decoder.decode(chunk)
+                decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             continue
-    else:
-        raise ImportRejected(
-            [RowError(None, None, _("无法识别文件的编码,请另存为 UTF-8 编码的 CSV。"))]
-        )
-    try:
-        rows = csv.reader(io.StringIO(text, newline=""))
-        return [(n, [csv_value(cell) for cell in row]) for n, row in enumerate(rows, start=1)]
-    except csv.Error as exc:
-        raise ImportRejected(
-            [RowError(None, None, _("CSV 文件格式有误:%(error)s") % {"error": exc})]
-        ) from exc
+        return encoding
+    raise _refuse(_("无法识别文件的编码,请另存为 UTF-8 编码的 CSV。"))
 
 
-def _read_xlsx(path: Path) -> list[tuple[int, list[Any]]]:
+def _read_csv(path: Path) -> Iterator[tuple[int, list[Any]]]:
+    encoding = _csv_encoding(path)
+    with path.open(encoding=encoding, newline="") as f:
+        rows = csv.reader(f)
+        try:
+            # csv's own field limit (131,072 characters) bounds a cell before ours is checked.
+            for n, row in enumerate(rows, start=1):
+                yield n, [csv_value(cell) for cell in row]
+        except csv.Error as exc:
+            raise _refuse(_("CSV 文件格式有误:%(error)s") % {"error": exc}) from exc
+
+
+def _read_xlsx(path: Path) -> Iterator[tuple[int, list[Any]]]:
     from openpyxl import load_workbook
 
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises a zoo of types for a file that is not xlsx
-        raise ImportRejected(
-            [
-                RowError(
-                    None,
-                    None,
-                    _("无法读取 Excel 文件:%(error)s") % {"error": exc.__class__.__name__},
-                )
-            ]
+        raise _refuse(
+            _("无法读取 Excel 文件:%(error)s") % {"error": exc.__class__.__name__}
         ) from exc
     try:
         ws = wb.worksheets[0]
-        return [(n, list(cells)) for n, cells in enumerate(ws.iter_rows(values_only=True), 1)]
+        # Read-only: openpyxl parses the sheet's XML row by row as it is asked for.
+        for n, cells in enumerate(ws.iter_rows(values_only=True), 1):
+            yield n, list(cells)
     finally:
         wb.close()
 
@@ -457,24 +538,27 @@ def _kind_label(level: int) -> str:
     return str(HallKind(KIND_BY_LEVEL[level]).label)
 
 
-def validate(table: list[tuple[int, list[Any]]]) -> list[Row]:
+def validate(table: Iterable[tuple[int, list[Any]]]) -> list[Row]:
     """Every row, checked and resolved against the file and the database; raises
-    ``ImportRejected`` with every error found."""
-    if not table:
+    ``ImportRejected`` with every error found. ``table`` is read once, as it comes: only the
+    parsed rows are kept."""
+    table = iter(table)
+    first = next(table, None)
+    if first is None:
         raise ImportRejected([RowError(None, None, _("文件是空的:没有表头,也没有数据行。"))])
-    (header_number, header), *body = table
+    header_number, header = first
     columns, errors = _map_header(header_number, header)
     if errors:
         raise ImportRejected(errors)
-    if not body:
-        raise ImportRejected([RowError(None, None, _("文件只有表头,没有数据行。"))])
 
     rows = []
     kinds = kind_names()
-    for number, cells in body:
+    for number, cells in table:
         row, row_errors = _parse_row(number, cells, columns, kinds)
         rows.append(row)
         errors.extend(row_errors)
+    if not rows:
+        raise ImportRejected([RowError(None, None, _("文件只有表头,没有数据行。"))])
 
     db_by_code = _fetch("code", {r.code for r in rows} | {r.parent_code for r in rows})
     db_by_id = _fetch("id", {r.id for r in rows} | {r.parent_id for r in rows})

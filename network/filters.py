@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 
 from .models import Hall, HallKind, HallStatus, subtree_q
+from .search import MATCHES_IN_TREE_ORDER, SEARCH_FIELDS, name_search_q
 
 
 class HallIdField(forms.IntegerField):
@@ -48,7 +49,9 @@ class HallFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         method="filter_q",
         max_length=100,
-        help_text=_("按名称、统一标识、所在地名或编码查找(包含即可)。"),
+        help_text=_(
+            "按名称、统一标识、所在地名或编码查找(包含即可;“第一”与“第1”、全角与半角均可)。"
+        ),
     )
 
     class Meta:
@@ -76,15 +79,10 @@ class HallFilter(django_filters.FilterSet):
         return queryset.filter(subtree_q(hall))
 
     def filter_q(self, queryset: QuerySet[Hall], name: str, value: str) -> QuerySet[Hall]:
-        value = value.strip()
-        if not value:
+        condition = name_search_q(value, (*SEARCH_FIELDS, "code"))
+        if condition is None:
             return queryset
-        return queryset.filter(
-            Q(name__icontains=value)
-            | Q(plaque_name__icontains=value)
-            | Q(locality__icontains=value)
-            | Q(code__icontains=value)
-        )
+        return queryset.filter(condition).order_by(*MATCHES_IN_TREE_ORDER)
 
 
 class OwnedByHallFilter(django_filters.FilterSet):

@@ -25,6 +25,7 @@ from .models import (
     Weekday,
     subtree_q,
 )
+from .search import MATCHES_IN_TREE_ORDER, SEARCH_FIELDS, name_search_q
 
 
 @dataclass(frozen=True)
@@ -237,16 +238,15 @@ def directory_children(hall: Hall) -> QuerySet[Hall]:
 
 
 def directory_search(query: str) -> QuerySet[Hall]:
-    """Halls whose name, plaque or locality contains ``query``, with their ancestor chain."""
-    query = query.strip()
+    """Halls whose name, plaque or locality contains ``query`` in any of its forms
+    (``network.search.query_forms``: 第一 finds 第1), with their ancestor chain."""
+    condition = name_search_q(query, SEARCH_FIELDS)
+    if condition is None:
+        return Hall.objects.none()
     return (
-        Hall.objects.filter(
-            Q(name__icontains=query)
-            | Q(plaque_name__icontains=query)
-            | Q(locality__icontains=query)
-        )
+        Hall.objects.filter(condition)
         .select_related(*DIRECTORY_JOINS)
-        .order_by("tree_id", "lft")
+        .order_by(*MATCHES_IN_TREE_ORDER)
     )
 
 

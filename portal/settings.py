@@ -86,6 +86,10 @@ MIDDLEWARE = [
     # Content-Security-Policy on every answer (CONTENT_SECURITY_POLICY below).
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Pages compressed here (static files are compressed ahead by WhiteNoise, above). Django's
+    # GZipMiddleware pads each answer with random bytes against BREACH (Django 4.2+), and the
+    # CSRF token is masked afresh on every page. Below it, nothing reads the body it compressed.
+    "django.middleware.gzip.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -348,6 +352,15 @@ CONTENT_SECURITY_POLICY = {
 # re-encoded on upload (common/uploads.py).
 PICTURE_MAX_MB = env.int("PICTURE_MAX_MB", default=10)
 
+# import_network (network/exchange.py): what a file may hold before it is refused unread. The
+# national network is about 652,000 rows; an .xlsx is a zip, so its members' declared sizes and
+# their compression ratio are checked before any XML is parsed (a zip bomb is refused at once).
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=700_000)
+IMPORT_MAX_COLUMNS = env.int("IMPORT_MAX_COLUMNS", default=40)
+IMPORT_MAX_CELL_CHARS = env.int("IMPORT_MAX_CELL_CHARS", default=4000)
+IMPORT_MAX_UNZIPPED_MB = env.int("IMPORT_MAX_UNZIPPED_MB", default=2048)
+IMPORT_MAX_ZIP_RATIO = env.int("IMPORT_MAX_ZIP_RATIO", default=100)
+
 # --- The digital culture hall -------------------------------------------------------------------
 # Upload limits per kind of file, in MB (common/uploads.py checks the real type from the content).
 DIGITAL_MAX_MB = {
@@ -469,11 +482,15 @@ SURVEY_RATE_LIMIT_IP = env.int("SURVEY_RATE_LIMIT_IP", default=20)
 SURVEY_RATE_LIMIT_PHONE = env.int("SURVEY_RATE_LIMIT_PHONE", default=5)
 SURVEY_RATE_WINDOW = env.int("SURVEY_RATE_WINDOW", default=600)
 # The public activity list (API) is rendered at most this often per URL; seat counts on it may
-# be this many seconds old. The activity page and booking itself always read the database.
+# be this many seconds old. Booking itself always reads the database.
 ACTIVITY_LIST_CACHE_SECONDS = env.int("ACTIVITY_LIST_CACHE_SECONDS", default=3)
 # The public statistics (API ``statistics/``) are kept at most this many seconds; any change to
 # a return (figures, status, deadline) renews them at once. 0: computed per request.
 STATISTICS_CACHE_SECONDS = env.int("STATISTICS_CACHE_SECONDS", default=300)
+# The public home page, activity list and activity page are kept, rendered, this many seconds
+# for visitors without a session or a verified phone (common/pagecache.py); seats left on them
+# may be this old. 0 renders every request.
+PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=3)
 # An order nobody answers within this many working days goes up to the parent hall.
 ORDER_RESPONSE_WORKING_DAYS = env.int("ORDER_RESPONSE_WORKING_DAYS", default=5)
 # The State Council's public holidays and the weekend days worked instead (调休), one row a day;

@@ -13,6 +13,7 @@ from activities.orders.views import ORDER_LINK
 from activities.residents import web as residents
 from activities.services import BOOKING_BUDGET, booking_cancel, booking_lookup
 from activities.views import BOOKING_LINK, RATE_LIMITED_PAGE, home_sections
+from common.pagecache import public_page
 from network.models import Hall
 from network.selectors import directory_counties, user_scope
 
@@ -24,6 +25,7 @@ from .services import screen_link_find
 HOME_COUNTIES_MAX = 200
 
 
+@public_page
 def home(request: HttpRequest) -> HttpResponse:
     """A search box and the counties of the network, grouped by city, as quick links."""
     counties = list(directory_counties()[: HOME_COUNTIES_MAX + 1])

@@ -145,17 +145,21 @@ def cast(db):
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache():
+def _fresh_cache(settings):
     from django.core.cache import cache
 
-    from common import ratelimit
+    from common import pagecache, ratelimit
     from common.cache import Breaker
 
     cache.clear()
+    pagecache.clear_local()
     # What a Redis outage of an earlier test left: counts kept in the process, paused Redis.
     ratelimit._fallback.clear()
     ratelimit._falling_back = False
     Breaker._open_until.clear()
+    # A page kept for a few seconds (common/pagecache.py) would show a test its own earlier
+    # state; the page cache's tests turn it on.
+    settings.PAGE_CACHE_SECONDS = 0
     _tokens.clear()  # each test's tokens are rolled back with its database
     yield
 

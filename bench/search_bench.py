@@ -1,0 +1,134 @@
+"""The hall search on the national network: how long one search takes, as residents type it.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \\
+        .venv/bin/python bench/search_bench.py [--db-name portal_bench_search] [--keep]
+
+It uses the database ``--db-name`` on the server of ``DATABASE_URL``: when that holds no halls,
+it is created, migrated and filled by ``generate_network`` (the national defaults, about 652,000
+halls, 25 s to a minute); a database kept by an earlier run (``--keep``) is reused as it is,
+migrated first. Then, after ``ANALYZE``, each query is timed as the public search page runs it
+(``network.selectors.directory_search``: the count and the first page of 20, ancestors joined)
+and as the API's ``q`` filter runs it (count and a page of 50):
+
+* a village's name as residents type it (a locality drawn at random),
+* the longer plaque fragment of a township and a village (``…镇分馆宁家``),
+* a name with a number typed the other way (``关上第一社区`` for a hall named ``关上第1社区``,
+  which the run adds to one township),
+* a whole common suffix (``综合文化服务中心``: 610,000 halls match; the count reads them all).
+
+It prints the median, p95 and maximum of each kind. Not a test: the figures go to
+docs/BENCHMARKS.md by hand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import time
+
+import _common
+from _common import ROOT, admin_sql
+
+
+def timed(fn, repeat: int) -> list[float]:
+    fn()  # warm: the plan and the index pages this query reads
+    out = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - started) * 1000)
+    return out
+
+
+def main(args) -> None:
+    import subprocess
+    import sys
+    from urllib.parse import urlsplit, urlunsplit
+
+    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+    parts = urlsplit(base)
+    url = urlunsplit(parts._replace(path=f"/{args.db_name}"))
+    server = urlunsplit(parts._replace(path="/postgres"))
+    exists = admin_sql(server, f"SELECT 1 FROM pg_database WHERE datname = '{args.db_name}'")[0]
+    if not exists:
+        admin_sql(server, f"CREATE DATABASE {args.db_name}")
+    env = {**os.environ, "DATABASE_URL": url, "ENV_FILE": "/dev/null"}
+    env.pop("REDIS_URL", None)
+    manage = [sys.executable, str(ROOT / "manage.py")]
+    subprocess.run([*manage, "migrate", "-v", "0"], env=env, check=True, cwd=ROOT)
+    os.environ.update(env)
+    _common.django_setup()
+
+    from django.core.paginator import Paginator
+    from django.db import connection
+
+    from network import services
+    from network.filters import HallFilter
+    from network.models import Hall
+    from network.selectors import directory_search
+
+    if not Hall.objects.exists():
+        print("… generate_network", flush=True)
+        subprocess.run([*manage, "generate_network"], env=env, check=True, cwd=ROOT)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE network_hall")
+    halls = Hall.objects.count()
+
+    rng = random.Random(args.seed)
+    top = Hall.objects.order_by("-pk").values_list("pk", flat=True).first()
+    points = []
+    while len(points) < args.queries:
+        hall = Hall.objects.filter(pk__gte=rng.randint(1, top), level=3).first()
+        if hall is not None:
+            points.append(hall)
+    township = points[0].parent
+    if not Hall.objects.filter(name="关上第1社区").exists():
+        services.hall_create(parent=township, name="关上第1社区", locality="关上第1社区")
+    queries = {
+        "village": [p.locality for p in points],
+        # The township's last characters, 分馆, and the village's first two.
+        "plaque": [p.plaque_name.split("分馆")[0][-3:] + "分馆" + p.locality[:2] for p in points],
+        "numbers": ["关上第一社区"] * args.queries,
+        "common": ["综合文化服务中心"] * min(args.queries, 10),
+    }
+
+    def page(q: str) -> int:
+        paginator = Paginator(directory_search(q), 20)
+        list(paginator.get_page(1))
+        return paginator.count
+
+    def api(q: str) -> int:
+        queryset = HallFilter({"q": q}, queryset=Hall.objects.all()).qs
+        list(queryset[:50])
+        return queryset.count()
+
+    assert page("关上第一社区") >= 1 and api("关上第一社区") >= 1
+    figures = {}
+    for kind, texts in queries.items():
+        for name, fn in (("page", page), ("api", api)):
+            times = [t for q in texts for t in timed(lambda q=q, fn=fn: fn(q), 1)]
+            times.sort()
+            figures[f"{kind}/{name}"] = {
+                "n": len(times),
+                "median_ms": round(statistics.median(times), 1),
+                "p95_ms": round(times[max(0, round(0.95 * len(times)) - 1)], 1),
+                "max_ms": round(times[-1], 1),
+            }
+    print(f"machine: {_common.machine()}; load average {os.getloadavg()}")
+    print(f"halls: {halls}; examples: {[q[0] for q in queries.values()]}")
+    for key, value in figures.items():
+        print(f"{key:16} {value}")
+    if not args.keep:
+        connection.close()
+        admin_sql(server, f"DROP DATABASE {args.db_name}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db-name", default="portal_bench_search")
+    parser.add_argument("--keep", action="store_true", help="keep the database (and its network)")
+    parser.add_argument("--queries", type=int, default=100, help="villages drawn at random")
+    parser.add_argument("--seed", type=int, default=15)
+    main(parser.parse_args())

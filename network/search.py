@@ -1,0 +1,110 @@
+"""What residents type into a hall search, and the forms of it that a hall's name may use.
+
+Names write numbers both ways (关上第1社区, 关上第一社区) and phones type full-width characters
+and stray spaces. ``query_forms`` gives the typed text normalised (full-width to half-width, no
+spaces) and, when it holds a number, the same text with Chinese numerals as digits and with
+digits as Chinese numerals; ``name_search_q`` matches any of the forms in any of the fields.
+
+On PostgreSQL each field has a ``pg_trgm`` GIN index on ``UPPER(field::text)`` (migration
+``0012_hall_search_trigrams``), the very expression of Django's ``icontains``, so a search of
+the national network reads the index instead of every row. SQLite scans, as before.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+from django.db.models import F, Q
+
+SEARCH_FIELDS = ("name", "plaque_name", "locality")  # what the public search and the API read
+# Tree order for a list of matches, which the planner cannot take from the (tree_id, lft) index:
+# walking that index to find the first match of a rare name reads the whole table (about 300 ms
+# nationally, against a few ms through the trigram indexes and a sort of the matches).
+MATCHES_IN_TREE_ORDER = (F("tree_id") + 0, "lft")
+DIGITS = "零一二三四五六七八九"
+CHINESE_NUMERAL = re.compile("[零〇一二两三四五六七八九十百千]+")
+ARABIC_NUMBER = re.compile("[0-9]+")
+_VALUES = {ch: i for i, ch in enumerate(DIGITS)} | {"〇": 0, "两": 2}
+_UNITS = {"十": 10, "百": 100, "千": 1000}
+
+
+def normalize(text: str) -> str:
+    """Full-width letters, digits and spaces as half-width (NFKC), and no whitespace at all."""
+    return "".join(unicodedata.normalize("NFKC", text).split())
+
+
+def chinese_to_int(numeral: str) -> int | None:
+    """一 → 1, 十一 → 11, 二十 → 20, 一百零五 → 105, 一二 → 12 (digit by digit);
+    ``None`` when it does not read as one number (十十, 百)."""
+    if not any(ch in _UNITS for ch in numeral):
+        return int("".join(str(_VALUES[ch]) for ch in numeral))
+    total, digit, last_unit = 0, None, 10_000
+    for ch in numeral:
+        if ch in _VALUES:
+            if digit is not None and _VALUES[ch] != 0:
+                return None  # two digits without a unit between them
+            digit = _VALUES[ch] if _VALUES[ch] != 0 else None
+            continue
+        unit = _UNITS[ch]
+        if unit >= last_unit:
+            return None
+        if digit is None:
+            if ch != "十" or total:
+                return None  # 百 or 千 alone; 十 alone only leads (十一, not 一百十)
+            digit = 1
+        total += digit * unit
+        digit, last_unit = None, unit
+    return total + (digit or 0)
+
+
+def int_to_chinese(number: int) -> str:
+    """1 → 一, 10 → 十, 11 → 十一, 20 → 二十, 105 → 一百零五; above 9,999 digit by digit."""
+    if number >= 10_000:
+        return "".join(DIGITS[int(d)] for d in str(number))
+    if number == 0:
+        return DIGITS[0]
+    out, zero = [], False
+    for unit, name in ((1000, "千"), (100, "百"), (10, "十"), (1, "")):
+        digit, number = divmod(number, unit)
+        if digit:
+            if zero and out:
+                out.append(DIGITS[0])
+            out.append(DIGITS[digit] + name)
+            zero = False
+        else:
+            zero = True
+    text = "".join(out)
+    return text[1:] if text.startswith("一十") else text
+
+
+def _digits(match: re.Match) -> str:
+    value = chinese_to_int(match.group())
+    return match.group() if value is None else str(value)
+
+
+def _chinese(match: re.Match) -> str:
+    return int_to_chinese(int(match.group()))
+
+
+def query_forms(text: str) -> list[str]:
+    """The typed text normalised, then with numbers as digits and as Chinese numerals (each
+    once, in that order); empty when nothing is left to search for."""
+    typed = normalize(text)
+    if not typed:
+        return []
+    forms = [typed, CHINESE_NUMERAL.sub(_digits, typed), ARABIC_NUMBER.sub(_chinese, typed)]
+    return list(dict.fromkeys(forms))
+
+
+def name_search_q(text: str, fields: Iterable[str]) -> Q | None:
+    """Any of ``fields`` contains any form of ``text``; ``None`` when there is nothing to find."""
+    forms = query_forms(text)
+    if not forms:
+        return None
+    condition = Q()
+    for form in forms:
+        for field in fields:
+            condition |= Q(**{f"{field}__icontains": form})
+    return condition
