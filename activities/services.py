@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from activities.residents import selectors as residents
 from activities.residents.services import message_send
+from common import privacy
 from common.ratelimit import Budget
 from common.validators import mobile_validator
 from network.models import Hall
@@ -272,7 +273,8 @@ def no_show_ban(phone: str, *, now: datetime | None = None) -> Ban | None:
     """After ``NO_SHOW_LIMIT`` no-shows within ``NO_SHOW_WINDOW_DAYS`` a phone may not book for
     ``NO_SHOW_BAN_DAYS`` after the latest one."""
     now = now or timezone.now()
-    stats = Booking.objects.filter(_no_shows(now), phone=phone).aggregate(
+    # An anonymised booking keeps the phone's keyed hash: removing one's data lifts no ban.
+    stats = Booking.objects.filter(_no_shows(now), phone__in=privacy.phone_forms(phone)).aggregate(
         latest=Max("activity__end"), n=Count("pk")
     )
     ban = _ban(stats["n"], stats["latest"], now)
@@ -378,7 +380,7 @@ def _phone_record(phone: str, activity_id: int, now: datetime) -> tuple[int, int
         " COALESCE(SUM(CASE WHEN b.status = %s AND b.checked_in_at IS NULL AND a.status = %s"
         ' AND a."end" < %s AND a."end" >= %s THEN 1 ELSE 0 END), 0)'
         f" FROM {booking} b JOIN {activity} a ON a.id = b.activity_id"
-        " WHERE b.phone = %s AND b.status <> %s"
+        " WHERE b.phone IN (%s, %s) AND b.status <> %s"
     )
     window = now - timedelta(days=settings.NO_SHOW_WINDOW_DAYS)
     params = [
@@ -387,7 +389,7 @@ def _phone_record(phone: str, activity_id: int, now: datetime) -> tuple[int, int
         Activity.Status.PUBLISHED.value,
         ops.adapt_datetimefield_value(now),
         ops.adapt_datetimefield_value(window),
-        phone,
+        *privacy.phone_forms(phone),
         Booking.Status.CANCELLED.value,
     ]
     with connection.cursor() as cursor:
@@ -597,6 +599,25 @@ def booking_check_in(*, code: str, by_user=None, now: datetime | None = None) ->
     booking.checked_in_by = by_user
     booking.save(update_fields=["checked_in_at", "checked_in_by"])
     return booking
+
+
+# --- Residents' personal information -----------------------------------------------------------
+
+
+@transaction.atomic
+def booking_anonymise_ended(
+    *, before: datetime, phone: str | None = None, dry_run: bool = False
+) -> int:
+    """Anonymise the bookings of activities that ended before ``before`` (of one ``phone`` when
+    given): the name goes, the phone becomes its keyed hash, the row with its seats, status and
+    check-in stays, so every count and the no-show rule hold. Returns how many rows (would)
+    change; a second run changes none."""
+    rows = Booking.objects.filter(activity__end__lt=before)
+    if phone is not None:
+        rows = rows.filter(phone=phone)
+    if dry_run:
+        return privacy.count_unanonymised(rows)
+    return privacy.anonymise_rows(rows, extra={"name": privacy.ANONYMOUS_NAME})
 
 
 # --- Attendance (参与人次) ------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from datetime import datetime, time, timedelta
 
 from celery import current_app, shared_task
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -27,10 +28,11 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
+from common import privacy
 from common.ratelimit import Budget, RateLimited
 from common.validators import mobile_validator, normalize_mobile
 
-from .models import Message, PhoneCode, Resident, ResidentToken
+from .models import Message, PersonalDataAccess, PhoneCode, Resident, ResidentToken
 from .sms import Outgoing, SmsError, backend, render
 
 logger = logging.getLogger(__name__)
@@ -326,3 +328,36 @@ def residents_prune(*, now: datetime | None = None) -> tuple[int, int]:
 @shared_task(ignore_result=True)
 def prune_residents() -> None:
     residents_prune()
+
+
+# --- Residents' personal information -----------------------------------------------------------
+
+
+@transaction.atomic
+def message_anonymise_ended(
+    *, before: datetime, phone: str | None = None, dry_run: bool = False
+) -> int:
+    """Anonymise messages sent (or given up) before ``before`` (to one ``phone`` when given): the
+    phone becomes its keyed hash and the text and its parameters (names, codes) go; the delivery
+    record stays. Idempotent."""
+    rows = Message.objects.filter(
+        created_at__lt=before, status__in=(Message.Status.SENT, Message.Status.FAILED)
+    )
+    if phone is not None:
+        rows = rows.filter(phone=phone)
+    if dry_run:
+        return privacy.count_unanonymised(rows)
+    return privacy.anonymise_rows(rows, extra={"text": "", "params": {}})
+
+
+def personal_data_access_log(*, user, record, reason: str, rows: int = 1) -> PersonalDataAccess:
+    """Record that ``user`` saw a full phone number of ``record`` (or exported ``rows`` of them
+    from it): the access log the law asks for. Written in the caller's transaction."""
+    return PersonalDataAccess.objects.create(
+        user=user,
+        at=timezone.now(),
+        content_type=ContentType.objects.get_for_model(record),
+        object_id=record.pk,
+        reason=reason,
+        rows=rows,
+    )
