@@ -367,10 +367,19 @@ LOGGING = {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
         "json": {"()": "portal.logging.JsonFormatter"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
+    "filters": {"mask_phones": {"()": "portal.logging.MaskPhones"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["mask_phones"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO").upper()},
     "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
+# Error reports hide residents' names and phones from the request's POST data.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "portal.error_reports.ResidentsExceptionReporterFilter"
 # Celery's worker would otherwise replace the root handler with its own plain-text one.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
