@@ -8,6 +8,7 @@ from typing import IO
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from common.privacy import mask_phone
 from common.xlsx import Column, Sheet, write_workbook
 
 from .models import Activity, Booking
@@ -19,7 +20,9 @@ def _local(dt):
     return timezone.localtime(dt).replace(tzinfo=None) if dt else None
 
 
-def signup_rows(activity: Activity) -> Iterator[list]:
+def signup_rows(
+    activity: Activity, *, full_phones: bool = False, counted: list | None = None
+) -> Iterator[list]:
     bookings = activity_bookings(activity).values_list(
         "code", "name", "phone", "seats", "status", "created_at", "checked_in_at"
     )
@@ -27,11 +30,13 @@ def signup_rows(activity: Activity) -> Iterator[list]:
     for n, (code, name, phone, seats, status, created_at, checked_in_at) in enumerate(
         bookings.iterator(chunk_size=2000), start=1
     ):
+        if counted is not None:
+            counted.append(n)
         yield [
             n,
             code,
             name,
-            phone,
+            phone if full_phones else mask_phone(phone),
             seats,
             str(labels[status]),
             _local(created_at),
@@ -39,7 +44,12 @@ def signup_rows(activity: Activity) -> Iterator[list]:
         ]
 
 
-def write_signup_list(activity: Activity, target: str | IO[bytes]) -> None:
+def write_signup_list(
+    activity: Activity, target: str | IO[bytes], *, full_phones: bool = False
+) -> int:
+    """The sign-up list, phones masked unless ``full_phones`` (the caller checked the right and
+    logs it); how many rows it wrote."""
+    counted: list[int] = []
     start = timezone.localtime(activity.start).strftime("%Y-%m-%d %H:%M")
     write_workbook(
         [
@@ -58,8 +68,9 @@ def write_signup_list(activity: Activity, target: str | IO[bytes]) -> None:
                     Column(_("预约时间"), 18, "yyyy-mm-dd hh:mm"),
                     Column(_("签到时间"), 18, "yyyy-mm-dd hh:mm"),
                 ],
-                rows=signup_rows(activity),
+                rows=signup_rows(activity, full_phones=full_phones, counted=counted),
             )
         ],
         target,
     )
+    return len(counted)
