@@ -54,6 +54,7 @@ from common.api import (
     step_schema,
     validated,
 )
+from common.privacy import mask_phone
 from common.validators import mobile_validator
 from network.api import OPTIONAL_AUTH, ScopeWritePermission
 from network.selectors import user_scope
@@ -383,6 +384,12 @@ class StaffOrderSerializer(OrderSerializer):
     ordered_by_point = serializers.SerializerMethodField(
         help_text=_("是否由服务点工作人员代村点单")
     )
+    phone = serializers.SerializerMethodField(
+        help_text=_(
+            "联系人手机号码,隐去中间四位(如 138****1234);完整号码由承办馆工作人员在管理后台查看,"
+            "每次查看均有记录"
+        )
+    )
 
     class Meta(OrderSerializer.Meta):
         fields = [
@@ -395,6 +402,9 @@ class StaffOrderSerializer(OrderSerializer):
 
     def get_ordered_by_point(self, order: Order) -> bool:
         return order.requested_by_id is not None
+
+    def get_phone(self, order: Order) -> str:
+        return mask_phone(order.phone)
 
 
 @extend_schema_serializer(component_name="StaffDemandDetail")
