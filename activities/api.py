@@ -36,6 +36,7 @@ from rest_framework.response import Response
 from activities.residents.api import (
     RESIDENT_TOKEN,
     UNVERIFIED,
+    ConsentField,
     PhoneSerializer,
     ResidentPhoneSerializer,
     resident_phone,
@@ -52,6 +53,7 @@ from common.api import (
     enum_field,
     validated,
 )
+from common.privacy import consented
 from common.validators import mobile_validator
 from network.api import OPTIONAL_AUTH
 
@@ -136,6 +138,7 @@ class BookingCreateSerializer(serializers.Serializer):
     seats = serializers.IntegerField(
         min_value=1, help_text=_("座位数,不超过活动的每次最多预约座位")
     )
+    consent = ConsentField()
 
 
 class BookingSerializer(serializers.Serializer):
@@ -190,6 +193,12 @@ BOOKING_ERRORS = OpenApiResponse(
             status_codes=["400"],
         ),
         OpenApiExample(
+            "no_consent",
+            value={"consent": ["请阅读并同意《隐私政策》后再提交。"]},
+            response_only=True,
+            status_codes=["400"],
+        ),
+        OpenApiExample(
             "duplicate_phone",
             value={"phone": ["这个手机号码已经预约过本活动。"]},
             response_only=True,
@@ -206,7 +215,7 @@ BOOKING_ERRORS = OpenApiResponse(
 BOOKING_EXAMPLES = [
     OpenApiExample(
         "booking_request",
-        value={"name": "张三", "phone": "13800138000", "seats": 2},
+        value={"name": "张三", "phone": "13800138000", "seats": 2, "consent": True},
         request_only=True,
     ),
     OpenApiExample(
@@ -371,7 +380,7 @@ class ActivityViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         services.BOOKING_BUDGET.charge_address(ratelimit.client_ip(request))
         # The activity alone, without its halls: the booking's answer names none of them.
         activity = _activity_or_404(pk, selectors.activity_bookable)
-        data = validated(BookingCreateSerializer, request.data)
+        data = consented(validated(BookingCreateSerializer, request.data))
         verified = verified_or_401(request)
         data["phone"] = resident_phone(verified, data)
         services.BOOKING_BUDGET.charge_phone(data["phone"])

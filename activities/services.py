@@ -315,8 +315,10 @@ def booking_create(
     seats: int,
     now: datetime | None = None,
     activity: Activity | None = None,
+    consent_version: str = "",
 ) -> Booking:
     """Book ``seats`` for a party; confirmed if they all fit, else the party waits whole.
+    ``consent_version`` is the privacy notice the resident agreed to (kept with the booking).
 
     ``activity`` is the caller's copy when it has just read it (a view has), which saves reading
     it again. Its seat count is never trusted: the conditional UPDATE decides. The booking comes
@@ -346,7 +348,12 @@ def booking_create(
     for _attempt in range(5):
         try:
             booking = _booking_save(
-                activity_id=activity_id, name=name, phone=phone, seats=seats, now=now
+                activity_id=activity_id,
+                name=name,
+                phone=phone,
+                seats=seats,
+                now=now,
+                consent_version=consent_version,
             )
         except IntegrityError as exc:
             # A drawn code that exists already rolls the whole booking back: draw again.
@@ -398,7 +405,9 @@ def _phone_record(phone: str, activity_id: int, now: datetime) -> tuple[int, int
     return int(booked), int(no_shows)
 
 
-def _booking_save(*, activity_id: int, name: str, phone: str, seats: int, now: datetime) -> Booking:
+def _booking_save(
+    *, activity_id: int, name: str, phone: str, seats: int, now: datetime, consent_version: str = ""
+) -> Booking:
     """Take the seats if they all fit and save the booking, confirmed or waiting, as one unit.
     Sets ``booking.position``, the place of a waiting party in the queue (else None)."""
     fields = {
@@ -408,6 +417,8 @@ def _booking_save(*, activity_id: int, name: str, phone: str, seats: int, now: d
         "phone": phone,
         "seats": seats,
         "created_at": timezone.now(),
+        "consent_version": consent_version,
+        "consented_at": now if consent_version else None,
     }
     if connection.vendor == "postgresql":
         # Outside a transaction the statement commits on its own; inside one (a caller's, a
@@ -444,10 +455,12 @@ WITH seat AS (
     RETURNING id
 ), saved AS (
     INSERT INTO {Booking._meta.db_table}
-        (activity_id, code, name, phone, seats, status, created_at, confirmed_at, cancel_reason)
+        (activity_id, code, name, phone, seats, status, created_at, confirmed_at, cancel_reason,
+         consent_version, consented_at)
     SELECT %(activity_id)s, %(code)s, %(name)s, %(phone)s, %(seats)s,
         CASE WHEN taken THEN %(confirmed)s ELSE %(waitlisted)s END,
-        %(created_at)s, CASE WHEN taken THEN %(now)s::timestamptz END, ''
+        %(created_at)s, CASE WHEN taken THEN %(now)s::timestamptz END, '',
+        %(consent_version)s, %(consented_at)s
     FROM (SELECT EXISTS (SELECT FROM seat) AS taken) AS outcome
     RETURNING id, status, confirmed_at
 )

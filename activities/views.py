@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from activities.residents import web as residents
 from common.forms import add_service_errors
+from common.privacy import consented
 from common.signing import SignedLink
 from common.storage import serve_image
 from network.models import Hall
@@ -88,7 +89,7 @@ def activity_detail(request: HttpRequest, activity_id: int) -> HttpResponse:
         if form.is_valid():
             try:
                 booking = services.booking_create(
-                    activity_id=activity.pk, activity=activity, **form.cleaned_data
+                    activity_id=activity.pk, activity=activity, **consented(form.cleaned_data)
                 )
             except ValidationError as exc:
                 add_service_errors(form, exc)

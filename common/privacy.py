@@ -16,18 +16,29 @@ from django.conf import settings
 from django.db.models import Case, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext_lazy as _
 
 # What an anonymised row says in place of a name. Stored data, so not translated.
 ANONYMOUS_NAME = "已匿名"
 # An anonymised phone: this mark and ten characters of a keyed hash, so it fits where the phone
 # was (11 characters) and can never be a real number (those are digits beginning with 1).
 HASH_MARK = "~"
+# What a form or the API says when the agreement to the privacy notice is missing.
+CONSENT_REQUIRED = _("请阅读并同意《隐私政策》后再提交。")
 _MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
 
 
 def notice_version() -> str:
     """The privacy notice in force: a resident agrees to this one, and the record keeps it."""
     return settings.PRIVACY_NOTICE_VERSION
+
+
+def consented(cleaned_data: dict) -> dict:
+    """A form's (or a serializer's) data for its service: the ``consent`` box becomes ``consent_version``, the
+    notice in force when the resident ticked it."""
+    data = {k: v for k, v in cleaned_data.items() if k != "consent"}
+    data["consent_version"] = notice_version() if cleaned_data.get("consent") else ""
+    return data
 
 
 def mask_phone(phone: str) -> str:

@@ -10,6 +10,7 @@ urlpatterns = [
     path("health/", health.health, name="health"),
     path("staff/", include("activities.staff_urls")),
     path("residents/", include("activities.residents.urls")),
+    path("privacy/", views.privacy, name="privacy"),
     path("me/", views.me, name="me"),
     path("me/bookings/<str:code>/cancel/", views.me_cancel, name="me_cancel"),
     path("", include("activities.orders.urls")),

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -29,6 +30,18 @@ def home(request: HttpRequest) -> HttpResponse:
             "counties": counties[:HOME_COUNTIES_MAX],
             "more": len(counties) > HOME_COUNTIES_MAX,
             **home_sections(),
+        },
+    )
+
+
+def privacy(request: HttpRequest) -> HttpResponse:
+    """隐私政策: what is kept about residents, why, who sees it, for how long, their rights."""
+    return render(
+        request,
+        "portal/privacy.html",
+        {
+            "version": settings.PRIVACY_NOTICE_VERSION,
+            "retention_days": settings.RESIDENT_DATA_RETENTION_DAYS,
         },
     )
 

@@ -36,6 +36,7 @@ from activities.api import PhoneSerializer
 from activities.residents.api import (
     RESIDENT_TOKEN,
     UNVERIFIED,
+    ConsentField,
     resident_phone,
     verified_or_401,
 )
@@ -54,7 +55,7 @@ from common.api import (
     step_schema,
     validated,
 )
-from common.privacy import mask_phone
+from common.privacy import consented, mask_phone
 from common.validators import mobile_validator
 from network.api import OPTIONAL_AUTH, ScopeWritePermission
 from network.selectors import user_scope
@@ -192,6 +193,7 @@ class OrderCreateSerializer(serializers.Serializer):
         help_text=_("中国大陆手机号码,11 位;带 X-Resident-Token 时以凭证的号码为准,可不填"),
     )
     description = serializers.CharField(max_length=1000, help_text=_("需求说明"))
+    consent = ConsentField()
     item = serializers.IntegerField(
         required=False,
         allow_null=True,
@@ -327,6 +329,7 @@ class MenuItemViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
                     "description": "村里想办一期广场舞培训,约 40 人",
                     "item": 56,
                     "preferred_date": "2026-12-20",
+                    "consent": True,
                 },
                 request_only=True,
             )
@@ -355,6 +358,7 @@ class OrderViewSet(ResidentEndpoint, viewsets.GenericViewSet):
             phone=data["phone"],
             description=data["description"],
             preferred_date=data.get("preferred_date"),
+            consent_version=consented(data)["consent_version"],
         )
         order = selectors.order_public(order.code)
         return Response(OrderSerializer(order).data, status=status.HTTP_201_CREATED)

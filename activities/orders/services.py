@@ -122,8 +122,10 @@ def order_create(
     preferred_date=None,
     requested_by=None,
     now: datetime | None = None,
+    consent_version: str = "",
 ) -> Order:
-    """A village orders a menu item, or asks for something not on any menu."""
+    """A village orders a menu item, or asks for something not on any menu. ``consent_version``
+    is the privacy notice the orderer agreed to (kept with the order)."""
     now = now or timezone.now()
     errors: dict[str, str] = {}
     point = None
@@ -190,6 +192,7 @@ def order_create(
         preferred_date=preferred_date,
         requested_by=requested_by,
         now=now,
+        consent_version=consent_version,
     )
 
 
@@ -221,7 +224,17 @@ def _check_monthly_limit(item: MenuItem, *, point: Hall, today) -> None:
 
 @transaction.atomic
 def _order_save(
-    *, point, item, handler, name, phone, description, preferred_date, requested_by, now
+    *,
+    point,
+    item,
+    handler,
+    name,
+    phone,
+    description,
+    preferred_date,
+    requested_by,
+    now,
+    consent_version="",
 ) -> Order:
     for _attempt in range(5):
         try:
@@ -237,6 +250,8 @@ def _order_save(
                     preferred_date=preferred_date,
                     requested_by=requested_by,
                     respond_by=working_days_after(now, settings.ORDER_RESPONSE_WORKING_DAYS),
+                    consent_version=consent_version,
+                    consented_at=now if consent_version else None,
                 )
             break
         except IntegrityError as exc:

@@ -117,7 +117,9 @@ class IssuedToken:
     phone: str
 
 
-def phone_token_create(*, phone: str, code: str, now: datetime | None = None) -> IssuedToken:
+def phone_token_create(
+    *, phone: str, code: str, now: datetime | None = None, consent_version: str = ""
+) -> IssuedToken:
     """Exchange the phone's latest code for a token. Each try counts against the code (at most
     ``PHONE_CODE_MAX_TRIES``), and is counted before the comparison and outside any transaction
     that the refusal would roll back; a code is good once."""
@@ -144,18 +146,21 @@ def phone_token_create(*, phone: str, code: str, now: datetime | None = None) ->
         if left <= 0:
             raise ValidationError({"code": _("验证码不正确,错误次数太多,已失效,请重新获取。")})
         raise ValidationError({"code": _("验证码不正确,还可以再试 %(n)d 次。") % {"n": left}})
-    return _token_issue(latest, phone=phone, now=now)
+    return _token_issue(latest, phone=phone, now=now, consent_version=consent_version)
 
 
 @transaction.atomic
-def _token_issue(code_row: PhoneCode, *, phone: str, now: datetime) -> IssuedToken:
+def _token_issue(
+    code_row: PhoneCode, *, phone: str, now: datetime, consent_version: str = ""
+) -> IssuedToken:
     # Two requests with the right code: the first claims it, the second is a replay.
     claimed = PhoneCode.objects.filter(pk=code_row.pk, used_at__isnull=True).update(used_at=now)
     if not claimed:
         raise ValidationError({"code": _("这个验证码已经用过了,请重新获取。")})
-    resident, _created = Resident.objects.update_or_create(
-        phone=phone, defaults={"verified_at": now}
-    )
+    defaults = {"verified_at": now}
+    if consent_version:
+        defaults |= {"consent_version": consent_version, "consented_at": now}
+    resident, _created = Resident.objects.update_or_create(phone=phone, defaults=defaults)
     token = secrets.token_urlsafe(32)
     expires = now + timedelta(days=settings.RESIDENT_VERIFIED_DAYS)
     ResidentToken.objects.create(

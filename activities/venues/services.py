@@ -432,6 +432,7 @@ def reservation_create(
     by=None,
     now: datetime | None = None,
     venue: Venue | None = None,
+    consent_version: str = "",
 ) -> Reservation:
     """Reserve [start, end) of a venue: confirmed, or pending when the venue needs approval.
     ``by`` is the staff member booking on someone's behalf (None for a resident); ``venue`` the
@@ -468,6 +469,8 @@ def reservation_create(
             end=end,
             status=_initial_status(venue, by),
             created_by=by,
+            consent_version=consent_version,
+            consented_at=now if consent_version else None,
             **person.__dict__,
         )
         _insert([reservation])

@@ -236,7 +236,13 @@ def quarter_of(moment: datetime) -> str:
 
 
 def satisfaction_submit(
-    *, hall_id, phone: str, rating, comment: str = "", now: datetime | None = None
+    *,
+    hall_id,
+    phone: str,
+    rating,
+    comment: str = "",
+    now: datetime | None = None,
+    consent_version: str = "",
 ) -> SatisfactionResponse:
     """A resident rates a hall; one answer per phone per hall per quarter."""
     now = now or timezone.now()
@@ -267,7 +273,13 @@ def satisfaction_submit(
     try:
         with transaction.atomic():
             return SatisfactionResponse.objects.create(
-                hall=hall, phone=phone, quarter=quarter_of(now), rating=rating, comment=comment
+                hall=hall,
+                phone=phone,
+                quarter=quarter_of(now),
+                rating=rating,
+                comment=comment,
+                consent_version=consent_version,
+                consented_at=now if consent_version else None,
             )
     except IntegrityError:
         raise ValidationError(

@@ -7,13 +7,13 @@ import base64
 from datetime import timedelta
 
 import pytest
-from django.test import Client, override_settings
+from django.test import override_settings
 from django.utils import timezone
 
 from activities.models import Activity, Category
 from activities.orders import services
 from activities.orders.models import MenuItem, Order
-from tests.conftest import verify_phone
+from tests.conftest import consenting_client, verify_phone
 
 pytestmark = pytest.mark.django_db
 
@@ -218,7 +218,7 @@ def test_ordering_needs_json(client, cast):
 
 
 def test_ordering_needs_no_account_and_no_csrf(cast):
-    client = Client(enforce_csrf_checks=True)
+    client = consenting_client(enforce_csrf_checks=True)
     client.force_login(cast.branch_staff)
     body = order_body(cast)
     token = verify_phone(body["phone"])
@@ -437,7 +437,7 @@ def test_staff_answers_need_json_and_the_csrf_token_on_a_session(client, cast):
         f"{INBOX}{order.code}/accept/", {"note": "x"}, **as_(cast, "branch_staff")
     )
     assert response.status_code == 415
-    session = Client(enforce_csrf_checks=True)
+    session = consenting_client(enforce_csrf_checks=True)
     session.force_login(cast.branch_staff)
     assert post(session, f"{INBOX}{order.code}/accept/", {}).status_code == 403
     order.refresh_from_db()
