@@ -326,9 +326,7 @@ def no_show_ban(phone: str, *, now: datetime | None = None) -> Ban | None:
     # An anonymised reservation keeps the phone's keyed hash: removing one's data lifts no ban.
     stats = Reservation.objects.filter(
         _no_show_q(now), phone__in=privacy.phone_forms(phone)
-    ).aggregate(
-        n=Count("pk"), latest=Max("end")
-    )
+    ).aggregate(n=Count("pk"), latest=Max("end"))
     if stats["n"] < settings.NO_SHOW_LIMIT:
         return None
     until = stats["latest"] + timedelta(days=settings.NO_SHOW_BAN_DAYS)

@@ -260,7 +260,11 @@ def test_in_debug_with_the_console_backend_the_page_and_the_api_show_the_code(db
     settings.SMS_BACKEND = "console"
     response = consenting_client().post("/residents/verify/", {"step": "phone", "phone": PHONE})
     assert "开发环境未接短信服务,验证码是" in response.content.decode()
-    body = consenting_client().post(CODES, {"phone": "13900000001"}, content_type="application/json").json()
+    body = (
+        consenting_client()
+        .post(CODES, {"phone": "13900000001"}, content_type="application/json")
+        .json()
+    )
     token = consenting_client().post(
         TOKENS,
         {"phone": "13900000001", "code": body["debug_code"]},
@@ -268,7 +272,11 @@ def test_in_debug_with_the_console_backend_the_page_and_the_api_show_the_code(db
     )
     assert token.status_code == 201
     settings.DEBUG = False
-    body = consenting_client().post(CODES, {"phone": "13900000002"}, content_type="application/json").json()
+    body = (
+        consenting_client()
+        .post(CODES, {"phone": "13900000002"}, content_type="application/json")
+        .json()
+    )
     assert "debug_code" not in body
 
 
