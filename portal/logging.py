@@ -69,6 +69,13 @@ class MaskPhones(logging.Filter):
         # Imported here: this module is read by gunicorn's config before Django is set up.
         from common.privacy import mask_phones_in
 
+        if isinstance(record.args, Mapping):
+            # gunicorn's access log: its atoms (the query string among them) stay a mapping,
+            # which the JSON formatter reads field by field.
+            record.args = {
+                k: mask_phones_in(v) if isinstance(v, str) else v for k, v in record.args.items()
+            }
+            return True
         message = record.getMessage()
         masked = mask_phones_in(message)
         if masked != message:

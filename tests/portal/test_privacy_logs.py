@@ -36,6 +36,40 @@ def test_the_console_handler_masks_phones(settings):
     assert "mask_phones" in settings.LOGGING["handlers"]["console"]["filters"]
 
 
+def test_gunicorns_access_log_masks_the_query_and_keeps_its_fields():
+    import json
+
+    from portal.logging import JsonFormatter
+
+    record = logging.makeLogRecord(
+        {
+            "name": "gunicorn.access",
+            "msg": '%(h)s "%(r)s" %(s)s',
+            "args": {
+                "h": "10.0.0.1",
+                "r": "GET /api/v1/bookings/ABC/?phone=13800138000 HTTP/1.1",
+                "U": "/api/v1/bookings/ABC/",
+                "q": "phone=13800138000",
+                "s": "200",
+            },
+        }
+    )
+    assert MaskPhones().filter(record)
+    line = JsonFormatter().format(record)
+    assert "13800138000" not in line
+    entry = json.loads(line)
+    assert entry["query"] == "phone=138****8000" and entry["status"] == 200
+
+
+def test_gunicorn_logs_through_the_same_filter():
+    import runpy
+    from pathlib import Path
+
+    conf = runpy.run_path(str(Path(__file__).parents[2] / "gunicorn.conf.py"))
+    handler = conf["logconfig_dict"]["handlers"]["console"]
+    assert handler["filters"] == ["mask_phones"]
+
+
 def test_an_error_report_hides_what_the_resident_typed(settings):
     settings.DEBUG = False
     request = RequestFactory().post(
