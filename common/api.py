@@ -23,14 +23,15 @@ from drf_spectacular.utils import (
     extend_schema_field,
     inline_serializer,
 )
-from rest_framework import parsers, serializers
-from rest_framework.exceptions import NotFound, ParseError, Throttled, ValidationError
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound, Throttled, ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from . import ratelimit
+from .parsers import JSONParser
 
 
 def _django_error_detail(exc: DjangoValidationError) -> dict[str, list[str]]:
@@ -90,20 +91,6 @@ def enum_field(choices, description: str):
     return extend_schema_field(
         {"type": "string", "enum": [value for value, _label in choices], "description": description}
     )
-
-
-class JSONParser(parsers.JSONParser):
-    """DRF's parser, with the complaint about a malformed body in the request's language."""
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        try:
-            return super().parse(stream, media_type, parser_context)
-        except ParseError as exc:
-            if isinstance(exc.__cause__, RecursionError):
-                raise ParseError(gettext("请求正文的 JSON 嵌套层数太多。")) from exc
-            raise ParseError(gettext("请求正文不是有效的 JSON。")) from exc
-        except RecursionError as exc:  # JSON nested thousands deep
-            raise ParseError(gettext("请求正文的 JSON 嵌套层数太多。")) from exc
 
 
 class ResidentEndpoint:
@@ -171,7 +158,7 @@ FIELD_ERRORS = OpenApiResponse(
     ],
 )
 NOT_AUTHENTICATED = OpenApiResponse(
-    response=Detail, description=_("未登录:需要会话(Cookie + CSRF)或 HTTP Basic 认证。")
+    response=Detail, description=_("未登录:需要会话(Cookie + CSRF)或接口令牌(Authorization: Token …)。")
 )
 FORBIDDEN = OpenApiResponse(response=Detail, description=_("已登录,但该账号无权执行此操作。"))
 NOT_FOUND = OpenApiResponse(response=Detail, description=_("对象不存在,或不在该账号的管辖范围内。"))

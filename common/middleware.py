@@ -1,18 +1,29 @@
-"""One guard for the whole site against input no person types: a NUL byte in the path, the
+"""Site-wide guards.
+
+One guard for the whole site against input no person types: a NUL byte in the path, the
 query string, a header or the credentials. PostgreSQL cannot store one in text, so without the
 guard such a request reached a query and answered 500; now it is a 400 that says what is wrong
 (in the API, a query parameter's error is named by the parameter, as every field error is),
-before any view, session or login backend sees it."""
+before any view, session or login backend sees it.
+
+And one for a database that does not answer: a 503 that says so (JSON under /api/, the 503
+page elsewhere) with ``Retry-After``, never a 500."""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import logging
+import sys
 
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
 from django.utils.html import escape
 from django.utils.translation import gettext as _
+from django.views import defaults
 
+logger = logging.getLogger(__name__)
 NUL = "\x00"
 
 
@@ -57,3 +68,50 @@ class RejectMalformedRequests:
             f'<p><a href="/">{escape(_("返回首页"))}</a></p></html>',
             status=400,
         )
+
+
+# --- A database that does not answer -----------------------------------------------------------
+
+RETRY_AFTER_SECONDS = 30
+
+
+def _database_down(exc: BaseException | None) -> bool:
+    return isinstance(exc, (OperationalError, InterfaceError))
+
+
+def database_unavailable(request: HttpRequest) -> HttpResponse:
+    """The answer while the database is down (refused, unreachable, timed out): a 503 that says
+    so and when to come back, in JSON under /api/ and as a page elsewhere. The page is
+    templates/503.html, which reads nothing from the database."""
+    message = _("数据库暂时无法连接,您的数据没有丢失,请稍后再试。")
+    if request.path.startswith("/api/"):
+        response = JsonResponse({"detail": message}, status=503)
+    else:
+        response = HttpResponse(render_to_string("503.html", {"message": message}), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+class DatabaseUnavailable:
+    """A view (or the API) that fails because the database does not answer gets the 503 of
+    ``database_unavailable`` instead of a 500; ``portal.urls.handler500`` does the same for a
+    failure outside the views (a session saved after the response)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception):
+        if not _database_down(exception):
+            return None
+        logger.error("database unavailable: %s: %s", type(exception).__name__, exception)
+        return database_unavailable(request)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: a 503 when what failed was the database, else Django's 500 page."""
+    if _database_down(sys.exc_info()[1]):
+        return database_unavailable(request)
+    return defaults.server_error(request)

@@ -1,19 +1,37 @@
 """A fixed-window rate limit on the shared cache (Redis in production, so every web process
-counts together)."""
+counts together).
+
+When Redis is out (refused, timed out, or within the cache's pause after a failure, see
+``common.cache``) the count goes on in the process's own memory, with a warning in the log once
+per outage: a limit still holds, per web process instead of for the whole site (so a client may
+get up to the number of processes times the limit), and no request fails or waits for Redis.
+Not to the database: an outage must not move load onto it, and not "allow everything": a
+booking form open to scripts for the length of an outage is what the limit is there to prevent.
+"""
 
 from __future__ import annotations
 
 import functools
 import hashlib
 import ipaddress
+import logging
 import math
 from dataclasses import dataclass
 
+import redis
 from django.conf import settings
-from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
+from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+
+from .cache import CacheUnavailable
+
+logger = logging.getLogger(__name__)
+# Where the counts go while Redis is out: this process only.
+_fallback = LocMemCache("ratelimit-fallback", {"OPTIONS": {"MAX_ENTRIES": 10000}})
+_falling_back = False
 
 
 class RateLimited(Exception):
@@ -34,28 +52,50 @@ def check(scope: str, key: str, *, limit: int, window: int) -> None:
         return
     digest = hashlib.sha256(key.encode()).hexdigest()[:32]
     cache_key = f"rl:{scope}:{digest}"
-    count = _hit_redis(cache_key, window)
-    if count is None:
-        count = _hit(cache_key, window)
-    if count > limit:
+    if _count(cache_key, window) > limit:
         raise RateLimited(retry_after=window)
 
 
-def _hit_redis(cache_key: str, window: int) -> int | None:
+def _count(cache_key: str, window: int) -> int:
+    global _falling_back
+    backend = caches[DEFAULT_CACHE_ALIAS]
+    try:
+        if isinstance(backend, RedisCache):
+            count = _hit_redis(backend, cache_key, window)
+        else:
+            count = _hit(backend, cache_key, window)
+    except (redis.RedisError, CacheUnavailable) as exc:
+        if not _falling_back:
+            _falling_back = True
+            logger.warning(
+                "rate limit: the cache is out (%s); counting in this process until it is back",
+                type(exc).__name__,
+            )
+        return _hit(_fallback, cache_key, window)
+    _falling_back = False
+    return count
+
+
+def _hit_redis(backend: RedisCache, cache_key: str, window: int) -> int:
     """The count after this hit, in one round trip to Redis: the window starts with the first
     hit (SET NX with the expiry) and INCR counts, both in one MULTI/EXEC, which is what ``_hit``
-    does in two. None when the cache is not Redis."""
-    backend = caches[DEFAULT_CACHE_ALIAS]
-    if not isinstance(backend, RedisCache):
-        return None
+    does in two. Raises CacheUnavailable (or a Redis error) when Redis is out."""
     key = backend.make_and_validate_key(cache_key)
-    pipe = backend._cache.get_client(key, write=True).pipeline(transaction=True)
-    pipe.set(key, 0, ex=window, nx=True)
-    pipe.incr(key)
-    return pipe.execute()[1]
+
+    def hit() -> int:
+        pipe = backend._cache.get_client(key, write=True).pipeline(transaction=True)
+        pipe.set(key, 0, ex=window, nx=True)
+        pipe.incr(key)
+        return pipe.execute()[1]
+
+    guarded = getattr(backend, "guarded", None)  # common.cache.FaultTolerantRedisCache
+    count = guarded(hit, None) if guarded else hit()
+    if count is None:
+        raise CacheUnavailable(cache_key)
+    return count
 
 
-def _hit(cache_key: str, window: int) -> int:
+def _hit(cache, cache_key: str, window: int) -> int:
     cache.add(cache_key, 0, timeout=window)
     try:
         return cache.incr(cache_key)

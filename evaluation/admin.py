@@ -16,6 +16,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from common.redirects import safe_redirect_url
 from common.storage import stored_download
 from network.admin_pages import AdminPages, messages_of, scoped_hall, year_or_404
 from network.admin_scope import ScopedAdminMixin
@@ -83,9 +84,11 @@ class ExportPages(AdminPages):
     def export_view(self, request: HttpRequest) -> HttpResponse:
         """Queue a spreadsheet (``services.export_start``) and follow it on its progress page."""
         self._require_read(request)
-        back = request.POST.get("next") or reverse("admin:returns_servicereturn_changelist")
-        if not back.startswith("/"):
-            back = reverse("admin:returns_servicereturn_changelist")
+        back = safe_redirect_url(
+            request,
+            request.POST.get("next"),
+            reverse("admin:returns_servicereturn_changelist"),
+        )
         if request.method != "POST":
             return redirect(back)
         within = scoped_hall(request, request.POST["hall"]) if request.POST.get("hall") else None

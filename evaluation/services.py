@@ -37,7 +37,16 @@ def export_start(*, kind: str, year: int, within: Hall | None, user) -> ExportRu
         raise PermissionDenied(_("只能导出本馆及下属馆的数据。"))
     # Saved (autocommit) before the task is sent, so the worker always finds the row.
     run = ExportRun.objects.create(kind=kind, year=year, within=within, user=user)
-    build_export.delay(str(run.pk))
+    try:
+        build_export.delay(str(run.pk))
+    except Exception as exc:  # noqa: BLE001 - whatever the broker raises (refused, timed out)
+        # The run's page says so, and the person asks again later: nothing waits on Redis.
+        log.warning("export %s not queued: %s: %s", run.pk, type(exc).__name__, exc)
+        ExportRun.objects.filter(pk=run.pk, status=ExportRun.Status.PENDING).update(
+            status=ExportRun.Status.FAILED,
+            error=_("任务队列暂时不可用,导出没有开始;请几分钟后重新导出。"),
+        )
+        run.refresh_from_db()
     return run
 
 

@@ -23,7 +23,10 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import services
+from . import (
+    admin_tokens,  # noqa: F401  (registers the API token admin)
+    services,
+)
 from .admin_naming import tree_naming_view
 from .admin_scope import ScopedAdminMixin, ScopedInlineMixin, scoped_queryset
 from .models import (
@@ -139,6 +142,8 @@ INLINE_SERVICES = {
         "closure",
     ),
 }
+
+
 class KindFilter(admin.SimpleListFilter):
     """The level filter, labelled by the names the schemes give each level (基层服务点/支馆);
     the values stay the kinds, so one choice finds that level in every tree."""

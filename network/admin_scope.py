@@ -11,7 +11,10 @@ only: portal/admin.py.)
 
 from __future__ import annotations
 
+import datetime
+import decimal
 import io
+import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -22,6 +25,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Q, QuerySet
+from django.db.models.fields.files import FieldFile
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -32,6 +36,9 @@ from common.xlsx import Column, Sheet, write_workbook
 
 from .models import Hall, Membership
 from .selectors import user_scope
+
+# What a spreadsheet cell takes as it is; anything else is exported as its text.
+_CELL_TYPES = (str, int, float, decimal.Decimal, datetime.date, datetime.time, bool)
 
 # Fields of django-mptt that mean nothing to a reader of an export.
 _TREE_FIELDS = {"lft", "rght", "tree_id", "level"}
@@ -334,8 +341,15 @@ class ScopedAdminMixin(ScopeRulesMixin):
         if field.choices:
             return str(getattr(obj, f"get_{field.name}_display")())
         value = getattr(obj, field.attname)
+        if isinstance(value, FieldFile):
+            # A picture or file: its name in the store (an empty one when there is none).
+            return value.name or ""
+        if isinstance(value, dict | list):
+            return json.dumps(value, ensure_ascii=False, default=str)
         if hasattr(value, "tzinfo") and getattr(value, "tzinfo", None):
             value = timezone.localtime(value).replace(tzinfo=None)
+        if value is not None and not isinstance(value, _CELL_TYPES):
+            return str(value)  # a UUID, a duration: what a spreadsheet can hold
         return value
 
 

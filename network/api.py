@@ -164,7 +164,7 @@ class HallWritePermission(permissions.IsAuthenticatedOrReadOnly):
 
 
 # Reads are open to everyone; a signed-in client may still send its credentials.
-OPTIONAL_AUTH = [{"basicAuth": []}, {"cookieAuth": []}, {}]
+OPTIONAL_AUTH = [{"tokenAuth": []}, {"cookieAuth": []}, {}]
 
 
 @extend_schema_view(
@@ -187,7 +187,7 @@ OPTIONAL_AUTH = [{"basicAuth": []}, {"cookieAuth": []}, {}]
         summary=_("修改文化馆"),
         description=_(
             "工作人员修改其管辖范围(所在馆及其下级)内的馆。认证方式:会话(登录后台后的 Cookie,"
-            "需带 X-CSRFToken 请求头)或 HTTP Basic(供其他系统调用)。管辖范围之外的馆返回 404,"
+            "需带 X-CSRFToken 请求头)或接口令牌(供其他系统调用)。管辖范围之外的馆返回 404,"
             "只读账号(文化和旅游局)返回 403。修改所在地名时,该馆及其下级的统一标识随之更新。"
             "不能在此修改上级馆和层级。"
         ),

@@ -49,6 +49,7 @@ class NewHall:
     phone: str = ""
     opening_hours: str = ""
     services: str = ""
+    division_year: int | None = None  # network.divisions: the edition it comes from
     children: list[NewHall] = field(default_factory=list)
 
     def size(self) -> int:
@@ -56,6 +57,8 @@ class NewHall:
 
 
 OWN_FIELDS = list(Hall.OWN_FIELDS)
+# What a loaded row takes from its NewHall: the hall's own fields and where its code comes from.
+LOADED_FIELDS = [*OWN_FIELDS, "division_year"]
 
 
 @dataclass
@@ -190,7 +193,7 @@ def _copy_value(value) -> str:
 
 COPY_COLUMNS = [
     "id",
-    *OWN_FIELDS,
+    *LOADED_FIELDS,
     "kind",
     "plaque_name",
     "lft",
@@ -210,7 +213,7 @@ def _copy(rows: list[Row], now) -> None:
     buffer = io.StringIO()
     write = buffer.write
     for pk, node, kind, plaque, lft, rght, level, parent_id, main_id, branch_id, tree_id in rows:
-        own = "\t".join(_copy_value(getattr(node, name)) for name in OWN_FIELDS)
+        own = "\t".join(_copy_value(getattr(node, name)) for name in LOADED_FIELDS)
         tail = "\t".join(
             _copy_value(v)
             for v in (kind, plaque, lft, rght, level, tree_id, parent_id, main_id, branch_id)
@@ -235,7 +238,7 @@ def _bulk_create(rows: list[Row]) -> None:
             parent_id=parent_id,
             main_hall_id=main_id,
             branch_hall_id=branch_id,
-            **{name: getattr(node, name) for name in OWN_FIELDS},
+            **{name: getattr(node, name) for name in LOADED_FIELDS},
         )
         for pk, node, kind, plaque, lft, rght, level, parent_id, main_id, branch_id, tree_id in rows
     ]

@@ -224,6 +224,12 @@ class Hall(MPTTModel):
         db_index=False,
         verbose_name=_("所属分馆"),
     )
+    # The edition (year) of the statistical division codes that last created or changed this
+    # hall; NULL for a hall staff created by hand, which an update of the codes never touches
+    # (network.divisions). Its ``code`` is then the division code.
+    division_year = models.PositiveSmallIntegerField(
+        _("区划代码版本"), null=True, blank=True, editable=False
+    )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
     # Declared here so django-mptt does not add a single-column index on it: the
@@ -657,3 +663,29 @@ class Volunteer(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ApiToken(models.Model):
+    """A key another system sends as ``Authorization: Token <key>``; it acts as its account,
+    with that account's scope. Only a SHA-256 digest of the key is kept: the key itself is shown
+    once, when it is made. A revoked token stays, to show who revoked it and when."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="api_tokens",
+        verbose_name=_("账号"),
+    )
+    name = models.CharField(_("用途"), max_length=100, help_text=_("如 区图书馆预约系统"))
+    prefix = models.CharField(_("令牌开头"), max_length=8, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("接口令牌")
+        verbose_name_plural = pgettext_lazy("复数", "接口令牌")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

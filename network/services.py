@@ -14,6 +14,7 @@ insert), and then it leaves fresh room behind. The nesting stays exact, so every
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import date, time
 from decimal import Decimal
 from typing import Any
@@ -276,6 +277,34 @@ def _refresh_plaques(top: Hall) -> None:
         [top.tree_id, top.lft, top.rght],
         levels=range(top.level, len(KIND_BY_LEVEL)),
     )
+
+
+@transaction.atomic
+def plaques_refresh(*, halls: list[Hall]) -> None:
+    """Recompute the plaques of many ``halls``' subtrees at once, after their place names
+    changed in bulk (a yearly division update renames thousands): one UPDATE per level and
+    naming scheme. The caller holds the trees' locks."""
+    by_tree = defaultdict(list)
+    for hall in halls:
+        by_tree[hall.tree_id].append(hall)
+    roots = Hall.objects.filter(level=0, tree_id__in=list(by_tree)).select_related("naming_scheme")
+    by_scheme: dict[int | None, tuple[NamingScheme, list[Hall]]] = {}
+    for root in roots:
+        scheme = root.naming_scheme or NamingScheme.default()
+        by_scheme.setdefault(scheme.pk, (scheme, []))[1].extend(by_tree[root.tree_id])
+    # The column that holds each level's ancestor: a subtree is the rows naming it there.
+    column = {0: "c.tree_id", 1: "c.main_hall_id", 2: "c.branch_hall_id", 3: "c.id"}
+    for scheme, chosen in by_scheme.values():
+        conditions, params = [], []
+        for level, name in column.items():
+            keys = [h.tree_id if level == 0 else h.pk for h in chosen if h.level == level]
+            if keys:
+                conditions.append(f"{name} IN ({', '.join(['%s'] * len(keys))})")
+                params.extend(keys)
+        top = min(h.level for h in chosen)
+        _rename_levels(
+            scheme, f"({' OR '.join(conditions)})", params, levels=range(top, len(KIND_BY_LEVEL))
+        )
 
 
 def _rename_levels(scheme: NamingScheme, where: str, params: list, *, levels) -> None:

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -59,6 +61,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "mptt",
     "axes",
+    "csp",
     "django_celery_beat",
     "portal",
     "network",
@@ -77,7 +80,11 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: a NUL byte anywhere in a request is a 400 before anything reads it.
     "common.middleware.RejectMalformedRequests",
+    # A database that does not answer is a 503 that says so, not a 500.
+    "common.middleware.DatabaseUnavailable",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every answer (CONTENT_SECURITY_POLICY below).
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -119,15 +126,32 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+    # A database host that does not answer costs a request this many seconds (then a 503,
+    # common.middleware.DatabaseUnavailable), not a worker held until the kernel gives up.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5)
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and Celery ---------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
+# A Redis that is down or hung must cost a request at most these seconds, never a worker
+# (docs/DEPLOYMENT.md, "Faults"): without them a hung Redis holds every web process forever.
+REDIS_CONNECT_TIMEOUT = env.float("REDIS_CONNECT_TIMEOUT", default=0.5)
+REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=0.5)
+# After a failed cache command a process leaves Redis alone this long (common.cache).
+REDIS_RETRY_AFTER = env.float("REDIS_RETRY_AFTER", default=5)
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's RedisCache, with every failure a logged miss (common/cache.py).
+            "BACKEND": "common.cache.FaultTolerantRedisCache",
             "LOCATION": REDIS_URL,
+            "RETRY_AFTER": REDIS_RETRY_AFTER,
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+                "socket_timeout": REDIS_SOCKET_TIMEOUT,
+            },
         }
     }
     CELERY_BROKER_URL = REDIS_URL
@@ -170,6 +194,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "portal.privacy.anonymize_residents",
         "schedule": crontab(minute=45, hour=3),
     },
+    # Answers kept for Idempotency-Key retries are deleted once their 24 hours are over.
+    "prune-idempotent-requests": {
+        "task": "activities.residents.services.prune_idempotent_requests",
+        "schedule": crontab(minute=15),
+    },
     # The day-before reminders: each run sends those not sent yet (at most one per booking).
     "booking-reminders": {
         "task": "activities.services.send_booking_reminders",
@@ -198,6 +227,8 @@ CELERY_BEAT_SCHEDULE = {
         "args": ("annual",),
     },
 }
+CELERY_BROKER_CONNECT_TIMEOUT = env.float("CELERY_BROKER_CONNECT_TIMEOUT", default=1)
+CELERY_BROKER_SOCKET_TIMEOUT = env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=2)
 # Redis has no real acknowledgement: a message taken by a worker that died goes back on the queue
 # once it has been unacknowledged this long. Keep it above the longest report build.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -206,7 +237,18 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_throttle": env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=10),
     # A worker killed while sweeping holds the sweep's lock until it expires.
     "unacked_mutex_expire": env.int("CELERY_UNACKED_MUTEX_EXPIRE", default=300),
+    # Queuing a task from a request (a booking's message) waits at most this long for a Redis
+    # that is down or hung; the caller then falls back (docs/DEPLOYMENT.md, "Faults").
+    "socket_connect_timeout": CELERY_BROKER_CONNECT_TIMEOUT,
+    "socket_timeout": CELERY_BROKER_SOCKET_TIMEOUT,
 }
+CELERY_BROKER_CONNECTION_TIMEOUT = CELERY_BROKER_CONNECT_TIMEOUT
+# One try to send a task, not Celery's default of four with pauses: a request does not wait.
+# What a worker or beat fails to send is sent again by its schedule (the message sweep, the
+# reports' next run).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 0}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = CELERY_BROKER_CONNECT_TIMEOUT
+CELERY_REDIS_SOCKET_TIMEOUT = CELERY_BROKER_SOCKET_TIMEOUT
 # A running report whose heartbeat is older than this is taken over by the next attempt.
 REPORT_STALE_SECONDS = env.int("REPORT_STALE_SECONDS", default=300)
 
@@ -280,6 +322,34 @@ STORAGES = {
     },
 }
 
+# --- Content-Security-Policy (django-csp) -------------------------------------------------------
+# Scripts and styles only from our own static files: no inline <script>, no on*= handlers, no
+# style attributes (templates use static/js/*.js and static/css/*.css). Pictures and media from
+# the site itself (and data:/blob: for the icon and the check-in scanner's photo), or from the
+# bucket that stored files redirect to (``serve_stored``); CSP_MEDIA_ORIGINS adds others (a CDN).
+_bucket_origins = []
+if S3_BUCKET:
+    _endpoint = urlsplit(env("S3_ENDPOINT_URL", default=""))
+    _bucket_origins = (
+        [f"{_endpoint.scheme}://{_endpoint.netloc}"]
+        if _endpoint.netloc
+        else ["https://*.amazonaws.com"]
+    )
+_media_origins = [*_bucket_origins, *env.list("CSP_MEDIA_ORIGINS", default=[])]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", "blob:", *_media_origins],
+        "media-src": [SELF, *_media_origins],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
 # Activity pictures, venue photos and the digital hall's pictures, in MB; every picture is
 # re-encoded on upload (common/uploads.py).
 PICTURE_MAX_MB = env.int("PICTURE_MAX_MB", default=10)
@@ -302,10 +372,18 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "common.api.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    # Basic first: an anonymous write then gets 401 with a WWW-Authenticate header, which other
+    # The project's JSON parser for every endpoint: JSON nested thousands deep is a 400 that
+    # says so, never a RecursionError (a 500).
+    "DEFAULT_PARSER_CLASSES": [
+        "common.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    # Tokens first: an anonymous write then gets 401 with a WWW-Authenticate header, which other
     # systems expect; browsers use the admin session, whose writes must carry the CSRF token.
+    # No HTTP Basic: a password sent with every request, guessable without a lockout's notice.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.BasicAuthentication",
+        "network.tokens.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
@@ -316,15 +394,16 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "文化馆总分馆制服务平台 API",
     "DESCRIPTION": (
         "文化馆总分馆网络的开放接口:文化馆、活动、预约、点单与统计。\n\n"
-        "- 查询接口公开,无需登录。写接口需认证:HTTP Basic(供其他系统调用,"
-        "连续输错密码会锁定账号),或登录后台后的会话 Cookie(写请求须带 `X-CSRFToken` 头)。"
+        "- 查询接口公开,无需登录。写接口需认证:接口令牌(供其他系统调用:工作人员在后台"
+        "“接口令牌”中创建,请求头 `Authorization: Token <令牌>`),或登录后台后的会话 Cookie"
+        "(写请求须带 `X-CSRFToken` 头)。不接受 HTTP Basic。"
         "工作人员只能改动其所在馆及下级馆的数据,范围之外的对象返回 404。\n"
         "- 列表分页:`count`、`next`、`previous`、`results`;`page` 从 1 开始,"
         "`page_size` 默认 50、最大 200。\n"
         "- 输入有误时返回 400,正文为 `{字段名: [错误信息, …]}`。"
         "错误信息按 `Accept-Language` 给出:默认简体中文,`en` 为英文。\n\n"
-        "Open API of the culture hall network. Reads are public; writes take HTTP Basic or the "
-        "admin session (with `X-CSRFToken`). Errors are `400 {field: [messages]}` in the "
+        "Open API of the culture hall network. Reads are public; writes take a staff API token "
+        "(`Authorization: Token <key>`) or the admin session (with `X-CSRFToken`). Errors are `400 {field: [messages]}` in the "
         "language of `Accept-Language` (Simplified Chinese by default, or `en`)."
     ),
     "VERSION": "1.0.0",
@@ -407,6 +486,9 @@ SURVEY_RATE_WINDOW = env.int("SURVEY_RATE_WINDOW", default=600)
 # The public activity list (API) is rendered at most this often per URL; seat counts on it may
 # be this many seconds old. The activity page and booking itself always read the database.
 ACTIVITY_LIST_CACHE_SECONDS = env.int("ACTIVITY_LIST_CACHE_SECONDS", default=3)
+# The public statistics (API ``statistics/``) are kept at most this many seconds; any change to
+# a return (figures, status, deadline) renews them at once. 0: computed per request.
+STATISTICS_CACHE_SECONDS = env.int("STATISTICS_CACHE_SECONDS", default=300)
 # An order nobody answers within this many working days goes up to the parent hall.
 ORDER_RESPONSE_WORKING_DAYS = env.int("ORDER_RESPONSE_WORKING_DAYS", default=5)
 # The State Council's public holidays and the weekend days worked instead (调休), one row a day;

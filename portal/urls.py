@@ -25,3 +25,5 @@ urlpatterns = [
     path("", include("network.urls")),
     path("", views.home, name="home"),
 ]
+
+handler500 = "common.middleware.server_error"

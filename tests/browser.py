@@ -56,8 +56,11 @@ def screenshot_path(nodeid_name: str) -> Path:
 
 
 @pytest.fixture
-def browser_context(live_server, monkeypatch):
-    """A Chromium context at a 375×812 phone viewport in zh-CN, started and stopped per test."""
+def browser_context(request, live_server, monkeypatch):
+    """A Chromium context at a 375×812 phone viewport in zh-CN, started and stopped per test.
+
+    A test module that injects a script of its own (axe-core) sets ``BYPASS_CSP = True``: the
+    site's Content-Security-Policy would refuse it, as it refuses every inline script."""
     executable = need_chromium()
     # Playwright's sync API runs an event loop in this thread; Django would then refuse the
     # test's own ORM calls (made before and after the browser steps, never concurrently).
@@ -68,7 +71,11 @@ def browser_context(live_server, monkeypatch):
         browser = playwright.chromium.launch(
             executable_path=executable, args=CHROMIUM_ARGS, headless=True
         )
-        context = browser.new_context(viewport=PHONE, locale="zh-CN")
+        context = browser.new_context(
+            viewport=PHONE,
+            locale="zh-CN",
+            bypass_csp=getattr(request.module, "BYPASS_CSP", False),
+        )
         context.set_default_timeout(15_000)
         try:
             yield context

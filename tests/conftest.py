@@ -148,7 +148,14 @@ def cast(db):
 def _fresh_cache():
     from django.core.cache import cache
 
+    from common import ratelimit
+    from common.cache import Breaker
+
     cache.clear()
+    # What a Redis outage of an earlier test left: counts kept in the process, paused Redis.
+    ratelimit._fallback.clear()
+    ratelimit._falling_back = False
+    Breaker._open_until.clear()
     _tokens.clear()  # each test's tokens are rolled back with its database
     yield
 

@@ -245,7 +245,7 @@ class OrderAdmin(ResidentPhoneAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
         when = date_format(timezone.localtime(order.respond_by), "Y-m-d H:i")
         if order.is_overdue():
             return format_html(
-                '<strong class="order-overdue" style="color:#b42318">{} {}</strong>',
+                '<strong class="order-overdue">{} {}</strong>',
                 when,
                 _("已逾期"),
             )

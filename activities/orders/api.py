@@ -37,6 +37,7 @@ from activities.residents.api import (
     RESIDENT_TOKEN,
     UNVERIFIED,
     ConsentField,
+    resident_idempotent,
     resident_phone,
     verified_or_401,
 )
@@ -55,6 +56,7 @@ from common.api import (
     step_schema,
     validated,
 )
+from common.idempotency import IDEMPOTENCY_KEY, IDEMPOTENCY_MISMATCH
 from common.privacy import consented, mask_phone
 from common.validators import mobile_validator
 from network.api import OPTIONAL_AUTH, ScopeWritePermission
@@ -310,13 +312,14 @@ class MenuItemViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             "正文须为 JSON。"
         ),
         auth=[],
-        parameters=[RESIDENT_TOKEN],
+        parameters=[RESIDENT_TOKEN, IDEMPOTENCY_KEY],
         request=OrderCreateSerializer,
         responses={
             201: OrderSerializer,
             400: ORDER_ERRORS,
             401: UNVERIFIED,
             415: UNSUPPORTED,
+            422: IDEMPOTENCY_MISMATCH,
             429: RATE_LIMITED,
         },
         examples=[
@@ -346,6 +349,7 @@ class OrderViewSet(ResidentEndpoint, viewsets.GenericViewSet):
     def get_queryset(self):
         return Order.objects.none()
 
+    @resident_idempotent
     def create(self, request: Request) -> Response:
         services.ORDER_BUDGET.charge_address(ratelimit.client_ip(request))
         data = validated(OrderCreateSerializer, request.data)
@@ -484,7 +488,7 @@ def _staff_action(summary, description, request_serializer):
     list=extend_schema(
         summary=_("点单待办(工作人员)"),
         description=_(
-            "承办馆在该账号管辖范围内的点单,最早提交的在前。需登录(会话或 HTTP Basic)。"
+            "承办馆在该账号管辖范围内的点单,最早提交的在前。需登录(会话或接口令牌)。"
             "`status` 可重复以筛选多个状态。文化和旅游局账号只读。"
         ),
         responses={

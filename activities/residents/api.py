@@ -19,11 +19,16 @@ from rest_framework.views import APIView
 
 from common import ratelimit
 from common.api import FIELD_ERRORS, RATE_LIMITED, UNSUPPORTED, Detail, ResidentEndpoint, validated
+from common.idempotency import IDEMPOTENCY_KEY, IDEMPOTENCY_MISMATCH, idempotent
 from common.privacy import CONSENT_REQUIRED, notice_version
 from common.validators import mobile_validator
 
 from . import selectors, services
+from .models import IdempotentRequest
 from .web import verification_required
+
+# Residents' POSTs take an ``Idempotency-Key`` (common.idempotency); the schema names the header.
+resident_idempotent = idempotent(IdempotentRequest)
 
 HEADER = "X-Resident-Token"
 
@@ -154,13 +159,21 @@ class PhoneCodeView(ResidentEndpoint, APIView):
         ),
         auth=[],
         request=PhoneCodeSerializer,
-        responses={202: CodeSentSerializer, 400: FIELD_ERRORS, 415: UNSUPPORTED, 429: RATE_LIMITED},
+        parameters=[IDEMPOTENCY_KEY],
+        responses={
+            202: CodeSentSerializer,
+            400: FIELD_ERRORS,
+            415: UNSUPPORTED,
+            422: IDEMPOTENCY_MISMATCH,
+            429: RATE_LIMITED,
+        },
         examples=[
             OpenApiExample(
                 "request", value={"phone": "13800138000", "consent": True}, request_only=True
             )
         ],
     )
+    @resident_idempotent
     def post(self, request: Request) -> Response:
         services.CODE_BUDGET.charge_address(ratelimit.client_ip(request))
         data = validated(PhoneCodeSerializer, request.data)

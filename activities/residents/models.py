@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from common.idempotency import IdempotencyRecord
 from common.validators import mobile_validator
 
 
@@ -161,3 +162,18 @@ class PersonalDataAccess(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.get_reason_display()} {self.content_type_id}:{self.object_id}"
+
+
+class IdempotentRequest(IdempotencyRecord):
+    """The answer to a resident's POST that carried an ``Idempotency-Key``, kept 24 hours
+    (``common.idempotency``)."""
+
+    class Meta:
+        verbose_name = _("幂等请求")
+        verbose_name_plural = pgettext_lazy("复数", "幂等请求")
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "key"], name="idempotent_request_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} → {self.status}"

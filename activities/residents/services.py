@@ -29,10 +29,19 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
 from common import privacy
+from common.cache import Breaker
+from common.idempotency import idempotency_prune
 from common.ratelimit import Budget, RateLimited
 from common.validators import mobile_validator, normalize_mobile
 
-from .models import Message, PersonalDataAccess, PhoneCode, Resident, ResidentToken
+from .models import (
+    IdempotentRequest,
+    Message,
+    PersonalDataAccess,
+    PhoneCode,
+    Resident,
+    ResidentToken,
+)
 from .sms import Outgoing, SmsError, backend, render
 
 logger = logging.getLogger(__name__)
@@ -232,18 +241,37 @@ def message_send(
             raise
     else:
         message = Message.objects.create(**fields)
-    # robust: a broker that is down must not turn the resident's request into an error; the
-    # message stays queued and the sweep (``messages_send_due``) sends it later.
+    # robust: whatever goes wrong in queuing, the resident's request has committed and answers.
     pk = message.pk
     transaction.on_commit(lambda: _dispatch(pk, send_after), robust=True)
     return message
 
 
+# A broker that is down (or hung: its socket timeouts bound the wait) is not asked again for a
+# few seconds, so a burst of bookings during an outage does not wait on it one by one.
+_broker = Breaker("broker (queuing a message)", 10, (Exception,))
+_NOT_QUEUED = object()
+
+
 def _dispatch(message_id: int, send_after: datetime) -> None:
     if send_after <= timezone.now():
-        message_deliver.delay(message_id)
+        queued = _broker.call(lambda: message_deliver.delay(message_id), _NOT_QUEUED)
+        if queued is _NOT_QUEUED:
+            # A message due now (a code, a confirmation the resident waits for) is tried
+            # once here; if that fails too the row stays queued and the sweep sends it later.
+            logger.warning(
+                "message %s: broker unavailable, sending it from the request", message_id
+            )
+            try:
+                message_attempt(message_id=message_id, last=False)
+            except SmsError:
+                pass  # recorded on the row; the sweep tries again
     elif not current_app.conf.task_always_eager:
-        message_deliver.apply_async(args=[message_id], eta=send_after)
+        queued = _broker.call(
+            lambda: message_deliver.apply_async(args=[message_id], eta=send_after), _NOT_QUEUED
+        )
+        if queued is _NOT_QUEUED:
+            logger.warning("message %s: broker unavailable, left to the sweep", message_id)
     # Eager (the embedded default) has no worker to hold a task until morning: the sweep
     # sends it when it is due.
 
@@ -333,6 +361,12 @@ def residents_prune(*, now: datetime | None = None) -> tuple[int, int]:
 @shared_task(ignore_result=True)
 def prune_residents() -> None:
     residents_prune()
+
+
+@shared_task(ignore_result=True)
+def prune_idempotent_requests() -> int:
+    """The answers kept for ``Idempotency-Key`` retries, once their 24 hours are over."""
+    return idempotency_prune(IdempotentRequest)
 
 
 # --- Residents' personal information -----------------------------------------------------------

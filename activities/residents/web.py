@@ -9,7 +9,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import urlencode
+
+from common.redirects import safe_redirect_url
 
 from . import selectors
 
@@ -43,11 +45,7 @@ def remember(response: HttpResponse, *, token: str) -> None:
 
 def safe_next(request: HttpRequest, url: str | None) -> str:
     """Where to send the resident back to: ``url`` when it is on this site, else home."""
-    if url and url_has_allowed_host_and_scheme(
-        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return url
-    return "/"
+    return safe_redirect_url(request, url, "/")
 
 
 def verify_url(next_url: str) -> str:

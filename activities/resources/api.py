@@ -332,7 +332,7 @@ def _step(summary, description, request_serializer, example=None):
         summary=_("资源调配(工作人员)"),
         description=_(
             "申请馆、资源所属馆或审批馆在该账号管辖范围内的调配,按开始时间从晚到早。需登录"
-            "(会话或 HTTP Basic)。`status` 按状态筛选。文化和旅游局账号只读。"
+            "(会话或接口令牌)。`status` 按状态筛选。文化和旅游局账号只读。"
         ),
         responses={
             200: DispatchSerializer(many=True),

@@ -35,6 +35,7 @@ from activities.residents.api import (
     ConsentField,
     PhoneSerializer,
     ResidentPhoneSerializer,
+    resident_idempotent,
     resident_phone,
     verified_or_401,
 )
@@ -48,6 +49,7 @@ from common.api import (
     enum_field,
     validated,
 )
+from common.idempotency import IDEMPOTENCY_KEY, IDEMPOTENCY_MISMATCH
 from common.privacy import consented
 from common.validators import mobile_validator
 from network.api import OPTIONAL_AUTH
@@ -308,6 +310,7 @@ class VenueViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             "仅限文艺团队的场馆请联系馆里代为预约。按来源 IP 和手机号码限流,超过时返回 429。"
         ),
         auth=[],
+        parameters=[IDEMPOTENCY_KEY],
         request=ReservationCreateSerializer,
         responses={
             201: ReservationSerializer,
@@ -316,6 +319,7 @@ class VenueViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             404: VENUE_NOT_FOUND,
             409: TAKEN,
             415: UNSUPPORTED,
+            422: IDEMPOTENCY_MISMATCH,
             429: RATE_LIMITED,
         },
         examples=[
@@ -345,6 +349,7 @@ class VenueViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         filterset_class=None,
         pagination_class=None,
     )
+    @resident_idempotent
     def reservations(self, request: Request, pk: str | None = None) -> Response:
         services.RESERVATION_BUDGET.charge_address(ratelimit.client_ip(request))
         verified = verified_or_401(request)
@@ -403,12 +408,14 @@ class ReservationViewSet(ResidentEndpoint, viewsets.GenericViewSet):
             "预约码不存在或与手机号码不匹配时返回同一个 400。"
         ),
         auth=[],
+        parameters=[IDEMPOTENCY_KEY],
         request=ResidentPhoneSerializer,
         responses={
             200: ReservationSerializer,
             400: FIELD_ERRORS,
             401: UNVERIFIED,
             415: UNSUPPORTED,
+            422: IDEMPOTENCY_MISMATCH,
             429: RATE_LIMITED,
         },
         examples=[
@@ -416,6 +423,7 @@ class ReservationViewSet(ResidentEndpoint, viewsets.GenericViewSet):
         ],
     )
     @action(detail=True, methods=["post"])
+    @resident_idempotent
     def cancel(self, request: Request, code: str) -> Response:
         services.RESERVATION_BUDGET.charge_address(ratelimit.client_ip(request), lookup=True)
         verified = verified_or_401(request)

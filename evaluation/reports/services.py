@@ -81,7 +81,9 @@ def report_run_start(
         raise ValidationError({"hall": _("只能为本馆及下属的总馆、中心馆生成报告。")})
     run, _created = ReportRun.objects.get_or_create(kind=kind, period=parsed.label, hall=hall)
     if run.status != ReportRun.Status.DONE or run.built_before(parsed.end):
-        transaction.on_commit(lambda: build_report.delay(kind, parsed.label, hall.pk))
+        # robust: a broker that is down must not turn the page into an error; the run stays
+        # pending and 重新生成 (or the next scheduled run) queues it again.
+        transaction.on_commit(lambda: build_report.delay(kind, parsed.label, hall.pk), robust=True)
     return run
 
 

@@ -309,6 +309,13 @@ def return_children_status(*, kind: str, hall: Hall, year: int) -> list[ChildSta
     return rows
 
 
+# The cache namespace of the public statistics (``statistics/``): every write that can change
+# a figure, a status or a deadline bumps it (``returns.services``), so a cached answer is never
+# older than the last such write; settings.STATISTICS_CACHE_SECONDS bounds the rest (a hall
+# opened or closed, or a bump lost while Redis was out).
+STATISTICS_CACHE = "statistics"
+
+
 def statistics_for_hall(*, hall: Hall, year: int) -> dict:
     """The public figures of a hall's subtree for a year: both returns' figures, each by its
     declared roll-up, counting submitted and approved returns only (every figure None, not 0,

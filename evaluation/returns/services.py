@@ -17,11 +17,12 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from common.cache import bump
 from network.models import Hall, subtree_q
 from network.selectors import user_scope
 
 from .models import FigureChange, ReturnStatus, ReturnWindow
-from .selectors import RETURN_MODELS, portal_figures, return_window
+from .selectors import RETURN_MODELS, STATISTICS_CACHE, portal_figures, return_window
 
 
 def _require_own_scope(user, hall: Hall) -> None:
@@ -36,7 +37,16 @@ def _require_ancestor(user, hall: Hall) -> None:
         raise PermissionDenied(_("只有上级馆的工作人员可以进行这一步。"))
 
 
+def _figures_changed() -> None:
+    """The public statistics are computed again: from now (this transaction's own reads) and
+    again once it commits, since a request in between may have kept what it read before."""
+    bump(STATISTICS_CACHE)
+    transaction.on_commit(lambda: bump(STATISTICS_CACHE))
+
+
 def _log(annual_return, kind: str, field: str, old, new, by) -> FigureChange:
+    # Every change of a figure or a status is logged, so this is the one place to say so.
+    _figures_changed()
     return FigureChange(
         kind=kind,
         return_id=annual_return.pk,
@@ -52,6 +62,7 @@ def _log(annual_return, kind: str, field: str, old, new, by) -> FigureChange:
 def returns_follow_moved_hall(*, hall: Hall, **_signal) -> None:
     """Return rows carry copies of their hall's ancestors; a moved subtree takes them along."""
     halls = Hall.objects.filter(subtree_q(hall))
+    _figures_changed()
     for model in RETURN_MODELS.values():
         model.objects.filter(hall__in=halls).update(
             tree_id=Subquery(halls.filter(pk=OuterRef("hall_id")).values("tree_id")[:1]),
@@ -270,4 +281,5 @@ def return_window_save(
     window.year, window.kind, window.opens_at, window.deadline = year, kind, opens_at, deadline
     window.full_clean()
     window.save()
+    _figures_changed()  # what counts as on time
     return window

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from activities import services
 from activities.models import Activity, Booking, Category
-from tests.api import assert_field_error
+from tests.api import assert_field_error, token_auth
 from tests.conftest import build_cast, need_postgres, verify_phone
 
 from .factories import published_activity
@@ -837,7 +837,7 @@ def test_staff_of_another_scope_gain_nothing(client, cast, username):
     published = published_activity(cast.branch, capacity=10)
     draft = draft_activity(cast.branch)
     code = book(client, published, resident(1)).json()["code"]
-    auth = basic(username, cast.password)
+    auth = token_auth(username)
 
     assert ids(client.get(LIST, **auth)) == [published.pk]
     assert ids(client.get(LIST, {"within": cast.branch.pk}, **auth)) == [published.pk]
@@ -863,7 +863,7 @@ def test_staff_of_another_scope_gain_nothing(client, cast, username):
 def test_even_the_organising_hall_sees_no_draft_through_the_public_api(client, cast):
     draft = draft_activity(cast.branch)
     for username in ("branch_staff", "root"):
-        auth = basic(username, cast.password)
+        auth = token_auth(username)
         assert ids(client.get(LIST, **auth)) == []
         assert client.get(detail(draft), **auth).status_code == 404
 

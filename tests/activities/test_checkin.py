@@ -137,12 +137,24 @@ def test_a_code_of_another_activity_changes_nothing(client, door):
     assert "属于另一个活动《关上一社区读书会》" in response.content.decode()
     assert not checked_in(theirs)
 
-    # A code of an activity outside the account's scope does not give its title away.
+
+
+def test_a_code_outside_the_scope_answers_as_one_that_does_not_exist(client, door):
+    """The page must not tell staff whether a code was booked somewhere outside their scope:
+    the answer (status, message, page) is the one for a code nobody holds."""
     client.force_login(door.branch_staff)
-    response = client.post(page_url(door.show), {"code": door.stranger.code})
-    assert response.status_code == 400
-    html = response.content.decode()
-    assert "不属于本活动" in html and "太和广场舞培训" not in html
+    fake = "ZZZZ2222"
+    assert not Booking.objects.filter(code=fake).exists()
+    for method in ("post", "get"):
+        send = getattr(client, method)
+        answers = {}
+        for code in (door.stranger.code, fake):
+            response = send(page_url(door.show), {"code": code})
+            html = response.content.decode().replace(code, "CODE")
+            answers[code] = (response.status_code, html)
+        assert answers[door.stranger.code] == answers[fake], method
+        assert "没有这个预约码:CODE" in answers[fake][1]
+        assert "太和广场舞培训" not in answers[door.stranger.code][1]
     assert not checked_in(door.stranger)
 
 

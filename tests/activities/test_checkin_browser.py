@@ -48,7 +48,7 @@ def test_staff_check_a_party_in_on_a_phone(page, live_server, cast):
     assert no_horizontal_scroll(page)
 
     party_card.get_by_role("button", name="签到").click()
-    page.wait_for_function("document.getElementById('checked-count').innerText === '1'")
+    page.wait_for_function("() => document.getElementById('checked-count').innerText === '1'")
     assert "已签到:张三,2 人" in page.get_by_role("status").inner_text()
     assert no_horizontal_scroll(page)
     party.refresh_from_db()
@@ -88,7 +88,7 @@ def test_the_scanner_reads_a_qr_photo_and_the_party_is_checked_in(
     assert no_horizontal_scroll(page)
 
     party_card.get_by_role("button", name="签到").click()
-    page.wait_for_function("document.getElementById('checked-count').innerText === '1'")
+    page.wait_for_function("() => document.getElementById('checked-count').innerText === '1'")
     party.refresh_from_db()
     assert party.checked_in_at is not None
 
@@ -127,7 +127,7 @@ def test_staff_find_a_party_by_the_phones_last_digits(page, live_server, cast):
     assert "138****8000" in matches.inner_text()
     assert no_horizontal_scroll(page)
     matches.get_by_role("button", name="为 张三 签到").click()
-    page.wait_for_function("document.getElementById('checked-count').innerText === '1'")
+    page.wait_for_function("() => document.getElementById('checked-count').innerText === '1'")
     party.refresh_from_db()
     assert party.checked_in_at is not None
 

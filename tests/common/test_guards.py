@@ -140,3 +140,26 @@ def test_an_exported_csv_runs_no_formula_and_imports_back(cast, tmp_path):
     result = import_network(path)
     assert (result.created, result.updated, result.moved) == (0, 0, 0)
     assert Hall.objects.get(pk=cast.point.pk).address.startswith("=HYPERLINK(")
+
+
+def test_json_nested_thousands_deep_to_a_staff_endpoint_is_a_400(client, cast):
+    # Staff endpoints parse with the project's default parsers, not the residents' own.
+    client.force_login(cast.branch_staff)
+    body = "[" * 5000 + "]" * 5000
+    response = client.patch(
+        f"/api/v1/halls/{cast.point.pk}/", body, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert "嵌套" in json.dumps(response.json(), ensure_ascii=False)
+    response = client.post("/api/v1/dispatches/", body, content_type="application/json")
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("target", ["//other.host/", "https://evil.example/", "/\\evil"])
+def test_the_language_switch_goes_back_only_to_this_site(client, target):
+    # The header's language buttons post the page's own address as ``next``.
+    response = client.post("/i18n/setlang/", {"language": "en", "next": target})
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+    response = client.post("/i18n/setlang/", {"language": "en", "next": "/halls/?q=1"})
+    assert response["Location"] == "/halls/?q=1"

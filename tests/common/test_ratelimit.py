@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+
+import pytest
 from django.core.cache import caches
 
 from common import ratelimit
@@ -50,3 +53,28 @@ def test_on_redis_a_hit_is_one_round_trip_and_the_window_expires(settings, monke
     assert 0 < client.ttl(key) <= 60
     assert int(client.get(key)) == 3
     backend.clear()
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]  # closed again on return: connections are refused
+
+
+@pytest.mark.parametrize(
+    "backend",
+    ["common.cache.FaultTolerantRedisCache", "django.core.cache.backends.redis.RedisCache"],
+)
+def test_with_redis_out_the_limit_is_counted_in_the_process(settings, caplog, backend):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": backend,
+            "LOCATION": f"redis://127.0.0.1:{_closed_port()}/0",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+    with caplog.at_level(logging.WARNING, logger="common.ratelimit"):
+        assert _hits(3, 5) == [False, False, False, True, True]
+    assert caplog.text.count("counting in this process") == 1  # once per outage

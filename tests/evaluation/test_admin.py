@@ -697,3 +697,30 @@ def test_open_reporting_sets_both_windows(cast):
     with pytest.raises(CommandError, match="--opens"):
         call_command("open_reporting", "--year", str(YEAR), "--opens", "三月",
                      "--deadline", "2027-02-01")  # fmt: skip
+
+
+EVIL_TARGETS = ["//other.host/", "https://evil.example/", "/\\evil", "///other.host"]
+
+
+@pytest.mark.parametrize("target", EVIL_TARGETS)
+def test_the_export_form_never_sends_anyone_off_the_site(client, cast, target):
+    client.force_login(cast.county_director)
+    home = reverse("admin:returns_servicereturn_changelist")
+    # A GET, and a POST that the export refuses, both go back to the form's ``next``.
+    for response in (
+        client.get(reverse("admin:evaluation_export"), {"next": target}),
+        client.post(reverse("admin:evaluation_export"), {"next": target}),
+        client.post(
+            reverse("admin:evaluation_export"),
+            {"kind": "assessment", "year": YEAR, "hall": cast.county.pk, "next": target},
+        ),
+    ):
+        assert response.status_code == 302
+        assert response["Location"] == home
+    # A path of this site is still followed.
+    own = f"{home}?year={YEAR}"
+    response = client.post(
+        reverse("admin:evaluation_export"),
+        {"kind": "assessment", "year": YEAR, "hall": cast.county.pk, "next": own},
+    )
+    assert response["Location"] == own

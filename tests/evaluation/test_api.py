@@ -16,6 +16,7 @@ from evaluation.returns.models import AssetReturn, ReturnKind, ServiceReturn
 from evaluation.scoring import services as scoring
 from network import services as network_services
 from network.models import Hall
+from tests.api import token_auth
 
 from .factories import YEAR, open_window, scheme_for
 
@@ -135,6 +136,77 @@ def test_statistics_cost_a_fixed_number_of_queries(client, cast, django_assert_n
     assert data["service"]["teams"] == 10
 
 
+def test_statistics_are_kept_until_a_return_changes(client, cast, django_assert_num_queries):
+    open_window(SERVICE)
+    submitted(SERVICE, cast.point, cast.village_manager, teams=2)
+    params = {"hall": cast.county.pk, "year": YEAR}
+    with django_assert_num_queries(4):
+        first = client.get(STATISTICS, params).json()
+    with django_assert_num_queries(0):  # kept: no query at all, however big the subtree
+        assert client.get(STATISTICS, params).json() == first
+    with django_assert_num_queries(4):  # another year, another answer
+        client.get(STATISTICS, {**params, "year": YEAR - 1})
+    # A submission renews every kept answer at once.
+    submitted(SERVICE, cast.point2, cast.branch_staff, teams=3)
+    with django_assert_num_queries(4):
+        data = client.get(STATISTICS, params).json()
+    assert (data["service"]["halls"], data["service"]["teams"]) == (2, 5)
+    # So does a review by the hall above.
+    report = ServiceReturn.objects.get(hall=cast.point2, year=YEAR)
+    returns.return_review(kind=SERVICE, annual_return=report, by=cast.county_director,
+                          approve=False, comment="人数有误")  # fmt: skip
+    assert client.get(STATISTICS, params).json()["service"]["teams"] == 2
+    with django_assert_num_queries(0):
+        client.get(STATISTICS, params)
+
+
+def test_statistics_are_kept_per_language(client, cast, django_assert_num_queries):
+    params = {"hall": cast.county.pk, "year": YEAR}
+    client.get(STATISTICS, params)
+    with django_assert_num_queries(4):
+        client.get(STATISTICS, params, HTTP_ACCEPT_LANGUAGE="en")
+    with django_assert_num_queries(0):
+        client.get(STATISTICS, params, HTTP_ACCEPT_LANGUAGE="en")
+
+
+def test_statistics_kept_for_no_time_are_computed_each_time(
+    client, cast, settings, django_assert_num_queries
+):
+    settings.STATISTICS_CACHE_SECONDS = 0
+    params = {"hall": cast.county.pk, "year": YEAR}
+    for _i in range(2):
+        with django_assert_num_queries(4):
+            assert client.get(STATISTICS, params).status_code == 200
+
+
+def test_statistics_are_computed_when_redis_is_out(client, cast, settings, caplog):
+    """A Redis nobody listens on: no answer is kept, each is computed, none fails."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # free, and closed again: connections are refused
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "common.cache.FaultTolerantRedisCache",
+            "LOCATION": f"redis://127.0.0.1:{port}/0",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+    from django.core.cache import caches
+
+    caches["default"].breaker.reset()
+    open_window(SERVICE)
+    submitted(SERVICE, cast.point, cast.village_manager, teams=2)
+    params = {"hall": cast.county.pk, "year": YEAR}
+    for _i in range(2):
+        response = client.get(STATISTICS, params)
+        assert response.status_code == 200
+        assert response.json()["service"]["teams"] == 2
+    assert "going on without it" in caplog.text
+    caches["default"].breaker.reset()
+
+
 # --- Scores --------------------------------------------------------------------------------------
 
 
@@ -160,7 +232,7 @@ def test_an_official_reads_the_scores_of_the_county(client, cast, scored):
     response = client.get(
         SCORES,
         {"year": YEAR, "within": cast.county.pk},
-        **basic(cast.county_official, cast.password),
+        **token_auth(cast.county_official),
     )
     assert response.status_code == 200
     data = response.json()

@@ -120,7 +120,9 @@ SCOPE_OBJECTS = {
 # Admins whose rule is not a hall's subtree, tried by their own tests: naming schemes are shared
 # by whole city trees and only a centre hall's staff may touch them (tests/network/test_naming.py
 # tries the wrong scope, officials and the other levels' staff).
-OWN_RULES = {"network.NamingScheme"}
+# API tokens belong to an account, not a hall: each account sees its own
+# (tests/network/test_tokens.py tries another account's).
+OWN_RULES = {"network.NamingScheme", "network.ApiToken"}
 
 
 def _factory(model):

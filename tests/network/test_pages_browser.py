@@ -59,7 +59,7 @@ def test_resident_finds_a_village_and_walks_up_the_breadcrumbs(page, live_server
 def test_language_switch_changes_the_page_language(page, live_server, cast):
     page.goto(live_server.url + "/halls/")
     page.get_by_role("button", name="English").click()
-    page.wait_for_function("document.documentElement.lang === 'en'")
+    page.wait_for_function("() => document.documentElement.lang === 'en'")
     assert page.url == live_server.url + "/halls/"
     assert page.get_by_role("button", name="English").get_attribute("aria-pressed") == "true"
 

@@ -50,7 +50,7 @@ def test_seed_demo_runs_twice_to_the_same_result(settings, tmp_path):
     assert seed() == first
     assert snapshot() == before
     assert find_damage() == []
-    assert "共 1838 个馆" in first
+    assert "共 1897 个馆" in first
     assert f"演示活动:{before[3]} 场" in first
     # Past exhibitions and performances have attendance a newcomer can see, both methods.
     assert {method for _a, _n, method in before[4]} == {"counted", "estimated"}
@@ -167,19 +167,22 @@ def test_the_demo_assessment_grades_no_unscored_hall_and_ranks_no_planned_one(se
 
 
 #: What the second seed's text says for the village centres (1679个村(社区)综合文化服务中心); the
-#: task table's rows add up to one more (1,680), and the demo builds the rows (README).
+#: task table's rows add up to one more (1,680). The demo's network is the real one; the rows are
+#: its targets (README).
 TASK_TABLE_TOTAL_LINE_POINTS = 1679
 
 
-def test_the_demo_builds_the_task_table_row_by_row(settings, tmp_path):
-    """Issue 11: each district's branches and points after ``seed_demo`` are its row of
-    fixtures/kunming_task_table.csv, and the coverage export shows the row as the target."""
+def test_the_demo_is_the_real_kunming_with_the_task_table_as_its_targets(settings, tmp_path):
+    """Issue 17: the demo's districts, townships and villages are those of the shipped division
+    codes, and the coverage export shows each district's task-table row as its target beside
+    what is built."""
     import csv
+    from collections import Counter
 
     from django.conf import settings as django_settings
-    from django.db.models import Count, Q
 
     from evaluation import exports
+    from network.divisions import read_edition
     from network.models import HallKind
 
     settings.MEDIA_ROOT = tmp_path
@@ -188,41 +191,55 @@ def test_the_demo_builds_the_task_table_row_by_row(settings, tmp_path):
         rows = list(csv.DictReader(f))
     assert all(r["seq"].isdigit() for r in rows)  # the copy carries no total line
     points = sum(int(r["service_points"]) for r in rows)
-    assert points == 1680
-    assert (
-        points == TASK_TABLE_TOTAL_LINE_POINTS + 1
-    )  # the seed's text counts one fewer than its rows
+    assert points == TASK_TABLE_TOTAL_LINE_POINTS + 1  # the seed's text counts one fewer
     assert sum(int(r["branches"]) for r in rows) == 139
+    with open(
+        django_settings.BASE_DIR / "fixtures" / "kunming_districts.csv", encoding="utf-8"
+    ) as f:
+        codes = {r["district"]: r["code"] for r in csv.DictReader(f)}
 
     seed()
-    built = {
-        c["locality"]: c
-        for c in Hall.objects.filter(kind=HallKind.MAIN)
-        .values("locality")
-        .annotate(
-            branches=Count("children", filter=Q(children__kind=HallKind.BRANCH), distinct=True),
-        )
+
+    edition = read_edition(city="5301").divisions
+    built = {h.code: h for h in Hall.objects.exclude(level=0)}
+    assert set(built) == set(edition) - {"5301"}
+    for code, division in edition.items():
+        if division.parent is not None:
+            assert built[code].parent.code == division.parent, code
+            assert built[code].locality == division.locality, code
+    assert Counter(h.kind for h in built.values()) == {
+        HallKind.MAIN: 14,
+        HallKind.BRANCH: 150,
+        HallKind.POINT: 1732,
     }
-    per_main = dict(
-        Hall.objects.filter(kind=HallKind.POINT)
-        .values_list("main_hall__locality")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    assert len(built) == len(rows)
-    for r in rows:
-        district = r["district"]
-        assert built[district]["branches"] == int(r["branches"]), district
-        assert per_main.get(district, 0) == int(r["service_points"]), district
-    assert Hall.objects.filter(kind=HallKind.POINT).count() == points
+    village = Hall.objects.get(code="530111001001")
+    assert (village.parent.name, village.name) == ("关上街道综合文化站", "关上社区综合文化服务中心")
+    # The development zones are township-level entries; those whose 文化馆 the table has as 待建
+    # are planned.
+    zones = {code: built[code] for code in ("530102401", "530111402", "530112403", "530125404")}
+    assert {c: (h.kind, h.status) for c, h in zones.items()} == {
+        "530102401": (HallKind.BRANCH, HallStatus.PLANNED),
+        "530111402": (HallKind.BRANCH, HallStatus.OPEN),
+        "530112403": (HallKind.BRANCH, HallStatus.PLANNED),
+        "530125404": (HallKind.BRANCH, HallStatus.PLANNED),
+    }
 
     target = tmp_path / "coverage.xlsx"
     exports.write_coverage(None, str(target), year=2025)
     sheet = load_workbook(target)["昆明市"]
-    table = {r[1]: r for r in sheet.iter_rows(min_row=5, values_only=True)}
+    table = {r[1]: r for r in sheet.iter_rows(min_row=7, values_only=True)}
+    by_code = {h.code: h for h in built.values() if h.kind == HallKind.MAIN}
+    counted = 0
     for r in rows:
-        # 目标/布点 of the branches (G, H) and points (K, L): the demo builds its targets.
-        row = table[r["district"]]
-        assert row[6] == row[7] == int(r["branches"]), r["district"]
-        assert row[10] == row[11] == int(r["service_points"]), r["district"]
-    assert table["合计"][10] == table["合计"][11] == 1680
+        if not codes[r["district"]]:
+            continue  # a development zone: no county-level hall of its own
+        main = by_code[codes[r["district"]]]
+        row = table[main.name.removesuffix("文化馆")]
+        branches = sum(1 for h in built.values() if h.parent_id == main.pk)
+        villages = sum(1 for h in built.values() if h.main_hall_id == main.pk and h.kind == "point")
+        # 目标/布点 of the branches (G, H) and points (K, L): the table's row beside the real tree.
+        assert (row[6], row[7]) == (int(r["branches"]), branches), r["district"]
+        assert (row[10], row[11]) == (int(r["service_points"]), villages), r["district"]
+        counted += 1
+    assert counted == 14
+    assert table["合计"][7] == 150 and table["合计"][11] == 1732

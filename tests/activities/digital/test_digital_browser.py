@@ -64,11 +64,11 @@ def test_a_resident_plays_seeks_and_reads(page, live_server, cast, tmp_path):
     player = page.locator("video#player")
     # Play (muted: a browser plays sound only after a gesture), then seek to 3 s.
     page.evaluate("v => { v.muted = true; return v.play(); }", player.element_handle())
-    page.wait_for_function("document.getElementById('player').currentTime > 0.2")
+    page.wait_for_function("() => document.getElementById('player').currentTime > 0.2")
     page.evaluate("document.getElementById('player').currentTime = 3")
     page.wait_for_function(
-        "(() => { const v = document.getElementById('player');"
-        " return !v.seeking && v.currentTime >= 3 && v.readyState >= 2; })()"
+        "() => { const v = document.getElementById('player');"
+        " return !v.seeking && v.currentTime >= 3 && v.readyState >= 2; }"
     )
     duration = page.evaluate("document.getElementById('player').duration")
     assert 3.5 < duration < 4.5

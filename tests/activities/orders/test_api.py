@@ -13,6 +13,7 @@ from django.utils import timezone
 from activities.models import Activity, Category
 from activities.orders import services
 from activities.orders.models import MenuItem, Order
+from tests.api import token_auth
 from tests.conftest import consenting_client, verify_phone
 
 pytestmark = pytest.mark.django_db
@@ -65,7 +66,7 @@ def basic(username: str, password: str) -> dict[str, str]:
 
 
 def as_(cast, who: str) -> dict[str, str]:
-    return basic(who, cast.password)
+    return token_auth(who)
 
 
 def menu_item(hall, **fields) -> MenuItem:
@@ -286,7 +287,7 @@ def test_lookups_are_rate_limited_per_address(client, cast):
 def test_the_inbox_needs_an_account(client, cast):
     response = client.get(INBOX)
     assert response.status_code == 401
-    assert "Basic" in response["WWW-Authenticate"]
+    assert "Token" in response["WWW-Authenticate"]
     assert client.get(INBOX, **basic("branch_staff", "wrong")).status_code == 401
 
 
@@ -327,12 +328,12 @@ def test_the_inbox_costs_the_same_whatever_its_size(client, cast, django_assert_
         place(cast, phone=f"1370000{i:04d}")
     auth = as_(cast, "branch_staff")
     client.get(INBOX, **auth)
-    # lockout check and user (Basic), scope, count, page
-    with django_assert_num_queries(5):
+    # token (with its user), scope, count, page
+    with django_assert_num_queries(4):
         assert client.get(INBOX, **auth).json()["count"] == 3
     for i in range(3, 30):
         place(cast, phone=f"1370000{i:04d}", point=cast.point2.pk if i % 2 else cast.point.pk)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         assert client.get(INBOX, **auth).json()["count"] == 30
 
 

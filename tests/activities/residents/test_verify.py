@@ -247,12 +247,13 @@ def test_the_verify_page_goes_back_only_to_this_site(db, outbox):
         {"step": "code", "phone": PHONE, "code": "x", "next": "https://evil.example/"},
     )
     assert done.status_code == 400
-    _row, code = services.phone_code_request(phone="13900000001")
-    done = client.post(
-        "/residents/verify/",
-        {"step": "code", "phone": "13900000001", "code": code, "next": "https://evil.example/"},
-    )
-    assert done.status_code == 302 and done["Location"] == "/"
+    for n, target in enumerate(["https://evil.example/", "//other.host/", "/\\evil"]):
+        phone = f"1390000000{n + 1}"
+        _row, code = services.phone_code_request(phone=phone)
+        done = client.post(
+            "/residents/verify/", {"step": "code", "phone": phone, "code": code, "next": target}
+        )
+        assert done.status_code == 302 and done["Location"] == "/", target
 
 
 def test_in_debug_with_the_console_backend_the_page_and_the_api_show_the_code(db, settings):

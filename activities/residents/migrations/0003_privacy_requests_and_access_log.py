@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('contenttypes', '0002_remove_content_type_name'),
-        ('residents', '0001_verified_phones_and_messages'),
+        ('residents', '0002_idempotent_requests'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

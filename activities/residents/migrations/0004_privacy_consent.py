@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('residents', '0002_privacy_requests_and_access_log'),
+        ('residents', '0003_privacy_requests_and_access_log'),
     ]
 
     operations = [

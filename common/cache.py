@@ -1,0 +1,160 @@
+"""The shared cache, made safe to lose.
+
+Redis holds nothing the portal cannot rebuild: rendered lists, the statistics, rate-limit
+counts. So a Redis that is down or hung must cost a cache miss, never a failed or stalled
+request (DESIGN: a fault degrades one feature, never a 500). ``FaultTolerantRedisCache`` is
+Django's ``RedisCache`` where every command that fails (refused, reset, timed out: the socket
+timeouts come from the cache's ``OPTIONS``) is logged and answered as a miss: ``get`` gives the
+default, ``set``/``add``/``delete`` do nothing and say False. After a failure the cache stays
+"open" (no command sent) for ``RETRY_AFTER`` seconds, so a dead Redis costs one timeout per
+process in that time, not one per call; the next call after it tries Redis again.
+
+``versioned_key`` and ``bump`` make keys that one write invalidates all at once (the
+statistics per year): the version is a token in the cache; when Redis is out both fall back to
+computing.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from typing import TypeVar
+
+import redis
+from django.core.cache import cache
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.cache.backends.redis import RedisCache
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class Breaker:
+    """A circuit breaker: after a failure, ``call`` answers ``default`` without trying for
+    ``retry_after`` seconds, then tries again. Shared by the threads of a process (keep one per
+    resource at module level, or key it by the resource, as the cache does)."""
+
+    _open_until: dict[str, float] = {}
+    _lock = threading.Lock()
+
+    def __init__(self, name: str, retry_after: float, errors: tuple[type[Exception], ...]):
+        self.name, self.retry_after, self.errors = name, retry_after, errors
+
+    @property
+    def is_open(self) -> bool:
+        return time.monotonic() < self._open_until.get(self.name, 0.0)
+
+    def call(self, call: Callable[[], T], default: T) -> T:
+        if self.is_open:
+            return default
+        try:
+            return call()
+        except self.errors as exc:
+            with self._lock:
+                was_open = self.is_open
+                self._open_until[self.name] = time.monotonic() + self.retry_after
+            if not was_open:
+                logger.warning(
+                    "%s failed (%s: %s); going on without it for %.0f s",
+                    self.name,
+                    type(exc).__name__,
+                    exc,
+                    self.retry_after,
+                )
+            return default
+
+    def reset(self) -> None:
+        """Try again at the next call (tests; an operator's shell after a repair)."""
+        self._open_until.pop(self.name, None)
+
+
+class FaultTolerantRedisCache(RedisCache):
+    def __init__(self, server, params):
+        params = dict(params)
+        retry_after = float(params.pop("RETRY_AFTER", 5))
+        super().__init__(server, params)
+        location = server if isinstance(server, str) else ",".join(server)
+        self.breaker = Breaker(f"cache at {location}", retry_after, (redis.RedisError,))
+
+    def guarded(self, call: Callable[[], T], default: T) -> T:
+        """``call()``, or ``default`` when Redis fails or failed a moment ago."""
+        return self.breaker.call(call, default)
+
+    # Each method asks RedisCache's own (``base``) through the breaker.
+
+    def get(self, key, default=None, version=None):
+        base = super()
+        return self.guarded(lambda: base.get(key, default, version), default)
+
+    def get_many(self, keys, version=None):
+        base = super()
+        return self.guarded(lambda: base.get_many(keys, version), {})
+
+    def has_key(self, key, version=None):
+        base = super()
+        return self.guarded(lambda: base.has_key(key, version), False)
+
+    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        base = super()
+        self.guarded(lambda: base.set(key, value, timeout, version), None)
+
+    def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
+        base = super()
+        return self.guarded(lambda: base.set_many(data, timeout, version), list(data))
+
+    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        base = super()
+        return self.guarded(lambda: base.add(key, value, timeout, version), False)
+
+    def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
+        base = super()
+        return self.guarded(lambda: base.touch(key, timeout, version), False)
+
+    def delete(self, key, version=None):
+        base = super()
+        return self.guarded(lambda: base.delete(key, version), False)
+
+    def delete_many(self, keys, version=None):
+        base = super()
+        self.guarded(lambda: base.delete_many(keys, version), None)
+
+    def clear(self):
+        base = super()
+        return self.guarded(lambda: base.clear(), False)
+
+    def incr(self, key, delta=1, version=None):
+        """Unlike a miss, a count cannot be made up: raises ``CacheUnavailable`` when Redis is
+        out, for the caller to decide (``common.ratelimit`` counts in the process instead)."""
+        base = super()
+        missing = object()
+        value = self.guarded(lambda: base.incr(key, delta, version), missing)
+        if value is missing:
+            raise CacheUnavailable(self.breaker.name)
+        return value
+
+
+class CacheUnavailable(Exception):
+    """Redis did not answer a command whose answer cannot be guessed."""
+
+
+def versioned_key(namespace: str, *parts: object, timeout: int) -> str | None:
+    """A key under ``namespace``'s current version (made on first use, kept ``timeout``
+    seconds), or None when the cache cannot say (Redis out): the caller computes."""
+    version_key = f"v:{namespace}"
+    version = cache.get(version_key)
+    if version is None:
+        version = uuid.uuid4().hex[:12]
+        if not cache.add(version_key, version, timeout):
+            version = cache.get(version_key)
+            if version is None:
+                return None
+    return ":".join([namespace, str(version), *map(str, parts)])
+
+
+def bump(namespace: str) -> None:
+    """Forget every key made by ``versioned_key`` for ``namespace``: they go unread and expire.
+    With Redis out this does nothing; the keys' own timeout bounds how stale they can be."""
+    cache.delete(f"v:{namespace}")
