@@ -21,7 +21,7 @@ from activities.models import Booking
 from activities.orders.models import Order
 from activities.orders.services import order_anonymise_ended
 from activities.residents.models import ErasureRequest, Message, PhoneCode, Resident
-from activities.residents.services import message_anonymise_ended
+from activities.residents.services import message_anonymise_ended, resident_forget_stale
 from activities.services import booking_anonymise_ended
 from activities.venues.models import Reservation, ReservationSeries
 from activities.venues.services import reservation_anonymise_ended
@@ -64,6 +64,7 @@ def residents_anonymise(
     now = now or timezone.now()
     before = privacy.retention_cutoff(older_than_days=older_than_days, now=now)
     counts = {entry.label: entry.anonymise(before=before, dry_run=dry_run) for entry in REGISTRY}
+    counts["verified_phones"] = resident_forget_stale(before=before, dry_run=dry_run)
     if not dry_run:
         counts["erasures_done"] = sum(
             erasure_continue(request=request, now=now)

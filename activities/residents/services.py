@@ -389,6 +389,17 @@ def message_anonymise_ended(
     return privacy.anonymise_rows(rows, extra={"text": "", "params": {}})
 
 
+@transaction.atomic
+def resident_forget_stale(*, before: datetime, dry_run: bool = False) -> int:
+    """Forget verified phones not verified again since ``before`` (with their tokens, long
+    expired): a resident who comes back verifies again, as after a token's expiry."""
+    rows = Resident.objects.filter(verified_at__lt=before)
+    if dry_run:
+        return rows.count()
+    deleted, _by_model = rows.delete()
+    return deleted
+
+
 def personal_data_access_log(*, user, record, reason: str, rows: int = 1) -> PersonalDataAccess:
     """Record that ``user`` saw a full phone number of ``record`` (or exported ``rows`` of them
     from it): the access log the law asks for. Written in the caller's transaction."""

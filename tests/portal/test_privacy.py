@@ -137,6 +137,7 @@ def test_a_second_run_changes_nothing(cast, history):
         "reservations": 0,
         "survey_answers": 0,
         "messages": 0,
+        "verified_phones": 0,
         "erasures_done": 0,
     }
 
@@ -156,6 +157,19 @@ def test_the_retention_period_keeps_what_ended_recently(cast, settings):
     portal_privacy.residents_anonymise()
     assert privacy.is_anonymised(old.bookings.get().phone)
     assert recent.bookings.get().phone == PHONES[1]
+
+
+def test_a_phone_not_verified_again_within_the_period_is_forgotten(cast, settings):
+    settings.RESIDENT_DATA_RETENTION_DAYS = 365
+    verify_phone(PHONES[0])
+    verify_phone(PHONES[1])
+    Resident.objects.filter(phone=PHONES[0]).update(
+        verified_at=timezone.now() - timedelta(days=400)
+    )
+    assert portal_privacy.residents_anonymise(dry_run=True)["verified_phones"] == 1
+    assert Resident.objects.count() == 2
+    assert portal_privacy.residents_anonymise()["verified_phones"] >= 1
+    assert list(Resident.objects.values_list("phone", flat=True)) == [PHONES[1]]
 
 
 def test_the_beat_task_runs_it(cast, history, eager_tasks, settings):
@@ -183,7 +197,7 @@ def test_the_no_show_rule_holds_on_anonymised_bookings(cast, settings):
             cast.branch, [phone], start=timezone.now() - timedelta(days=days), checked_in=0
         )
     assert activities.no_show_ban(phone) is not None
-    portal_privacy.residents_anonymise(older_than_days=0)
+    portal_privacy.residents_anonymise(older_than_days=5)  # both ended, the phone still verified
     assert not Booking.objects.filter(phone=phone).exists()
     assert activities.no_show_ban(phone) is not None
     upcoming = published_activity(cast.branch)

@@ -34,5 +34,8 @@ class Command(BaseCommand):
         for label, n in counts.items():
             if label == "erasures_done":
                 self.stdout.write(f"removal requests completed: {n}")
+            elif label == "verified_phones":
+                forgotten = "would forget" if dry_run else "forgot"
+                self.stdout.write(f"verified phones not verified again: {forgotten} {n}")
             else:
                 self.stdout.write(f"{label}: {verb} {n}")
