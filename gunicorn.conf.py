@@ -65,11 +65,14 @@ logconfig_dict = {
         "json": {"()": "portal.logging.JsonFormatter"},
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
+    # Request lines carry query strings (a booking looked up by ?phone=): numbers are masked.
+    "filters": {"mask_phones": {"()": "portal.logging.MaskPhones"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": _format if _format in ("json", "plain") else "json",
             "stream": "ext://sys.stderr",
+            "filters": ["mask_phones"],
         },
     },
     "loggers": {

@@ -28,6 +28,9 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from activities.residents.admin_privacy import ResidentPhoneAdminMixin, may_see_full_phones
+from activities.residents.models import PersonalDataAccess
+from activities.residents.services import personal_data_access_log
 from common.forms import add_service_errors
 from common.uploads import MB, checked_picture_field
 from network.admin_scope import ScopedAdminMixin
@@ -208,6 +211,10 @@ class ActivityAdmin(CourseAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
             "may_publish": obj.status == Activity.Status.DRAFT
             and self.has_change_permission(request, obj),
         }
+        if may_see_full_phones(request.user, obj.hall_id):
+            extra_context["full_signup_url"] = reverse(
+                f"{self.admin_site.name}:activities_activity_signup", args=[obj.pk]
+            )
         return super().change_view(request, object_id, form_url, extra_context)
 
     def response_add(self, request, obj, post_url_continue=None):
@@ -297,12 +304,23 @@ class ActivityAdmin(CourseAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
         ]
 
     def signup_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        """The sign-up list of one activity in the user's scope (404 outside it)."""
+        """The sign-up list of one activity in the user's scope (404 outside it), phones masked;
+        a POST with ``full=1`` gives full numbers to staff of the organising hall, logged."""
         if not self.has_view_permission(request):
             raise PermissionDenied
         activity = self.get_object(request, object_id)
+        full = request.method == "POST" and request.POST.get("full") == "1"
+        if full and not may_see_full_phones(request.user, activity.hall_id):
+            raise PermissionDenied
         buffer = io.BytesIO()
-        write_signup_list(activity, buffer)
+        rows = write_signup_list(activity, buffer, full_phones=full)
+        if full:
+            personal_data_access_log(
+                user=request.user,
+                record=activity,
+                reason=PersonalDataAccess.Reason.EXPORT,
+                rows=rows,
+            )
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
         response = HttpResponse(buffer.getvalue(), content_type=XLSX)
         response["Content-Disposition"] = (
@@ -422,7 +440,7 @@ class ActivityAdmin(CourseAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Booking)
-class BookingAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class BookingAdmin(ResidentPhoneAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     """Read-mostly: seats and status change only through the services."""
 
     scope_path = "activity__hall"
@@ -431,7 +449,7 @@ class BookingAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = [
         "code",
         "name",
-        "phone",
+        "masked_phone",
         "seats",
         "status",
         "activity_link",
@@ -449,7 +467,7 @@ class BookingAdmin(ScopedAdminMixin, admin.ModelAdmin):
         "activity",
         "code",
         "name",
-        "phone",
+        "masked_phone",
         "seats",
         "status",
         "created_at",
@@ -461,6 +479,10 @@ class BookingAdmin(ScopedAdminMixin, admin.ModelAdmin):
     ]
     readonly_fields = fields
     actions = ["check_in_bookings"]
+    change_form_template = "admin/residents/change_form.html"
+
+    def organiser_hall(self, booking: Booking) -> int:
+        return booking.activity.hall_id
 
     @admin.display(description=gettext_lazy("签到人"))
     def checked_in_by_name(self, booking: Booking) -> str:

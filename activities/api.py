@@ -36,6 +36,7 @@ from rest_framework.response import Response
 from activities.residents.api import (
     RESIDENT_TOKEN,
     UNVERIFIED,
+    ConsentField,
     PhoneSerializer,
     ResidentPhoneSerializer,
     resident_idempotent,
@@ -54,6 +55,7 @@ from common.api import (
     validated,
 )
 from common.idempotency import IDEMPOTENCY_KEY, IDEMPOTENCY_MISMATCH
+from common.privacy import consented
 from common.validators import mobile_validator
 from network.api import OPTIONAL_AUTH
 
@@ -169,6 +171,7 @@ class BookingCreateSerializer(serializers.Serializer):
         required=False,
         help_text=_("团体名称,团体报名时填写;name 为联系人"),
     )
+    consent = ConsentField()
 
 
 class BookingSerializer(serializers.Serializer):
@@ -223,6 +226,12 @@ BOOKING_ERRORS = OpenApiResponse(
             status_codes=["400"],
         ),
         OpenApiExample(
+            "no_consent",
+            value={"consent": ["请阅读并同意《隐私政策》后再提交。"]},
+            response_only=True,
+            status_codes=["400"],
+        ),
+        OpenApiExample(
             "duplicate_phone",
             value={"phone": ["这个手机号码已经预约过本活动。"]},
             response_only=True,
@@ -239,7 +248,7 @@ BOOKING_ERRORS = OpenApiResponse(
 BOOKING_EXAMPLES = [
     OpenApiExample(
         "booking_request",
-        value={"name": "张三", "phone": "13800138000", "seats": 2},
+        value={"name": "张三", "phone": "13800138000", "seats": 2, "consent": True},
         request_only=True,
     ),
     OpenApiExample(
@@ -412,7 +421,7 @@ class ActivityViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         services.BOOKING_BUDGET.charge_address(ratelimit.client_ip(request))
         # The activity alone, without its halls: the booking's answer names none of them.
         activity = _activity_or_404(pk, selectors.activity_bookable)
-        data = validated(BookingCreateSerializer, request.data)
+        data = consented(validated(BookingCreateSerializer, request.data))
         verified = verified_or_401(request)
         data["phone"] = resident_phone(verified, data)
         services.BOOKING_BUDGET.charge_phone(data["phone"])

@@ -9,6 +9,7 @@ from typing import IO
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from common.privacy import mask_phone
 from common.xlsx import Column, Sheet, write_workbook
 
 from .models import Activity, Booking, CourseSession
@@ -20,7 +21,13 @@ def _local(dt):
     return timezone.localtime(dt).replace(tzinfo=None) if dt else None
 
 
-def signup_rows(activity: Activity, *, course: bool = False) -> Iterator[list]:
+def signup_rows(
+    activity: Activity,
+    *,
+    course: bool = False,
+    full_phones: bool = False,
+    counted: list | None = None,
+) -> Iterator[list]:
     bookings = activity_bookings(activity)
     extra = ()
     if course:
@@ -34,11 +41,13 @@ def signup_rows(activity: Activity, *, course: bool = False) -> Iterator[list]:
     for n, (code, name, phone, seats, status, created_at, checked_in_at, *more) in enumerate(
         bookings.iterator(chunk_size=2000), start=1
     ):
+        if counted is not None:
+            counted.append(n)
         row = [
             n,
             code,
             name,
-            phone,
+            phone if full_phones else mask_phone(phone),
             seats,
             str(labels[status]),
             _local(created_at),
@@ -54,7 +63,12 @@ def signup_rows(activity: Activity, *, course: bool = False) -> Iterator[list]:
         yield row
 
 
-def write_signup_list(activity: Activity, target: str | IO[bytes]) -> None:
+def write_signup_list(
+    activity: Activity, target: str | IO[bytes], *, full_phones: bool = False
+) -> int:
+    """The sign-up list, phones masked unless ``full_phones`` (the caller checked the right and
+    logs it); how many rows it wrote."""
+    counted: list[int] = []
     start = timezone.localtime(activity.start).strftime("%Y-%m-%d %H:%M")
     course = CourseSession.objects.filter(activity=activity).exists()
     course_columns = []
@@ -82,8 +96,11 @@ def write_signup_list(activity: Activity, target: str | IO[bytes]) -> None:
                     Column(_("签到时间"), 18, "yyyy-mm-dd hh:mm"),
                     *course_columns,
                 ],
-                rows=signup_rows(activity, course=course),
+                rows=signup_rows(
+                    activity, course=course, full_phones=full_phones, counted=counted
+                ),
             )
         ],
         target,
     )
+    return len(counted)

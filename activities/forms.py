@@ -8,7 +8,7 @@ from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from common.forms import add_service_errors, name_field, phone_field
+from common.forms import add_service_errors, consent_field, name_field, phone_field
 from network.forms import AreaFilterForm
 
 from .models import Activity, Attendance, Category, GroupKind
@@ -68,6 +68,7 @@ class BookingForm(forms.Form):
             "invalid_choice": _("座位数只能是 1 到 %(max)d 之间的整数。"),
         },
     )
+    consent = consent_field()
 
     def __init__(self, *args, activity: Activity, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -129,6 +130,7 @@ class GroupBookingForm(forms.Form):
         },
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
     )
+    consent = consent_field()
 
     def __init__(self, *args, activity: Activity, **kwargs) -> None:
         # The page shows it beside the resident's own form: ids of its own.

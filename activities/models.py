@@ -211,6 +211,12 @@ class Booking(models.Model):
         related_name="+",
         verbose_name=_("签到人"),
     )
+    # The privacy notice (隐私政策) the resident agreed to when giving the name and phone.
+    # A database default as well, so a plain SQL INSERT (bookings on PostgreSQL) may leave it out.
+    consent_version = models.CharField(
+        _("同意的隐私政策版本"), max_length=20, blank=True, default="", db_default=""
+    )
+    consented_at = models.DateTimeField(_("同意时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("预约")

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from activities.residents import selectors as residents
 from activities.residents.services import message_send
+from common import privacy
 from common.ratelimit import Budget
 from common.validators import mobile_validator
 from network.models import Hall
@@ -274,7 +275,8 @@ def no_show_ban(phone: str, *, now: datetime | None = None) -> Ban | None:
     """After ``NO_SHOW_LIMIT`` no-shows within ``NO_SHOW_WINDOW_DAYS`` a phone may not book for
     ``NO_SHOW_BAN_DAYS`` after the latest one."""
     now = now or timezone.now()
-    stats = Booking.objects.filter(_no_shows(now), phone=phone).aggregate(
+    # An anonymised booking keeps the phone's keyed hash: removing one's data lifts no ban.
+    stats = Booking.objects.filter(_no_shows(now), phone__in=privacy.phone_forms(phone)).aggregate(
         latest=Max("activity__end"), n=Count("pk")
     )
     ban = _ban(stats["n"], stats["latest"], now)
@@ -317,8 +319,10 @@ def booking_create(
     activity: Activity | None = None,
     group_kind: str = "",
     group_name: str = "",
+    consent_version: str = "",
 ) -> Booking:
     """Book ``seats`` for a party; confirmed if they all fit, else the party waits whole.
+    ``consent_version`` is the privacy notice the resident agreed to (kept with the booking).
 
     A group enrolment (``group_kind`` set: a school class, a team, a volunteer group) is the
     same booking: ``name`` is its contact, ``seats`` its people, up to the activity's
@@ -353,7 +357,7 @@ def booking_create(
     for _attempt in range(5):
         try:
             booking = _booking_save(
-                activity_id=activity_id, name=name, phone=phone, seats=seats, now=now, **group
+                activity_id=activity_id, name=name, phone=phone, seats=seats, now=now, consent_version=consent_version, **group
             )
         except IntegrityError as exc:
             # A drawn code that exists already rolls the whole booking back: draw again.
@@ -387,7 +391,7 @@ def _phone_record(phone: str, activity_id: int, now: datetime) -> tuple[int, int
         " COALESCE(SUM(CASE WHEN b.status = %s AND b.checked_in_at IS NULL AND a.status = %s"
         ' AND a."end" < %s AND a."end" >= %s THEN 1 ELSE 0 END), 0)'
         f" FROM {booking} b JOIN {activity} a ON a.id = b.activity_id"
-        " WHERE b.phone = %s AND b.status <> %s"
+        " WHERE b.phone IN (%s, %s) AND b.status <> %s"
     )
     window = now - timedelta(days=settings.NO_SHOW_WINDOW_DAYS)
     params = [
@@ -396,7 +400,7 @@ def _phone_record(phone: str, activity_id: int, now: datetime) -> tuple[int, int
         Activity.Status.PUBLISHED.value,
         ops.adapt_datetimefield_value(now),
         ops.adapt_datetimefield_value(window),
-        phone,
+        *privacy.phone_forms(phone),
         Booking.Status.CANCELLED.value,
     ]
     with connection.cursor() as cursor:
@@ -414,6 +418,7 @@ def _booking_save(
     now: datetime,
     group_kind: str = "",
     group_name: str = "",
+    consent_version: str = "",
 ) -> Booking:
     """Take the seats if they all fit and save the booking, confirmed or waiting, as one unit.
     Sets ``booking.position``, the place of a waiting party in the queue (else None)."""
@@ -426,6 +431,8 @@ def _booking_save(
         "group_kind": group_kind,
         "group_name": group_name,
         "created_at": timezone.now(),
+        "consent_version": consent_version,
+        "consented_at": now if consent_version else None,
     }
     if connection.vendor == "postgresql":
         # Outside a transaction the statement commits on its own; inside one (a caller's, a
@@ -463,11 +470,11 @@ WITH seat AS (
 ), saved AS (
     INSERT INTO {Booking._meta.db_table}
         (activity_id, code, name, phone, seats, status, created_at, confirmed_at, cancel_reason,
-         group_kind, group_name)
+         group_kind, group_name, consent_version, consented_at)
     SELECT %(activity_id)s, %(code)s, %(name)s, %(phone)s, %(seats)s,
         CASE WHEN taken THEN %(confirmed)s ELSE %(waitlisted)s END,
         %(created_at)s, CASE WHEN taken THEN %(now)s::timestamptz END, '',
-        %(group_kind)s, %(group_name)s
+        %(group_kind)s, %(group_name)s, %(consent_version)s, %(consented_at)s
     FROM (SELECT EXISTS (SELECT FROM seat) AS taken) AS outcome
     RETURNING id, status, confirmed_at
 )
@@ -643,6 +650,25 @@ def booking_check_in(*, code: str, by_user=None, now: datetime | None = None) ->
     booking.checked_in_by = by_user
     booking.save(update_fields=["checked_in_at", "checked_in_by"])
     return booking
+
+
+# --- Residents' personal information -----------------------------------------------------------
+
+
+@transaction.atomic
+def booking_anonymise_ended(
+    *, before: datetime, phone: str | None = None, dry_run: bool = False
+) -> int:
+    """Anonymise the bookings of activities that ended before ``before`` (of one ``phone`` when
+    given): the name goes, the phone becomes its keyed hash, the row with its seats, status and
+    check-in stays, so every count and the no-show rule hold. Returns how many rows (would)
+    change; a second run changes none."""
+    rows = Booking.objects.filter(activity__end__lt=before)
+    if phone is not None:
+        rows = rows.filter(phone=phone)
+    if dry_run:
+        return privacy.count_unanonymised(rows)
+    return privacy.anonymise_rows(rows, extra={"name": privacy.ANONYMOUS_NAME})
 
 
 # --- Attendance (参与人次) ------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from common import privacy
 from network.selectors import Scope, user_scope
 
 from . import selectors, services
@@ -37,8 +38,9 @@ CHECKED_IN = Booking.checked_in_q()
 
 
 def mask_phone(phone: str) -> str:
-    """138****8000: enough for the resident to recognise, too little to copy down."""
-    return f"{phone[:3]}****{phone[-4:]}" if len(phone) == 11 else phone
+    """138****8000: enough for the resident to recognise, too little to copy down (the
+    portal's one mask, ``common.privacy``); what was typed into the search as it was."""
+    return privacy.mask_phone(phone) if len(phone) == 11 else phone
 
 
 def _start_of_today() -> datetime:

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from activities.residents import web as residents
 from common.forms import add_service_errors
 from common.pagecache import public_page
+from common.privacy import consented
 from common.signing import SignedLink
 from common.storage import serve_image
 from network.models import Hall
@@ -96,7 +97,7 @@ def activity_detail(request: HttpRequest, activity_id: int) -> HttpResponse:
         if posted.is_valid():
             try:
                 booking = services.booking_create(
-                    activity_id=activity.pk, activity=activity, **posted.cleaned_data
+                    activity_id=activity.pk, activity=activity, **consented(posted.cleaned_data)
                 )
             except ValidationError as exc:
                 add_service_errors(posted, exc)

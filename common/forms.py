@@ -6,6 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from .privacy import CONSENT_REQUIRED
 from .validators import mobile_validator
 
 PHONE_ERRORS = {
@@ -24,6 +25,17 @@ def phone_field() -> forms.CharField:
         widget=forms.TextInput(
             attrs={"inputmode": "numeric", "autocomplete": "tel", "pattern": "1[3-9][0-9]{9}"}
         ),
+    )
+
+
+def consent_field() -> forms.BooleanField:
+    """The explicit agreement to the privacy notice (隐私政策), required at every form that
+    collects a resident's name or phone; the form's view records ``privacy.notice_version()``
+    with what it saves."""
+    return forms.BooleanField(
+        label=_("我已阅读并同意《隐私政策》"),
+        required=True,
+        error_messages={"required": CONSENT_REQUIRED},
     )
 
 

@@ -59,3 +59,25 @@ def _plain(key: str, value: object) -> object:
     if key == "request" and hasattr(value, "path"):
         return {"method": getattr(value, "method", None), "path": value.path}
     return value
+
+
+class MaskPhones(logging.Filter):
+    """Masks every mainland mobile number in a record's message (138****1234): logs carry no
+    resident's full number, whichever code logged it (个人信息保护法)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        # Imported here: this module is read by gunicorn's config before Django is set up.
+        from common.privacy import mask_phones_in
+
+        if isinstance(record.args, Mapping):
+            # gunicorn's access log: its atoms (the query string among them) stay a mapping,
+            # which the JSON formatter reads field by field.
+            record.args = {
+                k: mask_phones_in(v) if isinstance(v, str) else v for k, v in record.args.items()
+            }
+            return True
+        message = record.getMessage()
+        masked = mask_phones_in(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return True

@@ -192,6 +192,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "activities.residents.services.prune_residents",
         "schedule": crontab(minute=30, hour=3),
     },
+    # Residents' names and phones of what ended RESIDENT_DATA_RETENTION_DAYS ago, and the
+    # removals residents asked for whose open bookings have since ended.
+    "anonymize-residents": {
+        "task": "portal.privacy.anonymize_residents",
+        "schedule": crontab(minute=45, hour=3),
+    },
     # Answers kept for Idempotency-Key retries are deleted once their 24 hours are over.
     "prune-idempotent-requests": {
         "task": "activities.residents.services.prune_idempotent_requests",
@@ -453,10 +459,19 @@ LOGGING = {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
         "json": {"()": "portal.logging.JsonFormatter"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
+    "filters": {"mask_phones": {"()": "portal.logging.MaskPhones"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["mask_phones"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO").upper()},
     "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
+# Error reports hide residents' names and phones from the request's POST data.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "portal.error_reports.ResidentsExceptionReporterFilter"
 # Celery's worker would otherwise replace the root handler with its own plain-text one.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
@@ -500,6 +515,15 @@ HOLIDAY_CALENDAR = Path(
 )
 # A report sent back by the parent hall stays open this long for corrections.
 REPORT_RETURN_GRACE = timedelta(days=env.int("REPORT_RETURN_GRACE_DAYS", default=7))
+
+# --- Residents' personal information (个人信息保护法; common/privacy.py, portal/privacy.py) ------
+# Names and phones of bookings, orders, reservations, survey answers and messages are anonymised
+# this many days after the thing they were for ended (nightly, and `anonymize_residents`).
+RESIDENT_DATA_RETENTION_DAYS = env.int("RESIDENT_DATA_RETENTION_DAYS", default=365)
+if RESIDENT_DATA_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured("RESIDENT_DATA_RETENTION_DAYS must be at least 1")
+# The privacy notice (隐私政策) in force; a form's agreement records it. Change it with the text.
+PRIVACY_NOTICE_VERSION = env.str("PRIVACY_NOTICE_VERSION", default="2026-12")
 
 # --- Residents: verified phones and messages (activities/residents/) ----------------------------
 # required: booking, cancelling, ordering, rating and the survey need a phone verified by SMS

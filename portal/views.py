@@ -1,23 +1,28 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from activities.orders.views import ORDER_LINK
 from activities.residents import web as residents
 from activities.services import BOOKING_BUDGET, booking_cancel, booking_lookup
 from activities.views import BOOKING_LINK, RATE_LIMITED_PAGE, home_sections
 from common.pagecache import public_page
+from common.privacy import mask_phone
 from network.models import Hall
 from network.selectors import directory_counties, user_scope
 
 from . import selectors
+from .privacy import erasure_request, kept_about
 from .screen import screen_for
 from .services import screen_link_find
 
@@ -36,6 +41,18 @@ def home(request: HttpRequest) -> HttpResponse:
             "counties": counties[:HOME_COUNTIES_MAX],
             "more": len(counties) > HOME_COUNTIES_MAX,
             **home_sections(),
+        },
+    )
+
+
+def privacy(request: HttpRequest) -> HttpResponse:
+    """隐私政策: what is kept about residents, why, who sees it, for how long, their rights."""
+    return render(
+        request,
+        "portal/privacy.html",
+        {
+            "version": settings.PRIVACY_NOTICE_VERSION,
+            "retention_days": settings.RESIDENT_DATA_RETENTION_DAYS,
         },
     )
 
@@ -161,3 +178,114 @@ def forbidden(request: HttpRequest, exception=None) -> HttpResponse:
         }
         return render(request, "admin/403.html", context, status=403)
     return render(request, "403.html", status=403)
+
+
+# --- 我的数据: see, download and remove what is kept about the phone (个人信息保护法) -----------------
+
+DATA_SECTIONS = {
+    "verified_phone": _lazy("已验证手机"),
+    "bookings": _lazy("活动预约"),
+    "orders": _lazy("点单"),
+    "reservations": _lazy("场馆预约"),
+    "survey_answers": _lazy("满意度评价"),
+    "messages": _lazy("短信"),
+}
+
+
+FIELD_LABELS = {
+    "code": _lazy("编号"),
+    "activity__title": _lazy("活动"),
+    "activity__start": _lazy("活动时间"),
+    "point__name": _lazy("服务点"),
+    "handler__name": _lazy("承办馆"),
+    "venue__name": _lazy("场馆"),
+    "hall__name": _lazy("被评价馆"),
+    "name": _lazy("姓名"),
+    "phone": _lazy("手机号码"),
+    "seats": _lazy("座位数"),
+    "description": _lazy("需求说明"),
+    "preferred_date": _lazy("希望日期"),
+    "start": _lazy("开始时间"),
+    "end": _lazy("结束时间"),
+    "purpose": _lazy("用途"),
+    "party_size": _lazy("人数"),
+    "quarter": _lazy("季度"),
+    "rating": _lazy("评分"),
+    "rating_comment": _lazy("评价"),
+    "comment": _lazy("意见建议"),
+    "template": _lazy("模板"),
+    "text": _lazy("内容"),
+    "status": _lazy("状态"),
+    "created_at": _lazy("提交时间"),
+    "verified_at": _lazy("最近验证时间"),
+    "cancelled_at": _lazy("取消时间"),
+    "checked_in_at": _lazy("签到时间"),
+    "sent_at": _lazy("发送时间"),
+    "consent_version": _lazy("同意的隐私政策版本"),
+    "consented_at": _lazy("同意时间"),
+}
+
+
+def me_data(request: HttpRequest) -> HttpResponse:
+    """Everything kept about the verified phone, section by section, with a download and the
+    way to ask for its removal."""
+    phone = _verified_or_redirect(request)
+    if isinstance(phone, HttpResponse):
+        return phone
+    data = selectors.resident_data(phone)
+    return render(
+        request,
+        "portal/me_data.html",
+        {
+            "sections": [
+                (
+                    key,
+                    DATA_SECTIONS[key],
+                    [
+                        [(FIELD_LABELS.get(f, f), v) for f, v in row.items() if v not in (None, "")]
+                        for row in rows
+                    ],
+                )
+                for key, rows in data.items()
+            ],
+            "masked_phone": mask_phone(phone),
+            "retention_days": settings.RESIDENT_DATA_RETENTION_DAYS,
+        },
+    )
+
+
+def me_data_download(request: HttpRequest) -> HttpResponse:
+    """The same as a JSON file: the resident's copy."""
+    phone = _verified_or_redirect(request)
+    if isinstance(phone, HttpResponse):
+        return phone
+    body = {
+        "phone": phone,
+        "exported_at": timezone.localtime().isoformat(timespec="seconds"),
+        "privacy_notice": settings.PRIVACY_NOTICE_VERSION,
+        **selectors.resident_data(phone),
+    }
+    response = JsonResponse(body, json_dumps_params={"ensure_ascii": False, "indent": 2})
+    stamp = timezone.localtime().strftime("%Y%m%d")
+    response["Content-Disposition"] = f'attachment; filename="my-data-{stamp}.json"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def me_erase(request: HttpRequest) -> HttpResponse:
+    """删除我的数据, after a confirmation: what has ended is anonymised now; an open booking,
+    order or reservation keeps the phone until it ends (nothing is cancelled) and goes then."""
+    phone = _verified_or_redirect(request)
+    if isinstance(phone, HttpResponse):
+        return phone
+    context = {"masked_phone": mask_phone(phone)}
+    if request.method == "POST":
+        erasure = erasure_request(phone=phone)
+        done = erasure.done_at is not None
+        context.update(done=done, kept=0 if done else kept_about(phone))
+        response = render(request, "portal/me_erased.html", context)
+        if erasure.done_at is not None:
+            # The verified phone is gone with its tokens: the browser's cookie proves nothing.
+            response.delete_cookie(residents.COOKIE)
+        return response
+    return render(request, "portal/me_erase.html", context)

@@ -241,6 +241,24 @@ def _phone_in(data, content_type) -> str:
     return ""
 
 
+def _with_consent(data, content_type, extra):
+    """``data`` with the agreement to the privacy notice that every resident form and API write
+    now requires (``consent``), unless the test set it itself."""
+    import json
+
+    is_json = "json" in (content_type or "") or extra.get("format") == "json"
+    if isinstance(data, dict):
+        return data if "consent" in data else {**data, "consent": True if is_json else "on"}
+    if isinstance(data, (bytes, str)) and is_json:
+        try:
+            body = json.loads(data)
+        except (ValueError, RecursionError):
+            return data
+        if isinstance(body, dict) and "consent" not in body:
+            return json.dumps({**body, "consent": True}, ensure_ascii=False)
+    return data
+
+
 class ResidentClient:
     """Django's test client whose resident writes come from a verified phone.
 
@@ -250,15 +268,21 @@ class ResidentClient:
     on the verify page, and carries the token: as ``X-Resident-Token`` and as the verify page's
     cookie (which then stays, as in a browser). A phone the validator refuses is not verified,
     so the request goes on unverified. ``verify_phones = False`` sends every request as typed.
+
+    Each POST body (a dict, or a JSON object) also carries ``consent`` (the agreement to the
+    privacy notice) unless it has one; ``send_consent = False`` leaves it out.
     """
 
     verify_phones = True
+    send_consent = True
 
     def post(self, path, data=None, content_type=None, **extra):
         from django.core.exceptions import ValidationError
 
         from activities.residents import web
 
+        if self.send_consent:
+            data = _with_consent(data, content_type, extra)
         phone = _phone_in(data, content_type) if self.verify_phones else ""
         if phone:
             try:
@@ -278,3 +302,10 @@ def client():
     from django.test import Client
 
     return type("Client", (ResidentClient, Client), {})()
+
+
+def consenting_client(**kwargs):
+    """A plain test client (phones as typed) whose POSTs agree to the privacy notice."""
+    from django.test import Client
+
+    return type("Client", (ResidentClient, Client), {"verify_phones": False})(**kwargs)

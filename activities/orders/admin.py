@@ -23,7 +23,9 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from activities.residents.admin_privacy import ResidentPhoneAdminMixin
 from common.forms import add_service_errors
+from common.privacy import mask_phone
 from network.admin_scope import ScopedAdminMixin, ScopedInlineMixin
 from network.selectors import person_name, user_scope
 
@@ -78,7 +80,7 @@ class OrderEventInline(ScopedInlineMixin, admin.TabularInline):
     can_delete = False
     extra = 0
     max_num = 0
-    fields = ["at", "action_name", "from_label", "to_label", "by_name", "by_phone", "hall", "note"]
+    fields = ["at", "action_name", "from_label", "to_label", "by_name", "masked_by_phone", "hall", "note"]
     readonly_fields = fields
     ordering = ["at", "pk"]
     verbose_name_plural = gettext_lazy("办理经过")
@@ -105,6 +107,10 @@ class OrderEventInline(ScopedInlineMixin, admin.TabularInline):
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+    @admin.display(description=gettext_lazy("操作手机号"))
+    def masked_by_phone(self, event: OrderEvent) -> str:
+        return mask_phone(event.by_phone) if event.by_phone else ""
 
     def get_queryset(self, request: HttpRequest):
         return super().get_queryset(request).select_related("by_user", "hall")
@@ -208,7 +214,7 @@ class DeadlineFilter(admin.SimpleListFilter):
 
 
 @admin.register(Order)
-class OrderAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class OrderAdmin(ResidentPhoneAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     """The staff inbox of orders, oldest first.
 
     A row is visible when its handler hall or the ordering village is in the account's scope
@@ -244,7 +250,7 @@ class OrderAdmin(ScopedAdminMixin, admin.ModelAdmin):
         "item",
         "handler",
         "name",
-        "phone",
+        "masked_phone",
         "requested_by_name",
         "description",
         "preferred_date",
@@ -260,6 +266,9 @@ class OrderAdmin(ScopedAdminMixin, admin.ModelAdmin):
     ]
     readonly_fields = fields
     inlines = [OrderEventInline]
+
+    def organiser_hall(self, order: Order) -> int:
+        return order.handler_id
 
     # The form of each staff step; when a step may be taken is the model's to say.
     STEP_FORMS = {

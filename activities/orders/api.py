@@ -36,6 +36,7 @@ from activities.api import PhoneSerializer
 from activities.residents.api import (
     RESIDENT_TOKEN,
     UNVERIFIED,
+    ConsentField,
     resident_idempotent,
     resident_phone,
     verified_or_401,
@@ -56,6 +57,7 @@ from common.api import (
     validated,
 )
 from common.idempotency import IDEMPOTENCY_KEY, IDEMPOTENCY_MISMATCH
+from common.privacy import consented, mask_phone
 from common.validators import mobile_validator
 from network.api import OPTIONAL_AUTH, ScopeWritePermission
 from network.selectors import user_scope
@@ -193,6 +195,7 @@ class OrderCreateSerializer(serializers.Serializer):
         help_text=_("中国大陆手机号码,11 位;带 X-Resident-Token 时以凭证的号码为准,可不填"),
     )
     description = serializers.CharField(max_length=1000, help_text=_("需求说明"))
+    consent = ConsentField()
     item = serializers.IntegerField(
         required=False,
         allow_null=True,
@@ -329,6 +332,7 @@ class MenuItemViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
                     "description": "村里想办一期广场舞培训,约 40 人",
                     "item": 56,
                     "preferred_date": "2026-12-20",
+                    "consent": True,
                 },
                 request_only=True,
             )
@@ -358,6 +362,7 @@ class OrderViewSet(ResidentEndpoint, viewsets.GenericViewSet):
             phone=data["phone"],
             description=data["description"],
             preferred_date=data.get("preferred_date"),
+            consent_version=consented(data)["consent_version"],
         )
         order = selectors.order_public(order.code)
         return Response(OrderSerializer(order).data, status=status.HTTP_201_CREATED)
@@ -387,6 +392,12 @@ class StaffOrderSerializer(OrderSerializer):
     ordered_by_point = serializers.SerializerMethodField(
         help_text=_("是否由服务点工作人员代村点单")
     )
+    phone = serializers.SerializerMethodField(
+        help_text=_(
+            "联系人手机号码,隐去中间四位(如 138****1234);完整号码由承办馆工作人员在管理后台查看,"
+            "每次查看均有记录"
+        )
+    )
 
     class Meta(OrderSerializer.Meta):
         fields = [
@@ -399,6 +410,9 @@ class StaffOrderSerializer(OrderSerializer):
 
     def get_ordered_by_point(self, order: Order) -> bool:
         return order.requested_by_id is not None
+
+    def get_phone(self, order: Order) -> str:
+        return mask_phone(order.phone)
 
 
 @extend_schema_serializer(component_name="StaffDemandDetail")

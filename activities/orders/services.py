@@ -13,6 +13,7 @@ from celery import shared_task
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,6 +26,7 @@ from activities.services import (
     new_code,
     normalize_code,
 )
+from common import privacy
 from common.ratelimit import Budget
 from common.validators import mobile_validator
 from common.workdays import working_days_after
@@ -121,8 +123,10 @@ def order_create(
     preferred_date=None,
     requested_by=None,
     now: datetime | None = None,
+    consent_version: str = "",
 ) -> Order:
-    """A village orders a menu item, or asks for something not on any menu."""
+    """A village orders a menu item, or asks for something not on any menu. ``consent_version``
+    is the privacy notice the orderer agreed to (kept with the order)."""
     now = now or timezone.now()
     errors: dict[str, str] = {}
     point = None
@@ -189,6 +193,7 @@ def order_create(
         preferred_date=preferred_date,
         requested_by=requested_by,
         now=now,
+        consent_version=consent_version,
     )
 
 
@@ -215,7 +220,17 @@ def _check_monthly_limit(item: MenuItem, *, point: Hall, today) -> None:
 
 @transaction.atomic
 def _order_save(
-    *, point, item, handler, name, phone, description, preferred_date, requested_by, now
+    *,
+    point,
+    item,
+    handler,
+    name,
+    phone,
+    description,
+    preferred_date,
+    requested_by,
+    now,
+    consent_version="",
 ) -> Order:
     for _attempt in range(5):
         try:
@@ -231,6 +246,8 @@ def _order_save(
                     preferred_date=preferred_date,
                     requested_by=requested_by,
                     respond_by=working_days_after(now, settings.ORDER_RESPONSE_WORKING_DAYS),
+                    consent_version=consent_version,
+                    consented_at=now if consent_version else None,
                 )
             break
         except IntegrityError as exc:
@@ -485,3 +502,28 @@ def orders_escalate_overdue(*, now: datetime | None = None) -> int:
 def escalate_overdue_orders() -> int:
     """Run by beat every hour: overdue orders go up to the parent hall."""
     return orders_escalate_overdue()
+
+
+# --- Residents' personal information -----------------------------------------------------------
+
+
+@transaction.atomic
+def order_anonymise_ended(
+    *, before: datetime, phone: str | None = None, dry_run: bool = False
+) -> int:
+    """Anonymise orders that were settled (delivered, rated or refused) before ``before`` (of
+    one ``phone`` when given) and the phone on their records: the contact's name goes, the phone
+    becomes its keyed hash, the order with its status, dates and rating stays for the figures.
+    An order still waiting for an answer keeps its contact. Idempotent."""
+    settled = Coalesce("done_at", "answered_at", "created_at")
+    rows = Order.objects.alias(settled=settled).filter(
+        status__in=(*Order.FULFILLED, Order.Status.REJECTED), settled__lt=before
+    )
+    if phone is not None:
+        rows = rows.filter(phone=phone)
+    events = OrderEvent.objects.filter(order__in=rows.values("pk"))
+    if dry_run:
+        return privacy.count_unanonymised(rows)
+    # The records first: they are found through the orders' rows as they are now.
+    privacy.anonymise_rows(events, phone_field="by_phone")
+    return privacy.anonymise_rows(rows, extra={"name": privacy.ANONYMOUS_NAME})

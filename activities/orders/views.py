@@ -24,7 +24,8 @@ from django.views.decorators.http import require_POST
 from activities import selectors as activity_selectors
 from activities.residents import web as residents
 from activities.services import NAME_MAX, normalize_code
-from common.forms import add_service_errors, name_field, phone_field
+from common.forms import add_service_errors, consent_field, name_field, phone_field
+from common.privacy import consented
 from common.signing import SignedLink
 from network.forms import COUNTY_CHOICES_MAX, county_choices
 from network.models import Hall, Membership, Role
@@ -121,6 +122,7 @@ class OrderForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": gettext_lazy("请填写正确的日期,如 2026-06-01。")},
     )
+    consent = consent_field()
 
     def __init__(self, *args, items: list[MenuItem], today=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -276,6 +278,7 @@ def order_village(request: HttpRequest, point_id: int) -> HttpResponse:
                     description=data["description"],
                     preferred_date=data["preferred_date"],
                     requested_by=request.user if as_point else None,
+                    consent_version=consented(data)["consent_version"],
                 )
             except ValidationError as exc:
                 add_service_errors(form, exc)

@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 from common import ratelimit
 from common.api import FIELD_ERRORS, RATE_LIMITED, UNSUPPORTED, Detail, ResidentEndpoint, validated
 from common.idempotency import IDEMPOTENCY_KEY, IDEMPOTENCY_MISMATCH, idempotent
+from common.privacy import CONSENT_REQUIRED, notice_version
 from common.validators import mobile_validator
 
 from . import selectors, services
@@ -107,8 +108,26 @@ class ResidentPhoneSerializer(serializers.Serializer):
     )
 
 
+class ConsentField(serializers.BooleanField):
+    """``consent``: the resident agreed to the privacy notice (/privacy/). Every resident write
+    that gives a name or phone must carry ``true``; the record keeps the notice's version."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault(
+            "help_text",
+            _("已阅读并同意隐私政策(/privacy/),必须为 true;记录中保存所同意的隐私政策版本"),
+        )
+        super().__init__(required=True, error_messages={"required": CONSENT_REQUIRED}, **kwargs)
+
+    def to_internal_value(self, data) -> bool:
+        if super().to_internal_value(data) is not True:
+            raise ValidationError(CONSENT_REQUIRED)
+        return True
+
+
 class PhoneCodeSerializer(serializers.Serializer):
     phone = serializers.CharField(max_length=20, help_text=_("中国大陆手机号码,11 位"))
+    consent = ConsentField()
 
 
 class PhoneTokenSerializer(serializers.Serializer):
@@ -148,7 +167,11 @@ class PhoneCodeView(ResidentEndpoint, APIView):
             422: IDEMPOTENCY_MISMATCH,
             429: RATE_LIMITED,
         },
-        examples=[OpenApiExample("request", value={"phone": "13800138000"}, request_only=True)],
+        examples=[
+            OpenApiExample(
+                "request", value={"phone": "13800138000", "consent": True}, request_only=True
+            )
+        ],
     )
     @resident_idempotent
     def post(self, request: Request) -> Response:
@@ -193,7 +216,10 @@ class PhoneTokenView(ResidentEndpoint, APIView):
     def post(self, request: Request) -> Response:
         services.CHECK_BUDGET.charge_address(ratelimit.client_ip(request))
         data = validated(PhoneTokenSerializer, request.data)
-        issued = services.phone_token_create(phone=data["phone"], code=data["code"])
+        # The code was sent only to a phone whose holder agreed to the notice (phone-codes/).
+        issued = services.phone_token_create(
+            phone=data["phone"], code=data["code"], consent_version=notice_version()
+        )
         return Response(
             TokenSerializer({"token": issued.token, "expires": issued.expires}).data,
             status=status.HTTP_201_CREATED,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -19,6 +21,12 @@ class Resident(models.Model):
     )
     verified_at = models.DateTimeField(_("最近验证时间"))
     created_at = models.DateTimeField(_("首次验证时间"), auto_now_add=True)
+    # The privacy notice (隐私政策) the resident agreed to when giving the name and phone.
+    # A database default as well, so a plain SQL INSERT (bookings on PostgreSQL) may leave it out.
+    consent_version = models.CharField(
+        _("同意的隐私政策版本"), max_length=20, blank=True, default="", db_default=""
+    )
+    consented_at = models.DateTimeField(_("同意时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("已验证手机")
@@ -103,6 +111,57 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.template} → {self.phone[:3]}****{self.phone[-4:]}"
+
+
+class ErasureRequest(models.Model):
+    """A resident's request, from a verified phone, to remove what is kept about it. What no
+    longer needs the phone is anonymised at once; what an open booking still needs waits until
+    that ends, and the nightly run finishes it (``portal.privacy``). The phone is kept only
+    until then."""
+
+    phone = models.CharField(_("手机号码"), max_length=11, db_index=True)
+    requested_at = models.DateTimeField(_("申请时间"))
+    done_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("删除个人信息申请")
+        verbose_name_plural = pgettext_lazy("复数", "删除个人信息申请")
+        ordering = ["-requested_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.phone[:3]}****{self.phone[-4:]} {self.requested_at:%Y-%m-%d}"
+
+
+class PersonalDataAccess(models.Model):
+    """One look at a resident's full phone number, or one export with full numbers: who, when,
+    which record (or which export), and why."""
+
+    class Reason(models.TextChoices):
+        SHOW = "show", _("查看完整号码")
+        EXPORT = "export", _("导出完整号码")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("查看人"),
+    )
+    at = models.DateTimeField(_("时间"), db_index=True)
+    content_type = models.ForeignKey(
+        ContentType, on_delete=models.PROTECT, related_name="+", verbose_name=_("记录类型")
+    )
+    object_id = models.PositiveBigIntegerField(_("记录编号"))
+    reason = models.CharField(_("用途"), max_length=10, choices=Reason.choices)
+    rows = models.PositiveIntegerField(_("号码数"), default=1)
+
+    class Meta:
+        verbose_name = _("个人信息查看记录")
+        verbose_name_plural = pgettext_lazy("复数", "个人信息查看记录")
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["content_type", "object_id"], name="pd_access_record")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.get_reason_display()} {self.content_type_id}:{self.object_id}"
 
 
 class IdempotentRequest(IdempotencyRecord):

@@ -20,6 +20,7 @@ from datetime import datetime, time, timedelta
 
 from celery import current_app, shared_task
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -27,12 +28,20 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
+from common import privacy
 from common.cache import Breaker
 from common.idempotency import idempotency_prune
 from common.ratelimit import Budget, RateLimited
 from common.validators import mobile_validator, normalize_mobile
 
-from .models import IdempotentRequest, Message, PhoneCode, Resident, ResidentToken
+from .models import (
+    IdempotentRequest,
+    Message,
+    PersonalDataAccess,
+    PhoneCode,
+    Resident,
+    ResidentToken,
+)
 from .sms import Outgoing, SmsError, backend, render
 
 logger = logging.getLogger(__name__)
@@ -117,7 +126,9 @@ class IssuedToken:
     phone: str
 
 
-def phone_token_create(*, phone: str, code: str, now: datetime | None = None) -> IssuedToken:
+def phone_token_create(
+    *, phone: str, code: str, now: datetime | None = None, consent_version: str = ""
+) -> IssuedToken:
     """Exchange the phone's latest code for a token. Each try counts against the code (at most
     ``PHONE_CODE_MAX_TRIES``), and is counted before the comparison and outside any transaction
     that the refusal would roll back; a code is good once."""
@@ -144,18 +155,21 @@ def phone_token_create(*, phone: str, code: str, now: datetime | None = None) ->
         if left <= 0:
             raise ValidationError({"code": _("验证码不正确,错误次数太多,已失效,请重新获取。")})
         raise ValidationError({"code": _("验证码不正确,还可以再试 %(n)d 次。") % {"n": left}})
-    return _token_issue(latest, phone=phone, now=now)
+    return _token_issue(latest, phone=phone, now=now, consent_version=consent_version)
 
 
 @transaction.atomic
-def _token_issue(code_row: PhoneCode, *, phone: str, now: datetime) -> IssuedToken:
+def _token_issue(
+    code_row: PhoneCode, *, phone: str, now: datetime, consent_version: str = ""
+) -> IssuedToken:
     # Two requests with the right code: the first claims it, the second is a replay.
     claimed = PhoneCode.objects.filter(pk=code_row.pk, used_at__isnull=True).update(used_at=now)
     if not claimed:
         raise ValidationError({"code": _("这个验证码已经用过了,请重新获取。")})
-    resident, _created = Resident.objects.update_or_create(
-        phone=phone, defaults={"verified_at": now}
-    )
+    defaults = {"verified_at": now}
+    if consent_version:
+        defaults |= {"consent_version": consent_version, "consented_at": now}
+    resident, _created = Resident.objects.update_or_create(phone=phone, defaults=defaults)
     token = secrets.token_urlsafe(32)
     expires = now + timedelta(days=settings.RESIDENT_VERIFIED_DAYS)
     ResidentToken.objects.create(
@@ -353,3 +367,47 @@ def prune_residents() -> None:
 def prune_idempotent_requests() -> int:
     """The answers kept for ``Idempotency-Key`` retries, once their 24 hours are over."""
     return idempotency_prune(IdempotentRequest)
+
+
+# --- Residents' personal information -----------------------------------------------------------
+
+
+@transaction.atomic
+def message_anonymise_ended(
+    *, before: datetime, phone: str | None = None, dry_run: bool = False
+) -> int:
+    """Anonymise messages sent (or given up) before ``before`` (to one ``phone`` when given): the
+    phone becomes its keyed hash and the text and its parameters (names, codes) go; the delivery
+    record stays. Idempotent."""
+    rows = Message.objects.filter(
+        created_at__lt=before, status__in=(Message.Status.SENT, Message.Status.FAILED)
+    )
+    if phone is not None:
+        rows = rows.filter(phone=phone)
+    if dry_run:
+        return privacy.count_unanonymised(rows)
+    return privacy.anonymise_rows(rows, extra={"text": "", "params": {}})
+
+
+@transaction.atomic
+def resident_forget_stale(*, before: datetime, dry_run: bool = False) -> int:
+    """Forget verified phones not verified again since ``before`` (with their tokens, long
+    expired): a resident who comes back verifies again, as after a token's expiry."""
+    rows = Resident.objects.filter(verified_at__lt=before)
+    if dry_run:
+        return rows.count()
+    deleted, _by_model = rows.delete()
+    return deleted
+
+
+def personal_data_access_log(*, user, record, reason: str, rows: int = 1) -> PersonalDataAccess:
+    """Record that ``user`` saw a full phone number of ``record`` (or exported ``rows`` of them
+    from it): the access log the law asks for. Written in the caller's transaction."""
+    return PersonalDataAccess.objects.create(
+        user=user,
+        at=timezone.now(),
+        content_type=ContentType.objects.get_for_model(record),
+        object_id=record.pk,
+        reason=reason,
+        rows=rows,
+    )

@@ -10,7 +10,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 
-from common.forms import PHONE_ERRORS, add_service_errors
+from common import privacy
+from common.forms import PHONE_ERRORS, add_service_errors, consent_field
 from common.ratelimit import RateLimited
 from common.validators import mobile_validator, normalize_mobile
 
@@ -26,6 +27,8 @@ class PhoneForm(forms.Form):
         error_messages=PHONE_ERRORS,
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
     )
+    # Agreed before the phone is sent anywhere; recorded with the verified phone at the code.
+    consent = consent_field()
 
     def clean_phone(self) -> str:
         phone = normalize_mobile(self.cleaned_data["phone"])
@@ -102,8 +105,11 @@ def _check_code(request: HttpRequest, context: dict) -> HttpResponse:
         return limited
     if form.is_valid():
         try:
+            # The code step follows the phone step, where the notice was agreed to.
             issued = services.phone_token_create(
-                phone=form.cleaned_data["phone"], code=form.cleaned_data["code"]
+                phone=form.cleaned_data["phone"],
+                code=form.cleaned_data["code"],
+                consent_version=privacy.notice_version(),
             )
         except ValidationError as exc:
             add_service_errors(form, exc)

@@ -20,6 +20,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from activities.residents.admin_privacy import ResidentPhoneAdminMixin
 from common.uploads import MB, checked_picture_field
 from network.admin import ServiceSavedAdmin
 from network.admin_scope import ScopedAdminMixin, ScopedInlineMixin
@@ -182,8 +183,9 @@ class StepActions:
 
 
 @admin.register(Reservation)
-class ReservationAdmin(StepActions, ScopedAdminMixin, admin.ModelAdmin):
+class ReservationAdmin(ResidentPhoneAdminMixin, StepActions, ScopedAdminMixin, admin.ModelAdmin):
     scope_path = "venue__hall"
+    change_form_template = "admin/residents/change_form.html"
     allow_delete = False
     action_form = ReasonActionForm
     actions = ["approve", "reject", "check_in", "cancel"]
@@ -211,7 +213,14 @@ class ReservationAdmin(StepActions, ScopedAdminMixin, admin.ModelAdmin):
     ]
 
     def get_fields(self, request, obj=None):
-        return self.add_fields if obj is None else [*self.add_fields, *self.readonly_fields_after]
+        if obj is None:
+            return self.add_fields
+        # Once saved, the phone shows masked (the page's tools reveal it to the venue's hall).
+        shown = ["masked_phone" if f == "phone" else f for f in self.add_fields]
+        return [*shown, *self.readonly_fields_after]
+
+    def organiser_hall(self, reservation: Reservation) -> int:
+        return reservation.venue.hall_id
 
     def get_readonly_fields(self, request, obj=None):
         # A reservation changes by its steps only.
@@ -282,8 +291,11 @@ class SeriesForm(forms.ModelForm):
 
 
 @admin.register(ReservationSeries)
-class ReservationSeriesAdmin(StepActions, ScopedAdminMixin, admin.ModelAdmin):
+class ReservationSeriesAdmin(
+    ResidentPhoneAdminMixin, StepActions, ScopedAdminMixin, admin.ModelAdmin
+):
     scope_path = "venue__hall"
+    change_form_template = "admin/residents/change_form.html"
     allow_delete = False
     form = SeriesForm
     action_form = ReasonActionForm
@@ -305,8 +317,19 @@ class ReservationSeriesAdmin(StepActions, ScopedAdminMixin, admin.ModelAdmin):
     def booked(self, series: ReservationSeries) -> int:
         return series.live
 
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return SeriesForm.Meta.fields
+        return self.get_readonly_fields(request, obj)
+
     def get_readonly_fields(self, request, obj=None):
-        return [] if obj is None else [*SeriesForm.Meta.fields, "created_at", "created_by"]
+        if obj is None:
+            return []
+        shown = ["masked_phone" if f == "phone" else f for f in SeriesForm.Meta.fields]
+        return [*shown, "created_at", "created_by"]
+
+    def organiser_hall(self, series: ReservationSeries) -> int:
+        return series.venue.hall_id
 
     def save_model(self, request, obj, form, change):
         if change:

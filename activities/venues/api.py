@@ -32,6 +32,7 @@ from rest_framework.response import Response
 
 from activities.residents.api import (
     UNVERIFIED,
+    ConsentField,
     PhoneSerializer,
     ResidentPhoneSerializer,
     resident_idempotent,
@@ -49,6 +50,7 @@ from common.api import (
     validated,
 )
 from common.idempotency import IDEMPOTENCY_KEY, IDEMPOTENCY_MISMATCH
+from common.privacy import consented
 from common.validators import mobile_validator
 from network.api import OPTIONAL_AUTH
 from network.filters import HallIdFilter
@@ -146,6 +148,7 @@ class ReservationCreateSerializer(serializers.Serializer):
     )
     purpose = serializers.CharField(max_length=services.PURPOSE_MAX, help_text=_("用途"))
     party_size = serializers.IntegerField(min_value=1, help_text=_("人数,不超过场馆容纳人数"))
+    consent = ConsentField()
 
 
 class ReservationSerializer(serializers.Serializer):
@@ -329,6 +332,7 @@ class VenueViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
                     "phone": "13800138000",
                     "purpose": "合唱排练",
                     "party_size": 12,
+                    "consent": True,
                 },
                 request_only=True,
             ),
@@ -350,7 +354,7 @@ class VenueViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         services.RESERVATION_BUDGET.charge_address(ratelimit.client_ip(request))
         verified = verified_or_401(request)
         venue = _venue_or_404(pk)
-        data = validated(ReservationCreateSerializer, request.data)
+        data = consented(validated(ReservationCreateSerializer, request.data))
         data["phone"] = resident_phone(verified, data)
         services.RESERVATION_BUDGET.charge_phone(data["phone"])
         try:

@@ -9,7 +9,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from common.forms import name_field, phone_field
+from common.forms import consent_field, name_field, phone_field
 
 from .models import Venue
 from .services import CODE_LENGTH, NAME_MAX, PURPOSE_MAX, normalize_code
@@ -79,6 +79,7 @@ class ReservationForm(forms.Form):
         },
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
     )
+    consent = consent_field()
 
     def __init__(self, *args, venue: Venue, **kwargs) -> None:
         super().__init__(*args, **kwargs)

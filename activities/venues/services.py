@@ -27,6 +27,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from activities.residents.services import message_send
+from common import privacy
 from common.ratelimit import Budget
 from common.validators import mobile_validator
 from common.workdays import is_public_holiday
@@ -322,9 +323,10 @@ def no_show_ban(phone: str, *, now: datetime | None = None) -> Ban | None:
     """Activities' rule for venues: after ``NO_SHOW_LIMIT`` no-shows within
     ``NO_SHOW_WINDOW_DAYS`` a phone may not reserve for ``NO_SHOW_BAN_DAYS`` after the latest."""
     now = now or timezone.now()
-    stats = Reservation.objects.filter(_no_show_q(now), phone=phone).aggregate(
-        n=Count("pk"), latest=Max("end")
-    )
+    # An anonymised reservation keeps the phone's keyed hash: removing one's data lifts no ban.
+    stats = Reservation.objects.filter(
+        _no_show_q(now), phone__in=privacy.phone_forms(phone)
+    ).aggregate(n=Count("pk"), latest=Max("end"))
     if stats["n"] < settings.NO_SHOW_LIMIT:
         return None
     until = stats["latest"] + timedelta(days=settings.NO_SHOW_BAN_DAYS)
@@ -428,6 +430,7 @@ def reservation_create(
     by=None,
     now: datetime | None = None,
     venue: Venue | None = None,
+    consent_version: str = "",
 ) -> Reservation:
     """Reserve [start, end) of a venue: confirmed, or pending when the venue needs approval.
     ``by`` is the staff member booking on someone's behalf (None for a resident); ``venue`` the
@@ -464,6 +467,8 @@ def reservation_create(
             end=end,
             status=_initial_status(venue, by),
             created_by=by,
+            consent_version=consent_version,
+            consented_at=now if consent_version else None,
             **person.__dict__,
         )
         _insert([reservation])
@@ -472,6 +477,28 @@ def reservation_create(
             template = "reservation_confirmed" if confirmed else "reservation_pending"
             _tell(reservation, template, now=now)
     return reservation
+
+
+# --- Residents' personal information -----------------------------------------------------------
+
+
+@transaction.atomic
+def reservation_anonymise_ended(
+    *, before: datetime, phone: str | None = None, dry_run: bool = False
+) -> int:
+    """Anonymise reservations that ended before ``before``, and recurring series whose last day
+    has passed (of one ``phone`` when given): the name goes, the phone becomes its keyed hash,
+    the rows stay for the venue's figures and the no-show rule. Idempotent."""
+    rows = Reservation.objects.filter(end__lt=before)
+    series = ReservationSeries.objects.filter(last_day__lt=timezone.localdate(before))
+    if phone is not None:
+        rows, series = rows.filter(phone=phone), series.filter(phone=phone)
+    if dry_run:
+        return privacy.count_unanonymised(rows) + privacy.count_unanonymised(series)
+    anonymous = {"name": privacy.ANONYMOUS_NAME}
+    return privacy.anonymise_rows(rows, extra=anonymous) + privacy.anonymise_rows(
+        series, extra=anonymous
+    )
 
 
 # --- Recurring reservations ---------------------------------------------------------------------

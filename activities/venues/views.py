@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from activities.residents import web as residents
 from common.forms import add_service_errors
+from common.privacy import consented
 from common.signing import SignedLink
 from common.storage import serve_image
 from network.models import Hall
@@ -103,6 +104,7 @@ def venue_detail(request: HttpRequest, venue_id: int) -> HttpResponse:
                     venue_id=venue.pk, venue=venue, start=data["start_at"], end=data["end_at"],
                     name=data["name"], phone=data["phone"], purpose=data["purpose"],
                     party_size=data["party_size"],
+                    consent_version=consented(data)["consent_version"],
                 )  # fmt: skip
             except ValidationError as exc:
                 add_service_errors(form, exc)

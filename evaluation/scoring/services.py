@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from common import privacy
 from common.validators import mobile_validator
 from network.models import Hall
 from network.selectors import user_scope
@@ -235,7 +236,13 @@ def quarter_of(moment: datetime) -> str:
 
 
 def satisfaction_submit(
-    *, hall_id, phone: str, rating, comment: str = "", now: datetime | None = None
+    *,
+    hall_id,
+    phone: str,
+    rating,
+    comment: str = "",
+    now: datetime | None = None,
+    consent_version: str = "",
 ) -> SatisfactionResponse:
     """A resident rates a hall; one answer per phone per hall per quarter."""
     now = now or timezone.now()
@@ -266,9 +273,32 @@ def satisfaction_submit(
     try:
         with transaction.atomic():
             return SatisfactionResponse.objects.create(
-                hall=hall, phone=phone, quarter=quarter_of(now), rating=rating, comment=comment
+                hall=hall,
+                phone=phone,
+                quarter=quarter_of(now),
+                rating=rating,
+                comment=comment,
+                consent_version=consent_version,
+                consented_at=now if consent_version else None,
             )
     except IntegrityError:
         raise ValidationError(
             {"phone": _("这个手机号码本季度已经评价过这个馆了,下个季度再来吧。")}
         ) from None
+
+
+# --- Residents' personal information -----------------------------------------------------------
+
+
+@transaction.atomic
+def satisfaction_anonymise_ended(
+    *, before: datetime, phone: str | None = None, dry_run: bool = False
+) -> int:
+    """Anonymise survey answers given before ``before`` (of one ``phone`` when given): the phone
+    becomes its keyed hash, so "once a quarter" still holds and every rating still counts."""
+    rows = SatisfactionResponse.objects.filter(created_at__lt=before)
+    if phone is not None:
+        rows = rows.filter(phone=phone)
+    if dry_run:
+        return privacy.count_unanonymised(rows)
+    return privacy.anonymise_rows(rows)

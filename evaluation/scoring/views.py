@@ -15,7 +15,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from activities.residents import web as residents
-from common.forms import add_service_errors
+from common.forms import add_service_errors, consent_field
+from common.privacy import consented
 from common.ratelimit import Budget
 from network.models import Hall, HallStatus
 
@@ -61,6 +62,7 @@ class SurveyForm(forms.Form):
         ),
         error_messages={"required": gettext_lazy("请填写手机号码。")},
     )
+    consent = consent_field()
 
 
 def _hall(hall_id: int) -> Hall:
@@ -94,6 +96,7 @@ def survey(request: HttpRequest, hall_id: int) -> HttpResponse:
                     phone=form.cleaned_data["phone"],
                     rating=form.cleaned_data["rating"],
                     comment=form.cleaned_data["comment"],
+                    consent_version=consented(form.cleaned_data)["consent_version"],
                 )
             except ValidationError as exc:
                 add_service_errors(form, exc)

@@ -74,7 +74,7 @@ def book(client: Client, activity, data, **extra):
 
 
 def resident(i: int = 0, seats: int = 1) -> dict:
-    return {"name": f"居民{i}", "phone": f"1380000{i:04d}", "seats": seats}
+    return {"name": f"居民{i}", "phone": f"1380000{i:04d}", "seats": seats, "consent": True}
 
 
 def basic(username: str, password: str) -> dict[str, str]:

@@ -50,6 +50,7 @@ def test_resident_books_looks_up_and_cancels(page, live_server, cast):
     page.get_by_label("姓名").fill("张三")
     assert page.get_by_label("手机号码").input_value() == "13800138000"  # the verified one
     page.get_by_label("座位数").select_option("2")
+    page.get_by_label("我已阅读并同意《隐私政策》").check()
     page.get_by_role("button", name="提交预约").click()
     page.wait_for_url("**/bookings/*/?t=*")
     step(page, "4-booking")

@@ -67,6 +67,7 @@ def test_resident_orders_a_menu_item_and_looks_it_up(page, live_server, cast):
     # Too soon for a 14-day lead time: the form says so and keeps what was typed.
     soon = timezone.localdate() + timedelta(days=3)
     page.get_by_label("希望日期").fill(soon.isoformat())
+    page.get_by_label("我已阅读并同意《隐私政策》").check()
     page.get_by_role("button", name="提交点单").click()
     page.wait_for_load_state()
     step(page, "order-4-too-soon")

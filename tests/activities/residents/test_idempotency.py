@@ -20,7 +20,7 @@ from activities.residents.services import prune_idempotent_requests
 from activities.venues.models import Reservation
 from tests.activities.factories import published_activity
 from tests.activities.venues.factories import in_days, local, make_venue
-from tests.conftest import build_cast, need_postgres, verify_phone
+from tests.conftest import build_cast, consenting_client, need_postgres, verify_phone
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +35,7 @@ def post(client, url, data, key=None, **extra):
 
 
 def booking_body(seats=1, phone=PHONE):
-    return {"name": "张三", "phone": phone, "seats": seats}
+    return {"name": "张三", "phone": phone, "seats": seats, "consent": True}
 
 
 def test_a_retried_booking_gets_the_same_answer_and_books_once(client, cast):
@@ -168,7 +168,7 @@ def test_venue_reservations_and_their_cancelling_take_a_key(client, cast):
 
 def test_a_retried_code_request_sends_one_sms(cast, settings):
     settings.DEBUG = False
-    client = Client()
+    client = consenting_client()
     first = post(client, "/api/v1/phone-codes/", {"phone": "13900000007"}, key="p-1")
     assert first.status_code == 202
     again = post(client, "/api/v1/phone-codes/", {"phone": "13900000007"}, key="p-1")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from activities import services as activity_services
@@ -14,14 +13,14 @@ from activities.orders import services as order_services
 from activities.residents import services
 from activities.residents.models import Message
 from tests.activities.factories import published_activity
-from tests.conftest import build_cast, verify_phone
+from tests.conftest import build_cast, consenting_client, verify_phone
 
 FIRST, SECOND = "13800000001", "13800000002"
 
 
 @pytest.fixture
 def api(django_capture_on_commit_callbacks):
-    client = Client()
+    client = consenting_client()
 
     def post(url, body, phone):
         with django_capture_on_commit_callbacks(execute=True):
@@ -228,7 +227,7 @@ def test_end_to_end_verify_book_wait_be_promoted_and_see_it_on_me(outbox):
     the first cancels; the second is promoted, told, and sees it on 我的."""
     cast = build_cast()
     activity = published_activity(cast.branch, title="滇剧折子戏", capacity=1)
-    client = Client()
+    client = consenting_client()
 
     def post(url, body, token=""):
         extra = {"HTTP_X_RESIDENT_TOKEN": token} if token else {}

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from activities import services as activity_services
@@ -14,7 +13,7 @@ from activities.residents import services, web
 from activities.residents.models import PhoneCode, Resident, ResidentToken
 from activities.views import BOOKING_LINK
 from tests.activities.factories import published_activity
-from tests.conftest import verify_client
+from tests.conftest import consenting_client, verify_client
 
 PHONE = "13800138000"
 CODES = "/api/v1/phone-codes/"
@@ -25,7 +24,7 @@ TOKENS = "/api/v1/phone-tokens/"
 def api(django_capture_on_commit_callbacks):
     """POST JSON as a client outside any test transaction would: what waits for the commit
     (the SMS) runs."""
-    client = Client()
+    client = consenting_client()
 
     def post(url, body, **extra):
         with django_capture_on_commit_callbacks(execute=True):
@@ -203,7 +202,7 @@ def test_the_verify_page_sends_a_code_then_sets_a_cookie_and_goes_back(
 ):
     activity = published_activity(cast.branch)
     back = f"/activities/{activity.pk}/"
-    client = Client()
+    client = consenting_client()
     page = client.get(f"/residents/verify/?next={back}")
     assert page.status_code == 200 and 'name="phone"' in page.content.decode()
     with django_capture_on_commit_callbacks(execute=True):
@@ -224,7 +223,7 @@ def test_the_verify_page_sends_a_code_then_sets_a_cookie_and_goes_back(
     assert cookie["httponly"] and cookie["max-age"] == 30 * 86400
     assert ResidentToken.objects.get().resident.phone == PHONE
     # A cookie that was tampered with counts for nothing.
-    stranger = Client()
+    stranger = consenting_client()
     stranger.cookies[web.COOKIE] = cookie.value[:-2] + "xx"
     assert "换一个号码" not in stranger.get(back).content.decode()
     # The booking form now shows the verified phone, not editable, with a way to change it.
@@ -233,7 +232,7 @@ def test_the_verify_page_sends_a_code_then_sets_a_cookie_and_goes_back(
 
 
 def test_the_verify_page_takes_a_number_as_people_write_it_and_refuses_others(db, outbox):
-    client = Client()
+    client = consenting_client()
     sent = client.post("/residents/verify/", {"step": "phone", "phone": "+86 138-0013-8000"})
     assert sent.status_code == 200 and PhoneCode.objects.filter(phone=PHONE).exists()
     bad = client.post("/residents/verify/", {"step": "phone", "phone": "12345678901"})
@@ -241,7 +240,7 @@ def test_the_verify_page_takes_a_number_as_people_write_it_and_refuses_others(db
 
 
 def test_the_verify_page_goes_back_only_to_this_site(db, outbox):
-    client = Client()
+    client = consenting_client()
     client.post("/residents/verify/", {"step": "phone", "phone": PHONE})
     done = client.post(
         "/residents/verify/",
@@ -260,23 +259,31 @@ def test_the_verify_page_goes_back_only_to_this_site(db, outbox):
 def test_in_debug_with_the_console_backend_the_page_and_the_api_show_the_code(db, settings):
     settings.DEBUG = True
     settings.SMS_BACKEND = "console"
-    response = Client().post("/residents/verify/", {"step": "phone", "phone": PHONE})
+    response = consenting_client().post("/residents/verify/", {"step": "phone", "phone": PHONE})
     assert "开发环境未接短信服务,验证码是" in response.content.decode()
-    body = Client().post(CODES, {"phone": "13900000001"}, content_type="application/json").json()
-    token = Client().post(
+    body = (
+        consenting_client()
+        .post(CODES, {"phone": "13900000001"}, content_type="application/json")
+        .json()
+    )
+    token = consenting_client().post(
         TOKENS,
         {"phone": "13900000001", "code": body["debug_code"]},
         content_type="application/json",
     )
     assert token.status_code == 201
     settings.DEBUG = False
-    body = Client().post(CODES, {"phone": "13900000002"}, content_type="application/json").json()
+    body = (
+        consenting_client()
+        .post(CODES, {"phone": "13900000002"}, content_type="application/json")
+        .json()
+    )
     assert "debug_code" not in body
 
 
 def test_a_page_write_without_a_verified_phone_is_401_and_saves_nothing(cast):
     activity = published_activity(cast.branch)
-    response = Client().post(
+    response = consenting_client().post(
         f"/activities/{activity.pk}/", {"name": "张三", "phone": PHONE, "seats": 1}
     )
     assert response.status_code == 401
@@ -295,7 +302,7 @@ def test_a_booking_page_cancels_only_for_the_phone_that_booked(cast):
     )
     url = BOOKING_LINK.url(booking.code)
     token = BOOKING_LINK.token(booking.code)
-    client = Client()
+    client = consenting_client()
     verify_client(client, "13900000001")  # someone else's verified phone
     assert "请先验证预约时填写的手机号码" in client.get(url).content.decode()
     response = client.post(f"/bookings/{booking.code}/cancel/", {"t": token})

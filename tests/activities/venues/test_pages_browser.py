@@ -46,6 +46,7 @@ def test_resident_finds_a_free_slot_reserves_looks_up_and_cancels(page, live_ser
     assert page.get_by_label("手机号码").input_value() == "13800138000"  # the verified one
     page.get_by_label("用途").fill("民族舞排练")
     page.get_by_label("人数").fill("12")
+    page.get_by_label("我已阅读并同意《隐私政策》").check()
     step(page, "venues-3-form")
     page.get_by_role("button", name="提交预约").click()
     page.wait_for_url("**/venues/reservations/*/?t=*")
