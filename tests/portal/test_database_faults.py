@@ -43,7 +43,17 @@ def _serve(database_url: str, tmp_path, **env: str) -> tuple[subprocess.Popen, s
         WEB_CONCURRENCY="1",
         LOG_FORMAT="plain",
         MEDIA_ROOT=str(tmp_path),
+        STATIC_ROOT=str(tmp_path / "static"),
         **env,
+    )
+    # As a deployment does before it starts: with DEBUG=0 the pages name their static files
+    # through the manifest that collectstatic writes (the 503 page too).
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
+        cwd=ROOT,
+        env=environment,
+        check=True,
+        timeout=300,
     )
     log = open(tmp_path / "web.log", "wb")  # noqa: SIM115 - closed with the process below
     process = subprocess.Popen(

@@ -124,7 +124,7 @@ def test_the_screen_refreshes_itself_and_keeps_its_figures_offline(
     when = timezone.localtime().replace(hour=23, minute=0)
     Activity.objects.filter(pk=activity.pk).update(start=when, end=when + timedelta(hours=1))
     page.wait_for_function(
-        "document.querySelector(\"[data-figure='today'] strong\").textContent === '1'",
+        "() => document.querySelector(\"[data-figure='today'] strong\").textContent === '1'",
         timeout=10_000,
     )
     assert "新排的演出" in page.locator(".upcoming").inner_text()
