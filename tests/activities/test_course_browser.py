@@ -37,6 +37,7 @@ def test_resident_enrols_in_a_course_and_a_class_enrols_as_a_group(page, live_se
     own = page.locator("form.book-form").first
     own.get_by_label("姓名").fill("张三")
     own.get_by_label("座位数").select_option("1")
+    own.get_by_label("我已阅读并同意《隐私政策》").check()
     own.get_by_role("button", name="提交预约").click()
     page.wait_for_url("**/bookings/*/?t=*")
     step(page, "course-3-enrolled")
@@ -52,6 +53,7 @@ def test_resident_enrols_in_a_course_and_a_class_enrols_as_a_group(page, live_se
     group.get_by_label("团体名称").fill("关上小学三年级二班")
     group.get_by_label("联系人").fill("王老师")
     group.get_by_label("人数").fill("31")
+    group.get_by_label("我已阅读并同意《隐私政策》").check()
     group.get_by_role("button", name="提交团体报名").click()
     page.wait_for_load_state()
     assert "每个团体最多报名 30 人" in page.locator("#group-booking").inner_text()
@@ -59,6 +61,7 @@ def test_resident_enrols_in_a_course_and_a_class_enrols_as_a_group(page, live_se
     group = page.locator("#group-booking")
     assert group.get_by_label("团体名称").input_value() == "关上小学三年级二班"
     group.get_by_label("人数").fill("28")
+    group.get_by_label("我已阅读并同意《隐私政策》").check()
     group.get_by_role("button", name="提交团体报名").click()
     page.wait_for_url("**/bookings/*/?t=*")
     step(page, "course-5-group-enrolled")
