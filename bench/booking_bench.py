@@ -236,7 +236,7 @@ def burst(
 
     def one(i: int):
         phone = f"{prefix}{i:08d}"
-        body = {"name": f"居民{i}", "phone": phone, "seats": 1}
+        body = {"name": f"居民{i}", "phone": phone, "seats": 1, "consent": True}
         try:
             status, data, seconds = request(port, "POST", path, body, token=tokens[phone])
         except OSError as exc:

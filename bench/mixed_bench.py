@@ -65,7 +65,7 @@ def _worker(job) -> list[tuple[str, int, float]]:
         try:
             if kind == "booking":
                 phone = phones.pop()
-                body = {"name": "居民", "phone": phone, "seats": 1}
+                body = {"name": "居民", "phone": phone, "seats": 1, "consent": True}
                 path = f"/api/v1/activities/{seeded['activity']}/bookings/"
                 status, _data, seconds = server.post_json(port, path, body, tokens[phone])
             else:

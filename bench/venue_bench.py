@@ -107,6 +107,7 @@ def reserve(port: int, venue: int, start: str, phone: str, token: str):
         "phone": phone,
         "purpose": "排练",
         "party_size": 5,
+        "consent": True,
     }
     return request(port, "POST", f"/api/v1/venues/{venue}/reservations/", body, token=token)
 
