@@ -1,6 +1,6 @@
 """Staff pages name people by their names and states in words: an order's history, a return's
-报送人 and 修改人, a dispatch's 申请人, a venue reservation's staff, a joint meeting's 记录人; the
-return's steps sit above the form's own buttons."""
+报送人 and 修改人, a dispatch's 申请人, a venue reservation's staff, a joint meeting's 记录人, an
+export's 发起人; the return's steps sit above the form's own buttons."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from activities.orders import services as order_services
 from activities.resources import services as resource_services
 from activities.resources.models import ResourceKind
 from activities.venues import services as venue_services
+from evaluation.models import ExportRun
 from evaluation.reports import services as report_services
 from evaluation.reports.models import JointMeeting
 from evaluation.returns import services as return_services
@@ -154,4 +155,13 @@ def test_a_joint_meeting_names_who_recorded_it(client, named):
     html = client.get(
         reverse("admin:reports_jointmeeting_change", args=[meeting.pk])
     ).content.decode()
+    assert "王官渡" in html and ">county_director<" not in html
+
+
+def test_an_export_names_who_started_it(client, named):
+    run = ExportRun.objects.create(
+        kind="statistics", year=2025, within=named.county, user=named.county_director
+    )
+    client.force_login(named.county_director)
+    html = client.get(reverse("admin:evaluation_exportrun_change", args=[run.pk])).content.decode()
     assert "王官渡" in html and ">county_director<" not in html
