@@ -11,6 +11,7 @@ from django.db.models import (
     BooleanField,
     Case,
     Count,
+    Exists,
     F,
     IntegerField,
     OuterRef,
@@ -438,6 +439,26 @@ def with_session_count(activities: QuerySet[Activity]) -> QuerySet[Activity]:
     return activities.annotate(
         session_count=Coalesce(Subquery(sessions, output_field=IntegerField()), 0)
     )
+
+
+def with_next_session(activities: QuerySet[Activity], *, now: datetime) -> QuerySet[Activity]:
+    """Each activity with ``next_start``, in the list's own query: for a course, the start of
+    its first session not over at ``now`` (its own start is its first session's, weeks back);
+    for any other activity, its start."""
+    sessions = (
+        CourseSession.objects.filter(activity_id=OuterRef("pk"), end__gte=now)
+        .order_by("start", "pk")
+        .values("start")[:1]
+    )
+    return activities.annotate(next_start=Coalesce(Subquery(sessions), F("start")))
+
+
+def held_between_q(start: datetime, end: datetime) -> Q:
+    """Activities that start in [start, end), or are courses with a session starting in it."""
+    sessions = CourseSession.objects.filter(
+        activity_id=OuterRef("pk"), start__gte=start, start__lt=end
+    )
+    return Q(start__gte=start, start__lt=end) | Q(Exists(sessions))
 
 
 def _held_sessions_of(outer: str, now: datetime) -> Coalesce:

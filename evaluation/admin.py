@@ -20,6 +20,7 @@ from common.redirects import safe_redirect_url
 from common.storage import stored_download
 from network.admin_pages import AdminPages, messages_of, scoped_hall, year_or_404
 from network.admin_scope import ScopedAdminMixin
+from network.selectors import person_name
 
 from . import exports, services
 from .models import ExportRun
@@ -37,7 +38,7 @@ class ExportRunAdmin(ScopedAdminMixin, admin.ModelAdmin):
         "kind",
         "year",
         "within",
-        "user",
+        "user_name",
         "status",
         "progress",
         "total",
@@ -55,6 +56,10 @@ class ExportRunAdmin(ScopedAdminMixin, admin.ModelAdmin):
     def kind_label(self, run: ExportRun) -> str:
         found = exports.EXPORTERS.get(run.kind)
         return str(found.verbose_name) if found else run.kind
+
+    @admin.display(description=gettext_lazy("发起人"))
+    def user_name(self, run: ExportRun) -> str:
+        return person_name(run.user) or self.get_empty_value_display()
 
     @admin.display(description=gettext_lazy("进度"))
     def progress_label(self, run: ExportRun):

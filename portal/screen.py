@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from activities.models import Activity
 from activities.orders.models import Order
-from activities.selectors import participants_of
+from activities.selectors import held_between_q, participants_of, with_next_session
 from common.charts import Series, bar_chart
 from evaluation.returns.models import ReturnKind
 from evaluation.returns.selectors import halls_below, reporting
@@ -129,16 +129,19 @@ def screen_for(halls: list[Hall] | None, *, now: datetime | None = None) -> Scre
     activities = Activity.objects.filter(_scope_q(halls, "hall"), status=Activity.Status.PUBLISHED)
     day = local.replace(hour=0, minute=0, second=0, microsecond=0)
     week = day - timedelta(days=day.weekday())
+    week_end = week + timedelta(days=7)
+    # A course counts and shows by its sessions, not by its first one (weeks back, maybe).
     counts = activities.aggregate(
-        today=Count("pk", filter=Q(start__gte=day, start__lt=day + timedelta(days=1))),
-        week=Count("pk", filter=Q(start__gte=week, start__lt=week + timedelta(days=7))),
+        today=Count("pk", filter=held_between_q(day, day + timedelta(days=1))),
+        week=Count("pk", filter=held_between_q(week, week_end)),
     )
     screen.today, screen.week = counts["today"], counts["week"]
     screen.upcoming = list(
-        activities.filter(end__gte=now, start__lt=week + timedelta(days=7))
+        with_next_session(activities.filter(end__gte=now), now=now)
+        .filter(next_start__lt=week_end)
         .select_related("hall")
         .only("title", "start", "end", "venue", "hall__name")
-        .order_by("start", "pk")[:UPCOMING]
+        .order_by("next_start", "pk")[:UPCOMING]
     )
 
     year_start = datetime(local.year, 1, 1, tzinfo=tz)

@@ -24,6 +24,7 @@ from activities.residents.admin_privacy import ResidentPhoneAdminMixin
 from common.uploads import MB, checked_picture_field
 from network.admin import ServiceSavedAdmin
 from network.admin_scope import ScopedAdminMixin, ScopedInlineMixin
+from network.selectors import person_name
 
 from . import selectors, services
 from .models import Closure, OpeningHours, Reservation, ReservationSeries, Team, Venue
@@ -201,15 +202,15 @@ class ReservationAdmin(ResidentPhoneAdminMixin, StepActions, ScopedAdminMixin, a
         "status",
         "series",
         "created_at",
-        "created_by",
+        "created_by_name",
         "decided_at",
-        "decided_by",
+        "decided_by_name",
         "decision_note",
         "cancelled_at",
-        "cancelled_by",
+        "cancelled_by_name",
         "cancel_reason",
         "checked_in_at",
-        "checked_in_by",
+        "checked_in_by_name",
     ]
 
     def get_fields(self, request, obj=None):
@@ -221,6 +222,22 @@ class ReservationAdmin(ResidentPhoneAdminMixin, StepActions, ScopedAdminMixin, a
 
     def organiser_hall(self, reservation: Reservation) -> int:
         return reservation.venue.hall_id
+
+    @admin.display(description=gettext_lazy("代约工作人员"))
+    def created_by_name(self, reservation: Reservation) -> str:
+        return person_name(reservation.created_by) or self.get_empty_value_display()
+
+    @admin.display(description=gettext_lazy("审核人"))
+    def decided_by_name(self, reservation: Reservation) -> str:
+        return person_name(reservation.decided_by) or self.get_empty_value_display()
+
+    @admin.display(description=gettext_lazy("取消人"))
+    def cancelled_by_name(self, reservation: Reservation) -> str:
+        return person_name(reservation.cancelled_by) or self.get_empty_value_display()
+
+    @admin.display(description=gettext_lazy("签到登记人"))
+    def checked_in_by_name(self, reservation: Reservation) -> str:
+        return person_name(reservation.checked_in_by) or self.get_empty_value_display()
 
     def get_readonly_fields(self, request, obj=None):
         # A reservation changes by its steps only.
@@ -326,10 +343,14 @@ class ReservationSeriesAdmin(
         if obj is None:
             return []
         shown = ["masked_phone" if f == "phone" else f for f in SeriesForm.Meta.fields]
-        return [*shown, "created_at", "created_by"]
+        return [*shown, "created_at", "created_by_name"]
 
     def organiser_hall(self, series: ReservationSeries) -> int:
         return series.venue.hall_id
+
+    @admin.display(description=gettext_lazy("创建人"))
+    def created_by_name(self, series: ReservationSeries) -> str:
+        return person_name(series.created_by) or self.get_empty_value_display()
 
     def save_model(self, request, obj, form, change):
         if change:

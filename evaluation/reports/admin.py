@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 from common.forms import add_service_errors
 from common.storage import stored_download
 from network.admin_scope import ScopedAdminMixin, ScopedInlineMixin
-from network.selectors import halls_in_scope
+from network.selectors import halls_in_scope, person_name
 
 from . import documents, services
 from .models import JointMeeting, MeetingDecision, ReportRun
@@ -284,10 +284,10 @@ class JointMeetingAdmin(ScopedAdminMixin, admin.ModelAdmin):
         "agenda",
         "minutes",
         "report",
-        "created_by",
+        "created_by_name",
         "created_at",
     )
-    readonly_fields = ("created_by", "created_at")
+    readonly_fields = ("created_by_name", "created_at")
     inlines = [MeetingDecisionInline]
 
     def get_queryset(self, request: HttpRequest):
@@ -310,6 +310,10 @@ class JointMeetingAdmin(ScopedAdminMixin, admin.ModelAdmin):
         if db_field.name == "report" and qs is not None:
             qs = qs.filter(kind=ReportRun.Kind.QUARTERLY).select_related("hall")
         return qs
+
+    @admin.display(description=gettext_lazy("记录人"))
+    def created_by_name(self, meeting: JointMeeting) -> str:
+        return person_name(meeting.created_by) or self.get_empty_value_display()
 
     @admin.display(description=gettext_lazy("未办结决定"))
     def decisions_open(self, meeting: JointMeeting) -> str:

@@ -4,7 +4,7 @@ of queries."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -14,8 +14,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from activities import courses
 from activities import services as activity_services
-from activities.models import Activity
+from activities.models import Activity, Category, CourseSession
 from network import services as network_services
 from network.models import Hall
 from portal.models import ScreenLink
@@ -187,3 +188,58 @@ def test_a_superuser_sees_the_whole_network_and_an_official_their_scope(client, 
     client.force_login(cast.county_official)
     html = client.get(reverse("screen")).content.decode()
     assert "官渡区文化馆" in html and "华山合唱" not in html
+
+
+def _course(hall, title, first, weeks):
+    activity = published_activity(hall, title=title, category=Category.TRAINING)
+    courses.course_sessions_save(
+        activity=activity,
+        saved=[
+            CourseSession(start=first + timedelta(weeks=n), end=first + timedelta(weeks=n, hours=2))
+            for n in range(weeks)
+        ],
+    )
+    return activity
+
+
+def _at(hall, title, when):
+    activity = published_activity(hall, title=title)
+    Activity.objects.filter(pk=activity.pk).update(start=when, end=when + timedelta(hours=2))
+
+
+def test_a_course_shows_and_counts_by_its_session_in_the_week(cast):
+    tz = timezone.get_current_timezone()
+    now = datetime(2026, 12, 9, 10, 0, tzinfo=tz)  # a Wednesday
+    # Saturdays from 10-31: this week's session is 12-12 09:30.
+    _course(cast.branch, "少儿舞蹈班", datetime(2026, 10, 31, 9, 30, tzinfo=tz), weeks=8)
+    # Mondays from 11-02: this week's session (12-07) is over, the next is next week's.
+    _course(cast.branch, "书法班", datetime(2026, 11, 2, 19, 0, tzinfo=tz), weeks=8)
+    _at(cast.branch, "花灯戏", datetime(2026, 12, 10, 14, 0, tzinfo=tz))
+    _at(cast.point, "广场舞", datetime(2026, 12, 13, 15, 0, tzinfo=tz))
+
+    screen = screen_for([Hall.objects.get(pk=cast.county.pk)], now=now)
+
+    shown = [
+        (a.title, timezone.localtime(a.next_start).strftime("%m-%d %H:%M")) for a in screen.upcoming
+    ]
+    assert shown == [
+        ("花灯戏", "12-10 14:00"),
+        ("少儿舞蹈班", "12-12 09:30"),
+        ("广场舞", "12-13 15:00"),
+    ]
+    assert screen.week == 4  # both courses meet this week
+    assert screen.today == 0
+
+
+def test_the_page_shows_a_courses_current_session_not_its_first(client, cast):
+    now = timezone.now()
+    current = now - timedelta(minutes=30)
+    _course(cast.branch, "老年合唱班", current - timedelta(weeks=6), weeks=8)
+    link = screen_link_reset(hall=cast.county, by=cast.county_director)
+    url = reverse("screen_public", args=[screen_token(link)])
+    html = client.get(url).content.decode()
+    assert "老年合唱班" in html
+    shown = timezone.localtime(current).strftime("%m-%d %H:%M")
+    first = timezone.localtime(current - timedelta(weeks=6)).strftime("%m-%d %H:%M")
+    assert f"<time>{shown}</time>" in html and f"<time>{first}</time>" not in html
+    assert _queries(client, url) == SCREEN_QUERIES
