@@ -120,7 +120,7 @@ def test_the_command_anonymises_what_ended_and_every_figure_stays(cast, history)
     assert _clear_phones() > 0
     out = io.StringIO()
     call_command("anonymize_residents", "--older-than-days", "0", stdout=out)
-    assert "bookings: anonymised 3" in out.getvalue()
+    assert "活动预约:已匿名化 3 条" in out.getvalue()
     assert _clear_phones() == 0
     assert not Booking.objects.exclude(name=privacy.ANONYMOUS_NAME).exists()
     assert not Order.objects.exclude(name=privacy.ANONYMOUS_NAME).exists()
@@ -145,8 +145,8 @@ def test_a_second_run_changes_nothing(cast, history):
 def test_a_dry_run_counts_and_changes_nothing(cast, history):
     out = io.StringIO()
     call_command("anonymize_residents", "--older-than-days", "0", "--dry-run", stdout=out)
-    assert "bookings: would anonymise 3" in out.getvalue()
-    assert "survey_answers: would anonymise 3" in out.getvalue()
+    assert "活动预约:将匿名化 3 条" in out.getvalue()
+    assert "满意度评价:将匿名化 3 条" in out.getvalue()
     assert Booking.objects.filter(phone__in=PHONES).count() == 3
 
 
