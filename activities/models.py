@@ -15,6 +15,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from common.privacy import consent_fields
 from common.validators import mobile_validator
 from network.models import Hall
 
@@ -211,12 +212,7 @@ class Booking(models.Model):
         related_name="+",
         verbose_name=_("签到人"),
     )
-    # The privacy notice (隐私政策) the resident agreed to when giving the name and phone.
-    # A database default as well, so a plain SQL INSERT (bookings on PostgreSQL) may leave it out.
-    consent_version = models.CharField(
-        _("同意的隐私政策版本"), max_length=20, blank=True, default="", db_default=""
-    )
-    consented_at = models.DateTimeField(_("同意时间"), null=True, blank=True)
+    consent_version, consented_at = consent_fields()
 
     class Meta:
         verbose_name = _("预约")

@@ -13,6 +13,7 @@ import re
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db import models
 from django.db.models import Case, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -26,6 +27,19 @@ HASH_MARK = "~"
 # What a form or the API says when the agreement to the privacy notice is missing.
 CONSENT_REQUIRED = _("请阅读并同意《隐私政策》后再提交。")
 _MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
+
+
+def consent_fields() -> tuple[models.CharField, models.DateTimeField]:
+    """``consent_version, consented_at = consent_fields()``: the privacy notice (隐私政策) a
+    resident agreed to when giving a name and phone, and when, on every record that keeps them.
+    The version has a database default as well, so a plain SQL INSERT (bookings on PostgreSQL)
+    may leave it out."""
+    return (
+        models.CharField(
+            _("同意的隐私政策版本"), max_length=20, blank=True, default="", db_default=""
+        ),
+        models.DateTimeField(_("同意时间"), null=True, blank=True),
+    )
 
 
 def notice_version() -> str:

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from activities.models import Activity, Category
+from common.privacy import consent_fields
 from common.validators import mobile_validator
 from network.models import Hall
 
@@ -161,12 +162,7 @@ class Order(models.Model):
     created_at = models.DateTimeField(_("提交时间"), auto_now_add=True, db_index=True)
     answered_at = models.DateTimeField(_("首次答复时间"), null=True, blank=True)
     done_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
-    # The privacy notice (隐私政策) the resident agreed to when giving the name and phone.
-    # A database default as well, so a plain SQL INSERT (bookings on PostgreSQL) may leave it out.
-    consent_version = models.CharField(
-        _("同意的隐私政策版本"), max_length=20, blank=True, default="", db_default=""
-    )
-    consented_at = models.DateTimeField(_("同意时间"), null=True, blank=True)
+    consent_version, consented_at = consent_fields()
 
     objects = OrderQuerySet.as_manager()
 

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from common.idempotency import IdempotencyRecord
+from common.privacy import consent_fields
 from common.validators import mobile_validator
 
 
@@ -21,12 +22,7 @@ class Resident(models.Model):
     )
     verified_at = models.DateTimeField(_("最近验证时间"))
     created_at = models.DateTimeField(_("首次验证时间"), auto_now_add=True)
-    # The privacy notice (隐私政策) the resident agreed to when giving the name and phone.
-    # A database default as well, so a plain SQL INSERT (bookings on PostgreSQL) may leave it out.
-    consent_version = models.CharField(
-        _("同意的隐私政策版本"), max_length=20, blank=True, default="", db_default=""
-    )
-    consented_at = models.DateTimeField(_("同意时间"), null=True, blank=True)
+    consent_version, consented_at = consent_fields()
 
     class Meta:
         verbose_name = _("已验证手机")
