@@ -17,6 +17,8 @@ from .models import ErasureRequest, Message, PersonalDataAccess
 
 
 class SuperuserReadOnly(admin.ModelAdmin):
+    """Records only a superuser reads, and nobody adds, changes or deletes by hand."""
+
     def has_module_permission(self, request: HttpRequest) -> bool:
         return request.user.is_active and request.user.is_superuser
 
@@ -56,7 +58,7 @@ class ErasureRequestAdmin(SuperuserReadOnly):
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(SuperuserReadOnly):
     list_display = ["created_at", "masked_phone", "template", "status", "attempts", "sent_at"]
     list_filter = ["status", "template"]
     search_fields = ["phone", "provider_id", "key"]
@@ -71,18 +73,3 @@ class MessageAdmin(admin.ModelAdmin):
     @admin.display(description=_("手机号码"))
     def masked_phone(self, message: Message) -> str:
         return mask_phone(message.phone)
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return request.user.is_active and request.user.is_superuser
-
-    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
-        return request.user.is_active and request.user.is_superuser
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
