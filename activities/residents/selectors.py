@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.db import connection
 from django.utils import timezone
 
 from .models import Message, Resident, ResidentToken
@@ -11,14 +12,23 @@ from .services import token_hash
 
 
 def phone_for_token(token: str) -> str | None:
-    """The verified phone a live token stands for, else None (one query)."""
+    """The verified phone a live token stands for, else None (one query).
+
+    Plain SQL, because every resident write asks this first: the ORM took 0.48 ms of CPU to
+    build this join, the statement written out 0.07 ms (bench/booking_bench.py)."""
     if not token or len(token) > 100:
         return None
-    return (
-        ResidentToken.objects.filter(token_hash=token_hash(token), expires_at__gt=timezone.now())
-        .values_list("resident__phone", flat=True)
-        .first()
-    )
+    quote = connection.ops.quote_name
+    tokens, residents = ResidentToken._meta.db_table, Resident._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT r.{quote('phone')} FROM {quote(tokens)} t"
+            f" JOIN {quote(residents)} r ON r.id = t.resident_id"
+            " WHERE t.token_hash = %s AND t.expires_at > %s",
+            [token_hash(token), connection.ops.adapt_datetimefield_value(timezone.now())],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 def is_verified(phone: str) -> bool:

@@ -21,6 +21,7 @@ from django.core.cache import caches
 
 from activities.models import Activity, Booking
 from activities.orders.models import Order
+from activities.residents import services
 from activities.residents.models import Message
 from common.cache import Breaker
 from tests.activities.factories import published_activity
@@ -168,14 +169,19 @@ def test_with_redis_stopped_mid_run_bookings_orders_and_the_list_answer(client, 
     activity = published_activity(cast.branch, capacity=10)
 
     _use_everything(client, cast, activity, 1)
-    # Redis was used: the list's page and the rate-limit counts are in it, the messages' tasks
-    # are on its queue (no worker runs here).
+    # Redis was used: the list's page and the rate-limit counts are in it, the task that sends
+    # the messages due now is on its queue (no worker runs here; one task for the messages a
+    # process makes in a second).
     keys = on_redis.client.keys("*")
     assert any(b"api:activities:" in key for key in keys)
     assert any(b"rl:booking" in key for key in keys)
-    assert on_redis.client.llen("celery") == Message.objects.count() >= 2
+    assert 1 <= on_redis.client.llen("celery") <= Message.objects.count()
+    assert Message.objects.count() >= 2
 
     on_redis.stop()
+    # A second later: the messages of the first round's second went with its task (lost with
+    # this Redis, left to the sweep); from here on no task can be queued.
+    time.sleep(services.SEND_NOW_SECONDS)
     _use_everything(client, cast, activity, 2)
     for i in range(3, 6):  # after the first failure nobody waits on Redis at all
         with within(1):

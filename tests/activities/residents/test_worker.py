@@ -90,3 +90,60 @@ def test_a_worker_retries_a_failing_provider_with_backoff_and_records_each_try(t
     assert 3 <= done.attempts <= 8 and done.sent_at is not None
     [line] = outbox.read_text().splitlines()
     assert json.loads(line)["params"] == {"code": "D2612070"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_sends_a_burst_of_messages_due_now_with_one_task(tmp_path, monkeypatch):
+    need_postgres()
+    broker = _redis_url(need_redis())
+    outbox = tmp_path / "sms.jsonl"
+    env = {
+        **os.environ,
+        "ENV_FILE": "/dev/null",
+        "DATABASE_URL": _database_url(),
+        "REDIS_URL": broker,
+        "CONN_MAX_AGE": "0",
+        "PYTHONUNBUFFERED": "1",
+        "SMS_BACKEND": "file",
+        "SMS_FILE_PATH": str(outbox),
+    }
+    log = tmp_path / "worker.log"
+    _flush(broker)
+    from portal.celery import app
+    from tests.portal.test_redis_faults import _fresh_pools
+
+    # This process queues as a web process does: to the worker's broker, not eagerly.
+    for name, value in {"broker_url": broker, "task_always_eager": False}.items():
+        monkeypatch.setitem(app.conf, name, value)
+    _fresh_pools(app)
+    monkeypatch.setattr(services, "_rung_until", 0.0)
+    worker = None
+    try:
+        worker = _start_worker(env, "sms-burst", log, "celery")
+        made = [
+            services.message_send(
+                phone=f"1380000{i:04d}",
+                template="order_done",
+                params={"code": f"D{i}"},
+                urgent=True,
+            )
+            for i in range(10)
+        ]
+
+        def all_sent():
+            return Message.objects.filter(
+                pk__in=[m.pk for m in made], status=Message.Status.SENT
+            ).count() == len(made)
+
+        _wait_for(all_sent, 60, "the ten messages to be sent", [log])
+    finally:
+        _kill(worker)
+        _flush(broker)
+        _fresh_pools(app)
+    lines = [json.loads(line) for line in outbox.read_text().splitlines()]
+    assert sorted(m["params"]["code"] for m in lines) == sorted(f"D{i}" for i in range(10))
+    # Made within a second of each other: one task sent them all (a slow machine may take two),
+    # and no message had a task of its own.
+    received = [line for line in log.read_text().splitlines() if "received" in line]
+    assert 1 <= sum("messages_send_now[" in line for line in received) <= 2
+    assert not any("message_deliver[" in line for line in received)
