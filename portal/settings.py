@@ -367,6 +367,13 @@ IMPORT_MAX_CELL_CHARS = env.int("IMPORT_MAX_CELL_CHARS", default=4000)
 IMPORT_MAX_UNZIPPED_MB = env.int("IMPORT_MAX_UNZIPPED_MB", default=2048)
 IMPORT_MAX_ZIP_RATIO = env.int("IMPORT_MAX_ZIP_RATIO", default=100)
 
+# A hall search (the search page, the halls API's q) counts its matches up to this many; above
+# it the count says "more than" and the pages stop there. Counting every match of a name most of
+# the nation shares (610,000 halls) took a second; nobody pages through more than this.
+SEARCH_COUNT_CAP = env.int("SEARCH_COUNT_CAP", default=1000)
+if SEARCH_COUNT_CAP < 1:
+    raise ImproperlyConfigured("SEARCH_COUNT_CAP must be at least 1")
+
 # --- The digital culture hall -------------------------------------------------------------------
 # Upload limits per kind of file, in MB (common/uploads.py checks the real type from the content).
 DIGITAL_MAX_MB = {
