@@ -125,10 +125,12 @@ class SearchPaginator(Paginator):
 
     ``count`` is then at most the cap and ``capped`` says that there are more: the pages stop at
     the cap, and the resident is asked for a more specific name. The order is chosen from the
-    count, not left to the planner's estimate: a few matches are found through the trigram
-    indexes and sorted (``MATCHES_IN_TREE_ORDER``); matches that reach the cap are dense enough
-    that walking the tree index (``DENSE_MATCHES_IN_TREE_ORDER``) meets a page's rows at once,
-    where a sort would read all of them (610,000 for 综合文化服务中心: about a second).
+    count: below the cap the matches are few, found through the trigram indexes and sorted
+    (``MATCHES_IN_TREE_ORDER``); at the cap the plain order (``DENSE_MATCHES_IN_TREE_ORDER``)
+    lets the planner walk the tree index, which meets a page's rows at once where a sort would
+    read all of them (610,000 for 综合文化服务中心: about a second). The walk is not forced:
+    matches above the cap may all sit at the end of the tree order (a big county's halls), where
+    the trigram bitmap is the faster plan (docs/BENCHMARKS.md).
     """
 
     def __init__(self, object_list: QuerySet, per_page: int, **kwargs) -> None:
