@@ -11,7 +11,7 @@ the national network reads the index instead of every row. SQLite scans, as befo
 
 A search that matches most of the nation (综合文化服务中心: 610,000 halls) is neither counted
 nor sorted in full: ``SearchPaginator`` counts up to ``SEARCH_COUNT_CAP`` and, when the count
-reaches it, pages through the tree index instead of sorting the matches.
+reaches it, orders the matches so that the planner can walk the tree index instead of sorting.
 """
 
 from __future__ import annotations
