@@ -6,18 +6,30 @@
 It uses the database ``--db-name`` on the server of ``DATABASE_URL``: when that holds no halls,
 it is created, migrated and filled by ``generate_network`` (the national defaults, about 652,000
 halls, 25 s to a minute); a database kept by an earlier run (``--keep``) is reused as it is,
-migrated first. Then, after ``ANALYZE``, each query is timed as the public search page runs it
-(``network.selectors.directory_search``: the count and the first page of 20, ancestors joined)
-and as the API's ``q`` filter runs it (count and a page of 50):
+migrated first. Then, after ``ANALYZE``, each query is timed four ways:
+
+* ``page``: the public search page's queries (``network.search.SearchPaginator`` over
+  ``network.selectors.directory_search``: the count up to ``SEARCH_COUNT_CAP`` and a page of 20
+  with the ancestors joined),
+* ``api``: the halls API's queries for ``q`` (``HallFilter`` over ``halls_for_api``, the same
+  paginator, a page of 50),
+* ``page view`` and ``api view``: the whole request, ``GET /halls/search/?q=`` and
+  ``GET /api/v1/halls/?q=``, through Django's test client in this process (middleware, template
+  or serializer, no network and no server),
+
+for:
 
 * a village's name as residents type it (a locality drawn at random),
 * the longer plaque fragment of a township and a village (``…镇分馆宁家``),
 * a name with a number typed the other way (``关上第一社区`` for a hall named ``关上第1社区``,
   which the run adds to one township),
-* a whole common suffix (``综合文化服务中心``: 610,000 halls match; the count reads them all).
+* the last two characters of a village's name (``东村``): too short for a trigram, so read by a
+  scan, and matching a few thousand halls,
+* a whole common suffix (``综合文化服务中心``: 610,000 halls match), on the first page and on
+  the last page within the cap.
 
-It prints the median, p95 and maximum of each kind. Not a test: the figures go to
-docs/BENCHMARKS.md by hand.
+It prints the median, p95 and maximum of each. Not a test: the figures go to docs/BENCHMARKS.md
+by hand.
 """
 
 from __future__ import annotations
@@ -61,13 +73,17 @@ def main(args) -> None:
     os.environ.update(env)
     _common.django_setup()
 
-    from django.core.paginator import Paginator
+    from django.conf import settings
     from django.db import connection
+    from django.test import Client
 
     from network import services
+    from network.api import halls_for_api
     from network.filters import HallFilter
     from network.models import Hall
-    from network.selectors import directory_search
+    from network.search import SearchPaginator
+    from network.selectors import attach_schemes, directory_search, hall_chain
+    from network.views import RESULTS_PER_PAGE
 
     if not Hall.objects.exists():
         print("… generate_network", flush=True)
@@ -86,40 +102,67 @@ def main(args) -> None:
     township = points[0].parent
     if not Hall.objects.filter(name="关上第1社区").exists():
         services.hall_create(parent=township, name="关上第1社区", locality="关上第1社区")
+    cap = settings.SEARCH_COUNT_CAP
+    common = min(args.queries, 10)
     queries = {
-        "village": [p.locality for p in points],
+        "village": [(p.locality, 1) for p in points],
         # The township's last characters, 分馆, and the village's first two.
-        "plaque": [p.plaque_name.split("分馆")[0][-3:] + "分馆" + p.locality[:2] for p in points],
-        "numbers": ["关上第一社区"] * args.queries,
-        "common": ["综合文化服务中心"] * min(args.queries, 10),
+        "plaque": [
+            (p.plaque_name.split("分馆")[0][-3:] + "分馆" + p.locality[:2], 1) for p in points
+        ],
+        "numbers": [("关上第一社区", 1)] * args.queries,
+        "two characters": [(p.locality[-2:], 1) for p in points],
+        "common": [("综合文化服务中心", 1)] * common,
+        "common, last page": [("综合文化服务中心", -1)] * common,
     }
 
-    def page(q: str) -> int:
-        paginator = Paginator(directory_search(q), 20)
-        list(paginator.get_page(1))
+    def page(q: str, number: int) -> int:
+        paginator = SearchPaginator(directory_search(q), RESULTS_PER_PAGE)
+        halls = paginator.page(paginator.num_pages if number < 0 else number)
+        for hall in attach_schemes(halls):
+            hall_chain(hall)
         return paginator.count
 
-    def api(q: str) -> int:
-        queryset = HallFilter({"q": q}, queryset=Hall.objects.all()).qs
-        list(queryset[:50])
-        return queryset.count()
+    def api(q: str, number: int) -> int:
+        paginator = SearchPaginator(HallFilter({"q": q}, queryset=halls_for_api()).qs, 50)
+        list(paginator.page(paginator.num_pages if number < 0 else number))
+        return paginator.count
 
-    assert page("关上第一社区") >= 1 and api("关上第一社区") >= 1
+    client = Client()
+
+    def view(path: str):
+        def get(q: str, number: int) -> int:
+            response = client.get(path, {"q": q, "page": "last" if number < 0 else number})
+            assert response.status_code == 200, response.status_code
+            return len(response.content)
+
+        return get
+
+    assert page("关上第一社区", 1) >= 1 and api("关上第一社区", 1) >= 1
+    ways = (
+        ("page", page),
+        ("api", api),
+        ("page view", view("/halls/search/")),
+        ("api view", view("/api/v1/halls/")),
+    )
+    started = (time.strftime("%H:%M:%S", time.gmtime()), os.getloadavg())
     figures = {}
     for kind, texts in queries.items():
-        for name, fn in (("page", page), ("api", api)):
-            times = [t for q in texts for t in timed(lambda q=q, fn=fn: fn(q), 1)]
+        for name, fn in ways:
+            times = [t for q, n in texts for t in timed(lambda q=q, n=n, fn=fn: fn(q, n), 1)]
             times.sort()
-            figures[f"{kind}/{name}"] = {
+            figures[f"{kind} / {name}"] = {
                 "n": len(times),
                 "median_ms": round(statistics.median(times), 1),
                 "p95_ms": round(times[max(0, round(0.95 * len(times)) - 1)], 1),
                 "max_ms": round(times[-1], 1),
             }
-    print(f"machine: {_common.machine()}; load average {os.getloadavg()}")
-    print(f"halls: {halls}; examples: {[q[0] for q in queries.values()]}")
+    print(f"machine: {_common.machine()}; SEARCH_COUNT_CAP {cap}")
+    print(f"started {started[0]} UTC, load average {started[1]}")
+    print(f"ended {time.strftime('%H:%M:%S', time.gmtime())} UTC, load average {os.getloadavg()}")
+    print(f"halls: {halls}; examples: {[q[0][0] for q in queries.values()]}")
     for key, value in figures.items():
-        print(f"{key:16} {value}")
+        print(f"{key:32} {value}")
     if not args.keep:
         connection.close()
         admin_sql(server, f"DROP DATABASE {args.db_name}")

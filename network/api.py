@@ -19,11 +19,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.validators import UniqueValidator
 
-from common.api import FIELD_ERRORS, FORBIDDEN, NOT_AUTHENTICATED, NOT_FOUND
+from common.api import FIELD_ERRORS, FORBIDDEN, NOT_AUTHENTICATED, NOT_FOUND, Pagination
 
 from . import services
 from .filters import HallFilter
 from .models import Hall
+from .search import SearchPaginator, query_forms
 from .selectors import user_scope
 
 EDITABLE_FIELDS = list(Hall.OWN_FIELDS)
@@ -163,6 +164,49 @@ class HallWritePermission(permissions.IsAuthenticatedOrReadOnly):
         return bool(user.is_staff) and not user_scope(user).read_only
 
 
+class HallPagination(Pagination):
+    """Pages of halls with ``count_capped``: a search (``q``) counts its matches only up to
+    ``SEARCH_COUNT_CAP`` (``network.search.SearchPaginator``); every other list counts exactly."""
+
+    def paginate_queryset(self, queryset, request, view=None):
+        if query_forms(request.query_params.get("q", "")):
+            self.django_paginator_class = SearchPaginator
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_paginated_response(self, data) -> Response:
+        paginator = self.page.paginator
+        return Response(
+            {
+                "count": paginator.count,
+                "count_capped": getattr(paginator, "capped", False),
+                "next": self.get_next_link(),
+                "previous": self.get_previous_link(),
+                "results": data,
+            }
+        )
+
+    def get_paginated_response_schema(self, schema):
+        response = super().get_paginated_response_schema(schema)
+        properties = response["properties"]
+        properties["count"]["description"] = _(
+            "结果总数。按名称查找(`q`)时最多数到 SEARCH_COUNT_CAP(默认 1000):"
+            "超过时即为该上限,且 `count_capped` 为 true,翻页也止于该上限。"
+        )
+        response["properties"] = {
+            "count": properties["count"],
+            "count_capped": {
+                "type": "boolean",
+                "description": _(
+                    "为 true 时,实际结果多于 `count`:只能翻到前 `count` 条,"
+                    "请用更具体的名称(村名、乡镇名)或 `within` 缩小范围。"
+                ),
+            },
+            **{key: value for key, value in properties.items() if key != "count"},
+        }
+        response["required"] = [*response["required"], "count_capped"]
+        return response
+
+
 # Reads are open to everyone; a signed-in client may still send its credentials.
 OPTIONAL_AUTH = [{"tokenAuth": []}, {"cookieAuth": []}, {}]
 
@@ -174,6 +218,8 @@ OPTIONAL_AUTH = [{"tokenAuth": []}, {"cookieAuth": []}, {}]
         description=_(
             "公开,无需登录。按树序(每个中心馆一棵树,树内先序)排列,每页 50 条。"
             "`parent`、`within` 指向不存在的馆时返回 400(而不是空列表),以免把错号当成空子树。"
+            "按名称查找(`q`)时结果只数到 SEARCH_COUNT_CAP(默认 1000)个:"
+            "更多时 `count` 为该上限、`count_capped` 为 true,翻页止于该上限。"
         ),
         responses={200: HallSerializer(many=True), 400: FIELD_ERRORS, 404: NOT_FOUND},
     ),
@@ -204,6 +250,7 @@ OPTIONAL_AUTH = [{"tokenAuth": []}, {"cookieAuth": []}, {}]
 class HallViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = HallSerializer
     filterset_class = HallFilter
+    pagination_class = HallPagination
     permission_classes = [HallWritePermission]
     http_method_names = ["get", "patch", "head", "options"]
 

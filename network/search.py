@@ -8,6 +8,10 @@ digits as Chinese numerals; ``name_search_q`` matches any of the forms in any of
 On PostgreSQL each field has a ``pg_trgm`` GIN index on ``UPPER(field::text)`` (migration
 ``0012_hall_search_trigrams``), the very expression of Django's ``icontains``, so a search of
 the national network reads the index instead of every row. SQLite scans, as before.
+
+A search that matches most of the nation (综合文化服务中心: 610,000 halls) is neither counted
+nor sorted in full: ``SearchPaginator`` counts up to ``SEARCH_COUNT_CAP`` and, when the count
+reaches it, orders the matches so that the planner can walk the tree index instead of sorting.
 """
 
 from __future__ import annotations
@@ -16,13 +20,19 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-from django.db.models import F, Q
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.db.models import F, Q, QuerySet
+from django.utils.functional import cached_property
 
 SEARCH_FIELDS = ("name", "plaque_name", "locality")  # what the public search and the API read
 # Tree order for a list of matches, which the planner cannot take from the (tree_id, lft) index:
 # walking that index to find the first match of a rare name reads the whole table (about 300 ms
 # nationally, against a few ms through the trigram indexes and a sort of the matches).
 MATCHES_IN_TREE_ORDER = (F("tree_id") + 0, "lft")
+# The same order, which the planner may take from the (tree_id, lft) index: for matches dense
+# enough to reach the count's cap, walking the index finds a page's rows at once.
+DENSE_MATCHES_IN_TREE_ORDER = ("tree_id", "lft")
 DIGITS = "零一二三四五六七八九"
 CHINESE_NUMERAL = re.compile("[零〇一二两三四五六七八九十百千]+")
 ARABIC_NUMBER = re.compile("[0-9]+")
@@ -108,3 +118,43 @@ def name_search_q(text: str, fields: Iterable[str]) -> Q | None:
         for field in fields:
             condition |= Q(**{f"{field}__icontains": form})
     return condition
+
+
+class SearchPaginator(Paginator):
+    """Pages of a search's matches in tree order, counted only up to ``SEARCH_COUNT_CAP``.
+
+    ``count`` is then at most the cap and ``capped`` says that there are more: the pages stop at
+    the cap, and the resident is asked for a more specific name. The order is chosen from the
+    count: below the cap the matches are few, found through the trigram indexes and sorted
+    (``MATCHES_IN_TREE_ORDER``); at the cap the plain order (``DENSE_MATCHES_IN_TREE_ORDER``)
+    lets the planner walk the tree index, which meets a page's rows at once where a sort would
+    read all of them (610,000 for 综合文化服务中心: about a second). The walk is not forced:
+    matches above the cap may all sit at the end of the tree order (a big county's halls), where
+    the trigram bitmap is the faster plan (docs/BENCHMARKS.md).
+    """
+
+    def __init__(self, object_list: QuerySet, per_page: int, **kwargs) -> None:
+        super().__init__(object_list, per_page, **kwargs)
+        self.cap = settings.SEARCH_COUNT_CAP
+
+    @cached_property
+    def _counted(self) -> int:
+        # count(*) over a LIMIT: the scan stops at the first cap + 1 matches.
+        return self.object_list.order_by().values("pk")[: self.cap + 1].count()
+
+    @property
+    def capped(self) -> bool:
+        return self._counted > self.cap
+
+    @cached_property
+    def count(self) -> int:
+        return min(self._counted, self.cap)
+
+    def page(self, number):
+        number = self.validate_number(number)
+        order = DENSE_MATCHES_IN_TREE_ORDER if self.capped else MATCHES_IN_TREE_ORDER
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        return self._get_page(self.object_list.order_by(*order)[bottom:top], number, self)

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from .models import KIND_BY_LEVEL, Hall, HallKind
 from .navigation import map_links
+from .search import SearchPaginator
 from .selectors import (
     attach_schemes,
     directory_children,
@@ -77,7 +78,7 @@ def hall_search(request: HttpRequest) -> HttpResponse:
     page = None
     results: list[tuple[Hall, list[Hall]]] = []
     if query:
-        page = Paginator(directory_search(query), RESULTS_PER_PAGE).get_page(
+        page = SearchPaginator(directory_search(query), RESULTS_PER_PAGE).get_page(
             request.GET.get("page")
         )
         results = [(hall, hall_chain(hall)) for hall in attach_schemes(page)]

@@ -367,6 +367,13 @@ IMPORT_MAX_CELL_CHARS = env.int("IMPORT_MAX_CELL_CHARS", default=4000)
 IMPORT_MAX_UNZIPPED_MB = env.int("IMPORT_MAX_UNZIPPED_MB", default=2048)
 IMPORT_MAX_ZIP_RATIO = env.int("IMPORT_MAX_ZIP_RATIO", default=100)
 
+# A hall search (the search page, the halls API's q) counts its matches up to this many; above
+# it the count says "more than" and the pages stop there. Counting every match of a name most of
+# the nation shares (610,000 halls) took a second; nobody pages through more than this.
+SEARCH_COUNT_CAP = env.int("SEARCH_COUNT_CAP", default=1000)
+if SEARCH_COUNT_CAP < 1:
+    raise ImproperlyConfigured("SEARCH_COUNT_CAP must be at least 1")
+
 # --- The digital culture hall -------------------------------------------------------------------
 # Upload limits per kind of file, in MB (common/uploads.py checks the real type from the content).
 DIGITAL_MAX_MB = {
@@ -412,7 +419,8 @@ SPECTACULAR_SETTINGS = {
         "(写请求须带 `X-CSRFToken` 头)。不接受 HTTP Basic。"
         "工作人员只能改动其所在馆及下级馆的数据,范围之外的对象返回 404。\n"
         "- 列表分页:`count`、`next`、`previous`、`results`;`page` 从 1 开始,"
-        "`page_size` 默认 50、最大 200。\n"
+        "`page_size` 默认 50、最大 200。按名称查找(`halls/?q=`)的结果最多数到 "
+        f"{SEARCH_COUNT_CAP} 个:更多时 `count` 为该上限,`count_capped` 为 true。\n"
         "- 输入有误时返回 400,正文为 `{字段名: [错误信息, …]}`。"
         "错误信息按 `Accept-Language` 给出:默认简体中文,`en` 为英文。\n\n"
         "Open API of the culture hall network. Reads are public; writes take a staff API token "

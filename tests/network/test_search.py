@@ -3,12 +3,15 @@ PostgreSQL, trigram indexes that the search's query reads."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from network import services
-from network.search import chinese_to_int, int_to_chinese, query_forms
+from network import services, views
+from network.search import SearchPaginator, chinese_to_int, int_to_chinese, query_forms
 from network.selectors import directory_search
 from tests.conftest import need_postgres
 
@@ -113,3 +116,130 @@ def test_postgres_search_reads_the_trigram_indexes(numbered):
         plan = directory_search("关上第一社区").explain()
     for index in ("hall_name_trgm", "hall_plaque_name_trgm", "hall_locality_trgm"):
         assert index in plan, plan
+
+
+# --- A search that matches most of the nation: counted up to SEARCH_COUNT_CAP -------------------
+
+COMMON = "综合文化服务中心"  # in the name of nearly every village's hall
+
+
+@pytest.fixture
+def villages(cast):
+    """Twelve service points named like most of the nation's: eleven under 华山街道, then one
+    under 关上街道, added last but first in tree order (so ids alone would misorder them)."""
+    later = [
+        services.hall_create(
+            parent=cast.other_county_branch, name=f"华山{i}村{COMMON}", locality=f"华山{i}村"
+        )
+        for i in range(11)
+    ]
+    first = services.hall_create(parent=cast.branch, name=f"关上新村{COMMON}", locality="关上新村")
+    return [first, *later]
+
+
+def page_links(response) -> list[int]:
+    main = response.content.decode().split('<main id="main"', 1)[1].split("</main>", 1)[0]
+    return [int(pk) for pk in re.findall(r'href="/halls/(\d+)/"', main)]
+
+
+@pytest.fixture
+def four_a_page(monkeypatch):
+    monkeypatch.setattr(views, "RESULTS_PER_PAGE", 4)
+
+
+def test_the_page_counts_up_to_the_cap_and_asks_for_a_closer_name(
+    client, villages, settings, four_a_page
+):
+    settings.SEARCH_COUNT_CAP = 10
+    url = reverse("network:hall_search")
+    first = client.get(url, {"q": COMMON})
+    html = first.content.decode()
+    assert f"“{COMMON}”:找到超过 10 个场馆,只列出前 10 个。" in html
+    assert "村(社区)名、乡镇(街道)名" in html
+    assert "第 1 / 3 页" in html  # 10 of the 12, four a page
+    pages = [page_links(first)] + [
+        page_links(client.get(url, {"q": COMMON, "page": n})) for n in (2, 3)
+    ]
+    assert [len(p) for p in pages] == [4, 4, 2]
+    assert sum(pages, []) == [hall.pk for hall in villages[:10]]  # tree order
+    last = client.get(url, {"q": COMMON, "page": 3}).content.decode()
+    assert 'rel="next"' not in last
+    # A page past the cap shows the last page within it.
+    assert page_links(client.get(url, {"q": COMMON, "page": 4})) == pages[2]
+
+
+def test_the_page_counts_exactly_up_to_the_cap(client, villages, settings):
+    settings.SEARCH_COUNT_CAP = 12
+    html = client.get(reverse("network:hall_search"), {"q": COMMON}).content.decode()
+    assert "找到 12 个场馆" in html and "超过" not in html
+
+
+def api_walk(client, params: dict) -> tuple[dict, list[int]]:
+    """The first page, and the ids of every page reached through ``next``."""
+    first = page = client.get("/api/v1/halls/", params).json()
+    ids = [row["id"] for row in page["results"]]
+    while page["next"]:
+        page = client.get(page["next"]).json()
+        ids += [row["id"] for row in page["results"]]
+    return first, ids
+
+
+def test_the_api_says_when_the_count_is_capped_and_next_stops_at_it(client, villages, settings):
+    settings.SEARCH_COUNT_CAP = 10
+    first, ids = api_walk(client, {"q": COMMON, "page_size": 4})
+    assert first["count"] == 10 and first["count_capped"] is True
+    assert ids == [hall.pk for hall in villages[:10]]
+    assert client.get("/api/v1/halls/", {"q": COMMON, "page_size": 4, "page": 4}).status_code == 404
+    # Under the cap the count is exact; lists without q always count exactly.
+    settings.SEARCH_COUNT_CAP = 12
+    first, ids = api_walk(client, {"q": COMMON, "page_size": 5})
+    assert (first["count"], first["count_capped"]) == (12, False)
+    assert ids == [hall.pk for hall in villages]
+    settings.SEARCH_COUNT_CAP = 1
+    body = client.get("/api/v1/halls/").json()
+    assert (body["count"], body["count_capped"]) == (22, False)
+    body = client.get("/api/v1/halls/", {"q": "  "}).json()
+    assert (body["count"], body["count_capped"]) == (22, False)
+
+
+def test_the_api_caps_a_search_within_a_subtree(client, cast, villages, settings):
+    settings.SEARCH_COUNT_CAP = 5
+    first, ids = api_walk(client, {"q": COMMON, "within": cast.other_county.pk, "page_size": 2})
+    assert (first["count"], first["count_capped"]) == (5, True)
+    assert ids == [hall.pk for hall in villages[1:6]]
+    body = client.get("/api/v1/halls/", {"q": COMMON, "within": cast.county.pk}).json()
+    assert (body["count"], body["count_capped"]) == (1, False)
+    assert [row["id"] for row in body["results"]] == [villages[0].pk]
+
+
+def test_both_orders_give_tree_order(villages, settings):
+    """Few matches are sorted (tree_id + 0, so the trigram indexes find them); matches that reach
+    the cap are read along the tree index: the same halls in the same order."""
+    settings.SEARCH_COUNT_CAP = 100
+    with CaptureQueriesContext(connection) as few:
+        sorted_page = list(SearchPaginator(directory_search(COMMON), 20).page(1))
+    settings.SEARCH_COUNT_CAP = 7
+    with CaptureQueriesContext(connection) as dense:
+        paginator = SearchPaginator(directory_search(COMMON), 20)
+        walked_page = list(paginator.page(1))
+    assert sorted_page == villages
+    assert walked_page == villages[:7] and paginator.capped
+    count_sql, page_sql = (query["sql"] for query in dense.captured_queries)
+    assert "LIMIT 8" in count_sql  # stops at cap + 1
+    assert "+ 0" in few.captured_queries[1]["sql"] and "+ 0" not in page_sql
+
+
+@pytest.mark.parametrize("cap", [5, 1000])
+def test_search_query_counts_are_pinned(
+    client, cast, villages, settings, cap, django_assert_num_queries
+):
+    settings.SEARCH_COUNT_CAP = cap
+    # The capped count, then the page with its ancestors joined.
+    with django_assert_num_queries(2):
+        assert client.get(reverse("network:hall_search"), {"q": COMMON}).status_code == 200
+    with django_assert_num_queries(2):
+        assert client.get("/api/v1/halls/", {"q": COMMON}).status_code == 200
+    # ``within`` first loads its hall's tree numbers.
+    with django_assert_num_queries(3):
+        body = client.get("/api/v1/halls/", {"q": COMMON, "within": cast.centre.pk}).json()
+    assert body["count_capped"] is (cap == 5)

@@ -46,8 +46,16 @@ def test_schema_describes_the_halls_endpoints(schema):
     assert "400" in params["within"]["description"]  # a missing hall is a 400, documented
     assert set(params["kind"]["schema"]["enum"]) == {"centre", "main", "branch", "point"}
     assert {"200", "400"} <= set(listing["responses"])
-    page = schema["components"]["schemas"]["PaginatedHallList"]["properties"]
-    assert {"count", "next", "previous", "results"} <= set(page)
+    paginated = schema["components"]["schemas"]["PaginatedHallList"]
+    page = paginated["properties"]
+    assert {"count", "count_capped", "next", "previous", "results"} <= set(page)
+    # A search's count may stop at the cap; the schema says so and when.
+    assert page["count_capped"]["type"] == "boolean" and "count_capped" in paginated["required"]
+    assert "SEARCH_COUNT_CAP" in page["count"]["description"]
+    # Other lists count exactly and say nothing of a cap.
+    assert (
+        "count_capped" not in schema["components"]["schemas"]["PaginatedActivityList"]["properties"]
+    )
     hall = schema["components"]["schemas"]["Hall"]
     assert {"id", "code", "name", "kind", "status", "parent", "children_count"} <= set(
         hall["required"]
