@@ -26,6 +26,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from common import prepared
 from network.forms import COUNTY_CHOICES_MAX
 from network.models import Hall
 from network.selectors import hall_subtree
@@ -134,7 +135,7 @@ def activity_bookable(activity_id: int) -> Activity | None:
     three times what the row itself costs."""
     names, sql, converters = _bookable_read(connection.vendor)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [activity_id, Activity.Status.DRAFT.value])
+        prepared.execute(cursor, "activity_bookable", sql, [activity_id, Activity.Status.DRAFT])
         row = cursor.fetchone()
     if row is None:
         return None

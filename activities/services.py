@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from activities.residents import selectors as residents
 from activities.residents.services import message_send
-from common import privacy
+from common import prepared, privacy
 from common.ratelimit import Budget
 from common.validators import mobile_validator
 from network.models import Hall
@@ -357,7 +357,13 @@ def booking_create(
     for _attempt in range(5):
         try:
             booking = _booking_save(
-                activity_id=activity_id, name=name, phone=phone, seats=seats, now=now, consent_version=consent_version, **group
+                activity_id=activity_id,
+                name=name,
+                phone=phone,
+                seats=seats,
+                now=now,
+                consent_version=consent_version,
+                **group,
             )
         except IntegrityError as exc:
             # A drawn code that exists already rolls the whole booking back: draw again.
@@ -404,7 +410,7 @@ def _phone_record(phone: str, activity_id: int, now: datetime) -> tuple[int, int
         Booking.Status.CANCELLED.value,
     ]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        prepared.execute(cursor, "booking_phone_record", sql, params)
         booked, no_shows = cursor.fetchone()
     return int(booked), int(no_shows)
 
@@ -490,7 +496,9 @@ FROM saved
 
 def _booking_insert(fields: dict, now: datetime) -> Booking:
     with connection.cursor() as cursor:
-        cursor.execute(
+        prepared.execute(
+            cursor,
+            "booking_insert",
             _BOOKING_INSERT,
             {
                 **fields,

@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from django.db import connection
 from django.utils import timezone
 
+from common import prepared
+
 from .models import Message, Resident, ResidentToken
 from .services import token_hash
 
@@ -21,7 +23,9 @@ def phone_for_token(token: str) -> str | None:
     quote = connection.ops.quote_name
     tokens, residents = ResidentToken._meta.db_table, Resident._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute(
+        prepared.execute(
+            cursor,
+            "phone_for_token",
             f"SELECT r.{quote('phone')} FROM {quote(tokens)} t"
             f" JOIN {quote(residents)} r ON r.id = t.resident_id"
             " WHERE t.token_hash = %s AND t.expires_at > %s",
