@@ -61,6 +61,30 @@ def test_gunicorns_access_log_masks_the_query_and_keeps_its_fields():
     assert entry["query"] == "phone=138****8000" and entry["status"] == 200
 
 
+def test_gunicorns_access_log_keeps_only_the_atoms_a_line_shows_each_masked():
+    from gunicorn.config import Config
+
+    msg = Config().access_log_format  # gunicorn's default: %(h)s %(l)s … "%(f)s" "%(a)s"
+    record = logging.makeLogRecord(
+        {
+            "name": "gunicorn.access",
+            "msg": msg,
+            "args": {
+                "h": "10.0.0.1", "l": "-", "u": "-", "t": "[07/Dec/2026:10:00:00 +0800]",
+                "r": "GET /api/v1/bookings/ABC/?phone=13800138000 HTTP/1.1", "s": "200",
+                "b": "12", "f": "https://example.cn/?tel=13912345678", "a": "Mozilla",
+                "q": "phone=13800138000", "U": "/api/v1/bookings/ABC/",
+                "{x-resident-phone}i": "13800138000", "HTTP_X_RESIDENT_PHONE": "13800138000",
+            },
+        }
+    )  # fmt: skip
+    assert MaskPhones().filter(record)
+    assert "{x-resident-phone}i" not in record.args and "HTTP_X_RESIDENT_PHONE" not in record.args
+    line = record.getMessage()
+    assert "13800138000" not in line and "13912345678" not in line
+    assert "?phone=138****8000" in line and "tel=139****5678" in line and line.startswith("10.0")
+
+
 def test_gunicorn_logs_through_the_same_filter():
     import runpy
     from pathlib import Path
