@@ -1,8 +1,8 @@
 """Hot statements as PostgreSQL prepared statements: planned once per connection, not per call.
 
-A booking runs four statements written out in SQL (the activity, the resident's token, the
-phone's record, the seat and the booking in one statement). PostgreSQL planned each of them
-again on every call, and planning the booking statement took about as long as running it
+A booking runs five statements written out in SQL (the activity, the resident's token, the
+phone's record, the seat and the booking in one statement, its message). PostgreSQL planned each
+of them again on every call, and planning the booking statement took about as long as running it
 (bench/booking_bench.py, docs/BENCHMARKS.md). ``execute`` prepares a statement the first time a
 connection runs it and then sends ``EXECUTE name(...)`` with the same parameters.
 
