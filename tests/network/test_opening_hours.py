@@ -302,3 +302,21 @@ def test_a_new_hall_gets_its_hours_with_it(client, cast):
     hall = Hall.objects.get(code="530111001009")
     assert [str(h) for h in hall.weekly_hours.all()] == ["周日 08:30–11:30"]
     assert hall.closures.get().date == date(2026, 12, 24)
+
+
+@pytest.mark.parametrize(
+    ("language", "shown"),
+    [("zh-hans", "下次开放:9月29日 星期二 14:30"), ("en", "Next open: Tuesday, September 29, 14:30")],
+)
+def test_the_next_opening_is_written_in_the_page_s_language(cast, language, shown):
+    from types import SimpleNamespace
+
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    opening = SimpleNamespace(
+        has_hours=True, is_open=False, closed_today="", next_open=at(TUESDAY, "14:30"), week=[]
+    )
+    with translation.override(language):
+        html = render_to_string("network/_opening.html", {"hall": cast.branch, "opening": opening})
+    assert shown in html
