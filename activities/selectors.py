@@ -465,15 +465,16 @@ def with_session_count(activities: QuerySet[Activity]) -> QuerySet[Activity]:
 
 
 def with_next_session(activities: QuerySet[Activity], *, now: datetime) -> QuerySet[Activity]:
-    """Each activity with ``next_start``, in the list's own query: for a course, the start of
-    its first session not over at ``now`` (its own start is its first session's, weeks back);
-    for any other activity, its start."""
-    sessions = (
-        CourseSession.objects.filter(activity_id=OuterRef("pk"), end__gte=now)
-        .order_by("start", "pk")
-        .values("start")[:1]
+    """Each activity with ``next_start`` and ``next_end``, in the list's own query: for a
+    course, the start and end of its first session not over at ``now`` (its own start is its
+    first session's, weeks back); for any other activity, its start and end."""
+    sessions = CourseSession.objects.filter(activity_id=OuterRef("pk"), end__gte=now).order_by(
+        "start", "pk"
     )
-    return activities.annotate(next_start=Coalesce(Subquery(sessions), F("start")))
+    return activities.annotate(
+        next_start=Coalesce(Subquery(sessions.values("start")[:1]), F("start")),
+        next_end=Coalesce(Subquery(sessions.values("end")[:1]), F("end")),
+    )
 
 
 def held_between_q(start: datetime, end: datetime) -> Q:

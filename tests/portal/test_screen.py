@@ -243,3 +243,21 @@ def test_the_page_shows_a_courses_current_session_not_its_first(client, cast):
     first = timezone.localtime(current - timedelta(weeks=6)).strftime("%m-%d %H:%M")
     assert f"<time>{shown}</time>" in html and f"<time>{first}</time>" not in html
     assert _queries(client, url) == SCREEN_QUERIES
+
+
+def test_an_activity_under_way_says_until_when(cast):
+    tz = timezone.get_current_timezone()
+    now = datetime(2026, 12, 9, 10, 0, tzinfo=tz)  # a Wednesday
+    exhibition = published_activity(cast.branch, title="非遗展览")
+    Activity.objects.filter(pk=exhibition.pk).update(
+        start=datetime(2026, 12, 5, 9, 0, tzinfo=tz), end=datetime(2026, 12, 13, 17, 0, tzinfo=tz)
+    )
+    # This morning's session of a course, under way: until its own end, not the course's.
+    _course(cast.branch, "书法班", datetime(2026, 11, 11, 9, 30, tzinfo=tz), weeks=8)
+
+    screen = screen_for([Hall.objects.get(pk=cast.county.pk)], now=now)
+    from django.template.loader import render_to_string
+
+    html = render_to_string("portal/screen.html", {"screen": screen})
+    assert "<time>12-05 09:00</time> <span class=\"ongoing\">进行中,至 12-13</span>" in html
+    assert "<time>12-09 09:30</time> <span class=\"ongoing\">进行中,至 11:30</span>" in html
