@@ -12,7 +12,7 @@ from django.core.cache import cache
 from django.template.loader import render_to_string
 from django.test import override_settings
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from activities import services, views
 from activities.models import Activity, Booking, Category, Notice
@@ -139,6 +139,41 @@ def test_list_filters_by_category_dates_and_free_seats(client, cast):
     assert card_titles(client.get(LIST, {"date_from": day, "date_to": day})) == ["明天的演出"]
     assert card_titles(client.get(LIST, {"date_from": day + timedelta(days=3)})) == ["下周的讲座"]
     assert card_titles(client.get(LIST, {"seats": "on"})) == ["明天的演出", "下周的讲座"]
+
+
+@pytest.mark.parametrize(
+    ("language", "labels"),
+    [
+        ("zh-hans", ["全部县(区)", "开始日期", "结束日期", "只看有余位"]),
+        ("en", ["All counties (districts)", "Start date", "End date", "Only with seats left"]),
+    ],
+)
+def test_the_chosen_filters_are_shown_chosen_in_either_language(client, cast, language, labels):
+    params = {
+        "county": cast.county.pk,
+        "township": cast.branch.pk,
+        "category": "lecture",
+        "date_from": "2026-06-01",
+        "date_to": "2026-06-30",
+        "seats": "on",
+    }
+    html = main(client.get(LIST, params, HTTP_ACCEPT_LANGUAGE=language))
+    selected = re.findall(r'<option value="([^"]*)" selected>([^<]*)</option>', html)
+    with translation.override(language):
+        lecture = str(Category.LECTURE.label)
+    assert selected == [
+        (str(cast.county.pk), "官渡区"),
+        (str(cast.branch.pk), "关上街道"),
+        ("lecture", lecture),
+    ]
+    assert '<select name="county" id="id_county">' in html
+    assert f'<optgroup label="{cast.centre.locality}">' in html
+    assert '<option value="">' + labels[0] + "</option>" in html
+    assert 'type="date" name="date_from" value="2026-06-01"' in html
+    assert 'type="date" name="date_to" value="2026-06-30"' in html
+    assert 'type="checkbox" name="seats" id="id_seats" checked' in html
+    for label in labels[1:]:
+        assert label in html
 
 
 @pytest.mark.parametrize(
