@@ -146,12 +146,13 @@ def cast(db):
 
 @pytest.fixture(autouse=True)
 def _fresh_cache(settings):
-    from django.core.cache import cache
+    from django.core.cache import cache, caches
 
     from common import pagecache, ratelimit
     from common.cache import Breaker
 
     cache.clear()
+    caches["layout"].clear()
     pagecache.clear_local()
     # What a Redis outage of an earlier test left: counts kept in the process, paused Redis.
     ratelimit._fallback.clear()

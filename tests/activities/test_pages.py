@@ -144,8 +144,8 @@ def test_list_filters_by_category_dates_and_free_seats(client, cast):
 @pytest.mark.parametrize(
     ("language", "labels"),
     [
-        ("zh-hans", ["全部县(区)", "开始日期", "结束日期", "只看有余位"]),
         ("en", ["All counties (districts)", "Start date", "End date", "Only with seats left"]),
+        ("zh-hans", ["全部县(区)", "开始日期", "结束日期", "只看有余位"]),
     ],
 )
 def test_the_chosen_filters_are_shown_chosen_in_either_language(client, cast, language, labels):
@@ -699,6 +699,33 @@ def test_activity_pages_link_to_each_other_in_the_nav(client, cast):
     nav = html.split('class="site-nav"', 1)[1].split("</nav>", 1)[0]
     assert 'href="/activities/" aria-current="page"' in nav
     assert 'href="/bookings/lookup/"' in nav and 'href="/notices/"' in nav
+
+
+def test_the_kept_navigation_marks_each_page_and_speaks_its_language(client, cast):
+    """The navigation and footer are kept per language and page (templates/base.html): asked
+    in turn, each page still marks itself, in its visitor's language."""
+
+    def nav(path, language):
+        html = client.get(path, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        return html.split('class="site-nav"', 1)[1].split("</nav>", 1)[0], html
+
+    # English first: the last request leaves Chinese active, as the tests after this one expect.
+    for _ in range(2):
+        for language, activities, venues in (
+            ("en", "Activities", "Venue booking"),
+            ("zh-hans", "活动", "场馆预约"),
+        ):
+            on_list, html = nav(LIST, language)
+            assert f'<a href="/activities/" aria-current="page">{activities}</a>' in on_list
+            assert on_list.count("aria-current") == 1
+            on_venues, _html = nav("/venues/", language)
+            assert f'<a href="/venues/" aria-current="page">{venues}</a>' in on_venues
+            assert on_venues.count("aria-current") == 1
+            on_home, _html = nav("/", language)
+            assert 'href="/" aria-current="page"' in on_home
+            assert on_home.count("aria-current") == 1
+            with translation.override(language):
+                assert translation.gettext("工作人员入口") in html.split('class="site-footer"')[1]
 
 
 def test_home_sections_fragment(cast, django_assert_num_queries):

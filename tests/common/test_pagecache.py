@@ -9,6 +9,7 @@ import re
 import time
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.middleware.csrf import _unmask_cipher_token, get_token
 from django.test import Client, RequestFactory, override_settings
@@ -147,6 +148,7 @@ def test_a_page_with_a_token_outside_a_form_is_not_kept(db):
 
 def test_a_cache_that_does_not_answer_costs_a_render_not_an_error(kept, activity):
     down = {
+        **settings.CACHES,  # the layout's fragments stay in the process, as in settings.py
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens on port 1
@@ -192,6 +194,7 @@ def test_a_card_is_kept_and_shows_every_change_at_once(activity):
 
 def test_cards_are_rendered_when_the_cache_does_not_answer(activity):
     down = {
+        **settings.CACHES,  # the layout's fragments stay in the process, as in settings.py
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": "redis://127.0.0.1:1/0",

@@ -89,6 +89,7 @@ def on_redis(redis_server, settings):
     from portal.celery import app
 
     settings.CACHES = {
+        **settings.CACHES,  # the layout's fragments stay in the process, as in settings.py
         "default": {
             "BACKEND": "common.cache.FaultTolerantRedisCache",
             "LOCATION": redis_server.url,
