@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 from datetime import date, datetime, time
 
 from django.core.cache import cache
@@ -55,26 +56,26 @@ def activities_public(
     0 for an activity that is not one). ``within`` is a hall id: activities held anywhere in
     its subtree; ``hall`` the organiser or the venue (a mobile service shows on its point too)."""
     now = now or timezone.now()
-    qs = with_session_count(
-        Activity.objects.filter(status=Activity.Status.PUBLISHED).select_related(
-            "hall", "venue_hall"
-        )
-    )
+    # One filter() with every condition: each call copies the whole query, and a list page no
+    # cache has seen builds this for every request.
+    conditions = [Q(status=Activity.Status.PUBLISHED)]
     if not include_past:
-        qs = qs.filter(end__gt=now)
+        conditions.append(Q(end__gt=now))
     if within is not None:
-        qs = qs.filter(venue_hall__in=hall_subtree(within).values("pk"))
+        conditions.append(Q(venue_hall__in=hall_subtree(within).values("pk")))
     if hall is not None:
-        qs = qs.filter(Q(hall_id=hall) | Q(venue_hall_id=hall))
+        conditions.append(Q(hall_id=hall) | Q(venue_hall_id=hall))
     if category:
-        qs = qs.filter(category=category)
+        conditions.append(Q(category=category))
     if date_from:
-        qs = qs.filter(end__gte=_start_of(date_from))
+        conditions.append(Q(end__gte=_start_of(date_from)))
     if date_to:
-        qs = qs.filter(start__lt=_end_of(date_to))
+        conditions.append(Q(start__lt=_end_of(date_to)))
     if seats_available:
-        qs = qs.filter(Q(capacity__isnull=True) | Q(seats_taken__lt=F("capacity")))
-    return qs.order_by("start", "pk")
+        conditions.append(Q(capacity__isnull=True) | Q(seats_taken__lt=F("capacity")))
+    return with_session_count(
+        Activity.objects.filter(*conditions).select_related("hall", "venue_hall")
+    ).order_by("start", "pk")
 
 
 # What an activity card reads (activities/_activity_card.html and the digest it is kept
@@ -455,6 +456,12 @@ def attach_sessions(activities: list[Activity]) -> list[Activity]:
 
 def with_session_count(activities: QuerySet[Activity]) -> QuerySet[Activity]:
     """Each activity with ``session_count`` (0: not a course), in the list's own query."""
+    return activities.annotate(session_count=_session_count())
+
+
+@functools.cache
+def _session_count() -> Coalesce:
+    # Built once: annotate() resolves a copy of it for each query, never the expression itself.
     sessions = (
         CourseSession.objects.filter(activity_id=OuterRef("pk"))
         .order_by()
@@ -462,9 +469,7 @@ def with_session_count(activities: QuerySet[Activity]) -> QuerySet[Activity]:
         .annotate(n=Count("pk"))
         .values("n")
     )
-    return activities.annotate(
-        session_count=Coalesce(Subquery(sessions, output_field=IntegerField()), 0)
-    )
+    return Coalesce(Subquery(sessions, output_field=IntegerField()), 0)
 
 
 def with_next_session(activities: QuerySet[Activity], *, now: datetime) -> QuerySet[Activity]:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms.renderers import DjangoTemplates
 from django.utils.formats import localize
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.timezone import template_localtime
 from django.utils.translation import gettext_lazy as _
 
 from .privacy import CONSENT_REQUIRED
@@ -63,32 +65,61 @@ def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
         form.add_error(field if field in form.fields else None, messages)
 
 
-class QuickSelect(forms.Select):
-    """A ``Select`` that writes its HTML in Python instead of through Django's widget templates:
-    the same markup, attribute for attribute (``tests/portal/test_quick_select.py`` compares the
-    two), for a fraction of the time. Those templates include one template per option and
-    another per attribute list, and on a public list whose filters no cache has seen the area
-    and category selects were about a fifth of the page's rendering (docs/BENCHMARKS.md). The
-    choices, what is selected and the attributes still come from ``Select`` itself."""
+class QuickFormRenderer(DjangoTemplates):
+    """Django's default form renderer (``FORM_RENDERER``), with its commonest templates written
+    in Python: a ``<select>`` with its options, an ``<input>`` of any type, an empty error list.
+    They write the same HTML, character for character (tests/common/test_form_renderer.py holds
+    each against Django's own template); anything else, or a widget whose options have
+    templates of their own, is rendered from the templates as before. Django's templates
+    include a template per option and another per attribute list: on a public list whose
+    filters no cache has seen, the filter form's widgets were about a fifth of the page's
+    rendering (docs/BENCHMARKS.md)."""
 
-    def render(self, name, value, attrs=None, renderer=None) -> SafeString:
-        if self.allow_multiple_selected:
-            return super().render(name, value, attrs, renderer)
-        html = [
-            f'<select name="{conditional_escape(name)}"{_attrs(self.build_attrs(self.attrs, attrs))}>'
-        ]
-        for group_name, options, _index in self.optgroups(name, self.format_value(value), attrs):
-            if group_name:
-                html.append(f'\n  <optgroup label="{conditional_escape(group_name)}">')
-            for option in options:
-                html.append(
-                    f'\n  <option value="{_text(option["value"])}"{_attrs(option["attrs"])}>'
-                    f"{conditional_escape(localize(option['label']))}</option>\n"
-                )
-            if group_name:
-                html.append("\n  </optgroup>")
-        html.append("\n</select>")
-        return mark_safe("".join(html))  # every value and label above is escaped
+    def render(self, template_name, context, request=None):
+        write = _WRITERS.get(template_name)
+        html = write(context) if write is not None else None
+        if html is None:
+            return super().render(template_name, context, request)
+        return html
+
+
+def _select(context) -> SafeString | None:
+    widget = context["widget"]
+    html = [f'<select name="{_value(widget["name"])}"{_attrs(widget["attrs"])}>']
+    for group_name, options, _index in widget["optgroups"]:
+        if group_name:
+            html.append(f'\n  <optgroup label="{_value(group_name)}">')
+        for option in options:
+            if option["template_name"] != SELECT_OPTION:
+                return None
+            html.append(
+                f'\n  <option value="{_text(option["value"])}"{_attrs(option["attrs"])}>'
+                f"{_value(option['label'])}</option>\n"
+            )
+        if group_name:
+            html.append("\n  </optgroup>")
+    html.append("\n</select>")
+    return mark_safe("".join(html))  # every name, value and label above is escaped
+
+
+def _input(context) -> SafeString:
+    widget = context["widget"]
+    value = widget["value"]
+    shown = "" if value is None else f' value="{_text(value)}"'
+    return mark_safe(  # escaped as a template escapes
+        f'<input type="{_value(widget["type"])}" name="{_value(widget["name"])}"{shown}'
+        f"{_attrs(widget['attrs'])}>"
+    )
+
+
+def _error_list(context) -> str | None:
+    # Shown beside every field, and nearly always empty; a list with errors is left to Django.
+    return None if context["errors"] else ""
+
+
+def _value(value) -> str:
+    """``{{ value }}``: localised, then escaped."""
+    return conditional_escape(localize(template_localtime(value)))
 
 
 def _text(value) -> str:
@@ -97,12 +128,37 @@ def _text(value) -> str:
 
 
 def _attrs(attrs: dict) -> str:
-    """Django's ``django/forms/widgets/attrs.html``: ``False`` leaves an attribute out, ``True``
-    writes its bare name."""
+    """``django/forms/widgets/attrs.html``: ``False`` leaves an attribute out, ``True`` writes
+    its bare name."""
     return "".join(
-        f" {conditional_escape(name)}"
-        if value is True
-        else f' {conditional_escape(name)}="{_text(value)}"'
+        f" {_value(name)}" if value is True else f' {_value(name)}="{_text(value)}"'
         for name, value in attrs.items()
         if value is not False
     )
+
+
+SELECT_OPTION = "django/forms/widgets/select_option.html"
+# Each of these Django templates is nothing but ``{% include "django/forms/widgets/input.html" %}``.
+_INPUTS = (
+    "checkbox",
+    "color",
+    "date",
+    "datetime",
+    "email",
+    "file",
+    "hidden",
+    "number",
+    "password",
+    "search",
+    "tel",
+    "text",
+    "time",
+    "url",
+)
+_WRITERS = {
+    "django/forms/widgets/select.html": _select,
+    "django/forms/widgets/input.html": _input,
+    **{f"django/forms/widgets/{name}.html": _input for name in _INPUTS},
+    "django/forms/errors/list/default.html": _error_list,
+    "django/forms/errors/list/ul.html": _error_list,
+}

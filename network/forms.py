@@ -6,8 +6,6 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from common.forms import QuickSelect
-
 from .models import Hall
 
 # Enough for a province's counties in one select; a bigger network narrows by ``within`` links
@@ -27,11 +25,9 @@ class AreaFilterForm(forms.Form):
     """``counties`` fill the county select, grouped by city; ``townships`` are those of the
     county asked for (the view reads them once it knows it)."""
 
-    county = forms.TypedChoiceField(
-        label=_("县(区)"), required=False, coerce=int, empty_value=None, widget=QuickSelect
-    )
+    county = forms.TypedChoiceField(label=_("县(区)"), required=False, coerce=int, empty_value=None)
     township = forms.TypedChoiceField(
-        label=_("乡镇(街道)"), required=False, coerce=int, empty_value=None, widget=QuickSelect
+        label=_("乡镇(街道)"), required=False, coerce=int, empty_value=None
     )
     within = forms.IntegerField(
         required=False,

@@ -119,6 +119,8 @@ TEMPLATES = [
         },
     },
 ]
+# Django's form renderer with its commonest widget templates written in Python (common.forms).
+FORM_RENDERER = "common.forms.QuickFormRenderer"
 
 # --- Database -----------------------------------------------------------------------------------
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
