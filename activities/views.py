@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from activities.residents import web as residents
 from common.forms import add_service_errors
 from common.pagecache import public_page
+from common.pagination import RowsFirstPaginator
 from common.privacy import consented
 from common.signing import SignedLink
 from common.storage import serve_image
@@ -67,7 +68,7 @@ def activity_list(request: HttpRequest) -> HttpResponse:
             seats_available=bool(data.get("seats")),
         )
     )
-    page = Paginator(activities, ACTIVITIES_PER_PAGE).get_page(request.GET.get("page"))
+    page = RowsFirstPaginator(activities, ACTIVITIES_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "activities/activity_list.html",
