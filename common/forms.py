@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import html
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.renderers import DjangoTemplates
 from django.utils.formats import localize
-from django.utils.html import conditional_escape
+from django.utils.functional import Promise
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import template_localtime
 from django.utils.translation import gettext_lazy as _
@@ -119,12 +121,26 @@ def _error_list(context) -> str | None:
 
 def _value(value) -> str:
     """``{{ value }}``: localised, then escaped."""
-    return conditional_escape(localize(template_localtime(value)))
+    if isinstance(value, Promise):
+        value = str(value)
+    if not isinstance(value, str):
+        value = localize(template_localtime(value))
+    return _escape(value)
 
 
 def _text(value) -> str:
     """``{{ value|stringformat:'s' }}``, escaped as a template escapes it."""
-    return conditional_escape(value if isinstance(value, str) else f"{value}")
+    return _escape(value if isinstance(value, str) else f"{value}")
+
+
+def _escape(value) -> str:
+    """``conditional_escape``, except that a lazy translation is made a string first, rather
+    than wrapped in another lazy object that translates it again."""
+    if isinstance(value, Promise):
+        value = str(value)
+    if hasattr(value, "__html__"):
+        return value.__html__()
+    return html.escape(str(value))
 
 
 def _attrs(attrs: dict) -> str:

@@ -8,6 +8,7 @@ import pytest
 from django import forms
 from django.forms.renderers import DjangoTemplates
 from django.utils import translation
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from common.forms import QuickFormRenderer
@@ -19,12 +20,15 @@ CHOICES = [
     (3, 'say "hi"'),
     (None, "none"),
     (4, 1234),
+    (5, mark_safe("<i>safe</i>")),
+    (6, _("首页") + "&"),
 ]
 ATTRS = [
     None,
     {"id": "id_f"},
     {"id": "id_f", "aria-invalid": "true", "aria-describedby": "id_f_error"},
     {"id": "id_f", "required": True, "disabled": False, "data-x": "<&>", "min": 3},
+    {"id": "id_f", "title": _("类别"), "data-safe": mark_safe("<b>"), "data-quote": "it's"},
 ]
 WIDGETS = [
     (forms.Select(choices=CHOICES), [None, "", "a<b", 1, "2", 3, [3], "nothing like it"]),
