@@ -95,7 +95,7 @@ def on_redis(redis_server, settings):
             "LOCATION": redis_server.url,
             "RETRY_AFTER": 5,
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
-        }
+        },
     }
     settings.RESIDENT_VERIFICATION = "off"
     saved = {
