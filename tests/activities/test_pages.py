@@ -8,7 +8,8 @@ from datetime import timedelta
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.utils import make_template_fragment_key
 from django.template.loader import render_to_string
 from django.test import override_settings
 from django.urls import reverse
@@ -733,6 +734,8 @@ def test_the_kept_navigation_marks_each_page_and_speaks_its_language(client, cas
             assert on_home.count("aria-current") == 1
             with translation.override(language):
                 assert translation.gettext("工作人员入口") in html.split('class="site-footer"')[1]
+    kept = make_template_fragment_key("site_nav", ["en", "activities:activity_list", "activities"])
+    assert 'aria-current="page">Activities</a>' in caches["layout"].get(kept)
 
 
 def test_home_sections_fragment(cast, django_assert_num_queries):
