@@ -79,29 +79,29 @@ class QuickFormRenderer(DjangoTemplates):
 
     def render(self, template_name, context, request=None):
         write = _WRITERS.get(template_name)
-        html = write(context) if write is not None else None
-        if html is None:
+        written = write(context) if write is not None else None
+        if written is None:
             return super().render(template_name, context, request)
-        return html
+        return written
 
 
 def _select(context) -> SafeString | None:
     widget = context["widget"]
-    html = [f'<select name="{_value(widget["name"])}"{_attrs(widget["attrs"])}>']
+    parts = [f'<select name="{_value(widget["name"])}"{_attrs(widget["attrs"])}>']
     for group_name, options, _index in widget["optgroups"]:
         if group_name:
-            html.append(f'\n  <optgroup label="{_value(group_name)}">')
+            parts.append(f'\n  <optgroup label="{_value(group_name)}">')
         for option in options:
             if option["template_name"] != SELECT_OPTION:
                 return None
-            html.append(
+            parts.append(
                 f'\n  <option value="{_text(option["value"])}"{_attrs(option["attrs"])}>'
                 f"{_value(option['label'])}</option>\n"
             )
         if group_name:
-            html.append("\n  </optgroup>")
-    html.append("\n</select>")
-    return mark_safe("".join(html))  # every name, value and label above is escaped
+            parts.append("\n  </optgroup>")
+    parts.append("\n</select>")
+    return mark_safe("".join(parts))  # every name, value and label above is escaped
 
 
 def _input(context) -> SafeString:

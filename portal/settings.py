@@ -168,10 +168,11 @@ else:
     CELERY_BROKER_URL = "memory://"
     CELERY_RESULT_BACKEND = "cache+memory://"
     CELERY_TASK_ALWAYS_EAGER = True
-# The parts of the public layout that change only with the code, the translations or the URLs
-# (the navigation for each language and page, the footer), kept by ``{% cache … using="layout" %}``
-# in each process's own memory: a deploy starts new processes and so never serves old ones, as
-# a shared cache would. Not kept under DEBUG, where a template edited shows at the next request.
+# The parts of the layout that change only with the code, the translations, the URLs or the
+# static files (the navigation for each language and page, the footer, the icon and stylesheet
+# links), kept by ``{% cache … using="layout" %}`` in each process's own memory: a deploy starts
+# new processes and so never serves old ones, as a shared cache would. Not kept under DEBUG,
+# where a template edited shows at the next request.
 CACHES["layout"] = {
     "BACKEND": (
         "django.core.cache.backends.dummy.DummyCache"
