@@ -57,26 +57,52 @@ def activities_public(
     0 for an activity that is not one). ``within`` is a hall id: activities held anywhere in
     its subtree; ``hall`` the organiser or the venue (a mobile service shows on its point too)."""
     now = now or timezone.now()
-    qs = with_session_count(
-        Activity.objects.filter(status=Activity.Status.PUBLISHED).select_related(
-            "hall", "venue_hall"
-        )
-    )
+    # One filter() with every condition: each call copies the whole query, and a list page no
+    # cache has seen builds this for every request.
+    conditions = [Q(status=Activity.Status.PUBLISHED)]
     if not include_past:
-        qs = qs.filter(end__gt=now)
+        conditions.append(Q(end__gt=now))
     if within is not None:
-        qs = qs.filter(venue_hall__in=hall_subtree(within).values("pk"))
+        conditions.append(Q(venue_hall__in=hall_subtree(within).values("pk")))
     if hall is not None:
-        qs = qs.filter(Q(hall_id=hall) | Q(venue_hall_id=hall))
+        conditions.append(Q(hall_id=hall) | Q(venue_hall_id=hall))
     if category:
-        qs = qs.filter(category=category)
+        conditions.append(Q(category=category))
     if date_from:
-        qs = qs.filter(end__gte=_start_of(date_from))
+        conditions.append(Q(end__gte=_start_of(date_from)))
     if date_to:
-        qs = qs.filter(start__lt=_end_of(date_to))
+        conditions.append(Q(start__lt=_end_of(date_to)))
     if seats_available:
-        qs = qs.filter(Q(capacity__isnull=True) | Q(seats_taken__lt=F("capacity")))
-    return qs.order_by("start", "pk")
+        conditions.append(Q(capacity__isnull=True) | Q(seats_taken__lt=F("capacity")))
+    return with_session_count(
+        Activity.objects.filter(*conditions).select_related("hall", "venue_hall")
+    ).order_by("start", "pk")
+
+
+# What an activity card reads (activities/_activity_card.html and the digest it is kept
+# under, activities.templatetags.activity_cards.card_key), with the venue hall's name. A list
+# of cards selects these rather than every column of the activity and both its halls: on a
+# list page no cache had seen, building and reading the rest was about a fifth of the page.
+CARD_FIELDS = (
+    "id",
+    "category",
+    "title",
+    "start",
+    "end",
+    "venue",
+    "venue_hall_id",
+    "venue_hall__name",
+    "status",
+    "capacity",
+    "seats_taken",
+    "booking_opens",
+    "booking_closes",
+)
+
+
+def as_cards(activities: QuerySet[Activity]) -> QuerySet[Activity]:
+    """``activities`` (from ``activities_public``) with only what their cards show."""
+    return activities.select_related(None).select_related("venue_hall").only(*CARD_FIELDS)
 
 
 def _start_of(value: date | datetime) -> datetime:
@@ -452,6 +478,12 @@ def attach_sessions(activities: list[Activity]) -> list[Activity]:
 
 def with_session_count(activities: QuerySet[Activity]) -> QuerySet[Activity]:
     """Each activity with ``session_count`` (0: not a course), in the list's own query."""
+    return activities.annotate(session_count=_session_count())
+
+
+@functools.cache
+def _session_count() -> Coalesce:
+    # Built once: annotate() resolves a copy of it for each query, never the expression itself.
     sessions = (
         CourseSession.objects.filter(activity_id=OuterRef("pk"))
         .order_by()
@@ -459,9 +491,7 @@ def with_session_count(activities: QuerySet[Activity]) -> QuerySet[Activity]:
         .annotate(n=Count("pk"))
         .values("n")
     )
-    return activities.annotate(
-        session_count=Coalesce(Subquery(sessions, output_field=IntegerField()), 0)
-    )
+    return Coalesce(Subquery(sessions, output_field=IntegerField()), 0)
 
 
 def with_next_session(activities: QuerySet[Activity], *, now: datetime) -> QuerySet[Activity]:

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from activities.residents import web as residents
 from common.forms import add_service_errors
 from common.pagecache import public_page
+from common.pagination import RowsFirstPaginator
 from common.privacy import consented
 from common.signing import SignedLink
 from common.storage import serve_image
@@ -58,14 +59,16 @@ def activity_list(request: HttpRequest) -> HttpResponse:
         request, ActivityFilterForm, unknown=_("没有这个场馆,已显示全部区域的活动。")
     )
     data = form.cleaned_data
-    activities = selectors.activities_public(
-        within=area.pk if area else None,
-        category=data.get("category") or None,
-        date_from=data.get("date_from"),
-        date_to=data.get("date_to"),
-        seats_available=bool(data.get("seats")),
+    activities = selectors.as_cards(
+        selectors.activities_public(
+            within=area.pk if area else None,
+            category=data.get("category") or None,
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+            seats_available=bool(data.get("seats")),
+        )
     )
-    page = Paginator(activities, ACTIVITIES_PER_PAGE).get_page(request.GET.get("page"))
+    page = RowsFirstPaginator(activities, ACTIVITIES_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "activities/activity_list.html",
@@ -302,8 +305,12 @@ def home_sections() -> dict:
     """Context for ``activities/_home.html``: the home view merges it into its own (three
     queries whatever the number of activities)."""
     return {
-        "upcoming_activities": list(selectors.activities_public()[:HOME_UPCOMING]),
-        "featured_activities": list(selectors.activities_featured(limit=HOME_UPCOMING)),
+        "upcoming_activities": list(
+            selectors.as_cards(selectors.activities_public())[:HOME_UPCOMING]
+        ),
+        "featured_activities": list(
+            selectors.as_cards(selectors.activities_featured(limit=HOME_UPCOMING))
+        ),
         "recent_notices": list(selectors.notices_recent(limit=HOME_NOTICES)),
         "now": timezone.now(),
     }

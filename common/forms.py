@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import html
+
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms.renderers import DjangoTemplates
+from django.utils.formats import localize
+from django.utils.functional import Promise
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.timezone import template_localtime
 from django.utils.translation import gettext_lazy as _
 
 from .privacy import CONSENT_REQUIRED
@@ -58,3 +65,116 @@ def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
         return
     for field, messages in exc.message_dict.items():
         form.add_error(field if field in form.fields else None, messages)
+
+
+class QuickFormRenderer(DjangoTemplates):
+    """Django's default form renderer (``FORM_RENDERER``), with its commonest templates written
+    in Python: a ``<select>`` with its options, an ``<input>`` of any type, an empty error list.
+    They write the same HTML, character for character (tests/common/test_form_renderer.py holds
+    each against Django's own template); anything else, or a widget whose options have
+    templates of their own, is rendered from the templates as before. Django's templates
+    include a template per option and another per attribute list: on a public list whose
+    filters no cache has seen, the filter form's widgets were about a fifth of the page's
+    rendering (docs/BENCHMARKS.md)."""
+
+    def render(self, template_name, context, request=None):
+        write = _WRITERS.get(template_name)
+        written = write(context) if write is not None else None
+        if written is None:
+            return super().render(template_name, context, request)
+        return written
+
+
+def _select(context) -> SafeString | None:
+    widget = context["widget"]
+    parts = [f'<select name="{_value(widget["name"])}"{_attrs(widget["attrs"])}>']
+    for group_name, options, _index in widget["optgroups"]:
+        if group_name:
+            parts.append(f'\n  <optgroup label="{_value(group_name)}">')
+        for option in options:
+            if option["template_name"] != SELECT_OPTION:
+                return None
+            parts.append(
+                f'\n  <option value="{_text(option["value"])}"{_attrs(option["attrs"])}>'
+                f"{_value(option['label'])}</option>\n"
+            )
+        if group_name:
+            parts.append("\n  </optgroup>")
+    parts.append("\n</select>")
+    return mark_safe("".join(parts))  # every name, value and label above is escaped
+
+
+def _input(context) -> SafeString:
+    widget = context["widget"]
+    value = widget["value"]
+    shown = "" if value is None else f' value="{_text(value)}"'
+    return mark_safe(  # escaped as a template escapes
+        f'<input type="{_value(widget["type"])}" name="{_value(widget["name"])}"{shown}'
+        f"{_attrs(widget['attrs'])}>"
+    )
+
+
+def _error_list(context) -> str | None:
+    # Shown beside every field, and nearly always empty; a list with errors is left to Django.
+    return None if context["errors"] else ""
+
+
+def _value(value) -> str:
+    """``{{ value }}``: localised, then escaped."""
+    if isinstance(value, Promise):
+        value = str(value)
+    if not isinstance(value, str):
+        value = localize(template_localtime(value))
+    return _escape(value)
+
+
+def _text(value) -> str:
+    """``{{ value|stringformat:'s' }}``, escaped as a template escapes it."""
+    return _escape(value if isinstance(value, str) else f"{value}")
+
+
+def _escape(value) -> str:
+    """``conditional_escape``, except that a lazy translation is made a string first, rather
+    than wrapped in another lazy object that translates it again."""
+    if isinstance(value, Promise):
+        value = str(value)
+    if hasattr(value, "__html__"):
+        return value.__html__()
+    return html.escape(str(value))
+
+
+def _attrs(attrs: dict) -> str:
+    """``django/forms/widgets/attrs.html``: ``False`` leaves an attribute out, ``True`` writes
+    its bare name."""
+    return "".join(
+        f" {_value(name)}" if value is True else f' {_value(name)}="{_text(value)}"'
+        for name, value in attrs.items()
+        if value is not False
+    )
+
+
+SELECT_OPTION = "django/forms/widgets/select_option.html"
+# Each of these Django templates is nothing but ``{% include "django/forms/widgets/input.html" %}``.
+_INPUTS = (
+    "checkbox",
+    "color",
+    "date",
+    "datetime",
+    "email",
+    "file",
+    "hidden",
+    "number",
+    "password",
+    "search",
+    "tel",
+    "text",
+    "time",
+    "url",
+)
+_WRITERS = {
+    "django/forms/widgets/select.html": _select,
+    "django/forms/widgets/input.html": _input,
+    **{f"django/forms/widgets/{name}.html": _input for name in _INPUTS},
+    "django/forms/errors/list/default.html": _error_list,
+    "django/forms/errors/list/ul.html": _error_list,
+}

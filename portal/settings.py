@@ -119,6 +119,8 @@ TEMPLATES = [
         },
     },
 ]
+# Django's form renderer with its commonest widget templates written in Python (common.forms).
+FORM_RENDERER = "common.forms.QuickFormRenderer"
 
 # --- Database -----------------------------------------------------------------------------------
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
@@ -169,6 +171,21 @@ else:
     CELERY_BROKER_URL = "memory://"
     CELERY_RESULT_BACKEND = "cache+memory://"
     CELERY_TASK_ALWAYS_EAGER = True
+# The parts of the layout that change only with the code, the translations, the URLs or the
+# static files (the navigation for each language and page, the footer, the icon and stylesheet
+# links), kept by ``{% cache … using="layout" %}`` in each process's own memory: a deploy starts
+# new processes and so never serves old ones, as a shared cache would. Not kept under DEBUG,
+# where a template edited shows at the next request.
+CACHES["layout"] = {
+    "BACKEND": (
+        "django.core.cache.backends.dummy.DummyCache"
+        if DEBUG
+        else "django.core.cache.backends.locmem.LocMemCache"
+    ),
+    "LOCATION": "layout",
+    "TIMEOUT": None,
+    "OPTIONS": {"MAX_ENTRIES": 1000},
+}
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_TASK_ACKS_LATE = True

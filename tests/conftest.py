@@ -144,14 +144,24 @@ def cast(db):
     return build_cast()
 
 
+LOCMEM = "django.core.cache.backends.locmem.LocMemCache"
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache(settings):
-    from django.core.cache import cache
+    from django.core.cache import cache, caches
 
     from common import pagecache, ratelimit
     from common.cache import Breaker
 
     cache.clear()
+    # The layout's fragments kept as a deployment keeps them (settings.py keeps none under DEBUG,
+    # which is how the test settings were read).
+    settings.CACHES = {
+        **settings.CACHES,
+        "layout": {**settings.CACHES["layout"], "BACKEND": LOCMEM},
+    }
+    caches["layout"].clear()
     pagecache.clear_local()
     # What a Redis outage of an earlier test left: counts kept in the process, paused Redis.
     ratelimit._fallback.clear()

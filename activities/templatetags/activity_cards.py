@@ -3,9 +3,9 @@
 A card (``activities/_activity_card.html``) is the same on the home page, on every filtered list
 and for every visitor, so a list whose filters no cache has seen still need not render its
 cards. Each card is kept in the shared cache under a digest of everything it shows (title,
-category, times, place, status, seats left, whether booking has opened or closed at ``now``,
-the language and time zone): a change to any of them is a new key, so a kept card is never
-out of date, and an old one simply expires. One round trip reads the page's cards; a cache
+category, times, place, status, seats left, a course's number of sessions, whether booking has
+opened or closed at ``now``, the language and time zone): a change to any of them is a new key,
+so a kept card is never out of date, and an old one simply expires. One round trip reads the page's cards; a cache
 that does not answer means the cards are rendered, as before.
 """
 
@@ -45,6 +45,7 @@ def card_key(activity: Activity, now: datetime) -> str:
         a.status,
         a.capacity,
         a.seats_left,
+        a.session_count,
         a.booking_opens.isoformat() if a.booking_opens else "",
         bool(a.booking_opens and now < a.booking_opens),
         now >= a.closes_at,

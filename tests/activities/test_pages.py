@@ -8,11 +8,12 @@ from datetime import timedelta
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.utils import make_template_fragment_key
 from django.template.loader import render_to_string
 from django.test import override_settings
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from activities import services, views
 from activities.models import Activity, Booking, Category, Notice
@@ -142,6 +143,41 @@ def test_list_filters_by_category_dates_and_free_seats(client, cast):
 
 
 @pytest.mark.parametrize(
+    ("language", "labels"),
+    [
+        ("en", ["All counties (districts)", "Start date", "End date", "Only with seats left"]),
+        ("zh-hans", ["全部县(区)", "开始日期", "结束日期", "只看有余位"]),
+    ],
+)
+def test_the_chosen_filters_are_shown_chosen_in_either_language(client, cast, language, labels):
+    params = {
+        "county": cast.county.pk,
+        "township": cast.branch.pk,
+        "category": "lecture",
+        "date_from": "2026-06-01",
+        "date_to": "2026-06-30",
+        "seats": "on",
+    }
+    html = main(client.get(LIST, params, HTTP_ACCEPT_LANGUAGE=language))
+    selected = re.findall(r'<option value="([^"]*)" selected>([^<]*)</option>', html)
+    with translation.override(language):
+        lecture = str(Category.LECTURE.label)
+    assert selected == [
+        (str(cast.county.pk), "官渡区"),
+        (str(cast.branch.pk), "关上街道"),
+        ("lecture", lecture),
+    ]
+    assert '<select name="county" id="id_county">' in html
+    assert f'<optgroup label="{cast.centre.locality}">' in html
+    assert '<option value="">' + labels[0] + "</option>" in html
+    assert 'type="date" name="date_from" value="2026-06-01"' in html
+    assert 'type="date" name="date_to" value="2026-06-30"' in html
+    assert 'type="checkbox" name="seats" id="id_seats" checked' in html
+    for label in labels[1:]:
+        assert label in html
+
+
+@pytest.mark.parametrize(
     ("params", "message"),
     [
         ({"county": "abc"}, "没有这个县(区)"),
@@ -206,21 +242,28 @@ def test_list_query_count_does_not_grow_with_activities(client, cast, django_ass
             )
 
     make(3)
-    # The county select, the count, the page.
-    with django_assert_num_queries(3):
-        assert len(card_titles(client.get(LIST))) == 3
+    # The county select and the page; a list shorter than a page is its own count
+    # (common.pagination.RowsFirstPaginator).
+    with django_assert_num_queries(2):
+        response = client.get(LIST)
+    assert len(card_titles(response)) == 3 and "共 3 个活动" in main(response)
     # The counties are kept a minute (activities.selectors.area_counties); a county adds its
     # townships.
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(2):
         client.get(LIST, {"county": cast.county.pk, "township": cast.branch.pk, "seats": "on"})
     make(37)
     cache.clear()
+    # The county select, the page, the count.
     with django_assert_num_queries(3):
         assert len(card_titles(client.get(LIST))) == views.ACTIVITIES_PER_PAGE
     with django_assert_num_queries(2):
-        assert len(card_titles(client.get(LIST))) == views.ACTIVITIES_PER_PAGE
+        response = client.get(LIST)
+    assert len(card_titles(response)) == views.ACTIVITIES_PER_PAGE
+    assert "共 40 个活动" in main(response) and "第 1 / 4 页" in main(response)
     with django_assert_num_queries(3):
         client.get(LIST, {"county": cast.county.pk, "township": cast.branch.pk, "seats": "on"})
+    with django_assert_num_queries(2):
+        assert len(card_titles(client.get(LIST, {"page": 4}))) == 4
 
 
 # --- An activity -------------------------------------------------------------------------------
@@ -664,6 +707,35 @@ def test_activity_pages_link_to_each_other_in_the_nav(client, cast):
     nav = html.split('class="site-nav"', 1)[1].split("</nav>", 1)[0]
     assert 'href="/activities/" aria-current="page"' in nav
     assert 'href="/bookings/lookup/"' in nav and 'href="/notices/"' in nav
+
+
+def test_the_kept_navigation_marks_each_page_and_speaks_its_language(client, cast):
+    """The navigation and footer are kept per language and page (templates/base.html): asked
+    in turn, each page still marks itself, in its visitor's language."""
+
+    def nav(path, language):
+        html = client.get(path, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        return html.split('class="site-nav"', 1)[1].split("</nav>", 1)[0], html
+
+    # English first: the last request leaves Chinese active, as the tests after this one expect.
+    for _ in range(2):
+        for language, activities, venues in (
+            ("en", "Activities", "Venue booking"),
+            ("zh-hans", "活动", "场馆预约"),
+        ):
+            on_list, html = nav(LIST, language)
+            assert f'<a href="/activities/" aria-current="page">{activities}</a>' in on_list
+            assert on_list.count("aria-current") == 1
+            on_venues, _html = nav("/venues/", language)
+            assert f'<a href="/venues/" aria-current="page">{venues}</a>' in on_venues
+            assert on_venues.count("aria-current") == 1
+            on_home, _html = nav("/", language)
+            assert 'href="/" aria-current="page"' in on_home
+            assert on_home.count("aria-current") == 1
+            with translation.override(language):
+                assert translation.gettext("工作人员入口") in html.split('class="site-footer"')[1]
+    kept = make_template_fragment_key("site_nav", ["en", "activities:activity_list", "activities"])
+    assert 'aria-current="page">Activities</a>' in caches["layout"].get(kept)
 
 
 def test_home_sections_fragment(cast, django_assert_num_queries):

@@ -7,8 +7,10 @@ from __future__ import annotations
 import gzip
 import re
 import time
+from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.middleware.csrf import _unmask_cipher_token, get_token
 from django.test import Client, RequestFactory, override_settings
@@ -16,6 +18,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from activities import services
+from activities.courses import course_sessions_save
+from activities.models import CourseSession
 from activities.selectors import activities_public
 from activities.templatetags.activity_cards import card_key
 from common import pagecache
@@ -147,10 +151,11 @@ def test_a_page_with_a_token_outside_a_form_is_not_kept(db):
 
 def test_a_cache_that_does_not_answer_costs_a_render_not_an_error(kept, activity):
     down = {
+        **settings.CACHES,  # the layout's fragments stay in the process, as in settings.py
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens on port 1
-        }
+        },
     }
     with override_settings(CACHES=down):
         for path in pages(activity):
@@ -190,12 +195,28 @@ def test_a_card_is_kept_and_shows_every_change_at_once(activity):
     assert "Performance" in english.content.decode()  # each language its own card
 
 
+def test_a_course_card_shows_a_session_added_within_its_span(cast):
+    day, hour = timedelta(days=1), timedelta(hours=1)
+    start = timezone.now() + timedelta(days=3)
+    course = published_activity(cast.branch, title="书法培训班", start=start, end=start + hour)
+    sessions = [CourseSession(start=start + day * d, end=start + day * d + hour) for d in (0, 2)]
+    course_sessions_save(activity=course, saved=sessions)
+    client = Client()
+    assert "2次课" in card_html(client, course)
+    # The course's span stays: only the count of sessions tells the card apart.
+    course_sessions_save(
+        activity=course, saved=[CourseSession(start=start + day, end=start + day + hour)]
+    )
+    assert "3次课" in card_html(client, course)
+
+
 def test_cards_are_rendered_when_the_cache_does_not_answer(activity):
     down = {
+        **settings.CACHES,  # the layout's fragments stay in the process, as in settings.py
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": "redis://127.0.0.1:1/0",
-        }
+        },
     }
     with override_settings(CACHES=down):
         assert "余 20 座" in card_html(Client(), activity)

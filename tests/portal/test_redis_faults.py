@@ -90,12 +90,13 @@ def on_redis(redis_server, settings):
     from portal.celery import app
 
     settings.CACHES = {
+        **settings.CACHES,  # the layout's fragments stay in the process, as in settings.py
         "default": {
             "BACKEND": "common.cache.FaultTolerantRedisCache",
             "LOCATION": redis_server.url,
             "RETRY_AFTER": 5,
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
-        }
+        },
     }
     settings.RESIDENT_VERIFICATION = "off"
     saved = {
