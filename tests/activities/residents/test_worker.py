@@ -36,12 +36,9 @@ def _redis_url(base: str) -> str:
     return urlunsplit(parts._replace(path=f"/{db}"))
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_worker_retries_a_failing_provider_with_backoff_and_records_each_try(tmp_path):
-    need_postgres()
-    broker = _redis_url(need_redis())
-    outbox = tmp_path / "provider" / "sms.jsonl"  # the directory is missing: the provider is down
-    env = {
+def _worker_env(broker: str, outbox, **extra: str) -> dict[str, str]:
+    """The worker's environment: this test's database and broker, the file SMS backend."""
+    return {
         **os.environ,
         "ENV_FILE": "/dev/null",
         "DATABASE_URL": _database_url(),
@@ -50,9 +47,16 @@ def test_a_worker_retries_a_failing_provider_with_backoff_and_records_each_try(t
         "PYTHONUNBUFFERED": "1",
         "SMS_BACKEND": "file",
         "SMS_FILE_PATH": str(outbox),
-        "SMS_RETRY_BACKOFF": "1",
-        "SMS_MAX_ATTEMPTS": "8",
+        **extra,
     }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_retries_a_failing_provider_with_backoff_and_records_each_try(tmp_path):
+    need_postgres()
+    broker = _redis_url(need_redis())
+    outbox = tmp_path / "provider" / "sms.jsonl"  # the directory is missing: the provider is down
+    env = _worker_env(broker, outbox, SMS_RETRY_BACKOFF="1", SMS_MAX_ATTEMPTS="8")
     message = services.message_send(
         phone="13800138000",
         template="order_done",
@@ -97,16 +101,7 @@ def test_a_worker_sends_a_burst_of_messages_due_now_with_one_task(tmp_path, monk
     need_postgres()
     broker = _redis_url(need_redis())
     outbox = tmp_path / "sms.jsonl"
-    env = {
-        **os.environ,
-        "ENV_FILE": "/dev/null",
-        "DATABASE_URL": _database_url(),
-        "REDIS_URL": broker,
-        "CONN_MAX_AGE": "0",
-        "PYTHONUNBUFFERED": "1",
-        "SMS_BACKEND": "file",
-        "SMS_FILE_PATH": str(outbox),
-    }
+    env = _worker_env(broker, outbox)
     log = tmp_path / "worker.log"
     _flush(broker)
     from portal.celery import app
