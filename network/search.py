@@ -8,7 +8,7 @@ digits as Chinese numerals; ``name_search_q`` matches any of the forms in any of
 On PostgreSQL each field has a ``pg_trgm`` GIN index on ``UPPER(field::text)`` (migration
 ``0012_hall_search_trigrams``), the very expression of Django's ``icontains``, so a search of
 the national network reads the index instead of every row. A form of one or two characters
-holds no trigram: it is matched by ``ShortIContains``, which PostgreSQL answers from a GIN index
+holds no trigram: it is matched by ``GramContains``, which PostgreSQL answers from a GIN index
 of each field's characters and character pairs (migration ``0013_hall_search_grams``). SQLite
 scans, as before.
 
@@ -162,7 +162,7 @@ class SearchPaginator(Paginator):
 
     ``count`` is then at most the cap and ``capped`` says that there are more: the pages stop at
     the cap, and the resident is asked for a more specific name. The order is chosen from the
-    count: below the cap the matches are few, found through the trigram indexes and sorted
+    count: below the cap the matches are few, found through the search indexes and sorted
     (``MATCHES_IN_TREE_ORDER``); at the cap the plain order (``DENSE_MATCHES_IN_TREE_ORDER``)
     lets the planner walk the tree index, which meets a page's rows at once where a sort would
     read all of them (610,000 for 综合文化服务中心: about a second). The walk is not forced:
