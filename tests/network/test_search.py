@@ -210,9 +210,10 @@ def test_postgres_has_a_grams_index_for_each_searched_field():
         indexes = dict(cursor.fetchall())
         cursor.execute(
             "SELECT hall_search_grams('ABCA'), hall_search_grams('东村'), hall_search_grams(''), "
-            "hall_search_grams(NULL), provolatile FROM pg_proc WHERE proname = 'hall_search_grams'"
+            "hall_search_grams(NULL), provolatile, proparallel FROM pg_proc "
+            "WHERE proname = 'hall_search_grams'"
         )
-        grams, two, empty, null, volatility = cursor.fetchone()
+        grams, two, empty, null, volatility, parallel = cursor.fetchone()
     assert set(indexes) == {
         "hall_name_grams",
         "hall_plaque_name_grams",
@@ -222,7 +223,8 @@ def test_postgres_has_a_grams_index_for_each_searched_field():
     assert all("hall_search_grams(upper(" in sql for sql in indexes.values()), indexes
     assert sorted(set(grams)) == ["A", "AB", "B", "BC", "C", "CA"]
     assert sorted(two) == ["东", "东村", "村"]
-    assert (empty, null, volatility) == ([], None, "i")
+    # Immutable, as an index needs; never in a parallel worker (see the migration).
+    assert (empty, null, volatility, parallel) == ([], None, "i", "r")
 
 
 def test_postgres_reads_the_grams_indexes_on_a_network_of_20000_halls(db):
