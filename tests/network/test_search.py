@@ -163,6 +163,8 @@ SHORT_AND_LONG = [
     "b社",
     " 社 区 ",
     "11",  # in the codes only (API), and as 十一
+    "%",  # LIKE's wildcards, as plain characters
+    "_1",
     "53",
     "一社区",
     "关上第一社区",
