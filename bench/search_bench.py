@@ -23,8 +23,11 @@ for:
 * the longer plaque fragment of a township and a village (``…镇分馆宁家``),
 * a name with a number typed the other way (``关上第一社区`` for a hall named ``关上第1社区``,
   which the run adds to one township),
-* the last two characters of a village's name (``东村``): too short for a trigram, so read by a
-  scan, and matching a few thousand halls,
+* the last two characters of a village's name (``东村``): too short for a trigram, so read
+  through the character-pair indexes (migration ``network.0013``),
+* the three commonest of those endings (``东村``, ``新村``, ``家村``: about 5,300 halls each,
+  enough to reach the count's cap),
+* one character of a village's name (its first), and one that no hall holds (``王``),
 * a whole common suffix (``综合文化服务中心``: 610,000 halls match), on the first page and on
   the last page within the cap.
 
@@ -112,6 +115,9 @@ def main(args) -> None:
         ],
         "numbers": [("关上第一社区", 1)] * args.queries,
         "two characters": [(p.locality[-2:], 1) for p in points],
+        "two characters, common": [(q, 1) for q in ("东村", "新村", "家村")] * (common // 3 + 1),
+        "one character": [(p.locality[0], 1) for p in points],
+        "one character, none": [("王", 1)] * common,
         "common": [("综合文化服务中心", 1)] * common,
         "common, last page": [("综合文化服务中心", -1)] * common,
     }

@@ -105,9 +105,9 @@ def bulk_load(
         if connection.vendor == "postgresql" and result.halls > 10_000:
             with connection.cursor() as cursor:
                 cursor.execute(f"ANALYZE {Hall._meta.db_table}")
-                # The hall search's trigram (GIN) indexes take a bulk load into their pending
-                # list, which every search then reads through (a search of the national network
-                # took 86 ms instead of 8): merge it into the indexes now.
+                # The hall search's GIN indexes (trigrams, and characters and pairs) take a bulk
+                # load into their pending list, which every search then reads through (a search
+                # of the national network took 86 ms instead of 8): merge it into them now.
                 cursor.execute(
                     "SELECT gin_clean_pending_list(i.indexrelid) FROM pg_index i "
                     "JOIN pg_class c ON c.oid = i.indexrelid "

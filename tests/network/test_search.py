@@ -1,5 +1,6 @@
 """Hall search as residents type it: numbers either way, full-width characters, spaces; and on
-PostgreSQL, trigram indexes that the search's query reads."""
+PostgreSQL, trigram indexes and (for one or two characters) character-pair indexes that the
+search's query reads."""
 
 from __future__ import annotations
 
@@ -7,11 +8,22 @@ import re
 
 import pytest
 from django.db import connection
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from network import services, views
-from network.search import SearchPaginator, chinese_to_int, int_to_chinese, query_forms
+from network.bulk import NetworkShape, generate_network
+from network.filters import HallFilter
+from network.models import Hall
+from network.search import (
+    SEARCH_FIELDS,
+    SearchPaginator,
+    chinese_to_int,
+    int_to_chinese,
+    name_search_q,
+    query_forms,
+)
 from network.selectors import directory_search
 from tests.conftest import need_postgres
 
@@ -116,6 +128,126 @@ def test_postgres_search_reads_the_trigram_indexes(numbered):
         plan = directory_search("关上第一社区").explain()
     for index in ("hall_name_trgm", "hall_plaque_name_trgm", "hall_locality_trgm"):
         assert index in plan, plan
+
+
+# --- One and two characters: the same halls as a plain substring match, through an index -------
+
+
+@pytest.fixture
+def lettered(numbered, cast):
+    return services.hall_create(parent=cast.other_branch, name="太和Ab社区", locality="太和Ab社区")
+
+
+def substring_matches(q: str, fields) -> list[int]:
+    """What a search must find, worked out in Python: any field holds any form, ignoring case."""
+    forms = [form.upper() for form in query_forms(q)]
+    return [
+        hall.pk
+        for hall in Hall.objects.order_by("tree_id", "lft")
+        if any(form in (getattr(hall, field) or "").upper() for form in forms for field in fields)
+    ]
+
+
+SHORT_AND_LONG = [
+    "关",  # one character in many names
+    "王",  # in none
+    "一",  # also 1: 关上第1社区 and the codes (API)
+    "１",  # full-width, as 1 and 一
+    "十",  # also 10, which no name holds
+    "关上",
+    "第一",  # finds 第1
+    "第1",
+    "十二",  # and 12
+    "ab",  # any case
+    "ＡＢ",  # full-width
+    "b社",
+    " 社 区 ",
+    "11",  # in the codes only (API), and as 十一
+    "%",  # LIKE's wildcards, as plain characters
+    "_1",
+    "53",
+    "一社区",
+    "关上第一社区",
+    "第十二社",
+]
+
+
+@pytest.mark.parametrize("q", SHORT_AND_LONG)
+def test_short_and_long_searches_find_every_substring_match(lettered, q):
+    expected = substring_matches(q, SEARCH_FIELDS)
+    assert [hall.pk for hall in directory_search(q)] == expected
+    with_code = substring_matches(q, (*SEARCH_FIELDS, "code"))
+    api = HallFilter({"q": q}, queryset=Hall.objects.all()).qs
+    assert [hall.pk for hall in api] == with_code
+    # Both paginator orders: the few sorted, and the many along the tree index.
+    for cap in (1000, 2):
+        with override_settings(SEARCH_COUNT_CAP=cap):
+            paginator = SearchPaginator(directory_search(q), 50)
+            assert [hall.pk for hall in paginator.page(1)] == expected[:cap]
+
+
+def test_one_and_two_character_forms_ask_postgres_for_the_grams(db):
+    need_postgres()
+    for q, operators in (
+        ("关", 3),
+        ("关上", 3),
+        ("第1", 6),
+        ("关上第一社区", 0),
+        ("10", 6),
+        ("第10", 3),
+    ):
+        sql = str(Hall.objects.filter(name_search_q(q, SEARCH_FIELDS)).query)
+        assert sql.count("hall_search_grams(UPPER(") == operators, sql
+        assert sql.count("@> ARRAY[UPPER(") == operators, sql
+
+
+@pytest.mark.django_db
+def test_postgres_has_a_grams_index_for_each_searched_field():
+    need_postgres()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'network_hall' "
+            "AND indexname LIKE '%%_grams'"
+        )
+        indexes = dict(cursor.fetchall())
+        cursor.execute(
+            "SELECT hall_search_grams('ABCA'), hall_search_grams('东村'), hall_search_grams(''), "
+            "hall_search_grams(NULL), provolatile, proparallel FROM pg_proc "
+            "WHERE proname = 'hall_search_grams'"
+        )
+        grams, two, empty, null, volatility, parallel = cursor.fetchone()
+    assert set(indexes) == {
+        "hall_name_grams",
+        "hall_plaque_name_grams",
+        "hall_locality_grams",
+        "hall_code_grams",
+    }
+    assert all("hall_search_grams(upper(" in sql for sql in indexes.values()), indexes
+    assert sorted(set(grams)) == ["A", "AB", "B", "BC", "C", "CA"]
+    assert sorted(two) == ["东", "东村", "村"]
+    # Immutable, as an index needs; never in a parallel worker (see the migration).
+    assert (empty, null, volatility, parallel) == ([], None, "i", "r")
+
+
+def test_postgres_reads_the_grams_indexes_on_a_network_of_20000_halls(db):
+    """Left to itself (no planner setting), the planner reads a rare pair through the indexes,
+    for the count and for the page."""
+    need_postgres()
+    generate_network(
+        NetworkShape(
+            cities=4, counties_per_city=5, townships_per_county=10, points_per_township=100
+        )
+    )  # about 20,000 halls, analysed by the load
+    rare = (
+        Hall.objects.filter(level=3).order_by("pk").values_list("locality", flat=True).first()[:2]
+    )
+    found = directory_search(rare)
+    assert 0 < found.count() < 1000
+    count_plan = found.order_by().values("pk")[:1001].explain()
+    page_plan = found[:20].explain()
+    for plan in (count_plan, page_plan):
+        assert "hall_locality_grams" in plan and "hall_name_grams" in plan, plan
+    assert "hall_locality_grams" in directory_search(rare[0] + "王").explain()
 
 
 # --- A search that matches most of the nation: counted up to SEARCH_COUNT_CAP -------------------
@@ -229,17 +361,18 @@ def test_both_orders_give_tree_order(villages, settings):
     assert "+ 0" in few.captured_queries[1]["sql"] and "+ 0" not in page_sql
 
 
+@pytest.mark.parametrize("q", [COMMON, "华山", "华"])
 @pytest.mark.parametrize("cap", [5, 1000])
 def test_search_query_counts_are_pinned(
-    client, cast, villages, settings, cap, django_assert_num_queries
+    client, cast, villages, settings, cap, q, django_assert_num_queries
 ):
     settings.SEARCH_COUNT_CAP = cap
     # The capped count, then the page with its ancestors joined.
     with django_assert_num_queries(2):
-        assert client.get(reverse("network:hall_search"), {"q": COMMON}).status_code == 200
+        assert client.get(reverse("network:hall_search"), {"q": q}).status_code == 200
     with django_assert_num_queries(2):
-        assert client.get("/api/v1/halls/", {"q": COMMON}).status_code == 200
+        assert client.get("/api/v1/halls/", {"q": q}).status_code == 200
     # ``within`` first loads its hall's tree numbers.
     with django_assert_num_queries(3):
-        body = client.get("/api/v1/halls/", {"q": COMMON, "within": cast.centre.pk}).json()
+        body = client.get("/api/v1/halls/", {"q": q, "within": cast.centre.pk}).json()
     assert body["count_capped"] is (cap == 5)
