@@ -306,7 +306,10 @@ def test_a_new_hall_gets_its_hours_with_it(client, cast):
 
 @pytest.mark.parametrize(
     ("language", "shown"),
-    [("zh-hans", "下次开放:9月29日 星期二 14:30"), ("en", "Next open: Tuesday, September 29, 14:30")],
+    [
+        ("zh-hans", "下次开放:9月29日 星期二 14:30"),
+        ("en", "Next open: Tuesday, September 29, 14:30"),
+    ],
 )
 def test_the_next_opening_is_written_in_the_page_s_language(cast, language, shown):
     from types import SimpleNamespace

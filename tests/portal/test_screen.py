@@ -259,5 +259,5 @@ def test_an_activity_under_way_says_until_when(cast):
     from django.template.loader import render_to_string
 
     html = render_to_string("portal/screen.html", {"screen": screen})
-    assert "<time>12-05 09:00</time> <span class=\"ongoing\">进行中,至 12-13</span>" in html
-    assert "<time>12-09 09:30</time> <span class=\"ongoing\">进行中,至 11:30</span>" in html
+    assert '<time>12-05 09:00</time> <span class="ongoing">进行中,至 12-13</span>' in html
+    assert '<time>12-09 09:30</time> <span class="ongoing">进行中,至 11:30</span>' in html
