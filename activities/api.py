@@ -51,6 +51,7 @@ from common.api import (
     UNSUPPORTED,
     Detail,
     ResidentEndpoint,
+    Serializer,
     enum_field,
     validated,
 )
@@ -79,7 +80,7 @@ class BookingStatusField(serializers.CharField):
     pass
 
 
-class SessionSerializer(serializers.Serializer):
+class SessionSerializer(Serializer):
     start = serializers.DateTimeField(help_text=_("开始时间"))
     end = serializers.DateTimeField(help_text=_("结束时间"))
 
@@ -145,7 +146,7 @@ class ActivitySerializer(serializers.ModelSerializer):
         return request.build_absolute_uri(path) if request else path
 
 
-class BookingCreateSerializer(serializers.Serializer):
+class BookingCreateSerializer(Serializer):
     name = serializers.CharField(max_length=services.NAME_MAX, help_text=_("姓名"))
     phone = serializers.CharField(
         max_length=11,
@@ -174,7 +175,7 @@ class BookingCreateSerializer(serializers.Serializer):
     consent = ConsentField()
 
 
-class BookingSerializer(serializers.Serializer):
+class BookingSerializer(Serializer):
     # Field by field rather than a ModelSerializer, which builds its fields from the model again
     # for every response: that cost a booking more than its SQL did. The labels are the model's.
     code = serializers.CharField(read_only=True, label=_("预约码"))

@@ -7,16 +7,25 @@ guard such a request reached a query and answered 500; now it is a 400 that says
 before any view, session or login backend sees it.
 
 And one for a database that does not answer: a 503 that says so (JSON under /api/, the 503
-page elsewhere) with ``Retry-After``, never a 500."""
+page elsewhere) with ``Retry-After``, never a 500.
+
+And django-csp's middleware, with the ordinary policy built once."""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import logging
 import sys
 
+from csp.constants import HEADER
+from csp.middleware import CheckableLazyObject, CSPMiddleware
+from csp.utils import build_policy
+from django.conf import settings
+from django.core.signals import setting_changed
 from django.db import InterfaceError, OperationalError
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.utils.html import escape
@@ -115,3 +124,63 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if _database_down(sys.exc_info()[1]):
         return database_unavailable(request)
     return defaults.server_error(request)
+
+
+# --- The Content-Security-Policy header ---------------------------------------------------------
+
+# What a view or decorator sets on an answer to change its policy (csp.decorators), or to go
+# without one: any of them, and django-csp builds the header itself.
+_POLICY_CHANGES = (
+    "_csp_config",
+    "_csp_update",
+    "_csp_replace",
+    "_csp_exempt",
+    "_csp_config_ro",
+    "_csp_update_ro",
+    "_csp_replace_ro",
+    "_csp_exempt_ro",
+)
+
+
+class ContentSecurityPolicy(CSPMiddleware):
+    """django-csp's middleware, with the policy of an ordinary answer built once.
+
+    django-csp builds the header from the settings for every answer; for an answer that changes
+    nothing (no decorator, no nonce, which is every page and API answer here but the API's docs
+    page) that string never changes, and building it was a few per cent of a booking's CPU.
+    Anything else, and a setting it would have to read (a report-only policy, excluded prefixes,
+    DEBUG's error pages), goes through django-csp as before.
+    """
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        if (
+            HEADER in response
+            or getattr(request, "_csp_nonce", None) is not None
+            or any(hasattr(response, name) for name in _POLICY_CHANGES)
+            or _policy_settings_unusual()
+        ):
+            return super().process_response(request, response)
+        response[HEADER] = _ordinary_policy()
+        # As django-csp does: a nonce asked for after the header is written is an error.
+        request.csp_nonce = CheckableLazyObject(self._csp_nonce_post_response)
+        return response
+
+
+@functools.cache
+def _ordinary_policy() -> str:
+    return build_policy()
+
+
+def _policy_settings_unusual() -> bool:
+    policy = getattr(settings, "CONTENT_SECURITY_POLICY", None) or {}
+    return bool(
+        settings.DEBUG
+        or policy.get("EXCLUDE_URL_PREFIXES")
+        or getattr(settings, "CONTENT_SECURITY_POLICY_REPORT_ONLY", None)
+    )
+
+
+@receiver(setting_changed)
+def _policy_setting_changed(*, setting: str, **kwargs) -> None:
+    if setting.startswith("CONTENT_SECURITY_POLICY"):
+        _ordinary_policy.cache_clear()

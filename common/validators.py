@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
@@ -39,15 +41,23 @@ class MobileValidator(RegexValidator):
 
     def __call__(self, value) -> None:
         super().__call__(value)
-        try:
-            number = phonenumbers.parse(str(value), "CN")
-        except phonenumbers.NumberParseException as exc:
-            raise ValidationError(self.message, code=self.code) from exc
-        if (
-            not phonenumbers.is_valid_number_for_region(number, "CN")
-            or phonenumbers.number_type(number) not in _MOBILE_TYPES
-        ):
+        if not _in_mobile_range(str(value)):
             raise ValidationError(self.message, code=self.code)
+
+
+# A booking checks its phone twice (the API's serializer, then the service, which every caller
+# goes through), and the numbering plan's lookup is most of what checking it costs; the answer for
+# a string of 11 digits never changes while the process runs.
+@functools.lru_cache(maxsize=1024)
+def _in_mobile_range(digits: str) -> bool:
+    try:
+        number = phonenumbers.parse(digits, "CN")
+    except phonenumbers.NumberParseException:
+        return False
+    return (
+        phonenumbers.is_valid_number_for_region(number, "CN")
+        and phonenumbers.number_type(number) in _MOBILE_TYPES
+    )
 
 
 mobile_validator = MobileValidator(r"^1[3-9]\d{9}$", MOBILE_MESSAGE)

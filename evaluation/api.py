@@ -22,7 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.api import FIELD_ERRORS, NOT_AUTHENTICATED, NOT_FOUND, Pagination
+from common.api import FIELD_ERRORS, NOT_AUTHENTICATED, NOT_FOUND, Pagination, Serializer
 from common.cache import versioned_key
 from network.models import Hall, subtree_q
 from network.selectors import user_scope
@@ -52,7 +52,7 @@ def _rollup_help_now(model, figure: str) -> str:
 _rollup_help = lazy(_rollup_help_now, str)
 
 
-def _figures_serializer(name: str, model) -> type[serializers.Serializer]:
+def _figures_serializer(name: str, model) -> type[Serializer]:
     fields: dict = {
         "halls": serializers.IntegerField(help_text=_("计入的报表数(已报送或已审核)")),
     }
@@ -72,26 +72,26 @@ def _figures_serializer(name: str, model) -> type[serializers.Serializer]:
             )
         else:
             fields[figure] = serializers.IntegerField(allow_null=True, help_text=help_text)
-    return type(name, (serializers.Serializer,), fields)
+    return type(name, (Serializer,), fields)
 
 
 ServiceTotalsSerializer = _figures_serializer("ServiceTotals", ServiceReturn)
 AssetTotalsSerializer = _figures_serializer("AssetTotals", AssetReturn)
 
 
-class CompletenessSerializer(serializers.Serializer):
+class CompletenessSerializer(Serializer):
     expected = serializers.IntegerField(help_text=_("下属开放中的馆数"))
     submitted = serializers.IntegerField(help_text=_("其中已报送(或已审核)的馆数"))
     on_time = serializers.IntegerField(help_text=_("其中在截止时间前报送的馆数"))
     rate = serializers.FloatField(help_text=_("报送率,0–1;下面没有馆时为 1"))
 
 
-class CompletenessPairSerializer(serializers.Serializer):
+class CompletenessPairSerializer(Serializer):
     service = CompletenessSerializer()
     asset = CompletenessSerializer()
 
 
-class StatisticsSerializer(serializers.Serializer):
+class StatisticsSerializer(Serializer):
     hall = HallBriefSerializer()
     year = serializers.IntegerField()
     service = ServiceTotalsSerializer(
@@ -109,7 +109,7 @@ class StatisticsSerializer(serializers.Serializer):
     completeness = CompletenessPairSerializer(help_text=_("下级馆的报送情况"))
 
 
-class StatisticsQuerySerializer(serializers.Serializer):
+class StatisticsQuerySerializer(Serializer):
     hall = serializers.IntegerField(min_value=1, help_text=_("馆的 id;合计其整个下级子树"))
     year = serializers.IntegerField(min_value=MIN_YEAR, max_value=MAX_YEAR, help_text=_("年度"))
 
@@ -155,7 +155,7 @@ class StatisticsView(APIView):
         return Response(data)
 
 
-class ScoreSerializer(serializers.Serializer):
+class ScoreSerializer(Serializer):
     hall = HallBriefSerializer()
     status = serializers.ChoiceField(
         choices=[
@@ -187,7 +187,7 @@ class ScoreSerializer(serializers.Serializer):
     )
 
 
-class ScoresQuerySerializer(serializers.Serializer):
+class ScoresQuerySerializer(Serializer):
     year = serializers.IntegerField(min_value=MIN_YEAR, max_value=MAX_YEAR, help_text=_("年度"))
     within = serializers.IntegerField(
         min_value=1, required=False, help_text=_("馆的 id:只列该馆及其下级馆")

@@ -11,12 +11,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from activities.residents.api import RESIDENT_TOKEN, UNVERIFIED, ResidentUnverified, token_phone
-from common.api import ResidentEndpoint
+from common.api import ResidentEndpoint, Serializer
 
 from . import selectors
 
 
-class MeBookingSerializer(serializers.Serializer):
+class MeBookingSerializer(Serializer):
     code = serializers.CharField(help_text=_("预约码"))
     status = serializers.CharField(help_text=_("confirmed / waitlisted / cancelled"))
     activity = serializers.IntegerField(source="activity_id")
@@ -33,7 +33,7 @@ class MeBookingSerializer(serializers.Serializer):
         return booking.checked_in_at is not None
 
 
-class MeOrderSerializer(serializers.Serializer):
+class MeOrderSerializer(Serializer):
     code = serializers.CharField(help_text=_("订单号"))
     status = serializers.CharField()
     point = serializers.IntegerField(source="point_id")
@@ -43,7 +43,7 @@ class MeOrderSerializer(serializers.Serializer):
     rating = serializers.IntegerField(allow_null=True)
 
 
-class MeAnswerSerializer(serializers.Serializer):
+class MeAnswerSerializer(Serializer):
     hall = serializers.IntegerField(source="hall_id")
     hall_name = serializers.CharField(source="hall.name")
     quarter = serializers.CharField()
@@ -52,7 +52,7 @@ class MeAnswerSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-class MeSerializer(serializers.Serializer):
+class MeSerializer(Serializer):
     phone = serializers.CharField()
     bookings = MeBookingSerializer(
         many=True, help_text=_("即将参加、候补中、已结束、已取消,依次排列")

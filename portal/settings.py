@@ -84,7 +84,7 @@ MIDDLEWARE = [
     "common.middleware.DatabaseUnavailable",
     "django.middleware.security.SecurityMiddleware",
     # Content-Security-Policy on every answer (CONTENT_SECURITY_POLICY below).
-    "csp.middleware.CSPMiddleware",
+    "common.middleware.ContentSecurityPolicy",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Pages compressed here (static files are compressed ahead by WhiteNoise, above). Django's
     # GZipMiddleware pads each answer with random bytes against BREACH (Django 4.2+), and the

@@ -52,6 +52,7 @@ from common.api import (
     Detail,
     JSONParser,
     ResidentEndpoint,
+    Serializer,
     enum_field,
     step_schema,
     validated,
@@ -103,12 +104,12 @@ class MenuItemSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class MenuQuerySerializer(serializers.Serializer):
+class MenuQuerySerializer(Serializer):
     point = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     hall = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
 
 
-class OrderStepSerializer(serializers.Serializer):
+class OrderStepSerializer(Serializer):
     action = serializers.CharField(
         source="event.action",
         help_text=_("submitted、accepted、rejected、scheduled、done、rated、escalated(逾期上报)"),
@@ -185,7 +186,7 @@ class OrderSerializer(serializers.ModelSerializer):
 
 
 @extend_schema_serializer(component_name="DemandCreate")
-class OrderCreateSerializer(serializers.Serializer):
+class OrderCreateSerializer(Serializer):
     point = serializers.IntegerField(help_text=_("点单的村(社区)基层服务点的馆 id"))
     name = serializers.CharField(max_length=services.NAME_MAX, help_text=_("联系人"))
     phone = serializers.CharField(
@@ -422,17 +423,17 @@ class StaffOrderDetailSerializer(StaffOrderSerializer):
         read_only_fields = fields
 
 
-class NoteSerializer(serializers.Serializer):
+class NoteSerializer(Serializer):
     note = serializers.CharField(
         required=False, allow_blank=True, max_length=500, help_text=_("说明(选填)")
     )
 
 
-class RejectSerializer(serializers.Serializer):
+class RejectSerializer(Serializer):
     reason = serializers.CharField(max_length=200, help_text=_("不予受理的原因,点单人会看到"))
 
 
-class ScheduleSerializer(serializers.Serializer):
+class ScheduleSerializer(Serializer):
     title = serializers.CharField(max_length=120, help_text=_("活动标题"))
     start = serializers.DateTimeField(help_text=_("开始时间"))
     end = serializers.DateTimeField(help_text=_("结束时间"))

@@ -18,7 +18,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common import ratelimit
-from common.api import FIELD_ERRORS, RATE_LIMITED, UNSUPPORTED, Detail, ResidentEndpoint, validated
+from common.api import (
+    FIELD_ERRORS,
+    RATE_LIMITED,
+    UNSUPPORTED,
+    Detail,
+    ResidentEndpoint,
+    Serializer,
+    validated,
+)
 from common.idempotency import IDEMPOTENCY_KEY, IDEMPOTENCY_MISMATCH, idempotent
 from common.privacy import CONSENT_REQUIRED, notice_version
 from common.validators import mobile_validator
@@ -91,13 +99,13 @@ def resident_phone(verified: str | None, data: dict) -> str:
     return data["phone"]
 
 
-class PhoneSerializer(serializers.Serializer):
+class PhoneSerializer(Serializer):
     phone = serializers.CharField(
         max_length=11, validators=[mobile_validator], help_text=_("预约时填写的手机号码")
     )
 
 
-class ResidentPhoneSerializer(serializers.Serializer):
+class ResidentPhoneSerializer(Serializer):
     """A resident write's phone: the token's when one is carried, so then it may be left out."""
 
     phone = serializers.CharField(
@@ -125,17 +133,17 @@ class ConsentField(serializers.BooleanField):
         return True
 
 
-class PhoneCodeSerializer(serializers.Serializer):
+class PhoneCodeSerializer(Serializer):
     phone = serializers.CharField(max_length=20, help_text=_("中国大陆手机号码,11 位"))
     consent = ConsentField()
 
 
-class PhoneTokenSerializer(serializers.Serializer):
+class PhoneTokenSerializer(Serializer):
     phone = serializers.CharField(max_length=20, help_text=_("接收验证码的手机号码"))
     code = serializers.CharField(max_length=10, help_text=_("短信里的 6 位验证码"))
 
 
-class CodeSentSerializer(serializers.Serializer):
+class CodeSentSerializer(Serializer):
     phone = serializers.CharField()
     expires_in = serializers.IntegerField(help_text=_("验证码有效秒数"))
     resend_after = serializers.IntegerField(help_text=_("多少秒后可以重新获取"))
@@ -145,7 +153,7 @@ class CodeSentSerializer(serializers.Serializer):
     )
 
 
-class TokenSerializer(serializers.Serializer):
+class TokenSerializer(Serializer):
     token = serializers.CharField(help_text=_("放在写请求的 X-Resident-Token 头里"))
     expires = serializers.DateTimeField(help_text=_("凭证失效时间"))
 

@@ -34,6 +34,7 @@ from common.api import (
     STEP,
     UNSUPPORTED,
     JSONParser,
+    Serializer,
     step_schema,
     validated,
 )
@@ -247,7 +248,7 @@ class DispatchSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class DispatchRequestSerializer(serializers.Serializer):
+class DispatchRequestSerializer(Serializer):
     resource = serializers.IntegerField(min_value=1, help_text=_("资源 id(全市资源目录中的)"))
     requesting_hall = serializers.IntegerField(min_value=1, help_text=_("申请馆 id:本馆或下属馆"))
     start = serializers.DateTimeField(help_text=_("开始时间"))
@@ -272,28 +273,28 @@ class DispatchRequestSerializer(serializers.Serializer):
         return hall
 
 
-class DispatchNoteSerializer(serializers.Serializer):
+class DispatchNoteSerializer(Serializer):
     note = serializers.CharField(
         required=False, allow_blank=True, max_length=255, help_text=_("意见(选填)")
     )
 
 
-class DispatchRejectSerializer(serializers.Serializer):
+class DispatchRejectSerializer(Serializer):
     note = serializers.CharField(max_length=255, help_text=_("不批准的原因"))
 
 
-class DispatchConditionSerializer(serializers.Serializer):
+class DispatchConditionSerializer(Serializer):
     condition = ConditionChoiceField(choices=Condition.choices)
     note = serializers.CharField(
         required=False, allow_blank=True, max_length=255, help_text=_("说明(选填)")
     )
 
 
-class DispatchEmptySerializer(serializers.Serializer):
+class DispatchEmptySerializer(Serializer):
     pass
 
 
-class DispatchStopRequestSerializer(serializers.Serializer):
+class DispatchStopRequestSerializer(Serializer):
     point = serializers.IntegerField(min_value=1, help_text=_("服务点 id:申请馆下属的村(社区)"))
     title = serializers.CharField(max_length=120, help_text=_("活动名称"))
     start = serializers.DateTimeField(help_text=_("开始时间,须在调配期间之内"))

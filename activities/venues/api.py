@@ -46,6 +46,7 @@ from common.api import (
     UNSUPPORTED,
     Detail,
     ResidentEndpoint,
+    Serializer,
     enum_field,
     validated,
 )
@@ -123,20 +124,20 @@ class SlotStateField(serializers.CharField):
     pass
 
 
-class SlotSerializer(serializers.Serializer):
+class SlotSerializer(Serializer):
     start = serializers.DateTimeField()
     end = serializers.DateTimeField()
     state = SlotStateField()
 
 
-class SlotsSerializer(serializers.Serializer):
+class SlotsSerializer(Serializer):
     venue = serializers.IntegerField()
     date = serializers.DateField()
     closed_reason = serializers.CharField(help_text=_("整天不开放的原因(节假日、闭馆),开放时为空"))
     slots = SlotSerializer(many=True)
 
 
-class ReservationCreateSerializer(serializers.Serializer):
+class ReservationCreateSerializer(Serializer):
     start = serializers.DateTimeField(help_text=_("开始时间,带时区,如 2026-12-15T19:00:00+08:00"))
     end = serializers.DateTimeField(help_text=_("结束时间,与开始时间同一天"))
     name = serializers.CharField(max_length=services.NAME_MAX, help_text=_("姓名"))
@@ -151,7 +152,7 @@ class ReservationCreateSerializer(serializers.Serializer):
     consent = ConsentField()
 
 
-class ReservationSerializer(serializers.Serializer):
+class ReservationSerializer(Serializer):
     code = serializers.CharField(read_only=True, label=_("预约码"))
     status = ReservationStatusField(read_only=True)
     venue = serializers.IntegerField(source="venue_id", read_only=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 from django.db import connection, connections
@@ -193,22 +193,26 @@ def test_detail_of_a_cancelled_activity_says_so(client, cast):
 
 @pytest.fixture
 def spread(cast):
-    """One activity at each of several halls, and a mobile service of the county at a point."""
+    """One activity at each of several halls, and a mobile service of the county at a point,
+    one a day from tomorrow, each at 10:00-12:00 local time (two hours from now would cross
+    midnight late in the evening, and the date filters take whole days)."""
+
+    def on_day(days: int) -> dict:
+        start = timezone.make_aware(
+            datetime.combine(timezone.localdate() + timedelta(days=days), time(10))
+        )
+        return {"start": start, "end": start + timedelta(hours=2)}
+
     return {
-        "county": published_activity(cast.county, start_in=timedelta(days=1)),
-        "branch": published_activity(
-            cast.branch, start_in=timedelta(days=2), category=Category.LECTURE
-        ),
-        "point": published_activity(cast.point, start_in=timedelta(days=3)),
+        "county": published_activity(cast.county, **on_day(1)),
+        "branch": published_activity(cast.branch, **on_day(2), category=Category.LECTURE),
+        "point": published_activity(cast.point, **on_day(3)),
         "mobile": published_activity(
-            cast.county,
-            venue_hall=cast.point2,
-            category=Category.MOBILE,
-            start_in=timedelta(days=4),
+            cast.county, venue_hall=cast.point2, category=Category.MOBILE, **on_day(4)
         ),
-        "other_branch": published_activity(cast.other_branch, start_in=timedelta(days=5)),
+        "other_branch": published_activity(cast.other_branch, **on_day(5)),
         "other_county": published_activity(
-            cast.other_county_point, start_in=timedelta(days=6), category=Category.LECTURE
+            cast.other_county_point, **on_day(6), category=Category.LECTURE
         ),
     }
 

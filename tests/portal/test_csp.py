@@ -8,8 +8,15 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from csp.constants import NONCE
+from csp.decorators import csp_exempt, csp_update
+from csp.exceptions import CSPNonceError
+from csp.utils import build_policy
 from django.conf import settings
+from django.http import HttpResponse
+from django.test import RequestFactory
 
+from common.middleware import ContentSecurityPolicy
 from tests.activities.factories import published_activity
 from tests.portal.test_accessibility_browser import public_pages
 
@@ -90,3 +97,49 @@ def test_no_template_has_an_inline_script_a_handler_or_a_style():
             if match:
                 found.append(f"{path.relative_to(TEMPLATES)}: {match[0]}")
     assert not found, found
+
+
+# --- The ordinary policy, built once (common.middleware.ContentSecurityPolicy) -----------------
+
+
+def _answer(view):
+    """An answer of ``view`` through the site's CSP middleware alone."""
+    request = RequestFactory().get("/somewhere/")
+    return ContentSecurityPolicy(view)(request)
+
+
+def test_an_ordinary_answer_gets_the_policy_django_csp_builds():
+    response = _answer(lambda request: HttpResponse("ok"))
+    assert response.headers["Content-Security-Policy"] == build_policy()
+    assert_strict(response)
+
+
+def test_a_changed_setting_changes_the_header_of_the_next_answer(settings):
+    def view(request):
+        return HttpResponse("ok")
+
+    assert "img-src 'self' data: blob:" in _answer(view).headers["Content-Security-Policy"]
+    settings.CONTENT_SECURITY_POLICY = {
+        "DIRECTIVES": {**settings.CONTENT_SECURITY_POLICY["DIRECTIVES"], "img-src": ["'self'"]}
+    }
+    assert directives(_answer(view))["img-src"] == ["'self'"]
+
+
+def test_a_view_that_changes_its_policy_or_uses_a_nonce_still_gets_its_own():
+    updated = _answer(csp_update({"img-src": ["https://example.org"]})(lambda r: HttpResponse()))
+    assert "https://example.org" in directives(updated)["img-src"]
+    assert "Content-Security-Policy" not in _answer(csp_exempt()(lambda r: HttpResponse()))
+
+    def with_nonce(request):
+        return HttpResponse(f"<script nonce='{request.csp_nonce}'></script>")
+
+    nonced = _answer(csp_update({"script-src": [NONCE]})(with_nonce))
+    nonce = nonced.content.decode().split("'")[1]
+    assert f"'nonce-{nonce}'" in directives(nonced)["script-src"]
+
+
+def test_a_nonce_asked_for_after_the_header_is_written_is_an_error():
+    request = RequestFactory().get("/")
+    ContentSecurityPolicy(lambda r: HttpResponse("ok"))(request)
+    with pytest.raises(CSPNonceError):
+        str(request.csp_nonce)
