@@ -13,6 +13,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.db import connection
+from django.utils import translation
 
 # Helper modules the tests import (the browser's is a plugin as well): rewrite their asserts
 # too, so a failing check in them says what it compared.
@@ -171,6 +172,9 @@ def _fresh_cache(settings):
     # state; the page cache's tests turn it on.
     settings.PAGE_CACHE_SECONDS = 0
     _tokens.clear()  # each test's tokens are rolled back with its database
+    # A request in English leaves English active in this thread (the locale middleware does not
+    # put the default back); the next test starts in the site's language, as a process does.
+    translation.activate(settings.LANGUAGE_CODE)
     yield
 
 
