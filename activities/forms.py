@@ -8,7 +8,7 @@ from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from common.forms import add_service_errors, consent_field, name_field, phone_field
+from common.forms import KeptSelect, add_service_errors, consent_field, name_field, phone_field
 from network.forms import AreaFilterForm
 
 from .models import Activity, Attendance, Category, GroupKind
@@ -28,6 +28,7 @@ class ActivityFilterForm(AreaFilterForm):
         label=_("类别"),
         required=False,
         choices=[("", _("全部类别")), *Category.choices],
+        widget=KeptSelect(choices_key="activities.Category"),
         error_messages={"invalid_choice": _("没有这个类别,请重新选择。")},
     )
     date_from = forms.DateField(

@@ -53,7 +53,7 @@ BOOKING_LINK = SignedLink(salt="activities.booking-page", viewname="activities:b
 # --- Activities ---------------------------------------------------------------------------------
 
 
-@public_page
+@public_page(params=(*ActivityFilterForm.base_fields, "page"))
 def activity_list(request: HttpRequest) -> HttpResponse:
     form, area = selectors.area_filter(
         request, ActivityFilterForm, unknown=_("没有这个场馆,已显示全部区域的活动。")

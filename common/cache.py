@@ -136,6 +136,41 @@ class FaultTolerantRedisCache(RedisCache):
         return value
 
 
+class ProcessMemory:
+    """Values kept in this process's own memory for ``seconds`` each: no round trip to Redis and
+    nothing to unpickle, for what every request of a public page reads and what changes rarely
+    or never (a value kept under a digest of itself). Each process keeps its own copy, so a
+    change made elsewhere shows here once the copy expires. At most ``entries`` values: a full
+    memory forgets them all, and the next requests fill it again. Keep one per purpose at module
+    level; ``clear_all`` forgets every one (the tests' fresh start)."""
+
+    _every: list[ProcessMemory] = []
+
+    def __init__(self, *, seconds: float, entries: int) -> None:
+        self.seconds, self.entries = seconds, entries
+        self._kept: dict[object, tuple[float, object]] = {}
+        self._every.append(self)
+
+    def get(self, key, default=None):
+        entry = self._kept.get(key)
+        if entry is None or entry[0] <= time.monotonic():
+            return default
+        return entry[1]
+
+    def set(self, key, value) -> None:
+        if len(self._kept) >= self.entries:
+            self._kept.clear()
+        self._kept[key] = (time.monotonic() + self.seconds, value)
+
+    def clear(self) -> None:
+        self._kept.clear()
+
+    @classmethod
+    def clear_all(cls) -> None:
+        for memory in cls._every:
+            memory.clear()
+
+
 class CacheUnavailable(Exception):
     """Redis did not answer a command whose answer cannot be guessed."""
 

@@ -11,8 +11,10 @@ from django.utils.formats import localize
 from django.utils.functional import Promise
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import template_localtime
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from .cache import ProcessMemory
 from .privacy import CONSENT_REQUIRED
 from .validators import mobile_validator
 
@@ -65,6 +67,32 @@ def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
         return
     for field, messages in exc.message_dict.items():
         form.add_error(field if field in form.fields else None, messages)
+
+
+class KeptSelect(forms.Select):
+    """A ``<select>`` whose HTML each process keeps for each value, attribute set and language,
+    under ``choices_key``: something that changes whenever the choices do (a name for choices
+    fixed in the code, the counties a form was given). Without a key it renders as ``Select``.
+    Building a select's options is Django's most expensive widget: the county and category
+    selects were about a twentieth of a list page no cache had seen, on every request."""
+
+    def __init__(self, attrs=None, choices=(), *, choices_key=None) -> None:
+        super().__init__(attrs, choices)
+        self.choices_key = choices_key
+
+    def render(self, name, value, attrs=None, renderer=None):
+        if self.choices_key is None or isinstance(value, (list, tuple)):
+            return super().render(name, value, attrs, renderer)
+        key = (self.choices_key, name, value, tuple((attrs or {}).items()), get_language())
+        html = _kept_selects.get(key)
+        if html is None:
+            html = super().render(name, value, attrs, renderer)
+            _kept_selects.set(key, html)
+        return html
+
+
+# A few hundred selects at most: a value each (any the visitor typed), per language.
+_kept_selects = ProcessMemory(seconds=3600, entries=1000)
 
 
 class QuickFormRenderer(DjangoTemplates):

@@ -9,6 +9,12 @@ shared cache for ``PAGE_CACHE_SECONDS`` (3 by default; 0 turns it off), keyed by
 out; an answer from the cache gets the visitor's own token put back. What a page shows may
 therefore be that many seconds old, seats left included; a booking always reads the database.
 
+A page may name the query parameters it reads (``params``). A query string with any other
+parameter (a tracker's, or one added to defeat the cache) is kept only in the web process's own
+memory, never looked up in or written to the shared cache: each such URL is otherwise a new
+page in Redis, looked up and stored for nothing, while the same link opened again (a share
+link's tracker) is still served from the process's memory.
+
 A visitor with any other cookie (a staff session, the resident cookie of a verified phone,
 messages) gets the page rendered for them. A cache that does not answer is a miss, never an
 error: the page is rendered as if there were no cache.
@@ -20,8 +26,8 @@ import hashlib
 import logging
 import re
 import time
-from collections.abc import Callable
-from functools import wraps
+from collections.abc import Callable, Iterable
+from functools import partial, wraps
 
 from django.conf import settings
 from django.core.cache import cache
@@ -92,12 +98,14 @@ def _cache_set(key: str, value, seconds: int) -> None:
         log.warning("page cache: set failed", exc_info=True)
 
 
-def _kept(key: str, now: float) -> tuple | None:
+def _kept(key: str, now: float, *, shared: bool) -> tuple | None:
     """(expires, content type, the body's parts around its CSRF token), from this process's
-    memory while it lasts, else from the shared cache."""
+    memory while it lasts, else from the shared cache when ``shared``."""
     entry = _local.get(key)
     if entry is not None and entry[0] > now:
         return entry
+    if not shared:
+        return None
     entry = _cache_get(key)
     # Anything but this shape (a page kept by another version of this code) is a miss.
     if not (isinstance(entry, tuple) and len(entry) == 3 and isinstance(entry[0], float)):
@@ -119,17 +127,24 @@ def clear_local() -> None:
     _local.clear()
 
 
-def public_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Keep ``view``'s 200 answers to visitors with nothing of their own (see the module)."""
+def public_page(
+    view: Callable[..., HttpResponse] | None = None, *, params: Iterable[str] | None = None
+):
+    """Keep ``view``'s 200 answers to visitors with nothing of their own (see the module);
+    ``params``, when given, are the query parameters the view reads."""
+    if view is None:
+        return partial(public_page, params=params)
+    known = None if params is None else frozenset(params)
 
     @wraps(view)
     def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         seconds = settings.PAGE_CACHE_SECONDS
         if seconds <= 0 or not cacheable_request(request):
             return view(request, *args, **kwargs)
+        shared = known is None or known.issuperset(request.GET)
         key = page_key(request)
         now = time.time()
-        kept = _kept(key, now)
+        kept = _kept(key, now, shared=shared)
         if kept is not None:
             _expires, content_type, parts = kept
             body = get_token(request).encode().join(parts) if len(parts) > 1 else parts[0]
@@ -148,7 +163,8 @@ def public_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
                 parts = tuple(p.encode(response.charset) for p in body.split(TOKEN_MARK))
                 entry = (now + seconds, response["Content-Type"], parts)
                 _remember(key, entry)
-                _cache_set(key, entry, seconds)
+                if shared:
+                    _cache_set(key, entry, seconds)
         response[HIT_HEADER] = "miss"
         return response
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from common.forms import KeptSelect
+
 from .models import Hall
 
 # Enough for a province's counties in one select; a bigger network narrows by ``within`` links
@@ -25,7 +27,9 @@ class AreaFilterForm(forms.Form):
     """``counties`` fill the county select, grouped by city; ``townships`` are those of the
     county asked for (the view reads them once it knows it)."""
 
-    county = forms.TypedChoiceField(label=_("县(区)"), required=False, coerce=int, empty_value=None)
+    county = forms.TypedChoiceField(
+        label=_("县(区)"), required=False, coerce=int, empty_value=None, widget=KeptSelect
+    )
     township = forms.TypedChoiceField(
         label=_("乡镇(街道)"), required=False, coerce=int, empty_value=None
     )
@@ -41,6 +45,10 @@ class AreaFilterForm(forms.Form):
         self.county_by_id = {hall.pk: hall for hall in counties}
         self.township_by_id = {hall.pk: hall for hall in townships}
         self.fields["county"].choices = county_choices(counties, _("全部县(区)"))
+        # The select's HTML is kept while the counties are the same.
+        self.fields["county"].widget.choices_key = tuple(
+            (hall.pk, hall.locality, hall.parent.locality) for hall in counties
+        )
         self.fields["township"].choices = [
             ("", _("全部乡镇(街道)")),
             *((hall.pk, hall.locality) for hall in townships),

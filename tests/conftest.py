@@ -153,7 +153,7 @@ def _fresh_cache(settings):
     from django.core.cache import cache, caches
 
     from common import pagecache, ratelimit
-    from common.cache import Breaker
+    from common.cache import Breaker, ProcessMemory
 
     cache.clear()
     # The layout's fragments kept as a deployment keeps them (settings.py keeps none under DEBUG,
@@ -164,6 +164,7 @@ def _fresh_cache(settings):
     }
     caches["layout"].clear()
     pagecache.clear_local()
+    ProcessMemory.clear_all()  # the area filter's counties, the cards each process keeps
     # What a Redis outage of an earlier test left: counts kept in the process, paused Redis.
     ratelimit._fallback.clear()
     ratelimit._falling_back = False

@@ -5,8 +5,10 @@ and for every visitor, so a list whose filters no cache has seen still need not 
 cards. Each card is kept in the shared cache under a digest of everything it shows (title,
 category, times, place, status, seats left, a course's number of sessions, whether booking has
 opened or closed at ``now``, the language and time zone): a change to any of them is a new key,
-so a kept card is never out of date, and an old one simply expires. One round trip reads the page's cards; a cache
-that does not answer means the cards are rendered, as before.
+so a kept card is never out of date, and an old one simply expires. Each web process also keeps
+the cards it read or rendered in its own memory (``_local``): a card under its digest never goes
+stale, and a list whose cards are all there makes no round trip at all. Otherwise one round trip
+reads the page's other cards; a cache that does not answer means they are rendered, as before.
 """
 
 from __future__ import annotations
@@ -23,12 +25,16 @@ from django.utils import timezone, translation
 from django.utils.safestring import SafeString, mark_safe
 
 from activities.models import Activity
+from common.cache import ProcessMemory
 
 register = template.Library()
 log = logging.getLogger(__name__)
 
 CARD_TEMPLATE = "activities/_activity_card.html"
 CARD_SECONDS = 3600
+# A card is about 600 bytes: a few thousand of them (the published activities of a province,
+# in both languages and in their booking states) stay well under 10 MB a process.
+_local = ProcessMemory(seconds=CARD_SECONDS, entries=5000)
 
 
 def card_key(activity: Activity, now: datetime) -> str:
@@ -59,17 +65,24 @@ def card_key(activity: Activity, now: datetime) -> str:
 def activity_cards(activities: Iterable[Activity], now: datetime) -> SafeString:
     activities = list(activities)
     keys = [card_key(a, now) for a in activities]
-    try:
-        kept = cache.get_many(keys)
-    except Exception:  # a cache that does not answer: render every card
-        log.warning("activity cards: cache get failed", exc_info=True)
-        kept = {}
+    kept = {key: text for key in keys if (text := _local.get(key)) is not None}
+    missing = [key for key in keys if key not in kept]
+    if missing:
+        try:
+            shared = cache.get_many(missing)
+        except Exception:  # a cache that does not answer: render every card
+            log.warning("activity cards: cache get failed", exc_info=True)
+            shared = {}
+        for key, text in shared.items():
+            _local.set(key, text)
+        kept.update(shared)
     card = get_template(CARD_TEMPLATE)
     html, rendered = [], {}
     for activity, key in zip(activities, keys, strict=True):
         text = kept.get(key)
         if text is None:
             text = rendered[key] = card.render({"a": activity, "now": now})
+            _local.set(key, text)
         html.append(text)
     if rendered:
         try:

@@ -8,7 +8,7 @@ from datetime import timedelta
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from django.core.cache import cache, caches
+from django.core.cache import caches
 from django.core.cache.utils import make_template_fragment_key
 from django.template.loader import render_to_string
 from django.test import override_settings
@@ -17,6 +17,7 @@ from django.utils import timezone, translation
 
 from activities import services, views
 from activities.models import Activity, Booking, Category, Notice
+from common.cache import ProcessMemory
 from network import services as network_services
 from tests.conftest import verify_client
 
@@ -247,12 +248,12 @@ def test_list_query_count_does_not_grow_with_activities(client, cast, django_ass
     with django_assert_num_queries(2):
         response = client.get(LIST)
     assert len(card_titles(response)) == 3 and "共 3 个活动" in main(response)
-    # The counties are kept a minute (activities.selectors.area_counties); a county adds its
-    # townships.
+    # Each process keeps the counties a minute (activities.selectors.area_counties); a county
+    # adds its townships.
     with django_assert_num_queries(2):
         client.get(LIST, {"county": cast.county.pk, "township": cast.branch.pk, "seats": "on"})
     make(37)
-    cache.clear()
+    ProcessMemory.clear_all()  # the counties this process keeps, and its cards
     # The county select, the page, the count.
     with django_assert_num_queries(3):
         assert len(card_titles(client.get(LIST))) == views.ACTIVITIES_PER_PAGE

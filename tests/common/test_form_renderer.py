@@ -11,7 +11,7 @@ from django.utils import translation
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from common.forms import QuickFormRenderer
+from common.forms import KeptSelect, QuickFormRenderer
 
 CHOICES = [
     ("", _("全部类别")),
@@ -92,3 +92,24 @@ def test_a_whole_form_renders_as_with_djangos_templates(language, data):
 
 def test_the_portal_renders_its_forms_with_it():
     assert isinstance(Filters().renderer, QuickFormRenderer)
+
+
+def test_a_kept_select_writes_what_a_select_writes_for_each_value_attrs_and_language():
+    kept = KeptSelect(choices=CHOICES, choices_key="test.CHOICES")
+    plain = forms.Select(choices=CHOICES)
+    for _round in range(2):  # written, then kept
+        for language in ("zh-hans", "en"):
+            with translation.override(language):
+                for value in [None, "", "a<b", 1, "2", "nothing like it"]:
+                    for attrs in ATTRS[:3]:
+                        expected = plain.render("f", value, attrs)
+                        assert kept.render("f", value, attrs) == expected
+                        assert kept.render("g", value, attrs) == plain.render("g", value, attrs)
+
+
+def test_a_kept_select_renders_anew_when_its_choices_key_changes():
+    select = KeptSelect(choices=[(1, "一")], choices_key=("counties", 1))
+    assert ">一</option>" in select.render("county", None)
+    select.choices, select.choices_key = [(1, "一"), (2, "二")], ("counties", 1, 2)
+    assert ">二</option>" in select.render("county", None)
+    assert ">二</option>" in KeptSelect(choices=[(2, "二")]).render("county", None)  # no key

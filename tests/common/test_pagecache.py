@@ -23,7 +23,9 @@ from activities.models import CourseSession
 from activities.selectors import activities_public
 from activities.templatetags.activity_cards import card_key
 from common import pagecache
+from common.cache import ProcessMemory
 from common.pagecache import HIT_HEADER, TOKEN_MARK, _cut_token, page_key
+from network import services as network_services
 from tests.activities.factories import published_activity
 from tests.conftest import verify_client
 
@@ -242,3 +244,55 @@ def test_each_process_serves_what_it_kept_without_asking_the_cache(kept, activit
     assert Client().get(path)[HIT_HEADER] == "hit"
     pagecache.clear_local()
     assert Client().get(path)[HIT_HEADER] == "miss"
+
+
+def test_a_list_with_a_parameter_it_does_not_read_stays_out_of_the_shared_cache(kept, activity):
+    base = reverse("activities:activity_list")
+    known = f"{base}?category=performance&seats=on&page=1"
+    unknown = f"{base}?category=performance&r=8f3a"
+    for path in (known, unknown):
+        assert Client().get(path)[HIT_HEADER] == "miss"
+    with translation.override("zh-hans"):
+        keys = [page_key(RequestFactory().get(p, HTTP_HOST="testserver")) for p in (known, unknown)]
+    assert cache.get(keys[0]) is not None
+    assert cache.get(keys[1]) is None  # never stored, so never looked up
+    # The same link opened again (a share link's tracker) is served from the process's memory.
+    again = Client().get(unknown)
+    assert again[HIT_HEADER] == "hit" and "花灯戏专场" in again.content.decode()
+    pagecache.clear_local()
+    assert Client().get(unknown)[HIT_HEADER] == "miss"
+    assert Client().get(known)[HIT_HEADER] == "hit"  # from the shared cache
+
+
+def test_each_process_keeps_the_cards_it_rendered(activity):
+    client = Client()
+    assert "余 20 座" in card_html(client, activity)
+    shown = activities_public().get(pk=activity.pk)
+    key = card_key(shown, timezone.now())
+    cache.clear()  # as if the shared cache had lost them: this process still has the card
+    assert "余 20 座" in card_html(client, activity)
+    assert cache.get(key) is None  # not rendered again, so not stored again
+    ProcessMemory.clear_all()
+    assert "余 20 座" in card_html(client, activity)
+    assert "余 20 座" in cache.get(key)
+
+
+def test_a_process_reads_the_counties_again_when_its_copy_expires(cast, monkeypatch):
+    from activities import selectors
+
+    first = selectors.area_counties(limit=10)
+    assert [hall.pk for hall in first] == [cast.county.pk, cast.other_county.pk]
+    network_services.hall_create(parent=cast.centre, name="西山区文化馆", locality="西山区")
+    assert selectors.area_counties(limit=10) is first  # kept: the new county shows later
+    later = time.monotonic() + selectors.AREA_COUNTIES_SECONDS + 1
+    monkeypatch.setattr("common.cache.time.monotonic", lambda: later)
+    assert [hall.locality for hall in selectors.area_counties(limit=10)][-1] == "西山区"
+
+
+def test_process_memory_forgets_everything_when_full():
+    memory = ProcessMemory(seconds=60, entries=2)
+    memory.set("a", 1)
+    memory.set("b", 2)
+    assert (memory.get("a"), memory.get("b")) == (1, 2)
+    memory.set("c", 3)
+    assert (memory.get("a"), memory.get("b"), memory.get("c")) == (None, None, 3)

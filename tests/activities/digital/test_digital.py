@@ -7,13 +7,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
 from activities.digital import services
 from activities.digital.models import Kind, LiveState, Resource, Topic, Use
+from common.cache import ProcessMemory
 from evaluation.returns.selectors import portal_figures
 
 from .factories import FIXTURES, fixture, png, published
@@ -64,8 +64,9 @@ def test_the_list_costs_the_same_for_more_resources(client, cast, shelf, django_
         client.get(url)
     for n in range(5):
         published(cast.point, title=f"录像{n}")
-    # The counties are kept a minute (activities.selectors.area_counties): pin the full cost.
-    cache.clear()
+    # The counties are kept a minute in each process (activities.selectors.area_counties):
+    # pin the full cost.
+    ProcessMemory.clear_all()
     with django_assert_num_queries(4):
         client.get(url)
 

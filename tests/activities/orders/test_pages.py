@@ -7,13 +7,13 @@ from datetime import timedelta
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from django.core.cache import cache
 from django.test import Client, override_settings
 from django.utils import timezone
 
 from activities.models import Category
 from activities.orders import services, views
 from activities.orders.models import MenuItem, Order
+from common.cache import ProcessMemory
 from network import services as network_services
 from tests.conftest import verify_client
 
@@ -132,10 +132,11 @@ def test_the_pick_page_costs_the_same_whatever_the_network(client, cast, django_
         client.get(PICK, params)
     for i in range(20):
         network_services.hall_create(parent=cast.branch, name=f"新村{i}", locality=f"新村{i}")
-    # The counties are kept a minute (activities.selectors.area_counties): one query fewer.
+    # Each process keeps the counties a minute (activities.selectors.area_counties): one
+    # query fewer.
     with django_assert_num_queries(2):
         assert "新村19" in main(client.get(PICK, params))
-    cache.clear()
+    ProcessMemory.clear_all()
     with django_assert_num_queries(3):
         assert "新村19" in main(client.get(PICK, params))
     with django_assert_num_queries(1):

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 
 from activities.resources import services
 from activities.resources.models import ResourceKind
+from common.cache import ProcessMemory
 
 pytestmark = pytest.mark.django_db
 
@@ -98,7 +98,8 @@ def test_the_page_costs_the_same_for_few_and_many_entries(
         assert len(client.get(URL, params).context["page"]) == 3
     for i in range(30):
         services.resource_create(hall=cast.branch, kind=ResourceKind.TEAM, name=f"新队{i}")
-    # The counties are kept a minute (activities.selectors.area_counties): pin the full cost.
-    cache.clear()
+    # The counties are kept a minute in each process (activities.selectors.area_counties):
+    # pin the full cost.
+    ProcessMemory.clear_all()
     with django_assert_num_queries(expected):
         assert len(client.get(URL, params).context["page"]) == 20
