@@ -38,6 +38,20 @@ def get(port: int, path: str, headers: dict | None = None) -> tuple[int, float]:
     return response.status, time.perf_counter() - started
 
 
+def get_cached(port: int, path: str) -> tuple[int, float, bool]:
+    """``get``, and whether the answer was a kept page (``X-Page-Cache: hit``)."""
+    started = time.perf_counter()
+    conn = http.client.HTTPConnection(HOST, port, timeout=30)
+    try:
+        conn.request("GET", path, headers=HEADERS)
+        response = conn.getresponse()
+        response.read()
+    finally:
+        conn.close()
+    kept = response.getheader("X-Page-Cache") == "hit"
+    return response.status, time.perf_counter() - started, kept
+
+
 def post_json(port: int, path: str, body: dict, token: str) -> tuple[int, bytes, float]:
     return bb.request(port, "POST", path, body, token=token)
 

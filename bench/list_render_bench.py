@@ -77,7 +77,7 @@ def main() -> int:
 
         def request(i: int) -> None:
             client.cookies.clear()  # a first-time visitor, as pages_bench's clients are
-            response = client.get(unseen_filter(rng, f"render-{i}"), secure=True, **headers)
+            response = client.get(unseen_filter(rng), secure=True, **headers)
             if response.status_code != 200:
                 sys.exit(f"the list answered {response.status_code}")
 

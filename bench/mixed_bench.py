@@ -56,7 +56,7 @@ def _worker(job) -> list[tuple[str, int, float]]:
     tokens = seeded["tokens"]
     phones = list(phones)
     out = []
-    for i in range(count):
+    for _i in range(count):
         if time.monotonic() > deadline:
             break
         kind = rng.choices(kinds, weights)[0]
@@ -73,7 +73,7 @@ def _worker(job) -> list[tuple[str, int, float]]:
                     "page: home": "/",
                     "page: activity list": "/activities/",
                     "page: activity": f"/activities/{seeded['probe']}/",
-                    "page: list, unseen filter": unseen_filter(rng, f"{seed}-{i}"),
+                    "page: list, unseen filter": unseen_filter(rng),
                     "api: activities": "/api/v1/activities/",
                     "api: activity": f"/api/v1/activities/{seeded['probe']}/",
                     "api: halls within": f"/api/v1/halls/?within={rng.randint(1, seeded['halls'])}",
