@@ -314,6 +314,14 @@ def test_the_public_pages_show_the_trees_level_names(
     with django_assert_num_queries(2):
         html = client.get(reverse("network:hall_search"), {"q": "村"}).content.decode()
     assert ">支馆</span>" in html
+    # A township among the results: the page joins the scheme only at a service point's root,
+    # so the township's is read in one more query, and it is named by it as well.
+    chengjiang.branch_name = "镇馆"
+    chengjiang.save(update_fields=["branch_name"])
+    with django_assert_num_queries(3):
+        response = client.get(reverse("network:hall_search"), {"q": "右所镇"})
+    levels = [hall.level_name for hall, _chain in response.context["results"]]
+    assert levels == ["镇馆", "支馆", "支馆"]
 
 
 # --- the admin -------------------------------------------------------------------------------
