@@ -320,7 +320,7 @@ def test_the_public_pages_show_the_trees_level_names(
     chengjiang.save(update_fields=["branch_name"])
     with django_assert_num_queries(3):
         response = client.get(reverse("network:hall_search"), {"q": "右所镇"})
-    levels = [hall.level_name for hall, _chain in response.context["results"]]
+    levels = [hall.level_name for hall, _where, _url in response.context["results"]]
     assert levels == ["镇馆", "支馆", "支馆"]
 
 

@@ -77,7 +77,7 @@ def numbered(cast):
 def page_halls(client, q: str) -> list[str]:
     response = client.get(reverse("network:hall_search"), {"q": q})
     assert response.status_code == 200
-    return [hall.name for hall, _chain in response.context["results"]]
+    return [hall.name for hall, _where, _url in response.context["results"]]
 
 
 def test_the_search_page_finds_numbers_typed_either_way(client, numbered):
