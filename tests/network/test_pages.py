@@ -269,9 +269,7 @@ def test_search_query_count_does_not_grow_with_results(
     client, big_county, django_assert_num_queries, branches
 ):
     big_county(branches)
-    # The count, the page, and the naming scheme of the branches' trees: the page joins it only
-    # at the third ancestor, the root of a service point (network.selectors.directory_search).
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(2):
         response = search(client, "街道")
     # Every branch, and every point through its plaque: the cast's 3 + 4 and two per new branch.
     assert len(hall_links(response)) == min(20, 7 + 2 * branches)
