@@ -76,12 +76,21 @@ def hall_search(request: HttpRequest) -> HttpResponse:
     # PostgreSQL refuses NUL in a string literal; a name never contains one.
     query = request.GET.get("q", "").replace("\x00", "").strip()[:QUERY_MAX_LENGTH]
     page = None
-    results: list[tuple[Hall, list[Hall]]] = []
+    # Each result with where it is (its ancestors' place names) and its link, made here: the
+    # template's {% url %} and loop over the chain took a fifth of the page's rendering.
+    results: list[tuple[Hall, str, str]] = []
     if query:
         page = SearchPaginator(directory_search(query), RESULTS_PER_PAGE).get_page(
             request.GET.get("page")
         )
-        results = [(hall, hall_chain(hall)) for hall in attach_schemes(page)]
+        results = [
+            (
+                hall,
+                " › ".join(up.locality for up in hall_chain(hall)),
+                reverse("network:hall_detail", args=[hall.pk]),
+            )
+            for hall in attach_schemes(page)
+        ]
     return render(
         request,
         "network/hall_search.html",

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import base64
+from decimal import Decimal
 
 import pytest
 from django.test import Client
+from rest_framework import serializers
 
 from network import services
+from network.api import HallSerializer, halls_for_api
 from network.models import Hall
 from tests.api import assert_field_error, token_auth
 
@@ -113,6 +116,19 @@ def test_detail_of_the_other_kinds(client, cast):
         0,
     )
     assert point["plaque_name"] == "官渡区文化馆关上街道分馆关上一社区基层服务点"
+
+
+def test_halls_read_as_drfs_own_walk_over_the_fields_reads_them(cast):
+    # HallSerializer takes the loaded values instead of DRF's per-field walk; the output must be
+    # the same, the coordinates (quantized Decimals) and the empty and missing values included.
+    services.hall_update(hall=cast.branch, latitude="25.017", longitude="-102.7", phone="")
+    halls = list(halls_for_api().order_by("pk"))
+    serializer = HallSerializer()
+    generic = [serializers.ModelSerializer.to_representation(serializer, h) for h in halls]
+    assert [serializer.to_representation(h) for h in halls] == generic
+    branch = generic[[h.pk for h in halls].index(cast.branch.pk)]
+    assert (branch["latitude"], branch["longitude"]) == (Decimal("25.017000"), Decimal("-102.7"))
+    assert {row["parent"] for row in generic} >= {None, cast.county.pk}
 
 
 def test_detail_of_a_missing_hall_is_404(client, cast):

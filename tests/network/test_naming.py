@@ -314,6 +314,18 @@ def test_the_public_pages_show_the_trees_level_names(
     with django_assert_num_queries(2):
         html = client.get(reverse("network:hall_search"), {"q": "村"}).content.decode()
     assert ">支馆</span>" in html
+    # The page joins the scheme at a service point's root; a township among the results is
+    # named by the scheme its tree's points brought, and without a point (澄江县 is in the
+    # county's and the townships' plaques only) the tree's scheme is read in one more query.
+    chengjiang.branch_name = "镇馆"
+    chengjiang.save(update_fields=["branch_name"])
+    for q, queries, levels in (
+        ("右所镇", 2, ["镇馆", "支馆", "支馆"]),
+        ("澄江县", 3, ["总馆", "镇馆", "镇馆"]),
+    ):
+        with django_assert_num_queries(queries):
+            response = client.get(reverse("network:hall_search"), {"q": q})
+        assert [hall.level_name for hall, _where, _url in response.context["results"]] == levels
 
 
 # --- the admin -------------------------------------------------------------------------------
