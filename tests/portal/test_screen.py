@@ -58,8 +58,13 @@ def test_staff_open_their_scope_and_others_get_login_or_404(client, cast):
     _today(cast.branch, title="关上花灯戏")
     _today(cast.other_county_branch, title="华山合唱")
     activity = Activity.objects.get(title="关上花灯戏")
+    # Booked an hour before it starts: run after 23:00 local time, "now" is past its start.
     activity_services.booking_create(
-        activity_id=activity.pk, name="张三丰", phone="13800138000", seats=2
+        activity_id=activity.pk,
+        name="张三丰",
+        phone="13800138000",
+        seats=2,
+        now=activity.start - timedelta(hours=1),
     )
     url = reverse("screen")
     anonymous = client.get(url)
