@@ -28,9 +28,10 @@ pytestmark = pytest.mark.django_db
 
 
 def _today(hall, title="广场舞展演"):
+    # Today 23:00 to 23:59 local time: today's, and not yet over whenever the suite runs.
     activity = published_activity(hall, capacity=20, title=title)
     when = timezone.localtime().replace(hour=23, minute=0, second=0, microsecond=0)
-    Activity.objects.filter(pk=activity.pk).update(start=when, end=when + timedelta(minutes=30))
+    Activity.objects.filter(pk=activity.pk).update(start=when, end=when.replace(minute=59))
     return activity
 
 
