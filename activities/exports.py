@@ -96,9 +96,7 @@ def write_signup_list(
                     Column(_("签到时间"), 18, "yyyy-mm-dd hh:mm"),
                     *course_columns,
                 ],
-                rows=signup_rows(
-                    activity, course=course, full_phones=full_phones, counted=counted
-                ),
+                rows=signup_rows(activity, course=course, full_phones=full_phones, counted=counted),
             )
         ],
         target,

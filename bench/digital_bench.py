@@ -124,8 +124,10 @@ def seeks(port: int, path: str, size: int, n: int, concurrency: int) -> dict:
         status, headers, got, seconds = get(
             port, path, {"Range": f"bytes={offset}-{offset + chunk - 1}"}
         )
-        ok = status == 206 and got == chunk and headers.get("Content-Range", "").startswith(
-            f"bytes {offset}-"
+        ok = (
+            status == 206
+            and got == chunk
+            and headers.get("Content-Range", "").startswith(f"bytes {offset}-")
         )
         return ok, seconds
 
@@ -193,8 +195,16 @@ def main() -> int:
         bb.run([PYTHON, "manage.py", "collectstatic", "--noinput", "-v", "0"], env)
         seeded = json.loads(
             bb.run(
-                [PYTHON, str(Path(__file__)), "--phase", "seed", "--list-size",
-                 str(args.list_size), "--video-mb", str(args.video_mb)],
+                [
+                    PYTHON,
+                    str(Path(__file__)),
+                    "--phase",
+                    "seed",
+                    "--list-size",
+                    str(args.list_size),
+                    "--video-mb",
+                    str(args.video_mb),
+                ],
                 env,
             )  # fmt: skip
         )

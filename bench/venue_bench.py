@@ -181,8 +181,16 @@ def main() -> int:
         run([PYTHON, "manage.py", "collectstatic", "--noinput", "-v", "0"], env)
         seeded = json.loads(
             run(
-                [PYTHON, str(Path(__file__)), "--phase", "seed", "--slots", str(args.slots),
-                 "--requests", str(args.requests)],
+                [
+                    PYTHON,
+                    str(Path(__file__)),
+                    "--phase",
+                    "seed",
+                    "--slots",
+                    str(args.slots),
+                    "--requests",
+                    str(args.requests),
+                ],
                 env,
             )  # fmt: skip
         )

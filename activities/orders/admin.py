@@ -80,7 +80,16 @@ class OrderEventInline(ScopedInlineMixin, admin.TabularInline):
     can_delete = False
     extra = 0
     max_num = 0
-    fields = ["at", "action_name", "from_label", "to_label", "by_name", "masked_by_phone", "hall", "note"]
+    fields = [
+        "at",
+        "action_name",
+        "from_label",
+        "to_label",
+        "by_name",
+        "masked_by_phone",
+        "hall",
+        "note",
+    ]
     readonly_fields = fields
     ordering = ["at", "pk"]
     verbose_name_plural = gettext_lazy("办理经过")

@@ -34,7 +34,9 @@ class ResourceFilterForm(AreaFilterForm):
 
 
 def resource_list(request: HttpRequest) -> HttpResponse:
-    form, area = area_filter(request, ResourceFilterForm, unknown=_("没有这个场馆,已显示全部区域。"))
+    form, area = area_filter(
+        request, ResourceFilterForm, unknown=_("没有这个场馆,已显示全部区域。")
+    )
     data = form.cleaned_data
     resources = resources_public(within=area.pk if area else None, kind=data.get("kind") or None)
     page = Paginator(resources, RESOURCES_PER_PAGE).get_page(request.GET.get("page"))

@@ -138,7 +138,6 @@ def test_a_code_of_another_activity_changes_nothing(client, door):
     assert not checked_in(theirs)
 
 
-
 def test_a_code_outside_the_scope_answers_as_one_that_does_not_exist(client, door):
     """The page must not tell staff whether a code was booked somewhere outside their scope:
     the answer (status, message, page) is the one for a code nobody holds."""

@@ -427,7 +427,10 @@ def test_coverage_table_in_the_shape_of_attachment_2(covered):
         "村(社区)综合文化服务中心(服务点)", None, None, None,
         f"人员配备达标(按{YEAR}年资产统计年报)", None, None, None, "平台账号(参考)", None,
     ]  # fmt: skip
-    assert [c.value for c in ws[6]][2:] == [*["目标", "布点", "已开放", "缺口"] * 3, *STAFFING_HEADERS]
+    assert [c.value for c in ws[6]][2:] == [
+        *["目标", "布点", "已开放", "缺口"] * 3,
+        *STAFFING_HEADERS,
+    ]
     assert {str(r) for r in ws.merged_cells.ranges} >= {
         "A5:A6", "B5:B6", "C5:F5", "O5:R5", "S5:T5",
     }  # fmt: skip
@@ -449,9 +452,7 @@ def test_coverage_staffing_follows_the_reported_figures_not_the_accounts(covered
     # 太和 reports a third 编制: it meets the standard though it still has two accounts.
     report = AssetReturn.objects.get(hall=covered.other_branch, year=YEAR)
     until = timezone.now() + timedelta(days=3)
-    returns.return_reopen(
-        kind=ASSET, annual_return=report, by=covered.centre_director, until=until
-    )
+    returns.return_reopen(kind=ASSET, annual_return=report, by=covered.centre_director, until=until)
     returns.return_update(
         kind=ASSET, annual_return=report, by=covered.centre_director, values={"staff": 3}
     )

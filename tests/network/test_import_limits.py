@@ -36,6 +36,7 @@ def bomb_xlsx(path, *, megabytes: int = 200):
     Workbook().save(path)
     with zipfile.ZipFile(path) as small:
         parts = {name: small.read(name) for name in small.namelist() if name != SHEET}
+
     def row(texts) -> bytes:
         cells = (f'<c t="inlineStr"><is><t>{text}</t></is></c>' for text in texts)
         return ("<row>" + "".join(cells) + "</row>").encode()

@@ -23,9 +23,7 @@ def header(key: str) -> dict[str, str]:
 
 
 def patch_hall(client, hall, data, **extra):
-    return client.patch(
-        f"/api/v1/halls/{hall.pk}/", data, content_type="application/json", **extra
-    )
+    return client.patch(f"/api/v1/halls/{hall.pk}/", data, content_type="application/json", **extra)
 
 
 def test_staff_make_a_token_in_the_admin_and_see_its_key_once(client, cast):
@@ -63,7 +61,9 @@ def test_a_token_reads_and_writes_within_its_accounts_scope_only(client, cast):
     # An official's token reads and writes nothing.
     _token, official = api_token_create(user=cast.county_official, name="局系统")
     assert client.get("/api/v1/staff/demands/", **header(official)).status_code == 200
-    assert patch_hall(client, cast.point, {"phone": "0871-4"}, **header(official)).status_code == 403
+    assert (
+        patch_hall(client, cast.point, {"phone": "0871-4"}, **header(official)).status_code == 403
+    )
 
 
 def test_a_revoked_or_made_up_token_is_a_401(client, cast):

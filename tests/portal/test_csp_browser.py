@@ -66,9 +66,10 @@ def test_the_key_pages_run_without_policy_violations(page, live_server, cast):
     seen["admin login"] = violations(page, console)
     console.clear()
     visit("admin dashboard", "/admin/")
-    assert page.locator("#portal-dashboard .figures").evaluate(
-        "el => getComputedStyle(el).display"
-    ) == "grid"  # the dashboard's stylesheet, now a static file, applies
+    assert (
+        page.locator("#portal-dashboard .figures").evaluate("el => getComputedStyle(el).display")
+        == "grid"
+    )  # the dashboard's stylesheet, now a static file, applies
     # An admin form with a hall autocomplete (select2) and date shortcuts, opened.
     visit("admin activity form", "/admin/activities/activity/add/")
     page.locator(".select2-selection").first.click()
