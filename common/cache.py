@@ -24,6 +24,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import redis
+from django.conf import settings
 from django.core.cache import cache
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache
@@ -142,7 +143,9 @@ class ProcessMemory:
     or never (a value kept under a digest of itself). Each process keeps its own copy, so a
     change made elsewhere shows here once the copy expires. At most ``entries`` values: a full
     memory forgets them all, and the next requests fill it again. Keep one per purpose at module
-    level; ``clear_all`` forgets every one (the tests' fresh start)."""
+    level; ``clear_all`` forgets every one (the tests' fresh start). Nothing is kept under
+    ``DEBUG``, as the ``layout`` cache keeps nothing there: a template edited or a catalogue
+    recompiled shows at the next request of the development server, not an hour later."""
 
     _every: list[ProcessMemory] = []
 
@@ -158,6 +161,8 @@ class ProcessMemory:
         return entry[1]
 
     def set(self, key, value) -> None:
+        if settings.DEBUG:
+            return
         if len(self._kept) >= self.entries:
             self._kept.clear()
         self._kept[key] = (time.monotonic() + self.seconds, value)

@@ -296,3 +296,15 @@ def test_process_memory_forgets_everything_when_full():
     assert (memory.get("a"), memory.get("b")) == (1, 2)
     memory.set("c", 3)
     assert (memory.get("a"), memory.get("b"), memory.get("c")) == (None, None, 3)
+
+
+def test_process_memory_keeps_nothing_under_debug(settings):
+    # As the layout cache under DEBUG: the development server shows an edited template or a
+    # recompiled catalogue at the next request, not when a kept copy expires.
+    settings.DEBUG = True
+    memory = ProcessMemory(seconds=60, entries=2)
+    memory.set("a", 1)
+    assert memory.get("a") is None
+    settings.DEBUG = False
+    memory.set("a", 1)
+    assert memory.get("a") == 1
