@@ -104,6 +104,157 @@ def as_cards(activities: QuerySet[Activity]) -> QuerySet[Activity]:
     return activities.select_related(None).select_related("venue_hall").only(*CARD_FIELDS)
 
 
+# --- The public list's cards, in SQL written once per filter shape ---------------------------
+#
+# A list page that no cache has seen builds ``as_cards(activities_public(...))`` for one
+# request only: building that query and compiling it to SQL cost the web process more than
+# reading the rows and rendering them (about a third of such a page). The statement depends
+# only on which filters are given (their shape, 32 in all), so it is written once per shape
+# and run with the values as parameters (on PostgreSQL a prepared statement, planned once per
+# connection). tests/activities/test_list_sql.py holds it to the ORM's answer.
+
+# The filters of ``activities_public`` a list may give, in the order the statement puts them.
+CARD_FILTERS = ("within", "category", "date_from", "date_to", "seats_available")
+
+
+def activity_cards_public(
+    *,
+    within: int | None = None,
+    category: str | None = None,
+    date_from: date | datetime | None = None,
+    date_to: date | datetime | None = None,
+    seats_available: bool = False,
+    now: datetime | None = None,
+) -> PublicCards:
+    """The cards of ``as_cards(activities_public(...))`` with these filters: the same
+    activities in the same order, each with ``session_count`` and its venue hall (its name
+    only), as ``PublicCards``, which a paginator slices and counts."""
+    adapt = connection.ops.adapt_datetimefield_value
+    given = {
+        "within": within,
+        "category": category or None,
+        "date_from": adapt(_start_of(date_from)) if date_from else None,
+        "date_to": adapt(_end_of(date_to)) if date_to else None,
+    }
+    shape = tuple(
+        bool(seats_available) if name == "seats_available" else given[name] is not None
+        for name in CARD_FILTERS
+    )
+    params = [Activity.Status.PUBLISHED.value, adapt(now or timezone.now())]
+    params += [given[name] for name in CARD_FILTERS if given.get(name) is not None]
+    return PublicCards(shape, params)
+
+
+class PublicCards:
+    """What ``activity_cards_public`` found: ``cards[a:b]`` reads those rows (one query),
+    ``count()`` counts them all (one query). Enough of a sequence for ``Paginator``."""
+
+    def __init__(self, shape: tuple[bool, ...], params: list) -> None:
+        self.shape, self.params = shape, params
+
+    def count(self) -> int:
+        name = "activity_cards_count_" + _shape_name(self.shape)
+        sql = _card_statements(connection.vendor, self.shape)[1]
+        with connection.cursor() as cursor:
+            prepared.execute(cursor, name, sql, self.params)
+            return cursor.fetchone()[0]
+
+    def __getitem__(self, rows: slice) -> list[Activity]:
+        if not isinstance(rows, slice) or rows.step is not None or rows.stop is None:
+            raise TypeError("PublicCards takes a slice [start:stop]")
+        offset = rows.start or 0
+        limit = max(rows.stop - offset, 0)
+        name = "activity_cards_" + _shape_name(self.shape)
+        sql = _card_statements(connection.vendor, self.shape)[0]
+        with connection.cursor() as cursor:
+            prepared.execute(cursor, name, sql, [*self.params, limit, offset])
+            found = cursor.fetchall()
+        return [_card(row) for row in found]
+
+
+def _shape_name(shape: tuple[bool, ...]) -> str:
+    return "".join("1" if on else "0" for on in shape)
+
+
+def _card(row) -> Activity:
+    """An activity as ``as_cards`` loads it from a row of ``_card_statements``."""
+    names, hall_names, converters = _card_columns(connection.vendor)
+    if converters:  # SQLite's text dates; PostgreSQL needs none
+        row = list(row)
+        for position, (functions, expression) in converters.items():
+            for convert in functions:
+                row[position] = convert(row[position], expression, connection)
+    width = len(names)
+    activity = Activity.from_db(connection.alias, names, row[:width])
+    venue_hall = Hall.from_db(connection.alias, hall_names, row[width : width + 2])
+    _VENUE_HALL.set_cached_value(activity, venue_hall)
+    activity.session_count = row[width + 2]
+    return activity
+
+
+_VENUE_HALL = Activity._meta.get_field("venue_hall")
+
+
+def _card_fields() -> tuple[list, list]:
+    """The activity's columns ``as_cards`` selects and the venue hall's, in the models' order
+    (``Model.from_db`` takes a partial row in that order)."""
+    activity = [f for f in Activity._meta.concrete_fields if f.attname in CARD_FIELDS]
+    hall = [f for f in Hall._meta.concrete_fields if f.attname in ("id", "name")]
+    return activity, hall
+
+
+@functools.cache
+def _card_columns(vendor: str) -> tuple[list[str], list[str], dict]:
+    """The attribute names of a card's row and the database's value converters, worked out
+    once per process (as the ORM does for every query)."""
+    activity, hall = _card_fields()
+    columns = [f.get_col(Activity._meta.db_table) for f in activity]
+    columns += [f.get_col(Hall._meta.db_table) for f in hall]
+    compiler = connection.ops.compiler("SQLCompiler")(
+        Activity.objects.none().query, connection, connection.alias
+    )
+    return (
+        [f.attname for f in activity],
+        [f.attname for f in hall],
+        compiler.get_converters(columns),
+    )
+
+
+@functools.cache
+def _card_statements(vendor: str, shape: tuple[bool, ...]) -> tuple[str, str]:
+    """The SELECT of a page of cards and the COUNT of them all, for the filters ``shape``
+    names. Parameters: the published status and now, then each filter given in
+    ``CARD_FILTERS`` order (seats take none), then, for the page, LIMIT and OFFSET."""
+    quote = connection.ops.quote_name
+    activity, hall = _card_fields()
+    activities, halls = quote(Activity._meta.db_table), quote(Hall._meta.db_table)
+    sessions = quote(CourseSession._meta.db_table)
+    conditions = {
+        # As network.models.subtree_q with a hall's id: its tree numbers read in the statement.
+        "within": f"a.venue_hall_id IN (SELECT h.id FROM {halls} h INNER JOIN {halls} t"
+        " ON h.tree_id = t.tree_id AND h.lft >= t.lft AND h.rght <= t.rght WHERE t.id = %s)",
+        "category": "a.category = %s",
+        "date_from": 'a."end" >= %s',
+        "date_to": "a.start < %s",
+        "seats_available": "(a.capacity IS NULL OR a.seats_taken < a.capacity)",
+    }
+    where = " AND ".join(
+        ["a.status = %s", 'a."end" > %s']
+        + [conditions[name] for name, on in zip(CARD_FILTERS, shape, strict=True) if on]
+    )
+    columns = ", ".join(
+        [f"a.{quote(f.column)}" for f in activity] + [f"v.{quote(f.column)}" for f in hall]
+    )
+    select = (
+        f"SELECT {columns},"
+        f" (SELECT COUNT(*) FROM {sessions} s WHERE s.activity_id = a.id)"
+        f" FROM {activities} a INNER JOIN {halls} v ON v.id = a.venue_hall_id"
+        f" WHERE {where} ORDER BY a.start, a.id LIMIT %s OFFSET %s"
+    )
+    count = f"SELECT COUNT(*) FROM {activities} a WHERE {where}"
+    return select, count
+
+
 def _start_of(value: date | datetime) -> datetime:
     if isinstance(value, datetime):
         return value

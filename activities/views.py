@@ -59,14 +59,12 @@ def activity_list(request: HttpRequest) -> HttpResponse:
         request, ActivityFilterForm, unknown=_("没有这个场馆,已显示全部区域的活动。")
     )
     data = form.cleaned_data
-    activities = selectors.as_cards(
-        selectors.activities_public(
-            within=area.pk if area else None,
-            category=data.get("category") or None,
-            date_from=data.get("date_from"),
-            date_to=data.get("date_to"),
-            seats_available=bool(data.get("seats")),
-        )
+    activities = selectors.activity_cards_public(
+        within=area.pk if area else None,
+        category=data.get("category") or None,
+        date_from=data.get("date_from"),
+        date_to=data.get("date_to"),
+        seats_available=bool(data.get("seats")),
     )
     page = RowsFirstPaginator(activities, ACTIVITIES_PER_PAGE).get_page(request.GET.get("page"))
     return render(

@@ -26,7 +26,7 @@ from typing import TypeVar
 import redis
 from django.conf import settings
 from django.core.cache import cache
-from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache
 from django.core.cache.backends.redis import RedisCache
 
 logger = logging.getLogger(__name__)
@@ -174,6 +174,58 @@ class ProcessMemory:
     def clear_all(cls) -> None:
         for memory in cls._every:
             memory.clear()
+
+
+# Each named FragmentCache's entries, shared by the threads of the process (Django makes a
+# backend instance per thread).
+_fragments: dict[str, dict[str, tuple[float | None, object]]] = {}
+
+
+class FragmentCache(BaseCache):
+    """A cache backend in the process's own memory for rendered template fragments (the
+    ``layout`` alias of ``{% cache … using="layout" %}``): a value is kept as it was given,
+    neither pickled nor copied, so it is only for values nobody changes in place (strings).
+    ``LocMemCache`` pickles each value and takes a lock for every read: on a page with nine
+    kept fragments that was most of what keeping them cost. At most ``MAX_ENTRIES`` values
+    (``OPTIONS``): a full cache forgets them all, and the next requests fill it again."""
+
+    def __init__(self, name, params) -> None:
+        super().__init__(params)
+        self._kept = _fragments.setdefault(name, {})
+
+    def get(self, key, default=None, version=None):
+        entry = self._kept.get(self.make_key(key, version))
+        if entry is None or (entry[0] is not None and entry[0] <= time.time()):
+            return default
+        return entry[1]
+
+    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None) -> None:
+        if len(self._kept) >= self._max_entries:
+            self._kept.clear()
+        self._kept[self.make_key(key, version)] = (self.get_backend_timeout(timeout), value)
+
+    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None) -> bool:
+        if self.has_key(key, version):
+            return False
+        self.set(key, value, timeout, version)
+        return True
+
+    def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None) -> bool:
+        if not self.has_key(key, version):
+            return False
+        key = self.make_key(key, version)
+        self._kept[key] = (self.get_backend_timeout(timeout), self._kept[key][1])
+        return True
+
+    def has_key(self, key, version=None) -> bool:
+        missing = object()
+        return self.get(key, missing, version) is not missing
+
+    def delete(self, key, version=None) -> bool:
+        return self._kept.pop(self.make_key(key, version), None) is not None
+
+    def clear(self) -> None:
+        self._kept.clear()
 
 
 class CacheUnavailable(Exception):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from common.forms import KeptSelect
+from common.forms import KeptSelect, QuickCopyForm
 
 from .models import Hall
 
@@ -23,7 +23,7 @@ def county_choices(counties: list[Hall], blank: str) -> list:
     return [("", blank), *groups.items()]
 
 
-class AreaFilterForm(forms.Form):
+class AreaFilterForm(QuickCopyForm):
     """``counties`` fill the county select, grouped by city; ``townships`` are those of the
     county asked for (the view reads them once it knows it)."""
 

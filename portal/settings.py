@@ -175,12 +175,11 @@ else:
 # static files (the navigation for each language and page, the footer, the icon and stylesheet
 # links), kept by ``{% cache … using="layout" %}`` in each process's own memory: a deploy starts
 # new processes and so never serves old ones, as a shared cache would. Not kept under DEBUG,
-# where a template edited shows at the next request.
+# where a template edited shows at the next request. ``common.cache.FragmentCache`` keeps the
+# rendered strings as they are (no pickling, no lock per read).
 CACHES["layout"] = {
     "BACKEND": (
-        "django.core.cache.backends.dummy.DummyCache"
-        if DEBUG
-        else "django.core.cache.backends.locmem.LocMemCache"
+        "django.core.cache.backends.dummy.DummyCache" if DEBUG else "common.cache.FragmentCache"
     ),
     "LOCATION": "layout",
     "TIMEOUT": None,

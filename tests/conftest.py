@@ -145,7 +145,8 @@ def cast(db):
     return build_cast()
 
 
-LOCMEM = "django.core.cache.backends.locmem.LocMemCache"
+# What a deployment keeps the layout's fragments in (portal/settings.py, without DEBUG).
+FRAGMENTS = "common.cache.FragmentCache"
 
 
 @pytest.fixture(autouse=True)
@@ -160,7 +161,7 @@ def _fresh_cache(settings):
     # which is how the test settings were read).
     settings.CACHES = {
         **settings.CACHES,
-        "layout": {**settings.CACHES["layout"], "BACKEND": LOCMEM},
+        "layout": {**settings.CACHES["layout"], "BACKEND": FRAGMENTS},
     }
     caches["layout"].clear()
     pagecache.clear_local()
