@@ -80,7 +80,7 @@ def hall_search(request: HttpRequest) -> HttpResponse:
     # template's {% url %} and loop over the chain took a fifth of the page's rendering.
     results: list[tuple[Hall, str, str]] = []
     if query:
-        page = SearchPaginator(directory_search(query), RESULTS_PER_PAGE).get_page(
+        page = SearchPaginator(directory_search(query), RESULTS_PER_PAGE, query=query).get_page(
             request.GET.get("page")
         )
         results = [
