@@ -286,4 +286,10 @@ class SearchPaginator(Paginator):
         top = bottom + self.per_page
         if top + self.orphans >= self.count:
             top = self.count
-        return self._get_page(self.object_list.order_by(*order)[bottom:top], number, self)
+        # The page's halls are chosen first, then read with what the page shows (the ancestors
+        # joined, the API's children counted): joined before the sort, 998 matches of 梅开 took
+        # 9-17 ms, where the 20 chosen first take 1.2 ms. The outer order cannot walk the tree
+        # index: its 20 rows are found by id.
+        window = self.object_list.order_by(*order).values("pk")[bottom:top]
+        rows = self.object_list.filter(pk__in=window).order_by(*MATCHES_IN_TREE_ORDER)
+        return self._get_page(rows, number, self)
