@@ -86,7 +86,7 @@ def main(args) -> None:
     from network.filters import HallFilter
     from network.models import Hall
     from network.search import SearchPaginator
-    from network.selectors import attach_schemes, directory_search, hall_chain
+    from network.selectors import attach_schemes, directory_search, hall_chain, search_results
     from network.views import RESULTS_PER_PAGE
 
     if not Hall.objects.exists():
@@ -124,7 +124,9 @@ def main(args) -> None:
     }
 
     def page(q: str, number: int) -> int:
-        paginator = SearchPaginator(directory_search(q), RESULTS_PER_PAGE, query=q)
+        paginator = SearchPaginator(
+            directory_search(q), RESULTS_PER_PAGE, query=q, rows=search_results
+        )
         halls = paginator.page(paginator.num_pages if number < 0 else number)
         for hall in attach_schemes(halls):
             hall_chain(hall)

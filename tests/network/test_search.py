@@ -26,7 +26,7 @@ from network.search import (
     query_forms,
     search_count_cap,
 )
-from network.selectors import directory_search
+from network.selectors import directory_search, hall_chain, search_results
 from tests.conftest import need_postgres
 
 
@@ -404,13 +404,31 @@ def test_both_orders_give_tree_order(villages, settings):
     assert walked_page == villages[:7] and paginator.capped
     count_sql, page_sql = (query["sql"] for query in dense.captured_queries)
     assert "LIMIT 8" in count_sql  # stops at cap + 1
+    assert "+ 0" in few.captured_queries[1]["sql"] and "+ 0" not in page_sql
 
-    def window(sql: str) -> str:
-        """The subquery that chooses the page's halls, before they are read with the rest."""
-        return sql.split(" IN (SELECT ", 1)[1].rsplit(") ORDER BY", 1)[0]
 
-    assert "+ 0" in window(few.captured_queries[1]["sql"]) and "+ 0" not in window(page_sql)
-    assert window(page_sql).rstrip(")").endswith("LIMIT 7") and "JOIN" not in window(page_sql)
+@pytest.mark.parametrize("cap", [100, 7, 3])
+def test_the_search_page_chooses_its_halls_before_reading_their_ancestors(
+    villages, settings, cap, django_assert_num_queries
+):
+    """``rows``: the page's ids are chosen in a subquery, in the order the count chose, and
+    only those halls are read with their ancestors: the same halls in the same order, in the
+    same one query a page."""
+    settings.SEARCH_COUNT_CAP = cap
+    plain = SearchPaginator(directory_search(COMMON), 4, query=COMMON)
+    chosen = SearchPaginator(directory_search(COMMON), 4, query=COMMON, rows=search_results)
+    assert chosen.count == plain.count  # counted once, before the pages
+    for number in range(1, plain.num_pages + 1):
+        expected = list(plain.page(number))
+        with CaptureQueriesContext(connection) as queries:
+            page = list(chosen.page(number))
+        assert page == expected and [hall_chain(h) for h in page] == [
+            hall_chain(h) for h in expected
+        ]
+        (sql,) = (query["sql"] for query in queries.captured_queries)
+        window = sql.split(" IN (SELECT ", 1)[1].rsplit(") ORDER BY", 1)[0]
+        assert "JOIN" not in window and "JOIN" in sql  # the ancestors joined to the page alone
+        assert ("+ 0" in window) is (not chosen.capped)
 
 
 @pytest.mark.parametrize("q", [COMMON, "华山", "华"])
