@@ -9,8 +9,9 @@ halls, 25 s to a minute); a database kept by an earlier run (``--keep``) is reus
 migrated first. Then, after ``ANALYZE``, each query is timed four ways:
 
 * ``page``: the public search page's queries (``network.search.SearchPaginator`` over
-  ``network.selectors.directory_search``: the count up to ``SEARCH_COUNT_CAP`` and a page of 20
-  with the ancestors joined),
+  ``network.selectors.directory_search``: the count up to ``SEARCH_COUNT_CAP``, or
+  ``SEARCH_SHORT_COUNT_CAP`` for one or two characters, and a page of 20 with the ancestors
+  joined),
 * ``api``: the halls API's queries for ``q`` (``HallFilter`` over ``halls_for_api``, the same
   paginator, a page of 50),
 * ``page view`` and ``api view``: the whole request, ``GET /halls/search/?q=`` and
@@ -85,7 +86,7 @@ def main(args) -> None:
     from network.filters import HallFilter
     from network.models import Hall
     from network.search import SearchPaginator
-    from network.selectors import attach_schemes, directory_search, hall_chain
+    from network.selectors import attach_schemes, directory_search, hall_chain, search_results
     from network.views import RESULTS_PER_PAGE
 
     if not Hall.objects.exists():
@@ -123,14 +124,16 @@ def main(args) -> None:
     }
 
     def page(q: str, number: int) -> int:
-        paginator = SearchPaginator(directory_search(q), RESULTS_PER_PAGE)
+        paginator = SearchPaginator(
+            directory_search(q), RESULTS_PER_PAGE, query=q, rows=search_results
+        )
         halls = paginator.page(paginator.num_pages if number < 0 else number)
         for hall in attach_schemes(halls):
             hall_chain(hall)
         return paginator.count
 
     def api(q: str, number: int) -> int:
-        paginator = SearchPaginator(HallFilter({"q": q}, queryset=halls_for_api()).qs, 50)
+        paginator = SearchPaginator(HallFilter({"q": q}, queryset=halls_for_api()).qs, 50, query=q)
         list(paginator.page(paginator.num_pages if number < 0 else number))
         return paginator.count
 
@@ -163,7 +166,8 @@ def main(args) -> None:
                 "p95_ms": round(times[max(0, round(0.95 * len(times)) - 1)], 1),
                 "max_ms": round(times[-1], 1),
             }
-    print(f"machine: {_common.machine()}; SEARCH_COUNT_CAP {cap}")
+    short_cap = getattr(settings, "SEARCH_SHORT_COUNT_CAP", cap)
+    print(f"machine: {_common.machine()}; SEARCH_COUNT_CAP {cap}, short {short_cap}")
     print(f"started {started[0]} UTC, load average {started[1]}")
     print(f"ended {time.strftime('%H:%M:%S', time.gmtime())} UTC, load average {os.getloadavg()}")
     print(f"halls: {halls}; examples: {[q[0][0] for q in queries.values()]}")

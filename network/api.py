@@ -8,7 +8,7 @@ answers 404 as if it did not exist, and officials (read-only) get 403. Writes go
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from functools import cache
+from functools import cache, partial
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
@@ -203,11 +203,13 @@ class HallWritePermission(permissions.IsAuthenticatedOrReadOnly):
 
 class HallPagination(Pagination):
     """Pages of halls with ``count_capped``: a search (``q``) counts its matches only up to
-    ``SEARCH_COUNT_CAP`` (``network.search.SearchPaginator``); every other list counts exactly."""
+    ``SEARCH_COUNT_CAP``, or ``SEARCH_SHORT_COUNT_CAP`` for one or two characters
+    (``network.search.SearchPaginator``); every other list counts exactly."""
 
     def paginate_queryset(self, queryset, request, view=None):
-        if query_forms(request.query_params.get("q", "")):
-            self.django_paginator_class = SearchPaginator
+        query = request.query_params.get("q", "")
+        if query_forms(query):
+            self.django_paginator_class = partial(SearchPaginator, query=query)
         return super().paginate_queryset(queryset, request, view)
 
     def get_paginated_response(self, data) -> Response:
@@ -226,7 +228,8 @@ class HallPagination(Pagination):
         response = super().get_paginated_response_schema(schema)
         properties = response["properties"]
         properties["count"]["description"] = _(
-            "结果总数。按名称查找(`q`)时最多数到 SEARCH_COUNT_CAP(默认 1000):"
+            "结果总数。按名称查找(`q`)时最多数到 SEARCH_COUNT_CAP(默认 1000),"
+            "一两个字的查找(或其数字写法为一两个字)只数到 SEARCH_SHORT_COUNT_CAP(默认 200):"
             "超过时即为该上限,且 `count_capped` 为 true,翻页也止于该上限。"
         )
         response["properties"] = {
@@ -255,7 +258,8 @@ OPTIONAL_AUTH = [{"tokenAuth": []}, {"cookieAuth": []}, {}]
         description=_(
             "公开,无需登录。按树序(每个中心馆一棵树,树内先序)排列,每页 50 条。"
             "`parent`、`within` 指向不存在的馆时返回 400(而不是空列表),以免把错号当成空子树。"
-            "按名称查找(`q`)时结果只数到 SEARCH_COUNT_CAP(默认 1000)个:"
+            "按名称查找(`q`)时结果只数到 SEARCH_COUNT_CAP(默认 1000)个,"
+            "一两个字的查找只数到 SEARCH_SHORT_COUNT_CAP(默认 200)个:"
             "更多时 `count` 为该上限、`count_capped` 为 true,翻页止于该上限。"
         ),
         responses={200: HallSerializer(many=True), 400: FIELD_ERRORS, 404: NOT_FOUND},

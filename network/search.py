@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import Case, F, Q, QuerySet, Value, When
 from django.db.models.lookups import IContains
 from django.utils.functional import cached_property
@@ -185,8 +186,62 @@ def name_search_q(text: str, fields: Iterable[str]) -> Q | None:
     return Q(Case(When(first_test, then=Value(True)), default=Value(False))) & indexed
 
 
+def search_count_cap(text: str) -> int:
+    """How many matches a search of ``text`` counts: ``SEARCH_COUNT_CAP``, or for a search with a
+    form of one or two characters ``SEARCH_SHORT_COUNT_CAP`` (never more than the first).
+
+    Such a search matches thousands of halls (东村 5,300, 庄 50,000) and its count was most of
+    its time: the pairs' indexes are read whole into a bitmap or the rows are tested, the more
+    the further the count goes (docs/BENCHMARKS.md). The page still says how many there are or
+    that there are more than the cap, and its pages reach every match it counted."""
+    forms = query_forms(text)
+    if any(len(form) <= GRAM_LENGTH for form in forms):
+        return min(settings.SEARCH_SHORT_COUNT_CAP, settings.SEARCH_COUNT_CAP)
+    return settings.SEARCH_COUNT_CAP
+
+
+def place_name_q(text: str) -> Q | None:
+    """The halls whose place name holds a form of ``text``, for counting a search of one or two
+    characters on PostgreSQL; ``None`` elsewhere (SQLite, or every form longer).
+
+    Every such hall is a match of the search (whose fields include the place name), and the
+    place name's pairs index is the smallest: where it alone holds more than the cap, the count
+    need not read the name's and the plaque's indexes too. 庄 is in 17,000 place names and
+    50,000 plaques: reading the three indexes into one bitmap took 7 ms, the place names' 3 ms
+    (docs/BENCHMARKS.md)."""
+    forms = query_forms(text)
+    if connection.vendor != "postgresql" or all(len(form) > GRAM_LENGTH for form in forms):
+        return None
+    condition = Q()
+    for form in forms:
+        if len(form) <= GRAM_LENGTH:
+            condition |= Q(GramContains(F(GRAMS_ORDER[0]), form))
+        else:
+            condition |= Q(**{f"{GRAMS_ORDER[0]}__icontains": form})
+    return condition
+
+
+def _count_first_of(first: QuerySet, matches: QuerySet, *, limit: int) -> int:
+    """``matches.count()`` where ``first`` (a part of ``matches``, both sliced to ``limit``)
+    holds fewer than ``limit`` rows, else ``limit``: one statement, in which PostgreSQL counts
+    ``matches`` only when the CASE needs it (an init plan runs when first used)."""
+    try:
+        first_sql, first_params = first.query.get_compiler(using=first.db).as_sql()
+        all_sql, all_params = matches.query.get_compiler(using=matches.db).as_sql()
+    except EmptyResultSet:  # a filter that no row can pass
+        return 0
+    with connections[matches.db].cursor() as cursor:
+        cursor.execute(
+            f"SELECT CASE WHEN (SELECT COUNT(*) FROM ({first_sql}) AS f) >= %s THEN %s "
+            f"ELSE (SELECT COUNT(*) FROM ({all_sql}) AS a) END",
+            (*first_params, limit, limit, *all_params),
+        )
+        return cursor.fetchone()[0]
+
+
 class SearchPaginator(Paginator):
-    """Pages of a search's matches in tree order, counted only up to ``SEARCH_COUNT_CAP``.
+    """Pages of the matches of a search of ``query`` in tree order, counted only up to
+    ``search_count_cap(query)``.
 
     ``count`` is then at most the cap and ``capped`` says that there are more: the pages stop at
     the cap, and the resident is asked for a more specific name. The order is chosen from the
@@ -196,16 +251,40 @@ class SearchPaginator(Paginator):
     read all of them (610,000 for 综合文化服务中心: about a second). The walk is not forced:
     matches above the cap may all sit at the end of the tree order (a big county's halls), where
     the trigram bitmap is the faster plan (docs/BENCHMARKS.md).
+
+    With ``rows``, a page's matches are chosen by id first (a subquery of ``object_list``'s ids)
+    and ``rows(ids)`` reads them, in one query: a page that joins each hall's ancestors then
+    joins twenty, where the planner joined every match before sorting (the 998 halls of 梅开:
+    6 ms, against 2.7 ms). ``object_list`` is a search of ``query`` over fields that include
+    the place name (``place_name_q``).
     """
 
-    def __init__(self, object_list: QuerySet, per_page: int, **kwargs) -> None:
+    def __init__(
+        self,
+        object_list: QuerySet,
+        per_page: int,
+        *,
+        query: str,
+        rows: Callable[[QuerySet], QuerySet] | None = None,
+        **kwargs,
+    ) -> None:
         super().__init__(object_list, per_page, **kwargs)
-        self.cap = settings.SEARCH_COUNT_CAP
+        self.query = query
+        self.rows = rows
+        self.cap = search_count_cap(query)
 
     @cached_property
     def _counted(self) -> int:
         # count(*) over a LIMIT: the scan stops at the first cap + 1 matches.
-        return self.object_list.order_by().values("pk")[: self.cap + 1].count()
+        matches = self.object_list.order_by().values("pk")[: self.cap + 1]
+        first = place_name_q(self.query)
+        if first is None:
+            return matches.count()
+        return _count_first_of(
+            self.object_list.filter(first).order_by().values("pk")[: self.cap + 1],
+            matches,
+            limit=self.cap + 1,
+        )
 
     @property
     def capped(self) -> bool:
@@ -222,4 +301,7 @@ class SearchPaginator(Paginator):
         top = bottom + self.per_page
         if top + self.orphans >= self.count:
             top = self.count
-        return self._get_page(self.object_list.order_by(*order)[bottom:top], number, self)
+        window = self.object_list.order_by(*order)[bottom:top]
+        if self.rows is not None:
+            window = self.rows(window.values("pk"))
+        return self._get_page(window, number, self)

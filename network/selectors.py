@@ -276,6 +276,18 @@ def directory_search(query: str) -> QuerySet[Hall]:
     )
 
 
+def search_results(ids: QuerySet) -> QuerySet[Hall]:
+    """The halls of a search page whose ids ``ids`` holds (a page of ``directory_search``, chosen
+    by ``network.search.SearchPaginator``), with their ancestor chain, in tree order: the order
+    by ``tree_id + 0`` so that the planner reads them by id rather than walking the tree."""
+    return (
+        Hall.objects.filter(pk__in=ids)
+        .select_related(SEARCH_RESULT_JOIN)
+        .only(*SEARCH_RESULT_FIELDS)
+        .order_by(*MATCHES_IN_TREE_ORDER)
+    )
+
+
 def hall_chain(hall: Hall) -> list[Hall]:
     """The ancestors of a hall loaded by ``directory_hall``/``directory_search``, root first.
 

@@ -24,6 +24,7 @@ from .selectors import (
     directory_search,
     hall_chain,
     hall_opening,
+    search_results,
 )
 
 CITIES_PER_PAGE = 50
@@ -80,9 +81,9 @@ def hall_search(request: HttpRequest) -> HttpResponse:
     # template's {% url %} and loop over the chain took a fifth of the page's rendering.
     results: list[tuple[Hall, str, str]] = []
     if query:
-        page = SearchPaginator(directory_search(query), RESULTS_PER_PAGE).get_page(
-            request.GET.get("page")
-        )
+        page = SearchPaginator(
+            directory_search(query), RESULTS_PER_PAGE, query=query, rows=search_results
+        ).get_page(request.GET.get("page"))
         results = [
             (
                 hall,

@@ -392,6 +392,13 @@ IMPORT_MAX_ZIP_RATIO = env.int("IMPORT_MAX_ZIP_RATIO", default=100)
 SEARCH_COUNT_CAP = env.int("SEARCH_COUNT_CAP", default=1000)
 if SEARCH_COUNT_CAP < 1:
     raise ImproperlyConfigured("SEARCH_COUNT_CAP must be at least 1")
+# A search of one or two characters (a form of that length, network.search.search_count_cap)
+# counts only up to this many (and never past SEARCH_COUNT_CAP): such a search matches thousands
+# (东村 5,300 halls, 庄 50,000), and counting to 1,000 was most of its time; 200 is ten pages of
+# the search page, more than a resident pages through before typing a second character.
+SEARCH_SHORT_COUNT_CAP = env.int("SEARCH_SHORT_COUNT_CAP", default=200)
+if SEARCH_SHORT_COUNT_CAP < 1:
+    raise ImproperlyConfigured("SEARCH_SHORT_COUNT_CAP must be at least 1")
 
 # --- The digital culture hall -------------------------------------------------------------------
 # Upload limits per kind of file, in MB (common/uploads.py checks the real type from the content).
@@ -439,7 +446,9 @@ SPECTACULAR_SETTINGS = {
         "工作人员只能改动其所在馆及下级馆的数据,范围之外的对象返回 404。\n"
         "- 列表分页:`count`、`next`、`previous`、`results`;`page` 从 1 开始,"
         "`page_size` 默认 50、最大 200。按名称查找(`halls/?q=`)的结果最多数到 "
-        f"{SEARCH_COUNT_CAP} 个:更多时 `count` 为该上限,`count_capped` 为 true。\n"
+        f"{SEARCH_COUNT_CAP} 个(一两个字的查找只数到 "
+        f"{min(SEARCH_SHORT_COUNT_CAP, SEARCH_COUNT_CAP)} 个):"
+        "更多时 `count` 为该上限,`count_capped` 为 true。\n"
         "- 输入有误时返回 400,正文为 `{字段名: [错误信息, …]}`。"
         "错误信息按 `Accept-Language` 给出:默认简体中文,`en` 为英文。\n\n"
         "Open API of the culture hall network. Reads are public; writes take a staff API token "

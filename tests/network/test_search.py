@@ -24,8 +24,9 @@ from network.search import (
     is_caseless,
     name_search_q,
     query_forms,
+    search_count_cap,
 )
-from network.selectors import directory_search
+from network.selectors import directory_search, hall_chain, search_results
 from tests.conftest import need_postgres
 
 
@@ -183,7 +184,7 @@ def test_short_and_long_searches_find_every_substring_match(lettered, q):
     # Both paginator orders: the few sorted, and the many along the tree index.
     for cap in (1000, 2):
         with override_settings(SEARCH_COUNT_CAP=cap):
-            paginator = SearchPaginator(directory_search(q), 50)
+            paginator = SearchPaginator(directory_search(q), 50, query=q)
             assert [hall.pk for hall in paginator.page(1)] == expected[:cap]
 
 
@@ -394,16 +395,40 @@ def test_both_orders_give_tree_order(villages, settings):
     the cap are read along the tree index: the same halls in the same order."""
     settings.SEARCH_COUNT_CAP = 100
     with CaptureQueriesContext(connection) as few:
-        sorted_page = list(SearchPaginator(directory_search(COMMON), 20).page(1))
+        sorted_page = list(SearchPaginator(directory_search(COMMON), 20, query=COMMON).page(1))
     settings.SEARCH_COUNT_CAP = 7
     with CaptureQueriesContext(connection) as dense:
-        paginator = SearchPaginator(directory_search(COMMON), 20)
+        paginator = SearchPaginator(directory_search(COMMON), 20, query=COMMON)
         walked_page = list(paginator.page(1))
     assert sorted_page == villages
     assert walked_page == villages[:7] and paginator.capped
     count_sql, page_sql = (query["sql"] for query in dense.captured_queries)
     assert "LIMIT 8" in count_sql  # stops at cap + 1
     assert "+ 0" in few.captured_queries[1]["sql"] and "+ 0" not in page_sql
+
+
+@pytest.mark.parametrize("cap", [100, 7, 3])
+def test_the_search_page_chooses_its_halls_before_reading_their_ancestors(
+    villages, settings, cap, django_assert_num_queries
+):
+    """``rows``: the page's ids are chosen in a subquery, in the order the count chose, and
+    only those halls are read with their ancestors: the same halls in the same order, in the
+    same one query a page."""
+    settings.SEARCH_COUNT_CAP = cap
+    plain = SearchPaginator(directory_search(COMMON), 4, query=COMMON)
+    chosen = SearchPaginator(directory_search(COMMON), 4, query=COMMON, rows=search_results)
+    assert chosen.count == plain.count  # counted once, before the pages
+    for number in range(1, plain.num_pages + 1):
+        expected = list(plain.page(number))
+        with CaptureQueriesContext(connection) as queries:
+            page = list(chosen.page(number))
+        assert page == expected and [hall_chain(h) for h in page] == [
+            hall_chain(h) for h in expected
+        ]
+        (sql,) = (query["sql"] for query in queries.captured_queries)
+        window = sql.split(" IN (SELECT ", 1)[1].rsplit(") ORDER BY", 1)[0]
+        assert "JOIN" not in window and "JOIN" in sql  # the ancestors joined to the page alone
+        assert ("+ 0" in window) is (not chosen.capped)
 
 
 @pytest.mark.parametrize("q", [COMMON, "华山", "华"])
@@ -421,3 +446,69 @@ def test_search_query_counts_are_pinned(
     with django_assert_num_queries(3):
         body = client.get("/api/v1/halls/", {"q": q, "within": cast.centre.pk}).json()
     assert body["count_capped"] is (cap == 5)
+
+
+# --- One and two characters: counted up to SEARCH_SHORT_COUNT_CAP ------------------------------
+
+
+def test_a_search_with_a_form_of_one_or_two_characters_counts_less_far(settings):
+    settings.SEARCH_COUNT_CAP = 1000
+    settings.SEARCH_SHORT_COUNT_CAP = 200
+    assert [search_count_cap(q) for q in ("华", "华山", " 华 山 ", "１２")] == [200] * 4
+    assert search_count_cap("第10") == 200  # also 第十
+    assert [search_count_cap(q) for q in ("华山村", "关上第一社区", "", "  ")] == [1000] * 4
+    settings.SEARCH_COUNT_CAP = 50  # the short cap never counts further than the other
+    assert (search_count_cap("华"), search_count_cap("华山村")) == (50, 50)
+
+
+def test_the_page_counts_a_short_search_up_to_its_cap(client, villages, settings, four_a_page):
+    settings.SEARCH_COUNT_CAP = 1000
+    settings.SEARCH_SHORT_COUNT_CAP = 5
+    url = reverse("network:hall_search")
+    matches = substring_matches("华山", SEARCH_FIELDS)
+    assert len(matches) > 5
+    first = client.get(url, {"q": "华山"})
+    html = first.content.decode()
+    assert "“华山”:找到超过 5 个场馆,只列出前 5 个。" in html
+    assert "第 1 / 2 页" in html and 'rel="next"' in html
+    second = client.get(url, {"q": "华山", "page": 2}).content.decode()
+    assert 'rel="next"' not in second
+    assert page_links(first) + page_links(client.get(url, {"q": "华山", "page": 2})) == matches[:5]
+    # Three characters count as far as before.
+    long = client.get(url, {"q": "华山街"}).content.decode()
+    assert f"找到 {len(substring_matches('华山街', SEARCH_FIELDS))} 个场馆" in long
+
+
+def test_the_api_counts_a_short_search_up_to_its_cap(client, villages, settings):
+    settings.SEARCH_COUNT_CAP = 1000
+    settings.SEARCH_SHORT_COUNT_CAP = 5
+    matches = substring_matches("华", (*SEARCH_FIELDS, "code"))
+    first, ids = api_walk(client, {"q": "华", "page_size": 2})
+    assert (first["count"], first["count_capped"]) == (5, True)
+    assert ids == matches[:5]
+    assert client.get("/api/v1/halls/", {"q": "华", "page_size": 2, "page": 4}).status_code == 404
+    body = client.get("/api/v1/halls/", {"q": "华山街道综合"}).json()
+    assert (body["count"], body["count_capped"]) == (1, False)
+
+
+SHORT_COUNTED = ["华", "华山", "中心", "关上", "山村", "村", "一", "王", "ab"]
+
+
+@pytest.mark.parametrize("q", SHORT_COUNTED)
+def test_a_short_search_counts_what_counting_every_match_would(villages, lettered, settings, q):
+    """On PostgreSQL the count first reads the place names alone (``place_name_q``) and reads
+    the other fields only when those do not reach the cap: the count and ``capped`` must be what
+    counting every match gives, whether the place names reach the cap (华山) or not (中心), with
+    or without another filter."""
+    other_county = Hall.objects.get(locality="五华区")
+    searches = (
+        lambda: directory_search(q),
+        lambda: HallFilter({"q": q}, queryset=Hall.objects.all()).qs,
+        lambda: HallFilter({"q": q, "within": other_county.pk}, queryset=Hall.objects.all()).qs,
+    )
+    for search in searches:
+        every = len(search())
+        for cap in range(1, 16):
+            settings.SEARCH_SHORT_COUNT_CAP = cap
+            paginator = SearchPaginator(search(), 4, query=q)
+            assert (paginator.count, paginator.capped) == (min(every, cap), every > cap), cap

@@ -52,6 +52,9 @@ def test_schema_describes_the_halls_endpoints(schema):
     # A search's count may stop at the cap; the schema says so and when.
     assert page["count_capped"]["type"] == "boolean" and "count_capped" in paginated["required"]
     assert "SEARCH_COUNT_CAP" in page["count"]["description"]
+    # One or two characters count to a lower cap: the count's meaning for them is written down.
+    assert "SEARCH_SHORT_COUNT_CAP" in page["count"]["description"]
+    assert "SEARCH_SHORT_COUNT_CAP" in listing["description"]
     # Other lists count exactly and say nothing of a cap.
     assert (
         "count_capped" not in schema["components"]["schemas"]["PaginatedActivityList"]["properties"]
