@@ -409,11 +409,12 @@ def test_both_orders_give_tree_order(villages, settings):
 
 @pytest.mark.parametrize("cap", [100, 7, 3])
 def test_the_search_page_chooses_its_halls_before_reading_their_ancestors(
-    villages, settings, cap, django_assert_num_queries
+    villages, settings, cap, django_assert_num_queries, monkeypatch
 ):
     """``rows``: the page's ids are chosen in a subquery, in the order the count chose, and
     only those halls are read with their ancestors: the same halls in the same order, in the
     same one query a page."""
+    monkeypatch.setattr(SearchPaginator, "ROWS_FIRST_ABOVE", 0)  # a few villages stand for many
     settings.SEARCH_COUNT_CAP = cap
     plain = SearchPaginator(directory_search(COMMON), 4, query=COMMON)
     chosen = SearchPaginator(directory_search(COMMON), 4, query=COMMON, rows=search_results)
@@ -429,6 +430,17 @@ def test_the_search_page_chooses_its_halls_before_reading_their_ancestors(
         window = sql.split(" IN (SELECT ", 1)[1].rsplit(") ORDER BY", 1)[0]
         assert "JOIN" not in window and "JOIN" in sql  # the ancestors joined to the page alone
         assert ("+ 0" in window) is (not chosen.capped)
+
+
+def test_a_few_matches_are_read_with_their_ancestors_without_choosing_first(villages):
+    # Up to ROWS_FIRST_ABOVE pages of matches, joining them all costs less than the subquery.
+    few = SearchPaginator(directory_search(COMMON), 20, query=COMMON, rows=search_results)
+    assert 0 < few.count <= SearchPaginator.ROWS_FIRST_ABOVE * 20
+    with CaptureQueriesContext(connection) as queries:
+        page = list(few.page(1))
+    (sql,) = (query["sql"] for query in queries.captured_queries)
+    assert " IN (SELECT " not in sql and "JOIN" in sql
+    assert page == list(SearchPaginator(directory_search(COMMON), 20, query=COMMON).page(1))
 
 
 @pytest.mark.parametrize("q", [COMMON, "华山", "华"])
