@@ -160,12 +160,15 @@ class ProcessMemory:
             return default
         return entry[1]
 
-    def set(self, key, value) -> None:
+    def set(self, key, value, seconds: float | None = None) -> None:
+        """Keep ``value`` for this memory's ``seconds``, or for ``seconds`` when given (what is
+        left of a value read from a shared cache)."""
         if settings.DEBUG:
             return
         if len(self._kept) >= self.entries:
             self._kept.clear()
-        self._kept[key] = (time.monotonic() + self.seconds, value)
+        life = self.seconds if seconds is None else seconds
+        self._kept[key] = (time.monotonic() + life, value)
 
     def clear(self) -> None:
         self._kept.clear()

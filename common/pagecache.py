@@ -35,6 +35,8 @@ from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import CSRF_SECRET_LENGTH, _unmask_cipher_token, get_token
 from django.utils import translation
 
+from common.cache import ProcessMemory
+
 log = logging.getLogger(__name__)
 
 # Stands where the CSRF token was in a kept body; no page contains it.
@@ -44,8 +46,8 @@ TOKEN_SHAPED = re.compile(f"[A-Za-z0-9]{{{2 * CSRF_SECRET_LENGTH}}}")
 HIT_HEADER = "X-Page-Cache"
 # Each web process also keeps the pages it served in its own memory until they expire (the same
 # PAGE_CACHE_SECONDS from when they were rendered), so most answers need no round trip to Redis.
-LOCAL_ENTRIES = 256
-_local: dict[str, tuple] = {}
+# A few hundred pages at most: a full memory forgets them all, and the next requests fill it.
+_local = ProcessMemory(seconds=0, entries=256)
 
 
 def cacheable_request(request: HttpRequest) -> bool:
@@ -117,14 +119,8 @@ def _kept(key: str, now: float, *, shared: bool) -> tuple | None:
 
 
 def _remember(key: str, entry: tuple) -> None:
-    if len(_local) >= LOCAL_ENTRIES:
-        _local.clear()  # a few hundred pages at most; the next requests fill it again
-    _local[key] = entry
-
-
-def clear_local() -> None:
-    """Forget the pages this process keeps in memory (the tests' fresh start)."""
-    _local.clear()
+    # Until the page expires: the same moment in every process, whichever rendered it.
+    _local.set(key, entry, seconds=entry[0] - time.time())
 
 
 def public_page(

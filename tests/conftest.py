@@ -153,7 +153,7 @@ FRAGMENTS = "common.cache.FragmentCache"
 def _fresh_cache(settings):
     from django.core.cache import cache, caches
 
-    from common import pagecache, ratelimit
+    from common import ratelimit
     from common.cache import Breaker, ProcessMemory
 
     cache.clear()
@@ -164,8 +164,7 @@ def _fresh_cache(settings):
         "layout": {**settings.CACHES["layout"], "BACKEND": FRAGMENTS},
     }
     caches["layout"].clear()
-    pagecache.clear_local()
-    ProcessMemory.clear_all()  # the area filter's counties, the cards each process keeps
+    ProcessMemory.clear_all()  # the pages, cards and area filter's counties each process keeps
     # What a Redis outage of an earlier test left: counts kept in the process, paused Redis.
     ratelimit._fallback.clear()
     ratelimit._falling_back = False

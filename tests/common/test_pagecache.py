@@ -22,7 +22,6 @@ from activities.courses import course_sessions_save
 from activities.models import CourseSession
 from activities.selectors import activities_public
 from activities.templatetags.activity_cards import card_key
-from common import pagecache
 from common.cache import ProcessMemory
 from common.pagecache import HIT_HEADER, TOKEN_MARK, _cut_token, page_key
 from network import services as network_services
@@ -242,7 +241,7 @@ def test_each_process_serves_what_it_kept_without_asking_the_cache(kept, activit
     Client().get(path)
     cache.clear()  # as if the shared cache had lost it: this process still has it
     assert Client().get(path)[HIT_HEADER] == "hit"
-    pagecache.clear_local()
+    ProcessMemory.clear_all()  # every page, card and value this process keeps
     assert Client().get(path)[HIT_HEADER] == "miss"
 
 
@@ -259,7 +258,7 @@ def test_a_list_with_a_parameter_it_does_not_read_stays_out_of_the_shared_cache(
     # The same link opened again (a share link's tracker) is served from the process's memory.
     again = Client().get(unknown)
     assert again[HIT_HEADER] == "hit" and "花灯戏专场" in again.content.decode()
-    pagecache.clear_local()
+    ProcessMemory.clear_all()  # every page, card and value this process keeps
     assert Client().get(unknown)[HIT_HEADER] == "miss"
     assert Client().get(known)[HIT_HEADER] == "hit"  # from the shared cache
 
@@ -308,3 +307,14 @@ def test_process_memory_keeps_nothing_under_debug(settings):
     settings.DEBUG = False
     memory.set("a", 1)
     assert memory.get("a") == 1
+
+
+def test_process_memory_keeps_a_value_for_what_is_left_of_its_life(monkeypatch):
+    # A page read from the shared cache is kept only until it expires there.
+    memory = ProcessMemory(seconds=60, entries=4)
+    now = time.monotonic()
+    monkeypatch.setattr("common.cache.time.monotonic", lambda: now)
+    memory.set("page", "kept", seconds=2)
+    memory.set("card", "kept")
+    monkeypatch.setattr("common.cache.time.monotonic", lambda: now + 3)
+    assert (memory.get("page"), memory.get("card")) == (None, "kept")
