@@ -6,9 +6,7 @@ app_name = "activities"
 urlpatterns = [
     path("activities/", views.activity_list, name="activity_list"),
     path("activities/<int:activity_id>/", views.activity_detail, name="activity_detail"),
-    path(
-        "activities/<int:activity_id>/picture/", views.activity_picture, name="activity_picture"
-    ),
+    path("activities/<int:activity_id>/picture/", views.activity_picture, name="activity_picture"),
     path(
         "activities/<int:activity_id>/calendar.ics",
         views.activity_calendar,
