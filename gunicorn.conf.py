@@ -38,11 +38,12 @@ preload_app = True
 def when_ready(server) -> None:
     # Django imports the URLconf (and with it every view, serializer and admin) on the first
     # request, so each new worker, after every start and every recycling, made its first caller
-    # wait about 0.3 s. Imported here, in the master, before the workers are forked.
+    # wait about 0.3 s, and built its URL tables, templates and catalogues again on the requests
+    # after. Built here, in the master, before the workers are forked (portal/warmup.py).
     if server.cfg.preload_app:
-        from django.urls import get_resolver
+        from portal.warmup import warm
 
-        get_resolver().url_patterns  # noqa: B018 - loads the URLconf
+        warm()
 
 
 # Behind a proxy (nginx, a cloud load balancer) that sets X-Forwarded-Proto: gunicorn believes
