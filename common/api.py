@@ -106,7 +106,7 @@ def _field_copy(field: serializers.Field) -> serializers.Field:
     if (
         isinstance(field, serializers.BaseSerializer)
         or hasattr(field, "child")
-        or (hasattr(field, "child_relation"))
+        or hasattr(field, "child_relation")
     ):
         return copy.deepcopy(field)
     # copy.copy(field) without its pickling protocol, which took most of the copy's time.

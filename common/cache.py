@@ -17,6 +17,7 @@ computing.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 import uuid
@@ -170,6 +171,9 @@ class ProcessMemory:
         life = self.seconds if seconds is None else seconds
         self._kept[key] = (time.monotonic() + life, value)
 
+    def delete(self, key) -> bool:
+        return self._kept.pop(key, None) is not None
+
     def clear(self) -> None:
         self._kept.clear()
 
@@ -179,33 +183,37 @@ class ProcessMemory:
             memory.clear()
 
 
-# Each named FragmentCache's entries, shared by the threads of the process (Django makes a
-# backend instance per thread).
-_fragments: dict[str, dict[str, tuple[float | None, object]]] = {}
+# Each FragmentCache's memory, by name and size, shared by the threads of the process (Django
+# makes a backend instance per thread).
+_fragments: dict[tuple[str, int], ProcessMemory] = {}
 
 
 class FragmentCache(BaseCache):
     """A cache backend in the process's own memory for rendered template fragments (the
-    ``layout`` alias of ``{% cache … using="layout" %}``): a value is kept as it was given,
-    neither pickled nor copied, so it is only for values nobody changes in place (strings).
-    ``LocMemCache`` pickles each value and takes a lock for every read: on a page with nine
-    kept fragments that was most of what keeping them cost. At most ``MAX_ENTRIES`` values
-    (``OPTIONS``): a full cache forgets them all, and the next requests fill it again."""
+    ``layout`` alias of ``{% cache … using="layout" %}``), kept in a ``ProcessMemory``: a value
+    is kept as it was given, neither pickled nor copied, so it is only for values nobody changes
+    in place (strings). ``LocMemCache`` pickles each value and takes a lock for every read: on a
+    page with nine kept fragments that was most of what keeping them cost. At most
+    ``MAX_ENTRIES`` values (``OPTIONS``): a full cache forgets them all, and the next requests
+    fill it again."""
 
     def __init__(self, name, params) -> None:
         super().__init__(params)
-        self._kept = _fragments.setdefault(name, {})
+        kind = (name, self._max_entries)
+        if kind not in _fragments:
+            _fragments[kind] = ProcessMemory(seconds=math.inf, entries=self._max_entries)
+        self._kept = _fragments[kind]
+
+    def _seconds(self, timeout) -> float:
+        if timeout is DEFAULT_TIMEOUT:
+            timeout = self.default_timeout
+        return math.inf if timeout is None else timeout
 
     def get(self, key, default=None, version=None):
-        entry = self._kept.get(self.make_key(key, version))
-        if entry is None or (entry[0] is not None and entry[0] <= time.time()):
-            return default
-        return entry[1]
+        return self._kept.get(self.make_key(key, version), default)
 
     def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None) -> None:
-        if len(self._kept) >= self._max_entries:
-            self._kept.clear()
-        self._kept[self.make_key(key, version)] = (self.get_backend_timeout(timeout), value)
+        self._kept.set(self.make_key(key, version), value, seconds=self._seconds(timeout))
 
     def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None) -> bool:
         if self.has_key(key, version):
@@ -214,10 +222,11 @@ class FragmentCache(BaseCache):
         return True
 
     def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None) -> bool:
-        if not self.has_key(key, version):
+        missing = object()
+        value = self.get(key, missing, version)
+        if value is missing:
             return False
-        key = self.make_key(key, version)
-        self._kept[key] = (self.get_backend_timeout(timeout), self._kept[key][1])
+        self.set(key, value, timeout, version)
         return True
 
     def has_key(self, key, version=None) -> bool:
@@ -225,7 +234,7 @@ class FragmentCache(BaseCache):
         return self.get(key, missing, version) is not missing
 
     def delete(self, key, version=None) -> bool:
-        return self._kept.pop(self.make_key(key, version), None) is not None
+        return self._kept.delete(self.make_key(key, version))
 
     def clear(self) -> None:
         self._kept.clear()
