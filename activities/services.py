@@ -22,7 +22,13 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from activities.residents import selectors as residents
-from activities.residents.services import message_send
+from activities.residents.models import Message
+from activities.residents.services import (
+    message_db_values,
+    message_queued,
+    message_row,
+    message_send,
+)
 from common import prepared, privacy
 from common.ratelimit import Budget
 from common.validators import mobile_validator
@@ -188,6 +194,9 @@ def activity_cancel(*, activity: Activity, reason: str = "") -> Activity:
 
 # --- Messages to the residents who booked ------------------------------------------------------
 
+# What stands for a waiting party's place in its message while the message is made: a character
+# of Unicode's private use area, which no title keeps (_told).
+_PLACE = "\ue000"
 # A change to any of these is told to everyone booked (by SMS, outside the quiet hours).
 CHANGES_TOLD = ("start", "end", "venue", "venue_hall_id")
 # What the resident has just done is confirmed at once; the rest waits out the quiet hours.
@@ -196,20 +205,23 @@ URGENT = frozenset({"booking_confirmed", "booking_waitlisted", "booking_cancelle
 WITH_VENUE = frozenset({"booking_reminder", "activity_changed"})
 
 
+def _told(activity: Activity, seats: int) -> dict:
+    """What every message about a booking says of it."""
+    return {
+        # _PLACE marks a waiting party's place while its message is made (_booking_insert).
+        "activity": activity.title[:30].replace(_PLACE, ""),
+        "start": timezone.localtime(activity.start).strftime("%m-%d %H:%M"),
+        "seats": seats,
+    }
+
+
 def _tell(booking: Booking, activity: Activity, template: str, key: str = "", **extra) -> None:
-    start = timezone.localtime(activity.start)
     if template in WITH_VENUE:
         extra.setdefault("venue", (activity.venue or activity.venue_hall.name)[:30])
     message_send(
         phone=booking.phone,
         template=template,
-        params={
-            "activity": activity.title[:30],
-            "start": start.strftime("%m-%d %H:%M"),
-            "seats": booking.seats,
-            "code": booking.code,
-            **extra,
-        },
+        params={**_told(activity, booking.seats), "code": booking.code, **extra},
         urgent=template in URGENT,
         key=key,
     )
@@ -340,7 +352,39 @@ def booking_create(
         if activity is None:
             raise ValidationError({"activity": _("活动不存在。")})
     _check_bookable(activity, seats, now, group=bool(group["group_kind"]))
-    booked, no_shows = _phone_record(phone, activity_id, now)
+    fields = {
+        "activity_id": activity_id,
+        "name": name,
+        "phone": phone,
+        "seats": seats,
+        "created_at": timezone.now(),
+        "consent_version": consent_version,
+        "consented_at": now if consent_version else None,
+        **group,
+    }
+    if connection.vendor != "postgresql":
+        _check_phone(phone, *_phone_record(phone, activity_id, now), now)
+        booking = _booking_save(fields, now)
+        if booking.status == Booking.Status.CONFIRMED:
+            _tell(booking, activity, "booking_confirmed")
+        else:
+            _tell(booking, activity, "booking_waitlisted", position=booking.position or "")
+        return booking
+    # PostgreSQL checks the phone's record, takes the seats, saves the booking and its message
+    # in one statement (_BOOKING_INSERT); the phone's record stops it where it must.
+    no_shows_checked = False
+    for _attempt in range(5):
+        booking, record = _booking_insert(fields, activity, now, no_shows_checked)
+        if booking is not None:
+            return booking
+        _check_phone(phone, *record, now)
+        # No-shows enough for a ban, but no ban (an unverified phone, or it has run out).
+        no_shows_checked = True
+    raise RuntimeError("could not draw a unique booking code")
+
+
+def _check_phone(phone: str, booked: int, no_shows: int, now: datetime) -> None:
+    """Refuses a phone banned for its no-shows, or one that has booked the activity already."""
     ban = no_show_ban(phone, now=now) if no_shows >= settings.NO_SHOW_LIMIT else None
     if ban is not None:
         raise ValidationError(
@@ -354,124 +398,108 @@ def booking_create(
         )
     if booked:
         raise ValidationError({"phone": _("这个手机号码已经预约过本活动。")})
-    for _attempt in range(5):
-        try:
-            booking = _booking_save(
-                activity_id=activity_id,
-                name=name,
-                phone=phone,
-                seats=seats,
-                now=now,
-                consent_version=consent_version,
-                **group,
-            )
-        except IntegrityError as exc:
-            # A drawn code that exists already rolls the whole booking back: draw again.
-            if "code" in str(exc):
-                continue
-            # Two requests from one phone raced past the check above; the constraint decided.
-            if "booking_one_per_phone" in str(exc) or "phone" in str(exc):
-                raise ValidationError({"phone": _("这个手机号码已经预约过本活动。")}) from exc
-            raise
-        if booking.status == Booking.Status.CONFIRMED:
-            _tell(booking, activity, "booking_confirmed")
-        else:
-            _tell(booking, activity, "booking_waitlisted", position=booking.position or "")
-        return booking
-    raise RuntimeError("could not draw a unique booking code")
+
+
+def _already_booked(exc: IntegrityError) -> bool:
+    """Whether ``exc`` is two requests of one phone racing past the check of its record: the
+    constraint decided. Anything else but a drawn code that exists already is raised."""
+    if "code" in str(exc):
+        return False
+    if "booking_one_per_phone" in str(exc) or "phone" in str(exc):
+        return True
+    raise exc
+
+
+# The phone's live bookings of the activity (0 or 1) and its no-shows in the window, as
+# ``_no_shows`` defines them. Plain SQL, because every booking asks this: building the ORM's
+# filtered aggregate cost several times what PostgreSQL took to answer it. On PostgreSQL it is
+# part of the booking's statement; elsewhere it runs before the booking's transaction.
+_PHONE_RECORD = f"""
+SELECT
+    COALESCE(SUM(CASE WHEN b.activity_id = %(activity_id)s THEN 1 ELSE 0 END), 0) AS booked,
+    COALESCE(SUM(CASE WHEN b.status = %(confirmed)s AND b.checked_in_at IS NULL
+        AND a.status = %(published)s AND a."end" < %(now)s AND a."end" >= %(window)s
+        THEN 1 ELSE 0 END), 0) AS no_shows
+FROM {Booking._meta.db_table} b JOIN {Activity._meta.db_table} a ON a.id = b.activity_id
+WHERE b.phone IN (%(phone)s, %(phone_hash)s) AND b.status <> %(cancelled)s
+"""
+
+
+def _phone_record_params(phone: str, activity_id: int, now: datetime) -> dict:
+    ops = connection.ops
+    own, hashed = privacy.phone_forms(phone)
+    return {
+        "activity_id": activity_id,
+        "phone": own,
+        "phone_hash": hashed,
+        "now": ops.adapt_datetimefield_value(now),
+        "window": ops.adapt_datetimefield_value(now - timedelta(days=settings.NO_SHOW_WINDOW_DAYS)),
+        "confirmed": Booking.Status.CONFIRMED.value,
+        "waitlisted": Booking.Status.WAITLISTED.value,
+        "cancelled": Booking.Status.CANCELLED.value,
+        "published": Activity.Status.PUBLISHED.value,
+    }
 
 
 def _phone_record(phone: str, activity_id: int, now: datetime) -> tuple[int, int]:
-    """The phone's live bookings of this activity (0 or 1) and its no-shows in the window, as
-    ``_no_shows`` defines them, in one read before the transaction: nothing here needs the seat
-    lock, and the constraint still decides a race between two requests of one phone.
-
-    Plain SQL, because every booking asks this: building the ORM's filtered aggregate cost
-    several times what PostgreSQL took to answer it.
-    """
-    ops = connection.ops
-    booking, activity = Booking._meta.db_table, Activity._meta.db_table
-    sql = (
-        "SELECT"
-        " COALESCE(SUM(CASE WHEN b.activity_id = %s THEN 1 ELSE 0 END), 0),"
-        " COALESCE(SUM(CASE WHEN b.status = %s AND b.checked_in_at IS NULL AND a.status = %s"
-        ' AND a."end" < %s AND a."end" >= %s THEN 1 ELSE 0 END), 0)'
-        f" FROM {booking} b JOIN {activity} a ON a.id = b.activity_id"
-        " WHERE b.phone IN (%s, %s) AND b.status <> %s"
-    )
-    window = now - timedelta(days=settings.NO_SHOW_WINDOW_DAYS)
-    params = [
-        activity_id,
-        Booking.Status.CONFIRMED.value,
-        Activity.Status.PUBLISHED.value,
-        ops.adapt_datetimefield_value(now),
-        ops.adapt_datetimefield_value(window),
-        *privacy.phone_forms(phone),
-        Booking.Status.CANCELLED.value,
-    ]
+    """The phone's live bookings of this activity (0 or 1) and its no-shows in the window, in
+    one read before the transaction: nothing here needs the seat lock, and the constraint still
+    decides a race between two requests of one phone."""
     with connection.cursor() as cursor:
-        prepared.execute(cursor, "booking_phone_record", sql, params)
+        cursor.execute(_PHONE_RECORD, _phone_record_params(phone, activity_id, now))
         booked, no_shows = cursor.fetchone()
     return int(booked), int(no_shows)
 
 
-def _booking_save(
-    *,
-    activity_id: int,
-    name: str,
-    phone: str,
-    seats: int,
-    now: datetime,
-    group_kind: str = "",
-    group_name: str = "",
-    consent_version: str = "",
-) -> Booking:
-    """Take the seats if they all fit and save the booking, confirmed or waiting, as one unit.
-    Sets ``booking.position``, the place of a waiting party in the queue (else None)."""
-    fields = {
-        "activity_id": activity_id,
-        "code": new_code(),
-        "name": name,
-        "phone": phone,
-        "seats": seats,
-        "group_kind": group_kind,
-        "group_name": group_name,
-        "created_at": timezone.now(),
-        "consent_version": consent_version,
-        "consented_at": now if consent_version else None,
-    }
-    if connection.vendor == "postgresql":
-        # Outside a transaction the statement commits on its own; inside one (a caller's, a
-        # test's) it needs a savepoint, so that a duplicate code or phone spoils nothing.
-        if connection.in_atomic_block:
+def _booking_save(fields: dict, now: datetime) -> Booking:
+    """Take the seats if they all fit and save the booking, confirmed or waiting, as one unit
+    (SQLite: PostgreSQL has ``_booking_insert``). Sets ``booking.position``, the place of a
+    waiting party in the queue (else None)."""
+    for _attempt in range(5):
+        try:
             with transaction.atomic():
-                return _booking_insert(fields, now)
-        return _booking_insert(fields, now)
-    with transaction.atomic():
-        # The UPDATE locks the activity's row until COMMIT; bookings of the activity queue
-        # behind it while seats are left, so only the INSERT runs while it is held.
-        taken = Activity.objects.filter(
-            pk=activity_id,
-            status=Activity.Status.PUBLISHED,
-            seats_taken__lte=F("capacity") - seats,
-        ).update(seats_taken=F("seats_taken") + seats)
-        booking = Booking.objects.create(
-            **fields,
-            status=Booking.Status.CONFIRMED if taken else Booking.Status.WAITLISTED,
-            confirmed_at=now if taken else None,
-        )
-    booking.position = None if taken else selectors.waitlist_position(booking)
-    return booking
+                # The UPDATE locks the activity's row until COMMIT; bookings of the activity
+                # queue behind it while seats are left, so only the INSERT runs while it is held.
+                taken = Activity.objects.filter(
+                    pk=fields["activity_id"],
+                    status=Activity.Status.PUBLISHED,
+                    seats_taken__lte=F("capacity") - fields["seats"],
+                ).update(seats_taken=F("seats_taken") + fields["seats"])
+                booking = Booking.objects.create(
+                    **fields,
+                    code=new_code(),
+                    status=Booking.Status.CONFIRMED if taken else Booking.Status.WAITLISTED,
+                    confirmed_at=now if taken else None,
+                )
+        except IntegrityError as exc:
+            # A drawn code that exists already rolls the whole booking back: draw again.
+            if _already_booked(exc):
+                raise ValidationError({"phone": _("这个手机号码已经预约过本活动。")}) from exc
+            continue
+        booking.position = None if taken else selectors.waitlist_position(booking)
+        return booking
+    raise RuntimeError("could not draw a unique booking code")
 
 
-# The same conditional UPDATE, with the INSERT and the count of the parties ahead in the queue,
-# as one PostgreSQL statement: its own transaction, one round trip, and the activity's row is
-# locked (while seats are left) only for as long as the statement runs. The count reads the
-# statement's snapshot, so the booking it inserts is not among those ahead of it.
+# On PostgreSQL a booking is one statement: its own transaction, one round trip, and the
+# activity's row is locked (while seats are left) only for as long as the statement runs.
+# - ``record``: the phone's record (_PHONE_RECORD); ``clear`` says whether it lets the phone
+#   book (no live booking of the activity; fewer no-shows than a ban needs, unless the caller
+#   has found that they ban nothing). When it does not, nothing below writes a row.
+# - ``seat``: the conditional UPDATE that takes the seats if they all fit.
+# - ``saved``: the booking, confirmed or waiting.
+# - ``place``: a waiting party's place in the queue; the count reads the statement's snapshot,
+#   so the booking it inserts is not among those ahead of it.
+# - ``told``: the message that tells the resident, confirmed or waiting (with its place), saved
+#   with the booking: a booking never commits without its message.
 _BOOKING_INSERT = f"""
-WITH seat AS (
+WITH record AS ({_PHONE_RECORD}), clear AS (
+    SELECT booked = 0 AND (no_shows < %(no_show_limit)s OR %(no_shows_checked)s) AS ok
+    FROM record
+), seat AS (
     UPDATE {Activity._meta.db_table} SET seats_taken = seats_taken + %(seats)s
     WHERE id = %(activity_id)s AND status = %(published)s AND seats_taken <= capacity - %(seats)s
+        AND (SELECT ok FROM clear)
     RETURNING id
 ), saved AS (
     INSERT INTO {Booking._meta.db_table}
@@ -482,38 +510,110 @@ WITH seat AS (
         %(created_at)s, CASE WHEN taken THEN %(now)s::timestamptz END, '',
         %(group_kind)s, %(group_name)s, %(consent_version)s, %(consented_at)s
     FROM (SELECT EXISTS (SELECT FROM seat) AS taken) AS outcome
+    WHERE (SELECT ok FROM clear)
     RETURNING id, status, confirmed_at
-)
-SELECT saved.id, saved.status, saved.confirmed_at,
-    CASE WHEN saved.status = %(waitlisted)s THEN 1 + (
+), place AS (
+    SELECT saved.id, CASE WHEN saved.status = %(waitlisted)s THEN 1 + (
         SELECT COUNT(*) FROM {Booking._meta.db_table} ahead
         WHERE ahead.activity_id = %(activity_id)s AND ahead.status = %(waitlisted)s
             AND (ahead.created_at, ahead.id) < (%(created_at)s, saved.id)
-    ) END
-FROM saved
+    ) END AS position
+    FROM saved
+), told AS (
+    INSERT INTO {Message._meta.db_table}
+        (phone, template, params, text, status, attempts, provider_id, last_error, "key",
+         created_at, send_after, sent_at)
+    SELECT %(phone)s,
+        CASE WHEN place.position IS NULL THEN %(confirmed_template)s
+            ELSE %(waitlisted_template)s END,
+        CASE WHEN place.position IS NULL THEN %(confirmed_params)s::jsonb
+            ELSE jsonb_set(%(waitlisted_params)s::jsonb, '{{position}}',
+                to_jsonb(place.position::text)) END,
+        CASE WHEN place.position IS NULL THEN %(confirmed_text)s::text
+            ELSE %(waitlisted_text)s::text || place.position || %(waitlisted_text_after)s::text
+        END,
+        %(message_status)s, %(message_attempts)s, %(message_provider_id)s,
+        %(message_last_error)s, %(message_key)s, %(message_created_at)s, %(message_send_after)s,
+        %(message_sent_at)s
+    FROM place
+    RETURNING id
+)
+SELECT record.booked, record.no_shows, saved.id, saved.status, saved.confirmed_at,
+    place.position, told.id
+FROM record LEFT JOIN saved ON TRUE LEFT JOIN place ON TRUE LEFT JOIN told ON TRUE
 """
 
 
-def _booking_insert(fields: dict, now: datetime) -> Booking:
-    with connection.cursor() as cursor:
-        prepared.execute(
-            cursor,
-            "booking_insert",
-            _BOOKING_INSERT,
-            {
-                **fields,
-                "now": now,
-                "published": Activity.Status.PUBLISHED.value,
-                "confirmed": Booking.Status.CONFIRMED.value,
-                "waitlisted": Booking.Status.WAITLISTED.value,
-            },
+def _booking_insert(
+    fields: dict, activity: Activity, now: datetime, no_shows_checked: bool
+) -> tuple[Booking | None, tuple[int, int]]:
+    """The booking, saved with its message, and the phone's record; no booking when the record
+    stops it (``_check_phone`` says why)."""
+    told = _told(activity, fields["seats"])
+    for _attempt in range(5):
+        code = new_code()
+        confirmed = message_row(
+            phone=fields["phone"],
+            template="booking_confirmed",
+            params={**told, "code": code},
+            urgent=True,
+            now=now,
         )
-        pk, status, confirmed_at, position = cursor.fetchone()
-    booking = Booking(pk=pk, status=status, confirmed_at=confirmed_at, **fields)
-    booking._state.adding = False
-    booking._state.db = connection.alias
-    booking.position = position
-    return booking
+        waitlisted = message_row(
+            phone=fields["phone"],
+            template="booking_waitlisted",
+            params={**told, "code": code, "position": _PLACE},
+            urgent=True,
+            now=now,
+        )
+        before, _mark, after = waitlisted["text"].partition(_PLACE)
+        del waitlisted["params"]["position"]
+        params = {
+            **_phone_record_params(fields["phone"], fields["activity_id"], now),
+            **fields,
+            "code": code,
+            "no_show_limit": settings.NO_SHOW_LIMIT,
+            "no_shows_checked": no_shows_checked,
+            **{f"message_{k}": v for k, v in message_db_values(confirmed).items()},
+            "confirmed_template": confirmed["template"],
+            "confirmed_text": confirmed["text"],
+            "confirmed_params": connection.ops.adapt_json_value(confirmed["params"], None),
+            "waitlisted_template": waitlisted["template"],
+            "waitlisted_text": before,
+            "waitlisted_text_after": after,
+            "waitlisted_params": connection.ops.adapt_json_value(waitlisted["params"], None),
+        }
+        try:
+            row = _booking_statement(params)
+        except IntegrityError as exc:
+            if _already_booked(exc):
+                raise ValidationError({"phone": _("这个手机号码已经预约过本活动。")}) from exc
+            continue
+        booked, no_shows, pk, status, confirmed_at, position, message_id = row
+        if pk is None:
+            return None, (int(booked), int(no_shows))
+        booking = Booking(pk=pk, status=status, confirmed_at=confirmed_at, code=code, **fields)
+        booking._state.adding = False
+        booking._state.db = connection.alias
+        booking.position = position
+        message_queued(message_id, confirmed["send_after"])
+        return booking, (int(booked), int(no_shows))
+    raise RuntimeError("could not draw a unique booking code")
+
+
+def _booking_statement(params: dict) -> tuple:
+    # Outside a transaction the statement commits on its own; inside one (a caller's, a
+    # test's) it needs a savepoint, so that a duplicate code or phone spoils nothing.
+    if connection.in_atomic_block:
+        with transaction.atomic():
+            return _booking_row(params)
+    return _booking_row(params)
+
+
+def _booking_row(params: dict) -> tuple:
+    with connection.cursor() as cursor:
+        prepared.execute(cursor, "booking_insert", _BOOKING_INSERT, params)
+        return cursor.fetchone()
 
 
 def _validate_group(group_kind: str, group_name: str) -> dict[str, str]:

@@ -430,22 +430,23 @@ def test_a_party_that_does_not_fit_waits_whole_in_order(client, cast):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_booking_costs_a_fixed_few_statements(client, django_assert_num_queries, eager_tasks):
-    # Outside a test's transaction, as a request runs: the activity, the token's phone, the
-    # phone's record, then on PostgreSQL one statement takes the seat, saves the booking and
-    # counts the queue ahead of it. Elsewhere that is BEGIN, UPDATE, INSERT, COMMIT, and the
-    # count for a waiting party. Then the message's row, and its delivery (claim, read, mark
-    # sent), which Celery runs eagerly here and a worker runs in production.
+    # Outside a test's transaction, as a request runs: the activity, the token's phone, then on
+    # PostgreSQL one statement checks the phone's record, takes the seat, saves the booking,
+    # counts the queue ahead of it and saves the message. Elsewhere that is the phone's record,
+    # BEGIN, UPDATE, INSERT, COMMIT, the count for a waiting party and the message's row. Then
+    # the message's delivery (claim, read, mark sent), which Celery runs eagerly here and a
+    # worker runs in production.
     cast = build_cast()
     activity = published_activity(cast.branch, capacity=1)
     postgres = connection.vendor == "postgresql"
     for i in (1, 2, 3):
         verify_phone(resident(i)["phone"])
-    with django_assert_num_queries(8 if postgres else 11):
+    with django_assert_num_queries(6 if postgres else 11):
         assert book(client, activity, resident(1)).json()["status"] == "confirmed"
-    with django_assert_num_queries(8 if postgres else 12):
+    with django_assert_num_queries(6 if postgres else 12):
         body = book(client, activity, resident(2)).json()
     assert (body["status"], body["position"]) == ("waitlisted", 1)
-    with django_assert_num_queries(8 if postgres else 12):
+    with django_assert_num_queries(6 if postgres else 12):
         body = book(client, activity, resident(3)).json()
     assert (body["status"], body["position"]) == ("waitlisted", 2)
     assert Activity.objects.get(pk=activity.pk).seats_taken == 1

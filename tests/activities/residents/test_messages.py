@@ -58,6 +58,42 @@ def test_a_resident_books_is_confirmed_and_a_waiting_party_is_told_of_its_place(
     assert record.sent_at is not None and record.last_error == ""
 
 
+def test_a_booking_is_saved_with_the_message_that_tells_of_it(cast):
+    # On PostgreSQL the booking's own statement saves its message: the same row message_send
+    # saves, with a waiting party's place filled in.
+    activity = published_activity(cast.branch, title="花灯戏\ue000专场", capacity=1)
+    told = {
+        "activity": "花灯戏专场",
+        "start": timezone.localtime(activity.start).strftime("%m-%d %H:%M"),
+        "seats": "1",
+    }
+    for phone, template, extra in (
+        (FIRST, "booking_confirmed", {}),
+        (SECOND, "booking_waitlisted", {"position": "1"}),
+        ("13800000003", "booking_waitlisted", {"position": "2"}),
+    ):
+        booking = activity_services.booking_create(
+            activity_id=activity.pk, name="张三", phone=phone, seats=1
+        )
+        [message] = Message.objects.filter(phone=phone)
+        expected = services.message_row(
+            phone=phone,
+            template=template,
+            params={**told, "code": booking.code, **extra},
+            urgent=True,
+        )
+        saved = {column: getattr(message, column) for column in services.MESSAGE_COLUMNS}
+        for column in ("created_at", "send_after"):
+            assert abs(saved.pop(column) - expected.pop(column)) < timedelta(seconds=5)
+        assert saved == expected
+        assert message.text.count(booking.code) == (template == "booking_confirmed")
+
+
+def test_message_columns_are_every_column_of_a_message_but_its_id():
+    columns = [f.column for f in Message._meta.concrete_fields if not f.primary_key]
+    assert sorted(services.MESSAGE_COLUMNS) == sorted(columns)
+
+
 def local(day_offset: int, hour: int, minute: int = 0) -> datetime:
     day = timezone.localdate() + timedelta(days=day_offset)
     return timezone.make_aware(datetime(day.year, day.month, day.day, hour, minute))
