@@ -28,6 +28,9 @@ def test_mobile_ranges_pass(phone):
         "08716312345",  # a landline
         "+8613800138000",  # the form keeps 11 digits; normalize_mobile turns this into them
         "",
+        "13800138000\n",  # the pattern's $ would let a newline through
+        "13\u0668\u0660\u0660\u0661\u0663\u0668\u0660\u0660\u0660",  # digits, not ASCII ones
+        "13８００１３８０００",
     ],
 )
 def test_numbers_that_are_not_mainland_mobiles_fail_with_one_message(phone):
