@@ -46,7 +46,8 @@ from .models import (
     Notice,
 )
 
-CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read aloud
+# No 0/O, 1/I: codes are read aloud. 32 letters, as new_code's draw needs.
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 8
 # One budget for booking whichever way it arrives (page or API), so a client cannot double it.
 BOOKING_BUDGET = Budget(
@@ -57,7 +58,9 @@ GROUP_NAME_MAX = 60
 
 
 def new_code() -> str:
-    return "".join(secrets.choice(CODE_ALPHABET) for _i in range(CODE_LENGTH))
+    # One read of the system's randomness for the whole code; 256 is a multiple of the
+    # alphabet's 32 letters, so every letter is as likely.
+    return "".join(CODE_ALPHABET[byte % 32] for byte in secrets.token_bytes(CODE_LENGTH))
 
 
 def normalize_code(code: str) -> str:
@@ -194,6 +197,8 @@ def activity_cancel(*, activity: Activity, reason: str = "") -> Activity:
 
 # --- Messages to the residents who booked ------------------------------------------------------
 
+# The booking as saved, in the order of its statement's RETURNING.
+_BOOKING_NAMES = [f.attname for f in Booking._meta.concrete_fields]
 # What stands for a waiting party's place in its message while the message is made: a character
 # of Unicode's private use area, which no title keeps (_told).
 _PLACE = "\ue000"
@@ -511,7 +516,7 @@ WITH record AS ({_PHONE_RECORD}), clear AS (
         %(group_kind)s, %(group_name)s, %(consent_version)s, %(consented_at)s
     FROM (SELECT EXISTS (SELECT FROM seat) AS taken) AS outcome
     WHERE (SELECT ok FROM clear)
-    RETURNING id, status, confirmed_at
+    RETURNING {", ".join(f.column for f in Booking._meta.concrete_fields)}
 ), place AS (
     SELECT saved.id, CASE WHEN saved.status = %(waitlisted)s THEN 1 + (
         SELECT COUNT(*) FROM {Booking._meta.db_table} ahead
@@ -538,8 +543,7 @@ WITH record AS ({_PHONE_RECORD}), clear AS (
     FROM place
     RETURNING id
 )
-SELECT record.booked, record.no_shows, saved.id, saved.status, saved.confirmed_at,
-    place.position, told.id
+SELECT record.booked, record.no_shows, place.position, told.id, saved.*
 FROM record LEFT JOIN saved ON TRUE LEFT JOIN place ON TRUE LEFT JOIN told ON TRUE
 """
 
@@ -589,12 +593,10 @@ def _booking_insert(
             if _already_booked(exc):
                 raise ValidationError({"phone": _("这个手机号码已经预约过本活动。")}) from exc
             continue
-        booked, no_shows, pk, status, confirmed_at, position, message_id = row
-        if pk is None:
+        booked, no_shows, position, message_id, *saved = row
+        if message_id is None:  # the phone's record stopped it: nothing was saved
             return None, (int(booked), int(no_shows))
-        booking = Booking(pk=pk, status=status, confirmed_at=confirmed_at, code=code, **fields)
-        booking._state.adding = False
-        booking._state.db = connection.alias
+        booking = Booking.from_db(connection.alias, _BOOKING_NAMES, saved)
         booking.position = position
         message_queued(message_id, confirmed["send_after"])
         return booking, (int(booked), int(no_shows))
