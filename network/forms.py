@@ -16,7 +16,8 @@ COUNTY_CHOICES_MAX = 300
 
 
 def county_choices(counties: list[Hall], blank: str) -> list:
-    """The counties of a select, grouped under their city, after the ``blank`` choice."""
+    """The counties of a select, grouped under their city, after the ``blank`` choice: choices
+    as Django normalises them (``set_normal_choices``)."""
     groups: dict[str, list[tuple[int, str]]] = {}
     for hall in counties:
         groups.setdefault(hall.parent.locality, []).append((hall.pk, hall.locality))
