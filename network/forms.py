@@ -6,7 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from common.forms import KeptSelect, QuickCopyForm
+from common.forms import KeptSelect, QuickCopyForm, set_normal_choices
 
 from .models import Hall
 
@@ -16,7 +16,8 @@ COUNTY_CHOICES_MAX = 300
 
 
 def county_choices(counties: list[Hall], blank: str) -> list:
-    """The counties of a select, grouped under their city, after the ``blank`` choice."""
+    """The counties of a select, grouped under their city, after the ``blank`` choice: choices
+    as Django normalises them (``set_normal_choices``)."""
     groups: dict[str, list[tuple[int, str]]] = {}
     for hall in counties:
         groups.setdefault(hall.parent.locality, []).append((hall.pk, hall.locality))
@@ -44,15 +45,15 @@ class AreaFilterForm(QuickCopyForm):
         super().__init__(data)
         self.county_by_id = {hall.pk: hall for hall in counties}
         self.township_by_id = {hall.pk: hall for hall in townships}
-        self.fields["county"].choices = county_choices(counties, _("全部县(区)"))
+        set_normal_choices(self.fields["county"], county_choices(counties, _("全部县(区)")))
         # The select's HTML is kept while the counties are the same.
         self.fields["county"].widget.choices_key = tuple(
             (hall.pk, hall.locality, hall.parent.locality) for hall in counties
         )
-        self.fields["township"].choices = [
-            ("", _("全部乡镇(街道)")),
-            *((hall.pk, hall.locality) for hall in townships),
-        ]
+        set_normal_choices(
+            self.fields["township"],
+            [("", _("全部乡镇(街道)")), *((hall.pk, hall.locality) for hall in townships)],
+        )
         self.fields["county"].error_messages["invalid_choice"] = _("没有这个县(区),请重新选择。")
         self.fields["township"].error_messages["invalid_choice"] = _(
             "所选乡镇(街道)不在该县(区),请重新选择。"

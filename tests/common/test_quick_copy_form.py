@@ -7,11 +7,13 @@ from __future__ import annotations
 import copy
 
 from django import forms
+from django.utils.choices import normalize_choices
 from django.utils.translation import gettext_lazy as _
 
 from activities.forms import ActivityFilterForm
-from common.forms import KeptSelect, QuickCopyForm
+from common.forms import KeptSelect, QuickCopyForm, set_normal_choices
 from network.forms import AreaFilterForm
+from network.models import Hall
 
 
 class Sample(QuickCopyForm):
@@ -84,3 +86,45 @@ def test_the_form_validates_and_renders_as_a_form_does():
     assert not Sample({"plain": "abcdef", "kind": "z"}).is_valid()
     html = str(Sample(data)["kind"])
     assert '<option value="c" selected>丙</option>' in html
+
+
+def grouped_choices() -> list:
+    return [("", _("全部")), ("a", "甲"), (_("一组"), [(1, "乙"), (2, "丙")])]
+
+
+def test_choices_set_normalised_are_those_the_setter_sets():
+    by_setter, quick = forms.TypedChoiceField(coerce=int), forms.TypedChoiceField(coerce=int)
+    by_setter.choices = grouped_choices()
+    set_normal_choices(quick, grouped_choices())
+    assert quick.choices == by_setter.choices
+    assert quick.widget.choices == by_setter.widget.choices
+    # The widget's list is its own, as the setter makes it.
+    quick.widget.choices[2][1].append((3, "丁"))
+    assert quick.choices[2][1] == [(1, "乙"), (2, "丙")]
+    assert quick.clean("2") == 2
+
+
+def test_the_area_filter_sets_the_choices_the_setter_would():
+    city = Hall(pk=1, locality="昆明市")
+    other = Hall(pk=9, locality="曲靖市")
+    counties = [
+        Hall(pk=2, locality="五华区", parent=city),
+        Hall(pk=3, locality="盘龙区", parent=city),
+        Hall(pk=10, locality="麒麟区", parent=other),
+    ]
+    townships = [Hall(pk=4, locality="华山街道"), Hall(pk=5, locality="护国街道")]
+    form = AreaFilterForm({"county": "2", "township": "5"}, counties=counties, townships=townships)
+    expected = {
+        "county": [
+            ("", _("全部县(区)")),
+            ("昆明市", [(2, "五华区"), (3, "盘龙区")]),
+            ("曲靖市", [(10, "麒麟区")]),
+        ],
+        "township": [("", _("全部乡镇(街道)")), (4, "华山街道"), (5, "护国街道")],
+    }
+    for name, choices in expected.items():
+        assert form.fields[name].choices == normalize_choices(choices)
+        assert form.fields[name].widget.choices == normalize_choices(choices)
+    assert form.is_valid(), form.errors
+    assert (form.selected_county, form.selected_township) == (counties[0], townships[1])
+    assert not AreaFilterForm({"county": "9"}, counties=counties, townships=[]).is_valid()
