@@ -376,16 +376,15 @@ def booking_create(
             _tell(booking, activity, "booking_waitlisted", position=booking.position or "")
         return booking
     # PostgreSQL checks the phone's record, takes the seats, saves the booking and its message
-    # in one statement (_BOOKING_INSERT); the phone's record stops it where it must.
-    no_shows_checked = False
-    for _attempt in range(5):
-        booking, record = _booking_insert(fields, activity, now, no_shows_checked)
-        if booking is not None:
-            return booking
+    # in one statement (_BOOKING_INSERT), which the phone's record stops where it must.
+    booking, record = _booking_insert(fields, activity, now, no_shows_checked=False)
+    if booking is None:
         _check_phone(phone, *record, now)
-        # No-shows enough for a ban, but no ban (an unverified phone, or it has run out).
-        no_shows_checked = True
-    raise RuntimeError("could not draw a unique booking code")
+        # No-shows enough for a ban, but no ban (an unverified phone, or one that has run out).
+        booking, record = _booking_insert(fields, activity, now, no_shows_checked=True)
+    if booking is None:  # booked meanwhile by another request of the same phone
+        raise ValidationError({"phone": _("这个手机号码已经预约过本活动。")})
+    return booking
 
 
 def _check_phone(phone: str, booked: int, no_shows: int, now: datetime) -> None:
@@ -405,13 +404,14 @@ def _check_phone(phone: str, booked: int, no_shows: int, now: datetime) -> None:
         raise ValidationError({"phone": _("这个手机号码已经预约过本活动。")})
 
 
-def _already_booked(exc: IntegrityError) -> bool:
-    """Whether ``exc`` is two requests of one phone racing past the check of its record: the
-    constraint decided. Anything else but a drawn code that exists already is raised."""
+def _code_taken(exc: IntegrityError) -> bool:
+    """Whether ``exc`` says that a drawn booking code exists already: draw again. A second
+    booking of one phone that raced past the check of its record is refused as the check
+    would have refused it (the constraint decided); anything else is raised."""
     if "code" in str(exc):
-        return False
-    if "booking_one_per_phone" in str(exc) or "phone" in str(exc):
         return True
+    if "booking_one_per_phone" in str(exc) or "phone" in str(exc):
+        raise ValidationError({"phone": _("这个手机号码已经预约过本活动。")}) from exc
     raise exc
 
 
@@ -478,9 +478,8 @@ def _booking_save(fields: dict, now: datetime) -> Booking:
                 )
         except IntegrityError as exc:
             # A drawn code that exists already rolls the whole booking back: draw again.
-            if _already_booked(exc):
-                raise ValidationError({"phone": _("这个手机号码已经预约过本活动。")}) from exc
-            continue
+            if _code_taken(exc):
+                continue
         booking.position = None if taken else selectors.waitlist_position(booking)
         return booking
     raise RuntimeError("could not draw a unique booking code")
@@ -590,9 +589,8 @@ def _booking_insert(
         try:
             row = _booking_statement(params)
         except IntegrityError as exc:
-            if _already_booked(exc):
-                raise ValidationError({"phone": _("这个手机号码已经预约过本活动。")}) from exc
-            continue
+            if _code_taken(exc):  # draw again
+                continue
         booked, no_shows, position, message_id, *saved = row
         if message_id is None:  # the phone's record stopped it: nothing was saved
             return None, (int(booked), int(no_shows))

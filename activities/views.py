@@ -53,7 +53,8 @@ BOOKING_LINK = SignedLink(salt="activities.booking-page", viewname="activities:b
 # --- Activities ---------------------------------------------------------------------------------
 
 
-@public_page(params=(*ActivityFilterForm.base_fields, "page"))
+# A date range is each visitor's own pick: its pages stay in the process that rendered them.
+@public_page(params=(*ActivityFilterForm.base_fields, "page"), own=("date_from", "date_to"))
 def activity_list(request: HttpRequest) -> HttpResponse:
     form, area = selectors.area_filter(
         request, ActivityFilterForm, unknown=_("没有这个场馆,已显示全部区域的活动。")

@@ -13,7 +13,10 @@ A page may name the query parameters it reads (``params``). A query string with 
 parameter (a tracker's, or one added to defeat the cache) is kept only in the web process's own
 memory, never looked up in or written to the shared cache: each such URL is otherwise a new
 page in Redis, looked up and stored for nothing, while the same link opened again (a share
-link's tracker) is still served from the process's memory.
+link's tracker) is still served from the process's memory. So is a query string with one of
+the parameters a page names as its visitors' own (``own``: the activity list's date range,
+which each visitor picks and which hardly two pick alike), while the parameters the site's own
+links and choices set (a category, an area, a page number) share their pages.
 
 A visitor with any other cookie (a staff session, the resident cookie of a verified phone,
 messages) gets the page rendered for them. A cache that does not answer is a miss, never an
@@ -124,20 +127,25 @@ def _remember(key: str, entry: tuple) -> None:
 
 
 def public_page(
-    view: Callable[..., HttpResponse] | None = None, *, params: Iterable[str] | None = None
+    view: Callable[..., HttpResponse] | None = None,
+    *,
+    params: Iterable[str] | None = None,
+    own: Iterable[str] = (),
 ):
     """Keep ``view``'s 200 answers to visitors with nothing of their own (see the module);
-    ``params``, when given, are the query parameters the view reads."""
+    ``params``, when given, are the query parameters the view reads, and ``own`` those of
+    them whose pages each process keeps to itself."""
     if view is None:
-        return partial(public_page, params=params)
+        return partial(public_page, params=params, own=own)
     known = None if params is None else frozenset(params)
+    own = frozenset(own)
 
     @wraps(view)
     def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         seconds = settings.PAGE_CACHE_SECONDS
         if seconds <= 0 or not cacheable_request(request):
             return view(request, *args, **kwargs)
-        shared = known is None or known.issuperset(request.GET)
+        shared = (known is None or known.issuperset(request.GET)) and own.isdisjoint(request.GET)
         key = page_key(request)
         now = time.time()
         kept = _kept(key, now, shared=shared)
