@@ -53,7 +53,7 @@ BOOKING_LINK = SignedLink(salt="activities.booking-page", viewname="activities:b
 # --- Activities ---------------------------------------------------------------------------------
 
 
-# A date range is each visitor's own pick: its pages stay in the process that rendered them.
+# A date range is each visitor's own pick: its pages are rendered for each request, not kept.
 @public_page(params=(*ActivityFilterForm.base_fields, "page"), own=("date_from", "date_to"))
 def activity_list(request: HttpRequest) -> HttpResponse:
     form, area = selectors.area_filter(

@@ -15,7 +15,8 @@ requests per second and p95 latency of:
   session or verified phone is served the page kept for ``PAGE_CACHE_SECONDS``),
 * the activity list with a random filter combination (category, free seats, a date range, the
   parameters in a random order: ``unseen_filter``), which no cache has seen: every one is
-  rendered (the "kept" column counts the answers that came from the page cache instead).
+  rendered (the "kept" column counts the answers that came from the page cache instead; with a
+  date range in every URL, which the list never keeps, it stays 0).
 
 Clients are separate processes (``--clients``), each opening a connection per request. The
 paths take turns in ``--rounds`` short rounds and each is compared with the static file of its
@@ -49,7 +50,8 @@ def unseen_filter(rng: random.Random) -> str:
     million URLs, so that within the few seconds a page is kept the bench meets one twice about
     once in a thousand requests (each answer's X-Page-Cache header is counted, and a run prints
     how many were kept answers). No parameter the list does not read: such a URL skips the
-    shared cache (common/pagecache.py), which a new combination of real filters does not."""
+    shared cache (common/pagecache.py). Every URL has a date range, a visitor's own pick, whose
+    pages the list renders for each request and never keeps (``public_page``'s ``own``)."""
     start = date.today() + timedelta(days=rng.randint(0, 20))
     params = [
         f"category={rng.choice(CATEGORIES)}",

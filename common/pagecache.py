@@ -13,10 +13,12 @@ A page may name the query parameters it reads (``params``). A query string with 
 parameter (a tracker's, or one added to defeat the cache) is kept only in the web process's own
 memory, never looked up in or written to the shared cache: each such URL is otherwise a new
 page in Redis, looked up and stored for nothing, while the same link opened again (a share
-link's tracker) is still served from the process's memory. So is a query string with one of
-the parameters a page names as its visitors' own (``own``: the activity list's date range,
-which each visitor picks and which hardly two pick alike), while the parameters the site's own
-links and choices set (a category, an area, a page number) share their pages.
+link's tracker) is still served from the process's memory. A query string with one of the
+parameters a page names as its visitors' own (``own``: the activity list's date range, which
+each visitor picks and which hardly two pick alike) is rendered for each request and not kept
+at all: keeping it (cutting its token out, storing it, asking Redis for it) cost every such
+request and served hardly any. The parameters the site's own links and choices set (a
+category, an area, a page number) share their pages.
 
 A visitor with any other cookie (a staff session, the resident cookie of a verified phone,
 messages) gets the page rendered for them. A cache that does not answer is a miss, never an
@@ -134,7 +136,7 @@ def public_page(
 ):
     """Keep ``view``'s 200 answers to visitors with nothing of their own (see the module);
     ``params``, when given, are the query parameters the view reads, and ``own`` those of
-    them whose pages each process keeps to itself."""
+    them whose pages are never kept."""
     if view is None:
         return partial(public_page, params=params, own=own)
     known = None if params is None else frozenset(params)
@@ -143,9 +145,9 @@ def public_page(
     @wraps(view)
     def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         seconds = settings.PAGE_CACHE_SECONDS
-        if seconds <= 0 or not cacheable_request(request):
+        if seconds <= 0 or not cacheable_request(request) or not own.isdisjoint(request.GET):
             return view(request, *args, **kwargs)
-        shared = (known is None or known.issuperset(request.GET)) and own.isdisjoint(request.GET)
+        shared = known is None or known.issuperset(request.GET)
         key = page_key(request)
         now = time.time()
         kept = _kept(key, now, shared=shared)
