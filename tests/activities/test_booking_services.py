@@ -146,23 +146,29 @@ def test_cancelling_an_activity_cancels_its_bookings_and_keeps_them(cast):
     assert activity.status == Activity.Status.CANCELLED
 
 
+def three_no_shows(cast, phone):
+    """Three activities ``phone`` booked; the end of the latest (no-shows from then on)."""
+    ends = []
+    for i in range(3):
+        activity = published_activity(cast.branch, title=f"过去的活动{i}")
+        book(activity, phone)
+        ends.append(activity.end)
+    return max(ends)
+
+
 @override_settings(NO_SHOW_LIMIT=3, NO_SHOW_WINDOW_DAYS=365, NO_SHOW_BAN_DAYS=30)
 def test_three_no_shows_in_a_year_block_a_phone_for_thirty_days(cast):
     phone = "13800000009"
     verify_phone(phone)  # a ban falls only on a verified phone
-    past = []
-    for i in range(3):
-        activity = published_activity(cast.branch, title=f"过去的活动{i}")
-        book(activity, phone)
-        past.append(activity)
-    now = max(a.end for a in past) + timedelta(days=1)
+    latest = three_no_shows(cast, phone)
+    now = latest + timedelta(days=1)
     upcoming = published_activity(cast.branch, start_in=timedelta(days=60), title="新活动")
     with pytest.raises(ValidationError) as exc:
         book(upcoming, phone, now=now)
     assert "phone" in exc.value.message_dict
     assert "3" in exc.value.message_dict["phone"][0]
     # Thirty days after the latest no-show the phone may book again.
-    later = max(a.end for a in past) + timedelta(days=31)
+    later = latest + timedelta(days=31)
     assert book(upcoming, phone, now=later).status == Booking.Status.CONFIRMED
 
 
@@ -171,12 +177,7 @@ def test_no_shows_enough_for_a_ban_stop_only_a_verified_phone_from_booking(cast)
     # On PostgreSQL the booking's statement stops at the phone's record; the service then finds
     # that an unverified phone is not banned and books it after all.
     phone = "13800000009"
-    past = []
-    for i in range(3):
-        activity = published_activity(cast.branch, title=f"过去的活动{i}")
-        book(activity, phone)
-        past.append(activity)
-    now = max(a.end for a in past) + timedelta(days=1)
+    now = three_no_shows(cast, phone) + timedelta(days=1)
     first = published_activity(cast.branch, start_in=timedelta(days=60), title="新活动一")
     second = published_activity(cast.branch, start_in=timedelta(days=60), title="新活动二")
     booking = book(first, phone, now=now)
