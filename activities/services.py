@@ -22,7 +22,6 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from activities.residents import selectors as residents
-from activities.residents.models import Message
 from activities.residents.services import (
     message_db_values,
     message_queued,
@@ -35,7 +34,7 @@ from common.validators import mobile_validator
 from network.models import Hall
 from network.selectors import hall_subtree, user_scope
 
-from . import selectors
+from . import booking_sql, selectors
 from .models import (
     Activity,
     Attendance,
@@ -368,7 +367,7 @@ def booking_create(
         **group,
     }
     if connection.vendor != "postgresql":
-        _check_phone(phone, *_phone_record(phone, activity_id, now), now)
+        _check_phone(phone, *booking_sql.phone_record(phone, activity_id, now), now)
         booking = _booking_save(fields, now)
         if booking.status == Booking.Status.CONFIRMED:
             _tell(booking, activity, "booking_confirmed")
@@ -376,7 +375,7 @@ def booking_create(
             _tell(booking, activity, "booking_waitlisted", position=booking.position or "")
         return booking
     # PostgreSQL checks the phone's record, takes the seats, saves the booking and its message
-    # in one statement (_BOOKING_INSERT), which the phone's record stops where it must.
+    # in one statement (booking_sql.BOOKING_INSERT), which the phone's record stops where it must.
     booking, record = _booking_insert(fields, activity, now, no_shows_checked=False)
     if booking is None:
         _check_phone(phone, *record, now)
@@ -415,47 +414,6 @@ def _code_taken(exc: IntegrityError) -> bool:
     raise exc
 
 
-# The phone's live bookings of the activity (0 or 1) and its no-shows in the window, as
-# ``_no_shows`` defines them. Plain SQL, because every booking asks this: building the ORM's
-# filtered aggregate cost several times what PostgreSQL took to answer it. On PostgreSQL it is
-# part of the booking's statement; elsewhere it runs before the booking's transaction.
-_PHONE_RECORD = f"""
-SELECT
-    COALESCE(SUM(CASE WHEN b.activity_id = %(activity_id)s THEN 1 ELSE 0 END), 0) AS booked,
-    COALESCE(SUM(CASE WHEN b.status = %(confirmed)s AND b.checked_in_at IS NULL
-        AND a.status = %(published)s AND a."end" < %(now)s AND a."end" >= %(window)s
-        THEN 1 ELSE 0 END), 0) AS no_shows
-FROM {Booking._meta.db_table} b JOIN {Activity._meta.db_table} a ON a.id = b.activity_id
-WHERE b.phone IN (%(phone)s, %(phone_hash)s) AND b.status <> %(cancelled)s
-"""
-
-
-def _phone_record_params(phone: str, activity_id: int, now: datetime) -> dict:
-    ops = connection.ops
-    own, hashed = privacy.phone_forms(phone)
-    return {
-        "activity_id": activity_id,
-        "phone": own,
-        "phone_hash": hashed,
-        "now": ops.adapt_datetimefield_value(now),
-        "window": ops.adapt_datetimefield_value(now - timedelta(days=settings.NO_SHOW_WINDOW_DAYS)),
-        "confirmed": Booking.Status.CONFIRMED.value,
-        "waitlisted": Booking.Status.WAITLISTED.value,
-        "cancelled": Booking.Status.CANCELLED.value,
-        "published": Activity.Status.PUBLISHED.value,
-    }
-
-
-def _phone_record(phone: str, activity_id: int, now: datetime) -> tuple[int, int]:
-    """The phone's live bookings of this activity (0 or 1) and its no-shows in the window, in
-    one read before the transaction: nothing here needs the seat lock, and the constraint still
-    decides a race between two requests of one phone."""
-    with connection.cursor() as cursor:
-        cursor.execute(_PHONE_RECORD, _phone_record_params(phone, activity_id, now))
-        booked, no_shows = cursor.fetchone()
-    return int(booked), int(no_shows)
-
-
 def _booking_save(fields: dict, now: datetime) -> Booking:
     """Take the seats if they all fit and save the booking, confirmed or waiting, as one unit
     (SQLite: PostgreSQL has ``_booking_insert``). Sets ``booking.position``, the place of a
@@ -485,68 +443,6 @@ def _booking_save(fields: dict, now: datetime) -> Booking:
     raise RuntimeError("could not draw a unique booking code")
 
 
-# On PostgreSQL a booking is one statement: its own transaction, one round trip, and the
-# activity's row is locked (while seats are left) only for as long as the statement runs.
-# - ``record``: the phone's record (_PHONE_RECORD); ``clear`` says whether it lets the phone
-#   book (no live booking of the activity; fewer no-shows than a ban needs, unless the caller
-#   has found that they ban nothing). When it does not, nothing below writes a row.
-# - ``seat``: the conditional UPDATE that takes the seats if they all fit.
-# - ``saved``: the booking, confirmed or waiting.
-# - ``place``: a waiting party's place in the queue; the count reads the statement's snapshot,
-#   so the booking it inserts is not among those ahead of it.
-# - ``told``: the message that tells the resident, confirmed or waiting (with its place), saved
-#   with the booking: a booking never commits without its message.
-_BOOKING_INSERT = f"""
-WITH record AS ({_PHONE_RECORD}), clear AS (
-    SELECT booked = 0 AND (no_shows < %(no_show_limit)s OR %(no_shows_checked)s) AS ok
-    FROM record
-), seat AS (
-    UPDATE {Activity._meta.db_table} SET seats_taken = seats_taken + %(seats)s
-    WHERE id = %(activity_id)s AND status = %(published)s AND seats_taken <= capacity - %(seats)s
-        AND (SELECT ok FROM clear)
-    RETURNING id
-), saved AS (
-    INSERT INTO {Booking._meta.db_table}
-        (activity_id, code, name, phone, seats, status, created_at, confirmed_at, cancel_reason,
-         group_kind, group_name, consent_version, consented_at)
-    SELECT %(activity_id)s, %(code)s, %(name)s, %(phone)s, %(seats)s,
-        CASE WHEN taken THEN %(confirmed)s ELSE %(waitlisted)s END,
-        %(created_at)s, CASE WHEN taken THEN %(now)s::timestamptz END, '',
-        %(group_kind)s, %(group_name)s, %(consent_version)s, %(consented_at)s
-    FROM (SELECT EXISTS (SELECT FROM seat) AS taken) AS outcome
-    WHERE (SELECT ok FROM clear)
-    RETURNING {", ".join(f.column for f in Booking._meta.concrete_fields)}
-), place AS (
-    SELECT saved.id, CASE WHEN saved.status = %(waitlisted)s THEN 1 + (
-        SELECT COUNT(*) FROM {Booking._meta.db_table} ahead
-        WHERE ahead.activity_id = %(activity_id)s AND ahead.status = %(waitlisted)s
-            AND (ahead.created_at, ahead.id) < (%(created_at)s, saved.id)
-    ) END AS position
-    FROM saved
-), told AS (
-    INSERT INTO {Message._meta.db_table}
-        (phone, template, params, text, status, attempts, provider_id, last_error, "key",
-         created_at, send_after, sent_at)
-    SELECT %(phone)s,
-        CASE WHEN place.position IS NULL THEN %(confirmed_template)s
-            ELSE %(waitlisted_template)s END,
-        CASE WHEN place.position IS NULL THEN %(confirmed_params)s::jsonb
-            ELSE jsonb_set(%(waitlisted_params)s::jsonb, '{{position}}',
-                to_jsonb(place.position::text)) END,
-        CASE WHEN place.position IS NULL THEN %(confirmed_text)s::text
-            ELSE %(waitlisted_text)s::text || place.position || %(waitlisted_text_after)s::text
-        END,
-        %(message_status)s, %(message_attempts)s, %(message_provider_id)s,
-        %(message_last_error)s, %(message_key)s, %(message_created_at)s, %(message_send_after)s,
-        %(message_sent_at)s
-    FROM place
-    RETURNING id
-)
-SELECT record.booked, record.no_shows, place.position, told.id, saved.*
-FROM record LEFT JOIN saved ON TRUE LEFT JOIN place ON TRUE LEFT JOIN told ON TRUE
-"""
-
-
 def _booking_insert(
     fields: dict, activity: Activity, now: datetime, no_shows_checked: bool
 ) -> tuple[Booking | None, tuple[int, int]]:
@@ -572,7 +468,7 @@ def _booking_insert(
         before, _mark, after = waitlisted["text"].partition(_PLACE)
         del waitlisted["params"]["position"]
         params = {
-            **_phone_record_params(fields["phone"], fields["activity_id"], now),
+            **booking_sql.phone_record_params(fields["phone"], fields["activity_id"], now),
             **fields,
             "code": code,
             "no_show_limit": settings.NO_SHOW_LIMIT,
@@ -612,7 +508,7 @@ def _booking_statement(params: dict) -> tuple:
 
 def _booking_row(params: dict) -> tuple:
     with connection.cursor() as cursor:
-        prepared.execute(cursor, "booking_insert", _BOOKING_INSERT, params)
+        prepared.execute(cursor, "booking_insert", booking_sql.BOOKING_INSERT, params)
         return cursor.fetchone()
 
 

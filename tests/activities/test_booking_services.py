@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.test import override_settings
 from django.utils import timezone
 
-from activities import services
+from activities import booking_sql, services
 from activities.models import Activity, Booking, Category
 from tests.conftest import verify_phone
 
@@ -239,8 +239,8 @@ def test_the_quick_no_show_count_agrees_with_the_rule(cast):
     other = published_activity(cast.branch, start_in=timedelta(days=30))
     expected = Booking.objects.filter(services._no_shows(now), phone=phone).count()
     assert expected == 1
-    assert services._phone_record(phone, other.pk, now) == (0, expected)
-    assert services._phone_record(phone, cancelled.pk, now) == (1, expected)
+    assert booking_sql.phone_record(phone, other.pk, now) == (0, expected)
+    assert booking_sql.phone_record(phone, cancelled.pk, now) == (1, expected)
 
 
 def test_a_code_drawn_twice_is_drawn_again_and_the_seats_are_taken_once(cast, monkeypatch):

@@ -47,6 +47,9 @@ def test_the_settings_use_the_backend_and_keep_health_checks_on():
 
 def test_a_live_idle_connection_is_usable_and_asking_sends_nothing():
     need_postgres()
+    # A connection of its own: an earlier test's teardown may have ended the one it had (and
+    # the check is right to find that one unusable).
+    connection.close()
     connection.ensure_connection()
     raw = connection.connection
     with raw.cursor() as cursor:
@@ -71,6 +74,7 @@ def _statements_seen(pid: int) -> str:
 
 def test_a_connection_the_server_closed_is_replaced_before_the_next_request_uses_it():
     need_postgres()
+    connection.close()
     connection.ensure_connection()
     first = connection.connection
     _terminated_by_the_server()
