@@ -20,10 +20,15 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def is_usable(self) -> bool:
         if self.connection is None or self.connection.closed:
             return False
+        # poll, not select: select cannot watch a descriptor numbered past 1023, which a process
+        # with many files open reaches.
+        poller = select.poll()
         try:
-            waiting, _writable, _failed = select.select([self.connection], [], [], 0)
+            poller.register(self.connection.fileno(), select.POLLIN)
+            waiting = poller.poll(0)
         except (OSError, ValueError):  # the socket is gone
             return False
         # Nothing is sent to an idle connection of this portal (it LISTENs to nothing) but the
-        # server's farewell; anything else read there would be a reason to start afresh anyway.
+        # server's farewell (or, with the socket closed, a hang-up); anything else read there
+        # would be a reason to start afresh anyway.
         return not waiting

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 import psycopg2
@@ -59,6 +60,26 @@ def test_a_live_idle_connection_is_usable_and_asking_sends_nothing():
     assert all(connection.is_usable() for _i in range(50))
     # Django's own check would have sent 50 × SELECT 1.
     assert _statements_seen(pid) == before
+
+
+def test_a_connection_numbered_past_1023_is_checked_as_any_other():
+    # A long-running process with many files open gets such descriptors; select() cannot
+    # watch them, and every request would have started a new connection.
+    need_postgres()
+    held = []
+    try:
+        while not held or held[-1] < 1100:
+            held.append(os.open(os.devnull, os.O_RDONLY))
+        connection.close()
+        connection.ensure_connection()
+        assert connection.connection.fileno() > 1023
+        assert connection.is_usable()
+        _terminated_by_the_server()
+        assert _within(5, lambda: not connection.is_usable())
+    finally:
+        connection.close()
+        for fd in held:
+            os.close(fd)
 
 
 def _statements_seen(pid: int) -> str:
