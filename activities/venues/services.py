@@ -20,7 +20,7 @@ from celery import shared_task
 from dateutil import rrule
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -351,9 +351,17 @@ def _initial_status(venue: Venue, by) -> str:
     return Reservation.Status.CONFIRMED
 
 
+# PostgreSQL's SQLSTATE for a transaction ended to break a deadlock.
+DEADLOCK_DETECTED = "40P01"
+
+
 def _insert(reservations: list[Reservation]) -> None:
     """Save the rows with fresh codes; a drawn code that exists already is drawn again. An
-    overlap the constraint refuses becomes RangeTaken (the caller's transaction rolls back)."""
+    overlap the constraint refuses becomes RangeTaken (the caller's transaction rolls back).
+
+    Two overlapping rows inserted at the same moment can each wait on the other in the
+    constraint's check; PostgreSQL then ends one of them as a deadlock and the other goes on
+    and keeps the range, so the one ended has lost the range as surely as to a refusal."""
     for _attempt in range(5):
         for r in reservations:
             r.code = new_code()
@@ -366,6 +374,10 @@ def _insert(reservations: list[Reservation]) -> None:
                 raise RangeTaken({"start": _("这个时段刚刚被别人预约了,请换一个时段。")}) from exc
             if "code" in str(exc):
                 continue
+            raise
+        except OperationalError as exc:
+            if getattr(exc.__cause__, "pgcode", None) == DEADLOCK_DETECTED:
+                raise RangeTaken({"start": _("这个时段刚刚被别人预约了,请换一个时段。")}) from exc
             raise
     raise RuntimeError("could not draw a unique reservation code")
 
