@@ -467,16 +467,17 @@ def _booking_insert(
         )
         before, _mark, after = waitlisted["text"].partition(_PLACE)
         del waitlisted["params"]["position"]
+        stored = message_db_values(confirmed)
         params = {
             **booking_sql.phone_record_params(fields["phone"], fields["activity_id"], now),
             **fields,
             "code": code,
             "no_show_limit": settings.NO_SHOW_LIMIT,
             "no_shows_checked": no_shows_checked,
-            **{f"message_{k}": v for k, v in message_db_values(confirmed).items()},
+            **{f"message_{k}": v for k, v in stored.items()},
             "confirmed_template": confirmed["template"],
             "confirmed_text": confirmed["text"],
-            "confirmed_params": connection.ops.adapt_json_value(confirmed["params"], None),
+            "confirmed_params": stored["params"],
             "waitlisted_template": waitlisted["template"],
             "waitlisted_text": before,
             "waitlisted_text_after": after,

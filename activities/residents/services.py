@@ -272,22 +272,8 @@ def message_row(
     }
 
 
-# Every column of Message but its id, in the order message_row gives them (a test holds the two
-# to the model).
-MESSAGE_COLUMNS = (
-    "phone",
-    "template",
-    "params",
-    "text",
-    "status",
-    "attempts",
-    "provider_id",
-    "last_error",
-    "key",
-    "created_at",
-    "send_after",
-    "sent_at",
-)
+# Every column of Message but its id: what message_row gives (a test holds the two together).
+MESSAGE_COLUMNS = tuple(f.column for f in Message._meta.concrete_fields if not f.primary_key)
 
 
 def message_db_values(row: dict) -> dict:
