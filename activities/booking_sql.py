@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import connection
 
 from activities.residents.models import Message
+from activities.residents.services import MESSAGE_COLUMNS
 from common import privacy
 
 from .models import Activity, Booking
@@ -54,6 +55,20 @@ def phone_record(phone: str, activity_id: int, now: datetime) -> tuple[int, int]
     return int(booked), int(no_shows)
 
 
+# The message's columns are the model's (``MESSAGE_COLUMNS``), each given as ``message_row``
+# made it for the confirmed message (``%(message_<column>)s``), except these three, which
+# depend on whether the party waits and at which place.
+_TOLD = {
+    "template": """CASE WHEN place.position IS NULL THEN %(confirmed_template)s
+        ELSE %(waitlisted_template)s END""",
+    "params": """CASE WHEN place.position IS NULL THEN %(confirmed_params)s::jsonb
+        ELSE jsonb_set(%(waitlisted_params)s::jsonb, '{position}',
+            to_jsonb(place.position::text)) END""",
+    "text": """CASE WHEN place.position IS NULL THEN %(confirmed_text)s::text
+        ELSE %(waitlisted_text)s::text || place.position || %(waitlisted_text_after)s::text
+        END""",
+}
+
 # On PostgreSQL a booking is one statement: its own transaction, one round trip, and the
 # activity's row is locked (while seats are left) only for as long as the statement runs.
 # - ``record``: the phone's record (PHONE_RECORD); ``clear`` says whether it lets the phone
@@ -93,21 +108,8 @@ WITH record AS ({PHONE_RECORD}), clear AS (
     ) END AS position
     FROM saved
 ), told AS (
-    INSERT INTO {Message._meta.db_table}
-        (phone, template, params, text, status, attempts, provider_id, last_error, "key",
-         created_at, send_after, sent_at)
-    SELECT %(phone)s,
-        CASE WHEN place.position IS NULL THEN %(confirmed_template)s
-            ELSE %(waitlisted_template)s END,
-        CASE WHEN place.position IS NULL THEN %(confirmed_params)s::jsonb
-            ELSE jsonb_set(%(waitlisted_params)s::jsonb, '{{position}}',
-                to_jsonb(place.position::text)) END,
-        CASE WHEN place.position IS NULL THEN %(confirmed_text)s::text
-            ELSE %(waitlisted_text)s::text || place.position || %(waitlisted_text_after)s::text
-        END,
-        %(message_status)s, %(message_attempts)s, %(message_provider_id)s,
-        %(message_last_error)s, %(message_key)s, %(message_created_at)s, %(message_send_after)s,
-        %(message_sent_at)s
+    INSERT INTO {Message._meta.db_table} ({", ".join(f'"{c}"' for c in MESSAGE_COLUMNS)})
+    SELECT {", ".join(_TOLD.get(c, f"%(message_{c})s") for c in MESSAGE_COLUMNS)}
     FROM place
     RETURNING id
 )

@@ -9,6 +9,7 @@ from datetime import datetime, time, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from common.codes import CODE_ALPHABET, CODE_LENGTH
 from network.models import Hall, HallKind, Membership, Role
 
 from . import courses, services
@@ -312,7 +313,7 @@ def fix_codes(model, rows, seed: str) -> None:
     for row in rows.order_by("pk"):
         code = row.code
         while code in taken or code == row.code:
-            code = "".join(rng.choice(services.CODE_ALPHABET) for _i in range(services.CODE_LENGTH))
+            code = "".join(rng.choice(CODE_ALPHABET) for _i in range(CODE_LENGTH))
         taken.add(code)
         model.objects.filter(pk=row.pk).update(code=code)
 

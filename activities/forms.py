@@ -8,17 +8,12 @@ from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from common.codes import CODE_LENGTH, normalize_code
 from common.forms import KeptSelect, add_service_errors, consent_field, name_field, phone_field
 from network.forms import AreaFilterForm
 
 from .models import Activity, Attendance, Category, GroupKind
-from .services import (
-    CODE_LENGTH,
-    GROUP_NAME_MAX,
-    NAME_MAX,
-    attendance_check,
-    normalize_code,
-)
+from .services import GROUP_NAME_MAX, NAME_MAX, attendance_check
 
 
 class ActivityFilterForm(AreaFilterForm):

@@ -8,7 +8,6 @@ same transaction that freed them, so a newcomer never jumps the queue.
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -29,6 +28,7 @@ from activities.residents.services import (
     message_send,
 )
 from common import prepared, privacy
+from common.codes import new_code, normalize_code
 from common.ratelimit import Budget
 from common.validators import mobile_validator
 from network.models import Hall
@@ -45,25 +45,12 @@ from .models import (
     Notice,
 )
 
-# No 0/O, 1/I: codes are read aloud. 32 letters, as new_code's draw needs.
-CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-CODE_LENGTH = 8
 # One budget for booking whichever way it arrives (page or API), so a client cannot double it.
 BOOKING_BUDGET = Budget(
     "booking", "BOOKING_RATE_LIMIT_IP", "BOOKING_RATE_LIMIT_PHONE", "BOOKING_RATE_WINDOW"
 )
 NAME_MAX = 40
 GROUP_NAME_MAX = 60
-
-
-def new_code() -> str:
-    # One read of the system's randomness for the whole code; 256 is a multiple of the
-    # alphabet's 32 letters, so every letter is as likely.
-    return "".join(CODE_ALPHABET[byte % 32] for byte in secrets.token_bytes(CODE_LENGTH))
-
-
-def normalize_code(code: str) -> str:
-    return (code or "").strip().upper()
 
 
 # --- Activities ---------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from . import ratelimit
+from .forms import shallow_copy
 from .parsers import JSONParser
 
 
@@ -109,10 +110,7 @@ def _field_copy(field: serializers.Field) -> serializers.Field:
         or hasattr(field, "child_relation")
     ):
         return copy.deepcopy(field)
-    # copy.copy(field) without its pickling protocol, which took most of the copy's time.
-    clone = object.__new__(type(field))
-    clone.__dict__.update(field.__dict__)
-    return clone
+    return shallow_copy(field)
 
 
 def enum_field(choices, description: str):

@@ -93,8 +93,8 @@ def _copy_field(field: forms.Field, memo) -> forms.Field:
         return copy.deepcopy(field, memo)
     if not isinstance(getattr(field.widget, "_choices", []), list):
         return copy.deepcopy(field, memo)
-    result = _shallow_copy(field)
-    widget = result.widget = _shallow_copy(field.widget)
+    result = shallow_copy(field)
+    widget = result.widget = shallow_copy(field.widget)
     widget.attrs = field.widget.attrs.copy()
     if isinstance(widget, forms.widgets.ChoiceWidget):
         # The widget's setter would normalise choices that its own setter normalised already.
@@ -106,10 +106,10 @@ def _copy_field(field: forms.Field, memo) -> forms.Field:
     return result
 
 
-def _shallow_copy(obj):
-    """``copy.copy`` of a field or a widget: a new object of its class with its attributes,
-    without ``copy``'s reduce protocol (a quarter of the time; a form copies two for each of
-    its fields). An object that says how it is copied (``__copy__``) is copied so."""
+def shallow_copy(obj):
+    """``copy.copy`` of a form's field or widget, or a serializer's field: a new object of its
+    class with its attributes, without ``copy``'s reduce protocol (a quarter of the time; a form
+    copies two for each of its fields, ``common.api.Serializer`` one). An object that says how it is copied (``__copy__``) is copied so."""
     if hasattr(obj, "__copy__"):
         return copy.copy(obj)
     new = obj.__class__.__new__(obj.__class__)

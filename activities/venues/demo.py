@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from common.codes import CODE_ALPHABET, CODE_LENGTH
 from network.models import Hall
 
 from . import services
@@ -143,7 +144,7 @@ def _fix_codes(centre: Hall) -> None:
     for row in rows:
         code = row.code
         while code in taken or code == row.code:
-            code = "".join(rng.choice(services.CODE_ALPHABET) for _i in range(services.CODE_LENGTH))
+            code = "".join(rng.choice(CODE_ALPHABET) for _i in range(CODE_LENGTH))
         taken.add(code)
         Reservation.objects.filter(pk=row.pk).update(code=code)
 

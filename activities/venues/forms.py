@@ -9,10 +9,11 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from common.codes import CODE_LENGTH, normalize_code
 from common.forms import consent_field, name_field, phone_field
 
 from .models import Venue
-from .services import CODE_LENGTH, NAME_MAX, PURPOSE_MAX, normalize_code
+from .services import NAME_MAX, PURPOSE_MAX
 
 
 def time_choices(venue: Venue) -> list[tuple[str, str]]:

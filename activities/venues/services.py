@@ -12,7 +12,6 @@ staff booking on someone's behalf all call it): the one place phone verification
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -28,14 +27,13 @@ from django.utils.translation import gettext as _
 
 from activities.residents.services import message_send
 from common import privacy
+from common.codes import new_code, normalize_code
 from common.ratelimit import Budget
 from common.validators import mobile_validator
 from common.workdays import is_public_holiday
 
 from .models import Closure, OpeningHours, Reservation, ReservationSeries, Team, Venue
 
-CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read aloud
-CODE_LENGTH = 8
 NAME_MAX = 40
 PURPOSE_MAX = 120
 # A page and its API endpoint charge one budget; the limits are the bookings' settings.
@@ -54,14 +52,6 @@ class RangeTaken(ValidationError):
 def weeks_ahead() -> int:
     """How far ahead a resident may reserve (``VENUE_BOOKING_WEEKS_AHEAD``)."""
     return settings.VENUE_BOOKING_WEEKS_AHEAD
-
-
-def new_code() -> str:
-    return "".join(secrets.choice(CODE_ALPHABET) for _i in range(CODE_LENGTH))
-
-
-def normalize_code(code: str) -> str:
-    return (code or "").strip().upper()
 
 
 def _when(moment: datetime) -> str:
