@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from common import privacy
+from common.codes import normalize_code
 from network.selectors import Scope, user_scope
 
 from . import selectors, services
@@ -138,7 +139,7 @@ def checkin_activity(request: HttpRequest, activity_id: int) -> HttpResponse:
     if request.method == "POST":
         if scope.read_only:
             raise PermissionDenied(_("只读账号不能签到。"))
-        code = services.normalize_code(request.POST.get("code", ""))
+        code = normalize_code(request.POST.get("code", ""))
         booking, error = _find_booking(activity, code, scope)
         if booking is not None:
             try:
@@ -154,7 +155,7 @@ def checkin_activity(request: HttpRequest, activity_id: int) -> HttpResponse:
                 return redirect(request.path)
         status = 400
     else:
-        code = services.normalize_code(request.GET.get("code", ""))
+        code = normalize_code(request.GET.get("code", ""))
         booking, error = _find_booking(activity, code, scope) if code else (None, "")
     phone_query = request.GET.get("phone", "").strip()[:20] if request.method != "POST" else ""
     phone_matches, phone_error = _phone_search(activity, phone_query)

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from activities.residents import web as residents
+from common.codes import normalize_code
 from common.forms import add_service_errors
 from common.pagecache import public_page
 from common.pagination import RowsFirstPaginator
@@ -193,7 +194,7 @@ def _booking_for_token(request: HttpRequest, code: str) -> Booking:
     return BOOKING_LINK.find(
         request,
         code,
-        normalize=services.normalize_code,
+        normalize=normalize_code,
         select=selectors.booking_public,
         not_found=_("没有找到这个预约。"),
     )

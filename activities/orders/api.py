@@ -57,6 +57,7 @@ from common.api import (
     step_schema,
     validated,
 )
+from common.codes import normalize_code
 from common.idempotency import IDEMPOTENCY_KEY, IDEMPOTENCY_MISMATCH
 from common.privacy import consented, mask_phone
 from common.validators import mobile_validator
@@ -373,7 +374,7 @@ class OrderViewSet(ResidentEndpoint, viewsets.GenericViewSet):
         phone = request.query_params.get("phone")
         if phone is not None:
             phone = validated(PhoneSerializer, request.query_params)["phone"]
-        order = selectors.order_public(services.normalize_code(code))
+        order = selectors.order_public(normalize_code(code))
         if order is None or (phone is not None and order.phone != phone):
             raise NotFound(gettext("订单号与手机号码不匹配,请核对后再试。"))
         if phone is None:
@@ -517,7 +518,7 @@ class StaffOrderViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return selectors.orders_inbox(user_scope(self.request.user))
 
     def get_object(self) -> Order:
-        code = services.normalize_code(self.kwargs["code"])
+        code = normalize_code(self.kwargs["code"])
         order = self.get_queryset().filter(code=code).first()
         if order is None:
             raise NotFound(gettext("没有这个点单,或它不在您的管辖范围内。"))

@@ -19,14 +19,9 @@ from django.utils.translation import gettext as _
 
 from activities.models import Category
 from activities.residents.services import message_send
-from activities.services import (
-    NAME_MAX,
-    activity_create,
-    activity_publish,
-    new_code,
-    normalize_code,
-)
+from activities.services import NAME_MAX, activity_create, activity_publish
 from common import privacy
+from common.codes import new_code, normalize_code
 from common.ratelimit import Budget
 from common.validators import mobile_validator
 from common.workdays import working_days_after

@@ -23,7 +23,8 @@ from django.views.decorators.http import require_POST
 
 from activities import selectors as activity_selectors
 from activities.residents import web as residents
-from activities.services import NAME_MAX, normalize_code
+from activities.services import NAME_MAX
+from common.codes import normalize_code
 from common.forms import add_service_errors, consent_field, name_field, phone_field
 from common.privacy import consented
 from common.signing import SignedLink

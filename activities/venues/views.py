@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from activities.residents import web as residents
+from common.codes import normalize_code
 from common.forms import add_service_errors
 from common.privacy import consented
 from common.signing import SignedLink
@@ -157,7 +158,7 @@ def _reservation_for_token(request: HttpRequest, code: str) -> Reservation:
     return RESERVATION_LINK.find(
         request,
         code,
-        normalize=services.normalize_code,
+        normalize=normalize_code,
         select=lambda c: (
             Reservation.objects.select_related("venue", "venue__hall", "team")
             .filter(code=c)
