@@ -15,9 +15,10 @@ from common import privacy
 from .models import Activity, Booking
 
 # The phone's live bookings of the activity (0 or 1) and its no-shows in the window, as
-# ``activities.services._no_shows`` defines them. Plain SQL, because every booking asks this: building the ORM's
-# filtered aggregate cost several times what PostgreSQL took to answer it. On PostgreSQL it is
-# part of the booking's statement; elsewhere it runs before the booking's transaction.
+# ``activities.services._no_shows`` defines them. Plain SQL, because every booking asks this:
+# building the ORM's filtered aggregate cost several times what PostgreSQL took to answer it. On
+# PostgreSQL it is part of the booking's statement; elsewhere it runs before the booking's
+# transaction.
 PHONE_RECORD = f"""
 SELECT
     COALESCE(SUM(CASE WHEN b.activity_id = %(activity_id)s THEN 1 ELSE 0 END), 0) AS booked,

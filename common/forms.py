@@ -109,7 +109,8 @@ def _copy_field(field: forms.Field, memo) -> forms.Field:
 def shallow_copy(obj):
     """``copy.copy`` of a form's field or widget, or a serializer's field: a new object of its
     class with its attributes, without ``copy``'s reduce protocol (a quarter of the time; a form
-    copies two for each of its fields, ``common.api.Serializer`` one). An object that says how it is copied (``__copy__``) is copied so."""
+    copies two for each of its fields, ``common.api.Serializer`` one). An object that says how
+    it is copied (``__copy__``) is copied so."""
     if hasattr(obj, "__copy__"):
         return copy.copy(obj)
     new = obj.__class__.__new__(obj.__class__)

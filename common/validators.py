@@ -49,8 +49,9 @@ class MobileValidator(RegexValidator):
             raise ValidationError(self.message, code=self.code)
 
 
-MOBILE_PATTERN = r"^1[3-9]\d{9}$"
-_ELEVEN_DIGITS = re.compile(r"1[3-9]\d{9}")
+_MOBILE_DIGITS = r"1[3-9]\d{9}"
+MOBILE_PATTERN = rf"^{_MOBILE_DIGITS}$"
+_ELEVEN_DIGITS = re.compile(_MOBILE_DIGITS)
 
 
 # A booking checks its phone twice (the API's serializer, then the service, which every caller

@@ -188,7 +188,8 @@ def test_no_shows_enough_for_a_ban_stop_only_a_verified_phone_from_booking(cast)
         book(second, phone, now=now)
     assert "3" in exc.value.message_dict["phone"][0]
     assert not second.bookings.exists()
-    # A phone that has booked already is told so, banned or not.
+    # Booking the activity it holds a place in again is refused as well; the ban is checked
+    # first, so the ban is what it is told.
     with pytest.raises(ValidationError) as exc:
         book(first, phone, now=now)
     assert "3" in exc.value.message_dict["phone"][0]
