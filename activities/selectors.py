@@ -309,6 +309,9 @@ def activity_bookable(activity_id: int) -> Activity | None:
     Written out, because every booking starts with it: building this SELECT in the ORM took
     a booking more time than PostgreSQL took to answer it, and a raw queryset's setup still
     three times what the row itself costs."""
+    lowest, highest = connection.ops.integer_field_range("BigAutoField")
+    if not (max(lowest, 1) <= activity_id <= highest):
+        return None  # no such id (the ORM's lookups say so too; the driver would refuse it)
     names, sql, converters = _bookable_read(connection.vendor)
     with connection.cursor() as cursor:
         prepared.execute(cursor, "activity_bookable", sql, [activity_id, Activity.Status.DRAFT])

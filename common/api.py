@@ -229,3 +229,49 @@ def step_schema(summary, description, request, response, example=None):
         },
         examples=[example] if example else None,
     )
+
+
+# Query parameters that only page a list: a page past the end is a 404, never a 400.
+_PAGING = {"page", "page_size", "format"}
+
+
+def document_errors(result: dict, generator, request, public: bool) -> dict:
+    """drf-spectacular's postprocessing hook (``SPECTACULAR_SETTINGS``): the errors every
+    endpoint can give, where its own ``extend_schema`` has not said them. An operation on one
+    object, or a page of a list, can answer 404; one that takes filters can answer 400 with the
+    field errors. A client checking answers against the schema then finds each documented."""
+    schemas = result.get("components", {}).get("schemas", {})
+    detail = (
+        {"$ref": "#/components/schemas/ErrorDetail"}
+        if "ErrorDetail" in schemas
+        else {
+            "type": "object",
+            "properties": {"detail": {"type": "string"}},
+            "required": ["detail"],
+        }
+    )
+    for path in result.get("paths", {}).values():
+        for operation in path.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            places = {(p.get("in"), p.get("name")) for p in operation.get("parameters", [])}
+            responses = operation["responses"]
+            if "404" not in responses and any(
+                where == "path" or name == "page" for where, name in places
+            ):
+                responses["404"] = {
+                    "description": gettext("对象不存在、不在该账号的管辖范围内,或页码超出范围。"),
+                    "content": {"application/json": {"schema": detail}},
+                }
+            if "400" not in responses and any(
+                where == "query" and name not in _PAGING for where, name in places
+            ):
+                responses["400"] = {
+                    "description": str(FIELD_ERRORS.description),
+                    "content": {
+                        "application/json": {
+                            "schema": {"type": "object", "additionalProperties": {}}
+                        }
+                    },
+                }
+    return result

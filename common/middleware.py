@@ -67,7 +67,7 @@ class RejectMalformedRequests:
         if parameter is None and not _bad_elsewhere(request):
             return self.get_response(request)
         message = _("请求中含有空字符(NUL),无法处理;请检查地址、参数或登录信息。")
-        if request.path.startswith("/api/"):
+        if is_api(request):
             if parameter is not None:
                 return JsonResponse({parameter: [_("不能含有空字符(NUL)。")]}, status=400)
             return JsonResponse({"detail": message}, status=400)
@@ -93,7 +93,7 @@ def database_unavailable(request: HttpRequest) -> HttpResponse:
     so and when to come back, in JSON under /api/ and as a page elsewhere. The page is
     templates/503.html, which reads nothing from the database."""
     message = _("数据库暂时无法连接,您的数据没有丢失,请稍后再试。")
-    if request.path.startswith("/api/"):
+    if is_api(request):
         response = JsonResponse({"detail": message}, status=503)
     else:
         response = HttpResponse(render_to_string("503.html", {"message": message}), status=503)
@@ -119,11 +119,35 @@ class DatabaseUnavailable:
         return database_unavailable(request)
 
 
+def is_api(request: HttpRequest) -> bool:
+    """Whether ``request`` is for the API, whose every answer, an error's too, is JSON."""
+    return request.path.startswith("/api/")
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
-    """handler500: a 503 when what failed was the database, else Django's 500 page."""
+    """handler500: a 503 when what failed was the database, else a 500: JSON under /api/,
+    Django's page elsewhere."""
     if _database_down(sys.exc_info()[1]):
         return database_unavailable(request)
+    if is_api(request):
+        return JsonResponse({"detail": _("服务器出错了,请稍后再试。")}, status=500)
     return defaults.server_error(request)
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """handler404: for a path no route takes (``/api/v1/halls/0.5/``, a mistyped endpoint),
+    JSON under /api/ as every other API answer is, the site's page elsewhere."""
+    if is_api(request):
+        return JsonResponse({"detail": _("未找到。")}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """handler400 (a request Django refuses before any view: a body past the size limit, a
+    suspicious header): JSON under /api/, Django's page elsewhere."""
+    if is_api(request):
+        return JsonResponse({"detail": _("请求无效。")}, status=400)
+    return defaults.bad_request(request, exception)
 
 
 # --- The Content-Security-Policy header ---------------------------------------------------------

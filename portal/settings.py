@@ -473,6 +473,11 @@ SPECTACULAR_SETTINGS = {
         "HallOperatorEnum": "network.models.Operator",
     },
     "COMPONENT_SPLIT_REQUEST": True,
+    # drf-spectacular's own hook (enum names), then the 404s and 400s every endpoint can give.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "common.api.document_errors",
+    ],
 }
 
 # --- Production hardening -----------------------------------------------------------------------

@@ -34,5 +34,7 @@ urlpatterns = [
     path("", views.home, name="home"),
 ]
 
+handler400 = "common.middleware.bad_request"
+handler404 = "common.middleware.not_found"
 handler500 = "common.middleware.server_error"
 handler403 = "portal.views.forbidden"

@@ -57,6 +57,9 @@ class DigitalSerializer(serializers.ModelSerializer):
         help_text=_("视频、音频或 PDF 的地址(支持 HTTP Range);没有文件时为 null")
     )
     cover_url = serializers.SerializerMethodField(help_text=_("封面图片的地址;没有时为 null"))
+    stream_url = serializers.SerializerMethodField(
+        label=_("直播地址"), help_text=_("直播平台提供的播放地址(如 .m3u8);没有时为 null")
+    )
 
     class Meta:
         model = Resource
@@ -104,6 +107,11 @@ class DigitalSerializer(serializers.ModelSerializer):
         if not resource.cover:
             return None
         return self._absolute(reverse("digital:resource_cover", args=[resource.pk]))
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_stream_url(self, resource: Resource) -> str | None:
+        # Blank in the database when there is none: null here, as the other addresses are.
+        return resource.stream_url or None
 
 
 class DigitalFilter(OwnedByHallFilter):

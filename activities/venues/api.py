@@ -7,12 +7,13 @@ message; any other refusal of the service is a 400 with field errors (``common.a
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import django_filters
 from django import forms
 from django.db.models import QuerySet
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -169,6 +170,18 @@ class SlotsQuery(forms.Form):
         }
     )
 
+    def clean_date(self) -> date:
+        """A day of the weeks the venue's page shows: a day years away has no slots to tell."""
+        day = self.cleaned_data["date"]
+        first, last = selectors.shown_weeks(timezone.localdate())
+        last += timedelta(days=6)
+        if not first <= day <= last:
+            raise forms.ValidationError(
+                gettext("只能查询 %(first)s 至 %(last)s 之间的日期。")
+                % {"first": first.isoformat(), "last": last.isoformat()}
+            )
+        return day
+
 
 class VenueFilter(django_filters.FilterSet):
     within = extend_schema_field(
@@ -278,7 +291,10 @@ class VenueViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
                 OpenApiTypes.DATE,
                 OpenApiParameter.QUERY,
                 required=True,
-                description=_("日期,YYYY-MM-DD"),
+                description=_(
+                    "日期,YYYY-MM-DD;从本周一到可以预约的最后一周的周日"
+                    "(VENUE_BOOKING_WEEKS_AHEAD 周),此外的日期返回 400"
+                ),
             )
         ],  # fmt: skip
         responses={200: SlotsSerializer, 400: FIELD_ERRORS, 404: VENUE_NOT_FOUND},

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -142,6 +143,16 @@ def venue_days(
 
 def week_start(day: date) -> date:
     return day - timedelta(days=day.weekday())
+
+
+def shown_weeks(today: date) -> tuple[date, date]:
+    """The Mondays of the first and the last week whose slots residents see: this week, and
+    the last one in which they may reserve (``VENUE_BOOKING_WEEKS_AHEAD``). The venue's page
+    and the API's slots show no day outside them."""
+    return (
+        week_start(today),
+        week_start(today + timedelta(weeks=settings.VENUE_BOOKING_WEEKS_AHEAD)),
+    )
 
 
 def reservations_of_phone(phone: str) -> QuerySet[Reservation]:

@@ -49,11 +49,6 @@ class RangeTaken(ValidationError):
     admin show it like any other refusal; the API answers it with 409."""
 
 
-def weeks_ahead() -> int:
-    """How far ahead a resident may reserve (``VENUE_BOOKING_WEEKS_AHEAD``)."""
-    return settings.VENUE_BOOKING_WEEKS_AHEAD
-
-
 def _when(moment: datetime) -> str:
     return date_format(timezone.localtime(moment), "Y-m-d H:i")
 

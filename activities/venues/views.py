@@ -68,8 +68,7 @@ def _week(request: HttpRequest, today: date) -> date:
         asked = parse_date(request.GET.get("week") or "")
     except ValueError:
         asked = None
-    first = selectors.week_start(today)
-    last = selectors.week_start(today + timedelta(weeks=services.weeks_ahead()))
+    first, last = selectors.shown_weeks(today)
     monday = selectors.week_start(asked) if asked else first
     return min(max(monday, first), last)
 
@@ -118,10 +117,7 @@ def venue_detail(request: HttpRequest, venue_id: int) -> HttpResponse:
     today = timezone.localdate()
     monday = _week(request, today)
     days = selectors.venue_days(venue, monday, 7)
-    first, last = (
-        selectors.week_start(today),
-        selectors.week_start(today + timedelta(weeks=services.weeks_ahead())),
-    )
+    first, last = selectors.shown_weeks(today)
     times = sorted({timezone.localtime(s.start).time() for d in days for s in d.slots})
     rows = [
         (

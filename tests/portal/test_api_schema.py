@@ -153,3 +153,17 @@ def test_http404_does_not_leak_the_model_name():
     response = _handle(Http404("No Hall matches the given query."))
     assert response.status_code == 404
     assert "Hall" not in str(response.data["detail"])
+
+
+def test_every_operation_documents_the_404_and_400_it_can_give(schema):
+    """An operation on one object (or a page of a list) can answer 404, one with filters 400:
+    each is in the schema, so a client checking answers against it finds them documented."""
+    for url, path in schema["paths"].items():
+        for method, operation in path.items():
+            if method == "parameters":
+                continue
+            places = {(p["in"], p["name"]) for p in operation.get("parameters", [])}
+            if any(where == "path" or name == "page" for where, name in places):
+                assert "404" in operation["responses"], f"{method} {url}"
+            if any(w == "query" and n not in {"page", "page_size"} for w, n in places):
+                assert "400" in operation["responses"], f"{method} {url}"

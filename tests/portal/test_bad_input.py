@@ -7,6 +7,8 @@ as a staff member. A 4xx or a page with an error message is fine; a 5xx never is
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
@@ -67,7 +69,7 @@ def test_no_url_answers_junk_with_a_server_error(client, cast, who):
     client.raise_request_exception = False
     if who == "staff":
         client.force_login(cast.county_director)
-    ids = [str(cast.point.pk), str(activity.pk), booking.code, "999999", "abc"]
+    ids = [str(cast.point.pk), str(activity.pk), booking.code, "999999", "abc", str(2**70)]
     failures = []
     for url in _urls(ids):
         for query in JUNK_QUERIES:
@@ -75,3 +77,29 @@ def test_no_url_answers_junk_with_a_server_error(client, cast, who):
             if response.status_code >= 500:
                 failures.append(f"{response.status_code} GET {url}{query}")
     assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize("path", ["/api/v1/halls/0.5/", "/api/v1/no-such-endpoint/", "/api/v2/"])
+def test_a_path_no_api_route_takes_is_a_json_404(client, path):
+    """Other systems parse every API answer as JSON: the site's HTML page was sent for an id
+    of the wrong shape (the router's pattern refuses a dot) or a mistyped endpoint."""
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "未找到。"}
+    page = client.get("/no-such-page/")
+    assert page.status_code == 404 and page["Content-Type"].startswith("text/html")
+    assert "页面不存在" in page.content.decode()
+
+
+@pytest.mark.parametrize("handler", ["server_error", "bad_request"])
+def test_errors_outside_the_views_are_json_under_the_api(rf, handler):
+    from common import middleware
+
+    answer = getattr(middleware, handler)
+    status = {"server_error": 500, "bad_request": 400}[handler]
+    api = answer(rf.get("/api/v1/halls/"))
+    assert api.status_code == status and api["Content-Type"] == "application/json"
+    assert json.loads(api.content)["detail"]
+    site = answer(rf.get("/activities/"))
+    assert site.status_code == status and site["Content-Type"].startswith("text/html")

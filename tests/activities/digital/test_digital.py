@@ -140,6 +140,8 @@ def test_live_streams_are_upcoming_live_then_ended(cast, client):
     assert "即将开播" in page and "元旦晚会直播" in page
     detail = client.get(reverse("digital:resource_detail", args=[live.pk])).content.decode()
     assert "直播将于" in detail
+    fed = client.get(f"/api/v1/digital/{live.pk}/").json()
+    assert fed["stream_url"] == "https://live.example.cn/a.m3u8"
     # A live stream needs its address and start; an end before the start is refused.
     with pytest.raises(Exception) as refused:
         services.resource_save(
@@ -248,6 +250,8 @@ def test_the_api_lists_the_feed_with_filters(client, cast, shelf, django_assert_
     row = next(r for r in data["results"] if r["title"] == "花灯基本功")
     assert row["kind"] == "video" and row["tags"] == ["花灯", "慕课"]
     assert row["file_url"].endswith(reverse("digital:resource_file", args=[shelf["lesson"].pk]))
+    # No stream: null, as the other addresses are when missing, never "" (not an address).
+    assert row["stream_url"] is None
     assert {r["title"] for r in client.get(url, {"within": cast.county.pk}).json()["results"]} == {
         "花灯基本功",
         "滇剧唱段",

@@ -71,6 +71,30 @@ def test_slots_of_a_day(api, cast, django_assert_num_queries):
     assert api.get("/api/v1/venues/999999/slots/", {"date": "2026-12-15"}).status_code == 404
 
 
+def test_slots_only_for_the_weeks_the_page_shows(api, cast, settings):
+    """A day centuries away was answered with times at Shanghai's old local offset
+    (+08:05:43, not a valid RFC 3339 time); the API now keeps to the page's weeks."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    settings.VENUE_BOOKING_WEEKS_AHEAD = 2
+    venue = make_venue(cast.branch)
+    url = f"/api/v1/venues/{venue.pk}/slots/"
+    today = timezone.localdate()
+    monday = today - timedelta(days=today.weekday())
+    last = monday + timedelta(weeks=2, days=6)
+    for day in (monday, today, last):
+        response = api.get(url, {"date": day.isoformat()})
+        assert response.status_code == 200, day
+        assert all(s["start"].endswith("+08:00") for s in response.json()["slots"])
+    for day in (monday - timedelta(days=1), last + timedelta(days=1), "1134-08-04"):
+        refused = api.get(url, {"date": str(day)})
+        assert_field_error(refused, "date")
+        (message,) = refused.json()["date"]
+        assert monday.isoformat() in message and last.isoformat() in message
+
+
 def test_reserve_confirmed_or_pending(api, cast):
     venue = make_venue(cast.branch)
     response = _post(api, venue, _body(venue))
