@@ -18,7 +18,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
@@ -46,6 +45,7 @@ from activities.residents.api import (
 from common import ratelimit
 from common.api import (
     FIELD_ERRORS,
+    MOBILE_SCHEMA,
     NOT_FOUND,
     RATE_LIMITED,
     UNSUPPORTED,
@@ -466,7 +466,7 @@ LOOKUP_EXAMPLE = OpenApiExample(
         parameters=[
             OpenApiParameter(
                 "phone",
-                OpenApiTypes.STR,
+                MOBILE_SCHEMA,
                 OpenApiParameter.QUERY,
                 required=True,
                 description=_("预约时填写的手机号码"),

@@ -34,6 +34,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from . import ratelimit
 from .forms import shallow_copy
 from .parsers import JSONParser
+from .validators import MOBILE_PATTERN
 
 
 def _django_error_detail(exc: DjangoValidationError) -> dict[str, list[str]]:
@@ -170,6 +171,10 @@ class Pagination(PageNumberPagination):
 # --- Documented error responses, for ``extend_schema(responses=...)`` ---------------------------
 
 Detail = inline_serializer("ErrorDetail", fields={"detail": serializers.CharField()})
+
+# A phone given as a query parameter (a lookup's), as the body's phone fields show it: their
+# ``mobile_validator`` is a RegexValidator, whose pattern drf-spectacular writes out itself.
+MOBILE_SCHEMA = {"type": "string", "pattern": MOBILE_PATTERN, "example": "13800138000"}
 
 FIELD_ERRORS = OpenApiResponse(
     response=OpenApiTypes.OBJECT,

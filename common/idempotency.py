@@ -27,7 +27,6 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
@@ -39,7 +38,13 @@ MAX_KEY_LENGTH = 200
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     HEADER,
-    OpenApiTypes.STR,
+    # What ``_key`` takes: printable ASCII, at least one character besides spaces.
+    {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": MAX_KEY_LENGTH,
+        "pattern": "^[ -~]*[!-~][ -~]*$",
+    },
     OpenApiParameter.HEADER,
     required=False,
     description=_(

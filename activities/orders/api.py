@@ -44,6 +44,7 @@ from activities.residents.api import (
 from common import ratelimit
 from common.api import (
     FIELD_ERRORS,
+    MOBILE_SCHEMA,
     NOT_AUTHENTICATED,
     NOT_FOUND,
     RATE_LIMITED,
@@ -292,7 +293,7 @@ class MenuItemViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         parameters=[
             OpenApiParameter(
                 "phone",
-                OpenApiTypes.STR,
+                MOBILE_SCHEMA,
                 OpenApiParameter.QUERY,
                 required=False,
                 description=_("点单时填写的手机号码;不带时只回答状态"),

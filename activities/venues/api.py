@@ -43,6 +43,7 @@ from activities.residents.api import (
 from common import ratelimit
 from common.api import (
     FIELD_ERRORS,
+    MOBILE_SCHEMA,
     RATE_LIMITED,
     UNSUPPORTED,
     Detail,
@@ -389,7 +390,7 @@ class VenueViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         parameters=[
             OpenApiParameter(
                 "phone",
-                OpenApiTypes.STR,
+                MOBILE_SCHEMA,
                 OpenApiParameter.QUERY,
                 required=True,
                 description=_("预约时填写的手机号码"),

@@ -167,3 +167,29 @@ def test_every_operation_documents_the_404_and_400_it_can_give(schema):
                 assert "404" in operation["responses"], f"{method} {url}"
             if any(w == "query" and n not in {"page", "page_size"} for w, n in places):
                 assert "400" in operation["responses"], f"{method} {url}"
+
+
+def test_a_lookups_phone_and_the_idempotency_key_say_what_is_accepted(schema):
+    """A client generating requests from the schema sent an empty phone and keys of control
+    characters, which the API refuses: the schema now says the phone's pattern and the key's
+    characters and length, as the checks in the code take them."""
+    import re as regex
+
+    from common.idempotency import HEADER, MAX_KEY_LENGTH
+    from common.validators import MOBILE_PATTERN
+
+    seen = {"phone": 0, HEADER: 0}
+    for path in schema["paths"].values():
+        for operation in path.values():
+            for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
+                if parameter["name"] == "phone":
+                    assert parameter["schema"]["pattern"] == MOBILE_PATTERN
+                    seen["phone"] += 1
+                elif parameter["name"] == HEADER:
+                    key = parameter["schema"]
+                    assert (key["minLength"], key["maxLength"]) == (1, MAX_KEY_LENGTH)
+                    assert regex.fullmatch(key["pattern"].strip("^$"), "a-1 b")
+                    assert not regex.fullmatch(key["pattern"].strip("^$"), "   ")
+                    assert not regex.fullmatch(key["pattern"].strip("^$"), "a\x01")
+                    seen[HEADER] += 1
+    assert seen["phone"] >= 3 and seen[HEADER] >= 5
