@@ -15,7 +15,6 @@ from __future__ import annotations
 import django_filters
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
@@ -107,8 +106,12 @@ class MenuItemSerializer(serializers.ModelSerializer):
 
 
 class MenuQuerySerializer(Serializer):
-    point = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
-    hall = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    point = serializers.IntegerField(
+        required=False, min_value=1, max_value=2**63 - 1, help_text=_("村(社区)基层服务点的馆 id")
+    )
+    hall = serializers.IntegerField(
+        required=False, min_value=1, max_value=2**63 - 1, help_text=_("提供馆的 id")
+    )
 
 
 class OrderStepSerializer(Serializer):
@@ -252,15 +255,8 @@ ORDER_LOOKUP = PolymorphicProxySerializer(
             "`point` 不是存在的基层服务点时返回 400。"
         ),
         parameters=[
-            OpenApiParameter(
-                "point",
-                OpenApiTypes.INT,
-                OpenApiParameter.QUERY,
-                description=_("村(社区)基层服务点的馆 id"),
-            ),
-            OpenApiParameter(
-                "hall", OpenApiTypes.INT, OpenApiParameter.QUERY, description=_("提供馆的 id")
-            ),
+            # The query serializer's fields, with their bounds.
+            MenuQuerySerializer
         ],
         responses={200: MenuItemSerializer(many=True), 400: FIELD_ERRORS, 404: NOT_FOUND},
     ),
