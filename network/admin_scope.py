@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.contrib import admin
-from django.contrib.admin import RelatedOnlyFieldListFilter
+from django.contrib.admin import RelatedOnlyFieldListFilter, widgets
 from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
@@ -46,6 +46,38 @@ _TREE_FIELDS = {"lft", "rght", "tree_id", "level"}
 
 def _prefix(path: str) -> str:
     return f"{path}__" if path else ""
+
+
+class _TakesOnlyValidValues:
+    """Django's autocomplete widget, shown again after a refused POST, filters the linked model
+    by the submitted value as it stands: ``hall=abc`` (or an id past the integer range) was a
+    500 on every admin form with one. Here a value the linked field cannot take is dropped
+    before that query; the form's own field still refuses it with its message."""
+
+    def optgroups(self, name, value, attr=None):
+        remote = self.field.remote_field
+        target = remote.model._meta.get_field(
+            getattr(remote, "field_name", None) or remote.model._meta.pk.name
+        )
+        return super().optgroups(name, [v for v in value if _takes(target, v)], attr)
+
+
+def _takes(field: models.Field, raw) -> bool:
+    if raw in (None, ""):
+        return True
+    try:
+        field.run_validators(field.to_python(raw))
+    except ValidationError:
+        return False
+    return True
+
+
+class AutocompleteSelect(_TakesOnlyValidValues, widgets.AutocompleteSelect):
+    pass
+
+
+class AutocompleteSelectMultiple(_TakesOnlyValidValues, widgets.AutocompleteSelectMultiple):
+    pass
 
 
 def scoped_queryset(model: type[models.Model], request: HttpRequest, site=admin.site):
@@ -122,6 +154,20 @@ class ScopeRulesMixin:
         except admin.sites.NotRegistered:
             pass
         return qs.using(db).order_by(*ordering) if ordering else qs.using(db)
+
+    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = AutocompleteSelect(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request: HttpRequest, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = AutocompleteSelectMultiple(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def get_autocomplete_fields(self, request: HttpRequest):
         """Every link to a hall is an autocomplete: a county has hundreds of halls, the country

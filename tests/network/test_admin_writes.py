@@ -65,3 +65,23 @@ def test_a_refusal_keeps_what_was_typed(client, cast):
     assert form["name"].value() == "关上三社区服务中心"
     assert form["code"].value() == "530111001004"
     assert not Hall.objects.filter(code="530111001004").exists()
+
+
+def test_a_link_typed_wrong_is_a_form_error_not_a_server_error(client, cast):
+    """Django's autocomplete widget, shown again after a refused POST, looked the submitted
+    value up as it stood: a hall of ``abc``, ``0.5`` or an id past the integer range was a 500
+    on every admin form that links to a hall."""
+    client.force_login(cast.county_director)
+    for junk in ("abc", "0.5", str(2**70), "-1"):
+        response = client.post(
+            "/admin/activities/notice/add/", {"hall": junk, "title": "通知", "body": "正文"}
+        )
+        assert response.status_code == 200, junk
+        assert "hall" in response.context["adminform"].form.errors, junk
+    response = client.post(
+        "/admin/activities/notice/add/",
+        {"hall": cast.branch.pk, "title": "", "body": "正文"},
+    )
+    # A hall that is fine is shown again, selected, beside the other field's error.
+    assert response.status_code == 200
+    assert f'value="{cast.branch.pk}" selected' in response.content.decode()

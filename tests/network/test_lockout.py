@@ -53,3 +53,26 @@ def test_a_right_password_before_the_limit_clears_the_failures(client, cast):
     for _attempt in range(4):
         _login(client, "branch_staff", "wrong-password")
     assert _login(client, "branch_staff", cast.password).status_code == 302
+
+
+def test_no_one_adds_an_access_attempt_by_hand(client, cast):
+    """django-axes records attempts itself and lets no one add one; the superuser-only wrapper
+    granted it, and the page's POST was a 500 (the row needs fields the form lacks)."""
+    client.force_login(cast.superuser)
+    assert client.get("/admin/axes/accessattempt/add/").status_code == 403
+    assert client.get("/admin/axes/accessattempt/").status_code == 200
+
+
+def test_a_schedule_celery_cannot_read_is_refused_on_the_form(client, cast):
+    from django_celery_beat.models import CrontabSchedule
+
+    client.force_login(cast.superuser)
+    fields = {"hour": "*", "day_of_week": "*", "day_of_month": "*", "month_of_year": "*"}
+    for minute in ("-1", "*/0", "99", ","):
+        response = client.post(
+            "/admin/django_celery_beat/crontabschedule/add/",
+            {"minute": minute, **fields, "timezone": "Asia/Shanghai"},
+        )
+        assert response.status_code == 200, minute
+        assert "minute" in response.context["adminform"].form.errors, minute
+    assert not CrontabSchedule.objects.filter(minute__in=["-1", "*/0", "99", ","]).exists()
