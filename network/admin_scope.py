@@ -20,6 +20,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.admin import RelatedOnlyFieldListFilter, widgets
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
@@ -70,6 +71,20 @@ def _takes(field: models.Field, raw) -> bool:
     except ValidationError:
         return False
     return True
+
+
+class ActionIdsMixin:
+    """An admin action run on ``_selected_action`` values that are no ids (``abc``, ``0.5``,
+    an id past the integer range: only a hand-made request sends them) was a 500 in Django's
+    ``pk__in`` filter. They are dropped first, so they select nothing."""
+
+    def response_action(self, request: HttpRequest, queryset):
+        chosen = request.POST.getlist(ACTION_CHECKBOX_NAME)
+        kept = [value for value in chosen if _takes(self.model._meta.pk, value)]
+        if kept != chosen:
+            request.POST = request.POST.copy()
+            request.POST.setlist(ACTION_CHECKBOX_NAME, kept)
+        return super().response_action(request, queryset)
 
 
 class AutocompleteSelect(_TakesOnlyValidValues, widgets.AutocompleteSelect):
@@ -198,7 +213,7 @@ class _RefusedForm:
         return data
 
 
-class ScopedAdminMixin(ScopeRulesMixin):
+class ScopedAdminMixin(ActionIdsMixin, ScopeRulesMixin):
     """Mix into every ModelAdmin of the project, before ``admin.ModelAdmin``.
 
     ``scope_path`` is the ORM path from the model to its hall (``"hall"``; ``""`` for Hall

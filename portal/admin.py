@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_celery_beat.models import CrontabSchedule
 
-from network.admin_scope import ScopedAdminMixin
+from network.admin_scope import ActionIdsMixin, ScopedAdminMixin
 from network.selectors import person_name
 
 from .models import ScreenLink
@@ -36,7 +36,7 @@ def _superuser(request: HttpRequest) -> bool:
     return request.user.is_active and request.user.is_superuser
 
 
-class SuperuserOnlyMixin:
+class SuperuserOnlyMixin(ActionIdsMixin):
     """Superusers only, and within what the package's own admin allows: django-axes lets no
     one add an access attempt by hand (granting it was a 500: the row needs fields the form
     does not have)."""

@@ -40,3 +40,29 @@ def test_every_admin_export_with_a_picture_or_file_is_a_workbook(client, cast):
         tried.append(model._meta.label)
     # The models this guards: activity pictures, venue photos, the digital hall, generated files.
     assert {"activities.Activity", "venues.Venue", "digital.Resource"} <= set(tried), tried
+
+
+def test_an_action_on_ids_that_are_no_ids_selects_nothing(client, cast):
+    """Only a hand-made request sends ``_selected_action=abc`` (or 0.5, or an id past the
+    integer range); Django's ``pk__in`` filter made it a 500 on every admin list."""
+    from network.models import Hall
+
+    client.force_login(cast.county_director)
+    url = _url(Hall, "changelist")
+    for junk in (["abc"], ["0.5"], [str(2**70)]):
+        response = client.post(url, {"action": "export_xlsx", "_selected_action": junk})
+        assert response.status_code == 302, junk  # "select something first"
+    # A real id among them: the action runs on that one alone.
+    hall = cast.county  # the list's first page: the account's own halls
+    response = client.post(
+        url, {"action": "export_xlsx", "_selected_action": ["abc", hall.pk, str(2**70)]}
+    )
+    assert response.status_code == 200 and response.content.startswith(b"PK")
+    rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
+    assert len(rows) == 2 and hall.name in rows[1]
+    # The packages' admins (superusers only) as well.
+    client.force_login(cast.superuser)
+    response = client.post(
+        "/admin/auth/user/", {"action": "delete_selected", "_selected_action": ["abc"]}
+    )
+    assert response.status_code == 302
