@@ -12,6 +12,7 @@ staff booking on someone's behalf all call it): the one place phone verification
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -397,6 +398,14 @@ def _closures(venue: Venue, first_day: date) -> list[Closure]:
 _OWN_ACTIONS = frozenset({"reservation_confirmed", "reservation_pending", "reservation_cancelled"})
 
 
+# What may end a reason typed as a sentence; the template adds its own full stop.
+_SENTENCE_END = re.compile(r"[。.!!??;;\s]+$")
+
+
+def _phrase(value) -> str:
+    return _SENTENCE_END.sub("", str(value)[:30])
+
+
 def _tell(reservation: Reservation, template: str, now: datetime | None = None, **extra) -> None:
     start, end = timezone.localtime(reservation.start), timezone.localtime(reservation.end)
     message_send(
@@ -407,7 +416,7 @@ def _tell(reservation: Reservation, template: str, now: datetime | None = None, 
             "start": start.strftime("%m-%d %H:%M"),
             "end": end.strftime("%H:%M"),
             "code": reservation.code,
-            **{name: str(value)[:30] for name, value in extra.items()},
+            **{name: _phrase(value) for name, value in extra.items()},
         },
         urgent=template in _OWN_ACTIONS,
         now=now,

@@ -154,9 +154,14 @@ def test_staff_approve_reject_cancel_and_check_in(cast):
     with pytest.raises(ValidationError) as exc:
         services.reservation_reject(reservation=second, by=cast.branch_staff, reason=" ")
     assert "reason" in _errors(exc)
-    services.reservation_reject(reservation=second, by=cast.branch_staff, reason="当天有演出")
+    services.reservation_reject(reservation=second, by=cast.branch_staff, reason="当天有演出。")
     second.refresh_from_db()
-    assert (second.status, second.decision_note) == ("rejected", "当天有演出")
+    assert (second.status, second.decision_note) == ("rejected", "当天有演出。")
+    # The SMS says the reason once, with one full stop (the template's), not "演出。。".
+    from activities.residents.models import Message
+
+    told = Message.objects.filter(phone="13900000001", template="reservation_rejected").get()
+    assert told.text.endswith("未获批准:当天有演出。") and "。。" not in told.text
     with pytest.raises(ValidationError):
         services.reservation_approve(reservation=second, by=cast.branch_staff)
 
