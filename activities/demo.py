@@ -305,12 +305,13 @@ def _recorder(hall: Hall):
     return membership.user if membership else None
 
 
-def fix_codes(model, rows, seed: str) -> None:
-    """Give the demo's bookings or orders codes drawn from a fixed seed (the services draw them
-    at random), so that every run of seed_demo prints the same code to try."""
+def fix_codes(model, rows, seed: str, order: tuple[str, ...] = ("pk",)) -> None:
+    """Give the demo's bookings, orders or reservations codes drawn from a fixed seed (the
+    services draw them at random), in ``order``, so that every run of seed_demo prints the
+    same code to try."""
     rng = random.Random(seed)
     taken = set(model.objects.values_list("code", flat=True))
-    for row in rows.order_by("pk"):
+    for row in rows.order_by(*order):
         code = row.code
         while code in taken or code == row.code:
             code = "".join(rng.choice(CODE_ALPHABET) for _i in range(CODE_LENGTH))

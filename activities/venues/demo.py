@@ -4,14 +4,13 @@ dates, which follow today; a second run finds the venues and adds nothing."""
 
 from __future__ import annotations
 
-import random
 from datetime import date, datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from common.codes import CODE_ALPHABET, CODE_LENGTH
+from activities.demo import fix_codes
 from network.models import Hall
 
 from . import services
@@ -136,17 +135,8 @@ def seed_venues(centre: Hall) -> int:
 
 
 def _fix_codes(centre: Hall) -> None:
-    """Codes drawn from a fixed seed (the service draws them at random), so that every run of
-    seed_demo prints the same code to try."""
-    rng = random.Random("venues")
-    taken = set(Reservation.objects.values_list("code", flat=True))
-    rows = Reservation.objects.filter(venue__hall__tree_id=centre.tree_id).order_by("start", "pk")
-    for row in rows:
-        code = row.code
-        while code in taken or code == row.code:
-            code = "".join(rng.choice(CODE_ALPHABET) for _i in range(CODE_LENGTH))
-        taken.add(code)
-        Reservation.objects.filter(pk=row.pk).update(code=code)
+    rows = Reservation.objects.filter(venue__hall__tree_id=centre.tree_id)
+    fix_codes(Reservation, rows, "venues", order=("start", "pk"))
 
 
 def demo_reservation() -> Reservation | None:
