@@ -3,13 +3,12 @@ placed around today so the demo always has upcoming events."""
 
 from __future__ import annotations
 
-import random
 from datetime import datetime, time, timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
-from common.codes import CODE_ALPHABET, CODE_LENGTH
+from common.codes import fix_codes
 from network.models import Hall, HallKind, Membership, Role
 
 from . import courses, services
@@ -303,20 +302,6 @@ def _recorder(hall: Hall):
         .first()
     )
     return membership.user if membership else None
-
-
-def fix_codes(model, rows, seed: str, order: tuple[str, ...] = ("pk",)) -> None:
-    """Give the demo's bookings, orders or reservations codes drawn from a fixed seed (the
-    services draw them at random), in ``order``, so that every run of seed_demo prints the
-    same code to try."""
-    rng = random.Random(seed)
-    taken = set(model.objects.values_list("code", flat=True))
-    for row in rows.order_by(*order):
-        code = row.code
-        while code in taken or code == row.code:
-            code = "".join(rng.choice(CODE_ALPHABET) for _i in range(CODE_LENGTH))
-        taken.add(code)
-        model.objects.filter(pk=row.pk).update(code=code)
 
 
 def activity_count(centre: Hall) -> int:

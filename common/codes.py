@@ -1,7 +1,9 @@
-"""The codes residents are given for a booking, an order or a reservation, and read aloud."""
+"""The codes residents are given for a booking, an order or a reservation, and read aloud; and
+the demo's codes, drawn from a fixed seed so that every demo prints the same ones."""
 
 from __future__ import annotations
 
+import random
 import secrets
 
 # No 0/O, 1/I: codes are read aloud. 32 letters, as new_code's draw needs.
@@ -18,3 +20,17 @@ def new_code() -> str:
 def normalize_code(code: str) -> str:
     """A code as typed (spaces around it, lower case) as it is stored."""
     return (code or "").strip().upper()
+
+
+def fix_codes(model, rows, seed: str, order: tuple[str, ...] = ("pk",)) -> None:
+    """Give the demo's bookings, orders or reservations codes drawn from a fixed seed (the
+    services draw them at random), in ``order``, so that every run of seed_demo prints the
+    same code to try."""
+    rng = random.Random(seed)
+    taken = set(model.objects.values_list("code", flat=True))
+    for row in rows.order_by(*order):
+        code = row.code
+        while code in taken or code == row.code:
+            code = "".join(rng.choice(CODE_ALPHABET) for _i in range(CODE_LENGTH))
+        taken.add(code)
+        model.objects.filter(pk=row.pk).update(code=code)

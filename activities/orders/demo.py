@@ -8,8 +8,9 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from activities.demo import day_at, fix_codes
+from activities.demo import day_at
 from activities.models import Category
+from common.codes import fix_codes
 from network.models import Hall, HallKind
 
 from . import services

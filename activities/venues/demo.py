@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from activities.demo import fix_codes
+from common.codes import fix_codes
 from network.models import Hall
 
 from . import services
